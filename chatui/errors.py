@@ -1,0 +1,147 @@
+"""The project's error vocabulary.
+
+Services raise these domain errors; the DRF exception handler below and the
+chat websocket's ``error`` frame translate them into the same typed shape:
+``{"code": "<stable_code>", "message": "<words a user understands>"}``. Clients
+branch on ``code``; ``message`` may change.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """Base for every failure a user or client is meant to see."""
+
+    code = "error"
+    status = 400
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    default_message = "The request is not valid."
+
+
+class InvalidBase64(InvalidInput):
+    code = "invalid_base64"
+    default_message = "content_base64 is not valid base64."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class FileNotFound(NotFound):
+    default_message = "File not found."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    default_message = "You do not have access to this."
+
+
+class FileTooLarge(DomainError):
+    code = "file_too_large"
+    status = 413
+    default_message = "The file is larger than the upload limit."
+
+
+class QuotaExceeded(DomainError):
+    code = "quota_exceeded"
+    status = 413
+    default_message = "This upload would exceed your storage quota."
+
+
+class StorageUnavailable(DomainError):
+    code = "storage_unavailable"
+    status = 503
+    default_message = "File storage is unavailable right now. Please try again shortly."
+
+
+class ToolError(DomainError):
+    code = "tool_failed"
+    status = 422
+    default_message = "The tool could not complete."
+
+
+class ToolTimeout(ToolError):
+    code = "tool_timeout"
+    status = 504
+    default_message = "The tool took too long and was stopped."
+
+
+class LLMUnavailable(DomainError):
+    code = "llm_unavailable"
+    status = 503
+    default_message = "The assistant's model is unavailable right now. Your message was kept."
+
+
+_DRF_CODES: dict[type[Exception], str] = {
+    drf.NotAuthenticated: "not_authenticated",
+    drf.AuthenticationFailed: "authentication_failed",
+    drf.PermissionDenied: "forbidden",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "throttled",
+    drf.ParseError: "invalid",
+    drf.ValidationError: "invalid",
+}
+
+
+def _drf_code(exc: drf.APIException) -> str:
+    for cls, code in _DRF_CODES.items():
+        if isinstance(exc, cls):
+            return code
+    return "error"
+
+
+def _drf_message(exc: drf.APIException) -> str:
+    if isinstance(exc, drf.ValidationError):
+        return "Some fields are not valid."
+    detail = exc.detail
+    return str(detail) if not isinstance(detail, (list, dict)) else "The request is not valid."
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Render every API failure as ``{"code", "message"[, "details"]}``."""
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, drf.APIException):
+        return response  # an unexpected error: Django logs it and answers 500
+    body: dict[str, Any] = {"code": _drf_code(exc), "message": _drf_message(exc)}
+    if isinstance(exc, drf.ValidationError):
+        body["details"] = exc.detail
+    response.data = body
+    return response

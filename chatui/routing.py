@@ -1,0 +1,3 @@
+"""Websocket URL patterns of every app, gathered in one list for chatui.asgi."""
+
+websocket_urlpatterns: list = []
