@@ -134,7 +134,10 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 
 VAR_DIR = Path(env_str("CHATUI_VAR_DIR") or BASE_DIR / "var")
-DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its own directory
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
