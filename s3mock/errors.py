@@ -8,6 +8,8 @@ from __future__ import annotations
 
 STATUS_BY_CODE: dict[str, int] = {
     "AccessDenied": 403,
+    "AuthorizationHeaderMalformed": 400,
+    "AuthorizationQueryParametersError": 400,
     "BadDigest": 400,
     "BucketAlreadyExists": 409,
     "BucketAlreadyOwnedByYou": 409,
@@ -26,6 +28,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "InvalidRequest": 400,
     "KeyTooLongError": 400,
     "MalformedXML": 400,
+    "MaxMessageLengthExceeded": 400,
     "MethodNotAllowed": 405,
     "MissingContentLength": 411,
     "NoSuchBucket": 404,
