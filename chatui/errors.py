@@ -95,6 +95,21 @@ class ToolTimeout(ToolError):
     default_message = "The tool took too long and was stopped."
 
 
+class ChatNotFound(NotFound):
+    default_message = "Chat not found."
+
+
+class InvalidFrame(InvalidInput):
+    code = "invalid_frame"
+    default_message = "The websocket frame is not valid."
+
+
+class Busy(DomainError):
+    code = "busy"
+    status = 409
+    default_message = "A reply is already being written in this chat; stop it or wait."
+
+
 class LLMUnavailable(DomainError):
     code = "llm_unavailable"
     status = 503

@@ -226,6 +226,10 @@ LLM_BASE_URL = env_str("LLM_BASE_URL")
 LLM_API_KEY = env_str("LLM_API_KEY")
 LLM_MODEL = env_str("LLM_MODEL")
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
+# Tool-call round trips per reply before the assistant must answer in words.
+LLM_MAX_TOOL_ROUNDS = env_int("LLM_MAX_TOOL_ROUNDS", 5, minimum=1)
+# The offline provider streams its reply in chunks of this many words.
+CHAT_OFFLINE_CHUNK_WORDS = env_int("CHAT_OFFLINE_CHUNK_WORDS", 4, minimum=1)
 
 # --- Channels and cache -------------------------------------------------------
 
