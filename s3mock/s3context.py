@@ -1,0 +1,98 @@
+"""What every S3 handler needs: the caller, the store, ownership and body helpers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import xmlio
+from .errors import S3Error
+from .http import Response, S3Request
+from .store import Store
+
+try:  # the verifying reader (aws-chunked, sha256, Content-MD5, checksums)
+    from .body import request_body as _verified_body
+except ImportError:  # pragma: no cover - only before body.py exists
+    _verified_body = None
+
+
+@dataclass
+class Ctx:
+    request: S3Request
+    store: Store
+    auth: Any  # auth.AuthContext; only .access_key is read here
+    bucket: str
+    key: str
+    region: str = "us-east-1"
+
+    @property
+    def owner(self) -> str:
+        return self.auth.access_key
+
+    def own_bucket(self, name: str | None = None) -> None:
+        """Raise NoSuchBucket/AccessDenied unless the caller owns the bucket."""
+        name = self.bucket if name is None else name
+        owner = self.store.head_bucket(name).owner
+        if owner != self.owner:
+            raise S3Error("AccessDenied", "Access Denied", BucketName=name)
+
+    def query_int(self, name: str, default: int, *, low: int = 0, high: int | None = None) -> int:
+        raw = self.request.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise S3Error(
+                "InvalidArgument",
+                f"Provided {name} not an integer or within integer range",
+                ArgumentName=name,
+                ArgumentValue=raw,
+            ) from None
+        if value < low:
+            raise S3Error("InvalidArgument", f"{name} out of range", ArgumentName=name)
+        return value if high is None else min(value, high)
+
+    def body(self) -> BodyReader:
+        return BodyReader(self.request, self.auth)
+
+    async def xml_body(self):
+        """Read and parse a bounded XML request document (verified like any body)."""
+        chunks = []
+        size = 0
+        async for chunk in self.body().chunks():
+            size += len(chunk)
+            if size > xmlio.MAX_XML_BODY:
+                raise S3Error("MalformedXML", "The XML you provided was too large.")
+            chunks.append(chunk)
+        return xmlio.parse(b"".join(chunks))
+
+
+class BodyReader:
+    """The decoded request body, plus its md5 when the verifier computed one."""
+
+    def __init__(self, request: S3Request, auth: Any):
+        if _verified_body is not None:
+            self._source = _verified_body(request, auth)
+        else:
+            self._source = request.raw_body()
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return aiter(self._source)
+
+    @property
+    def md5_hex(self) -> Callable[[], str] | None:
+        """A callable for after iteration, or None when the store must hash itself."""
+        md5 = getattr(self._source, "md5", None) if _verified_body is not None else None
+        if md5 is None:
+            return None
+        return lambda: self._source.md5.hexdigest()
+
+
+def xml_response(root: str, body: str, status: int = 200) -> Response:
+    return Response(status, [("Content-Type", "application/xml")], xmlio.document(root, body))
+
+
+def empty(status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
+    return Response(status, headers or [], b"")

@@ -1,0 +1,294 @@
+"""Object operations: put, get, head, delete (one and many), copy, tagging."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from urllib.parse import parse_qsl, unquote
+
+from . import xmlio
+from .conditions import NOT_MODIFIED, check_preconditions, etag_matches, parse_range
+from .errors import S3Error
+from .http import Response
+from .s3context import Ctx, empty, xml_response
+from .store import DEFAULT_CONTENT_TYPE, SYSTEM_HEADERS, ObjectAttrs, ObjectInfo, OpenObject
+from .validation import check_key, check_tags
+
+MAX_DELETE_KEYS = 1000
+THREAD_COPY_BYTES = 8 * 1024 * 1024  # copies above this run off the event loop
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-disposition": "Content-Disposition",
+    "response-cache-control": "Cache-Control",
+    "response-content-encoding": "Content-Encoding",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+}
+
+
+# --- put -------------------------------------------------------------------------
+
+
+async def put_object(ctx: Ctx) -> Response:
+    attrs = attrs_from_headers(ctx.request.headers)
+    _check_write_conditions(ctx)
+    body = ctx.body()
+    info = await ctx.store.put_object_stream(
+        ctx.bucket, ctx.key, body.chunks(), attrs, md5_hex=body.md5_hex
+    )
+    return empty(200, [("ETag", info.quoted_etag)])
+
+
+def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
+    """What a PUT (or CreateMultipartUpload, or a REPLACE copy) sets on the object."""
+    metadata = {
+        name[len("x-amz-meta-") :]: value
+        for name, value in headers.items()
+        if name.startswith("x-amz-meta-")
+    }
+    system = {name: headers[name] for name in SYSTEM_HEADERS if name in headers}
+    encoding = _without_aws_chunked(system.pop("content-encoding", ""))
+    if encoding:
+        system["content-encoding"] = encoding
+    content_type = headers.get("content-type") or DEFAULT_CONTENT_TYPE
+    return ObjectAttrs(content_type, metadata, system, tags_from_header(headers))
+
+
+def _without_aws_chunked(encoding: str) -> str:
+    """aws-chunked describes the transfer, not the object, so S3 does not store it."""
+    kept = [part.strip() for part in encoding.split(",") if part.strip()]
+    return ",".join(part for part in kept if part.lower() != "aws-chunked")
+
+
+def tags_from_header(headers: Mapping[str, str]) -> dict[str, str]:
+    raw = headers.get("x-amz-tagging")
+    if not raw:
+        return {}
+    return check_tags(parse_qsl(raw, keep_blank_values=True))
+
+
+def _check_write_conditions(ctx: Ctx) -> None:
+    """Conditional writes: ``If-None-Match: *`` (create only) and ``If-Match``."""
+    headers = ctx.request.headers
+    if "if-none-match" not in headers and "if-match" not in headers:
+        return
+    try:
+        current: ObjectInfo | None = ctx.store.head_object(ctx.bucket, ctx.key)
+    except S3Error:
+        current = None
+    if headers.get("if-none-match", "").strip() == "*" and current is not None:
+        raise S3Error("PreconditionFailed", "At least one of the pre-conditions did not hold")
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        if current is None:
+            raise S3Error("NoSuchKey", "The specified key does not exist.", Key=ctx.key)
+        if not etag_matches(if_match, current.etag):
+            raise S3Error("PreconditionFailed", "At least one of the pre-conditions did not hold")
+
+
+# --- get and head ----------------------------------------------------------------
+
+
+async def head_object(ctx: Ctx) -> Response:
+    _refuse_part_number(ctx)
+    info = ctx.store.head_object(ctx.bucket, ctx.key)
+    status = check_preconditions(ctx.request.headers, info)
+    if status == NOT_MODIFIED:
+        return _not_modified(info)
+    byte_range = parse_range(ctx.request.headers.get("range"), info.size)
+    headers = object_headers(info, ctx.request.query)
+    return empty(*_with_range(headers, byte_range, info.size))
+
+
+async def get_object(ctx: Ctx) -> Response:
+    _refuse_part_number(ctx)
+    opened = ctx.store.open_object(ctx.bucket, ctx.key)
+    try:
+        info = opened.info
+        status = check_preconditions(ctx.request.headers, info)
+        if status == NOT_MODIFIED:
+            opened.close()
+            return _not_modified(info)
+        byte_range = parse_range(ctx.request.headers.get("range"), info.size)
+    except BaseException:
+        opened.close()
+        raise
+    status, headers = _with_range(object_headers(info, ctx.request.query), byte_range, info.size)
+    start, length = byte_range or (0, info.size)
+    return Response(status, headers, _stream(opened, start, length))
+
+
+async def _stream(opened: OpenObject, start: int, length: int) -> AsyncIterator[bytes]:
+    """Stream from the pinned file in 1 MiB reads (page-cache fast, so no thread)."""
+    try:
+        for chunk in opened.iter_range(start, length):
+            yield chunk
+    finally:
+        opened.close()
+
+
+def object_headers(info: ObjectInfo, query: Mapping[str, str]) -> list[tuple[str, str]]:
+    headers = [
+        ("Content-Type", info.content_type),
+        ("ETag", info.quoted_etag),
+        ("Last-Modified", xmlio.http_date(info.last_modified)),
+        ("Accept-Ranges", "bytes"),
+    ]
+    headers.extend((_title(name), value) for name, value in info.headers.items())
+    headers.extend((f"x-amz-meta-{name}", value) for name, value in info.metadata.items())
+    if info.tags:
+        headers.append(("x-amz-tagging-count", str(len(info.tags))))
+    overrides = {RESPONSE_OVERRIDES[n]: v for n, v in query.items() if n in RESPONSE_OVERRIDES}
+    if overrides:
+        headers = [(n, v) for n, v in headers if n not in overrides]
+        headers.extend(overrides.items())
+    return headers
+
+
+def _with_range(
+    headers: list[tuple[str, str]], byte_range: tuple[int, int] | None, size: int
+) -> tuple[int, list[tuple[str, str]]]:
+    if byte_range is None:
+        return 200, [*headers, ("Content-Length", str(size))]
+    start, length = byte_range
+    content_range = f"bytes {start}-{start + length - 1}/{size}"
+    return 206, [*headers, ("Content-Length", str(length)), ("Content-Range", content_range)]
+
+
+def _not_modified(info: ObjectInfo) -> Response:
+    last_modified = xmlio.http_date(info.last_modified)
+    return empty(304, [("ETag", info.quoted_etag), ("Last-Modified", last_modified)])
+
+
+def _refuse_part_number(ctx: Ctx) -> None:
+    if "partNumber" in ctx.request.query:
+        raise S3Error("NotImplemented", "GetObject by partNumber is not implemented by s3mock.")
+
+
+def _title(header: str) -> str:
+    return "-".join(word.capitalize() for word in header.split("-"))
+
+
+# --- delete ----------------------------------------------------------------------
+
+
+async def delete_object(ctx: Ctx) -> Response:
+    ctx.store.delete_object(ctx.bucket, ctx.key)
+    return empty(204)
+
+
+async def delete_objects(ctx: Ctx) -> Response:
+    root = await ctx.xml_body()
+    if root.tag != "Delete":
+        raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
+    quiet = (xmlio.child_text(root, "Quiet", "false") or "").strip().lower() == "true"
+    keys = [xmlio.child_text(node, "Key") for node in root.findall("Object")]
+    if not keys or len(keys) > MAX_DELETE_KEYS or any(key is None for key in keys):
+        raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
+    results = [_delete_one(ctx, key, quiet) for key in keys]
+    return xml_response("DeleteResult", "".join(results))
+
+
+def _delete_one(ctx: Ctx, key: str, quiet: bool) -> str:
+    try:
+        check_key(key)
+        ctx.store.delete_object(ctx.bucket, key)
+    except S3Error as error:
+        fields = [("Key", key), ("Code", error.code), ("Message", error.message)]
+        return f"<Error>{xmlio.elements(fields)}</Error>"
+    return "" if quiet else f"<Deleted>{xmlio.element('Key', key)}</Deleted>"
+
+
+# --- copy ------------------------------------------------------------------------
+
+
+async def copy_object(ctx: Ctx) -> Response:
+    headers = ctx.request.headers
+    src_bucket, src_key = copy_source(ctx)
+    directive = _directive(headers, "x-amz-metadata-directive")
+    tag_directive = _directive(headers, "x-amz-tagging-directive")
+    if (src_bucket, src_key) == (ctx.bucket, ctx.key) and directive != "REPLACE":
+        raise S3Error(
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to itself "
+            "without changing the object's metadata, storage class, website redirect "
+            "location or encryption attributes.",
+        )
+    requested = attrs_from_headers(headers)
+
+    def attrs_for(source: ObjectInfo) -> ObjectAttrs:
+        check_preconditions(headers, source, prefix="x-amz-copy-source-")
+        kept = ObjectAttrs(source.content_type, source.metadata, source.headers, source.tags)
+        chosen = requested if directive == "REPLACE" else kept
+        tags = requested.tags if tag_directive == "REPLACE" else source.tags
+        return ObjectAttrs(chosen.content_type, chosen.metadata, chosen.headers, tags)
+
+    args = (src_bucket, src_key, ctx.bucket, ctx.key, attrs_for)
+    info = await _maybe_threaded(ctx, src_bucket, src_key, ctx.store.copy_object, *args)
+    fields = [("ETag", info.quoted_etag), ("LastModified", xmlio.iso8601(info.last_modified))]
+    return xml_response("CopyObjectResult", xmlio.elements(fields))
+
+
+def copy_source(ctx: Ctx) -> tuple[str, str]:
+    """Parse ``x-amz-copy-source`` (``/bucket/key?versionId=..``, URL-encoded)."""
+    raw = ctx.request.headers["x-amz-copy-source"].split("?", 1)[0]
+    try:
+        decoded = unquote(raw, errors="strict").lstrip("/")
+    except UnicodeDecodeError:
+        decoded = ""
+    bucket, _, key = decoded.partition("/")
+    if not bucket or not key:
+        raise S3Error(
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            ArgumentName="x-amz-copy-source",
+        )
+    check_key(key)
+    ctx.own_bucket(bucket)
+    return bucket, key
+
+
+def _directive(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name, "COPY").upper()
+    if value not in ("COPY", "REPLACE"):
+        raise S3Error("InvalidArgument", f"Unknown {name}", ArgumentName=name)
+    return value
+
+
+async def _maybe_threaded(ctx: Ctx, src_bucket: str, src_key: str, func, *args):
+    """Run a copy inline when small, in a thread when its size would stall the loop."""
+    if ctx.store.head_object(src_bucket, src_key).size > THREAD_COPY_BYTES:
+        return await asyncio.to_thread(func, *args)
+    return func(*args)
+
+
+# --- tagging ---------------------------------------------------------------------
+
+
+async def get_tagging(ctx: Ctx) -> Response:
+    tags = ctx.store.get_tags(ctx.bucket, ctx.key)
+    items = "".join(
+        f"<Tag>{xmlio.element('Key', key)}{xmlio.element('Value', value)}</Tag>"
+        for key, value in tags.items()
+    )
+    return xml_response("Tagging", f"<TagSet>{items}</TagSet>")
+
+
+async def put_tagging(ctx: Ctx) -> Response:
+    root = await ctx.xml_body()
+    tag_set = root.find("TagSet") if root.tag == "Tagging" else None
+    if tag_set is None:
+        raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
+    pairs = []
+    for node in tag_set.findall("Tag"):
+        key, value = xmlio.child_text(node, "Key"), xmlio.child_text(node, "Value", "")
+        if key is None:
+            raise S3Error("MalformedXML", "A Tag is missing its Key.")
+        pairs.append((key, value or ""))
+    ctx.store.put_tags(ctx.bucket, ctx.key, check_tags(pairs))
+    return empty(200)
+
+
+async def delete_tagging(ctx: Ctx) -> Response:
+    ctx.store.delete_tags(ctx.bucket, ctx.key)
+    return empty(204)

@@ -1,0 +1,588 @@
+"""Buckets and objects on local disk, with in-memory indexes rebuilt on start.
+
+Layout under ``root``::
+
+    buckets/<bucket>/bucket.json                 owner and creation time
+    buckets/<bucket>/objects/<h2>/<sha256>.obj    bytes + record (see diskfmt)
+    buckets/<bucket>/objects/<h2>/<sha256>.tags   tags set after the PUT
+    buckets/<bucket>/uploads/<upload id>/...      multipart state (see uploads)
+
+Files are named by the SHA-256 of the key, so any valid key (``..``, ``%``,
+unicode, 1024 bytes) maps to a safe, fixed-length filename. Each bucket keeps a
+dict of :class:`ObjectInfo` and a sorted key list in memory, so HEAD and LIST
+never touch the disk. Python orders ``str`` by code point, which is the UTF-8
+byte order S3 lists in.
+
+One process owns a data dir. Writes happen in a temporary file and become
+visible with one ``os.replace`` made under the store lock together with the
+index update, so the last complete write wins and a killed writer leaves
+nothing but a ``.tmp-*`` file, removed on the next start.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import AsyncIterable, Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from . import diskfmt
+from .errors import S3Error
+from .validation import check_bucket_name, check_key
+
+log = logging.getLogger(__name__)
+
+# Stored and returned as-is: the headers S3 keeps with an object besides metadata.
+SYSTEM_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+)
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What the store knows about one object. ``etag`` is WITHOUT quotes."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    content_type: str = DEFAULT_CONTENT_TYPE
+    metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+    parts_count: int | None = None
+
+    @property
+    def quoted_etag(self) -> str:
+        return f'"{self.etag}"'
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "size": self.size,
+            "etag": self.etag,
+            "mtime": self.last_modified.timestamp(),
+            "content_type": self.content_type,
+            "metadata": self.metadata,
+            "headers": self.headers,
+            "tags": self.tags,
+            "version": self.version,
+            "parts_count": self.parts_count,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ObjectInfo:
+        return cls(
+            key=record["key"],
+            size=record["size"],
+            etag=record["etag"],
+            last_modified=datetime.fromtimestamp(record["mtime"], UTC),
+            content_type=record["content_type"],
+            metadata=record["metadata"],
+            headers=record["headers"],
+            tags=record["tags"],
+            version=record["version"],
+            parts_count=record.get("parts_count"),
+        )
+
+
+@dataclass(frozen=True)
+class ObjectAttrs:
+    """What a writer chooses about a new object (everything but bytes, size and ETag)."""
+
+    content_type: str = DEFAULT_CONTENT_TYPE
+    metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    name: str
+    owner: str
+    created: datetime
+
+
+@dataclass
+class ListResult:
+    objects: list[ObjectInfo]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_marker: str  # the last key or common prefix returned, "" when none
+
+
+@dataclass
+class _Bucket:
+    info: BucketInfo
+    path: Path
+    objects: dict[str, ObjectInfo] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)  # sorted
+    known_dirs: set[Path] = field(default_factory=set)  # fan-out dirs known to exist
+
+
+def now() -> datetime:
+    """The current time at the millisecond precision S3 reports."""
+    return datetime.fromtimestamp(round(time.time(), 3), UTC)
+
+
+def new_version() -> str:
+    return os.urandom(8).hex()
+
+
+class OpenObject:
+    """An object opened for reading: the handle pins this version even if replaced."""
+
+    def __init__(self, file: BinaryIO, info: ObjectInfo):
+        self.file = file
+        self.info = info
+
+    def iter_range(self, start: int, length: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        return diskfmt.read_range(self.file, start, length, chunk_size)
+
+    def read_all(self) -> bytes:
+        return b"".join(self.iter_range(0, self.info.size))
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> OpenObject:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Store:
+    def __init__(self, root: Path, *, fsync: bool = False):
+        self.root = Path(root)
+        self.fsync = fsync
+        self._lock = threading.RLock()
+        self._buckets: dict[str, _Bucket] = {}
+        (self.root / "buckets").mkdir(parents=True, exist_ok=True)
+        self._load()
+        from .uploads import Multipart  # a sibling that needs this module's types
+
+        self.multipart = Multipart(self)
+
+    # --- buckets -------------------------------------------------------------
+
+    def create_bucket(self, name: str, owner: str) -> BucketInfo:
+        check_bucket_name(name)
+        with self._lock:
+            existing = self._buckets.get(name)
+            if existing is not None:
+                if existing.info.owner == owner:
+                    raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+                raise S3Error("BucketAlreadyExists", BucketName=name)
+            return self._make_bucket(name, owner)
+
+    def ensure_bucket(self, name: str, owner: str) -> BucketInfo:
+        """Create the bucket unless it exists (whoever owns it)."""
+        with self._lock:
+            existing = self._buckets.get(name)
+            if existing is not None:
+                return existing.info
+            check_bucket_name(name)
+            return self._make_bucket(name, owner)
+
+    def _make_bucket(self, name: str, owner: str) -> BucketInfo:
+        info = BucketInfo(name, owner, now())
+        staging = diskfmt.temp_path(self.root / "buckets")
+        (staging / "objects").mkdir(parents=True)
+        (staging / "uploads").mkdir()
+        record = {"name": name, "owner": owner, "created": info.created.timestamp()}
+        diskfmt.write_json_atomic(staging / "bucket.json", record, fsync=self.fsync)
+        path = self.root / "buckets" / name
+        os.rename(staging, path)
+        self._buckets[name] = _Bucket(info, path)
+        return info
+
+    def head_bucket(self, name: str) -> BucketInfo:
+        """Raise NoSuchBucket unless it exists."""
+        return self._bucket(name).info
+
+    def bucket_owner(self, name: str) -> str | None:
+        with self._lock:
+            bucket = self._buckets.get(name)
+            return bucket.info.owner if bucket else None
+
+    def list_buckets(self, owner: str | None = None) -> list[BucketInfo]:
+        with self._lock:
+            infos = [b.info for b in self._buckets.values()]
+        return sorted((i for i in infos if owner is None or i.owner == owner), key=lambda i: i.name)
+
+    def delete_bucket(self, name: str) -> None:
+        """Refuse while objects remain; in-progress multipart uploads are discarded."""
+        with self._lock:
+            bucket = self._bucket(name)
+            if bucket.keys:
+                raise S3Error("BucketNotEmpty", BucketName=name)
+            trash = diskfmt.temp_path(self.root / "buckets")
+            os.rename(bucket.path, trash)
+            del self._buckets[name]
+            self.multipart.forget_bucket(name)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _bucket(self, name: str) -> _Bucket:
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            raise S3Error("NoSuchBucket", "The specified bucket does not exist.", BucketName=name)
+        return bucket
+
+    def bucket_path(self, name: str) -> Path:
+        return self._bucket(name).path
+
+    # --- writing objects -----------------------------------------------------
+
+    def object_writer(self, bucket: str, key: str, *, compute_md5: bool = True):
+        """Open a temporary file beside the key's final place (same filesystem)."""
+        check_key(key)
+        directory = self._object_path(self._bucket(bucket), key).parent
+        return diskfmt.ObjectWriter(directory, compute_md5=compute_md5, fsync=self.fsync)
+
+    def commit_object(
+        self,
+        bucket: str,
+        writer: diskfmt.ObjectWriter,
+        key: str,
+        attrs: ObjectAttrs,
+        *,
+        etag: str | None = None,
+        parts_count: int | None = None,
+    ) -> ObjectInfo:
+        """Publish a finished writer as ``key``; the ETag defaults to the writer's md5."""
+        if etag is None:
+            assert writer.md5 is not None, "pass etag= when the writer skipped md5"
+            etag = writer.md5.hexdigest()
+        info = ObjectInfo(
+            key=key,
+            size=writer.size,
+            etag=etag,
+            last_modified=now(),
+            content_type=attrs.content_type,
+            metadata=dict(attrs.metadata),
+            headers=dict(attrs.headers),
+            tags=dict(attrs.tags),
+            version=new_version(),
+            parts_count=parts_count,
+        )
+        writer.finish(info.to_record())
+        with self._lock:
+            entry = self._bucket(bucket)  # deleted meanwhile -> NoSuchBucket
+            path = self._object_path(entry, key)
+            writer.publish(path)
+            path.with_suffix(".tags").unlink(missing_ok=True)
+            self._index_put(entry, info)
+        return info
+
+    async def put_object_stream(
+        self,
+        bucket: str,
+        key: str,
+        chunks: AsyncIterable[bytes],
+        attrs: ObjectAttrs,
+        *,
+        md5_hex: Callable[[], str] | None = None,
+    ) -> ObjectInfo:
+        """Stream a body to disk; commit only if the iteration ends cleanly.
+
+        ``md5_hex`` lets a caller that already hashed the body (the body verifier)
+        supply the ETag after iteration, so the bytes are not hashed twice.
+        """
+        writer = self.object_writer(bucket, key, compute_md5=md5_hex is None)
+        try:
+            async for chunk in chunks:
+                writer.write(chunk)
+            etag = md5_hex() if md5_hex is not None else None
+            return self.commit_object(bucket, writer, key, attrs, etag=etag)
+        finally:
+            writer.discard()
+
+    def put_object_bytes(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        metadata: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ObjectInfo:
+        attrs = ObjectAttrs(content_type, metadata or {}, headers or {}, tags or {})
+        writer = self.object_writer(bucket, key)
+        try:
+            writer.write(data)
+            return self.commit_object(bucket, writer, key, attrs)
+        finally:
+            writer.discard()
+
+    def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        make_attrs: Callable[[ObjectInfo], ObjectAttrs] | None = None,
+    ) -> ObjectInfo:
+        """Copy the bytes to another key; ``make_attrs`` chooses the rest from the source.
+
+        ``make_attrs`` sees the exact version being copied (it may raise to refuse,
+        e.g. a failed precondition); by default everything is copied. The ETag
+        stays the source's, since the bytes are the same.
+        """
+        with self.open_object(src_bucket, src_key) as source:
+            src = source.info
+            if make_attrs is None:
+                attrs = ObjectAttrs(src.content_type, src.metadata, src.headers, src.tags)
+            else:
+                attrs = make_attrs(src)
+            writer = self.object_writer(dst_bucket, dst_key, compute_md5=False)
+            try:
+                writer.copy_from(source.file, 0, src.size)
+                return self.commit_object(
+                    dst_bucket, writer, dst_key, attrs, etag=src.etag, parts_count=src.parts_count
+                )
+            finally:
+                writer.discard()
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete a key; a missing key is not an error (as in S3)."""
+        with self._lock:
+            entry = self._bucket(bucket)
+            info = entry.objects.pop(key, None)
+            if info is None:
+                return
+            del entry.keys[bisect.bisect_left(entry.keys, key)]
+            path = self._object_path(entry, key)
+            path.unlink(missing_ok=True)
+            path.with_suffix(".tags").unlink(missing_ok=True)
+
+    # --- reading objects -----------------------------------------------------
+
+    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        with self._lock:
+            info = self._bucket(bucket).objects.get(key)
+        if info is None:
+            raise _no_such_key(key)
+        return info
+
+    def open_object(self, bucket: str, key: str) -> OpenObject:
+        """Open the current version; close it (or use ``with``) when done."""
+        with self._lock:
+            entry = self._bucket(bucket)
+            if key not in entry.objects:
+                raise _no_such_key(key)
+            try:
+                file = open(self._object_path(entry, key), "rb")  # noqa: SIM115
+            except FileNotFoundError:
+                raise _no_such_key(key) from None
+            current = entry.objects[key]
+        try:
+            record, _ = diskfmt.read_record(file)
+        except BaseException:
+            file.close()
+            raise
+        info = ObjectInfo.from_record(record)
+        if info.version == current.version:
+            info = replace(info, tags=current.tags)
+        return OpenObject(file, info)
+
+    def read_object_bytes(self, bucket: str, key: str) -> bytes:
+        with self.open_object(bucket, key) as opened:
+            return opened.read_all()
+
+    # --- tags ----------------------------------------------------------------
+
+    def get_tags(self, bucket: str, key: str) -> dict[str, str]:
+        return dict(self.head_object(bucket, key).tags)
+
+    def put_tags(self, bucket: str, key: str, tags: dict[str, str]) -> ObjectInfo:
+        """Replace the tag set without touching the object file (bytes or record).
+
+        The tags file names the version it belongs to, so tags written just as a
+        concurrent PUT replaces the object are ignored rather than misattributed.
+        """
+        with self._lock:
+            entry = self._bucket(bucket)
+            info = entry.objects.get(key)
+            if info is None:
+                raise _no_such_key(key)
+            path = self._object_path(entry, key).with_suffix(".tags")
+            record = {"version": info.version, "tags": tags}
+            diskfmt.write_json_atomic(path, record, fsync=self.fsync)
+            info = replace(info, tags=dict(tags))
+            entry.objects[key] = info
+        return info
+
+    def delete_tags(self, bucket: str, key: str) -> ObjectInfo:
+        return self.put_tags(bucket, key, {})
+
+    # --- listing -------------------------------------------------------------
+
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        start_after: str = "",
+        max_keys: int = 1000,
+        delimiter: str = "",
+    ) -> ListResult:
+        """List keys after ``start_after`` in order, rolling up at ``delimiter``.
+
+        Each key and each common prefix counts towards ``max_keys``. A marker that
+        is itself a common prefix skips every key under it, as S3 does.
+        """
+        with self._lock:
+            keys = self._bucket(bucket).keys
+            objects = self._bucket(bucket).objects
+            return _collect(keys, objects, prefix, start_after, max_keys, delimiter)
+
+    def iter_objects(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object under ``prefix`` in key order, a page at a time."""
+        marker = ""
+        while True:
+            page = self.list_objects(bucket, prefix=prefix, start_after=marker)
+            yield from page.objects
+            if not page.is_truncated:
+                return
+            marker = page.next_marker
+
+    # --- disk layout and start-up --------------------------------------------
+
+    def _object_path(self, entry: _Bucket, key: str) -> Path:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        directory = entry.path / "objects" / digest[:2]
+        if directory not in entry.known_dirs:
+            directory.mkdir(exist_ok=True)
+            entry.known_dirs.add(directory)
+        return directory / f"{digest}.obj"
+
+    def _index_put(self, entry: _Bucket, info: ObjectInfo) -> None:
+        if info.key not in entry.objects:
+            bisect.insort(entry.keys, info.key)
+        entry.objects[info.key] = info
+
+    def _load(self) -> None:
+        for path in sorted((self.root / "buckets").iterdir()):
+            if path.name.startswith(diskfmt.TMP_PREFIX):
+                shutil.rmtree(path, ignore_errors=True)  # an interrupted create/delete
+                continue
+            try:
+                record = json.loads((path / "bucket.json").read_bytes())
+            except (OSError, ValueError):
+                log.warning("s3mock: ignoring %s (no readable bucket.json)", path)
+                continue
+            created = datetime.fromtimestamp(record["created"], UTC)
+            entry = _Bucket(BucketInfo(record["name"], record["owner"], created), path)
+            self._load_objects(entry)
+            self._buckets[entry.info.name] = entry
+
+    def _load_objects(self, entry: _Bucket) -> None:
+        for directory in (entry.path / "objects").iterdir():
+            entry.known_dirs.add(directory)
+            for path in directory.iterdir():
+                if path.name.startswith(diskfmt.TMP_PREFIX):
+                    path.unlink(missing_ok=True)  # a writer that never finished
+                elif path.suffix == ".obj":
+                    info = _load_object(path)
+                    if info is not None:
+                        entry.objects[info.key] = info
+        entry.keys = sorted(entry.objects)
+
+
+def _load_object(path: Path) -> ObjectInfo | None:
+    try:
+        with open(path, "rb") as file:
+            record, _ = diskfmt.read_record(file)
+    except (OSError, diskfmt.CorruptObjectFile) as exc:
+        log.warning("s3mock: ignoring unreadable object file %s: %s", path, exc)
+        return None
+    info = ObjectInfo.from_record(record)
+    try:
+        tags = json.loads(path.with_suffix(".tags").read_bytes())
+    except FileNotFoundError:
+        return info
+    except (OSError, ValueError) as exc:
+        log.warning("s3mock: ignoring unreadable tags file for %s: %s", path, exc)
+        return info
+    if tags.get("version") == info.version:
+        info = replace(info, tags=tags["tags"])
+    return info
+
+
+def _no_such_key(key: str) -> S3Error:
+    return S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    for index in range(len(prefix) - 1, -1, -1):
+        if ord(prefix[index]) < 0x10FFFF:
+            return prefix[:index] + chr(ord(prefix[index]) + 1)
+    return None
+
+
+def _collect(
+    keys: list[str],
+    objects: dict[str, ObjectInfo],
+    prefix: str,
+    start_after: str,
+    max_keys: int,
+    delimiter: str,
+) -> ListResult:
+    result = ListResult([], [], False, "")
+    index = bisect.bisect_right(keys, start_after) if start_after else 0
+    index = max(index, bisect.bisect_left(keys, prefix))
+    while index < len(keys):
+        key = keys[index]
+        if not key.startswith(prefix):
+            break
+        common = _common_prefix(key, prefix, delimiter)
+        if common is not None and common <= start_after:
+            index = _skip_prefix(keys, common, index)
+            continue
+        if len(result.objects) + len(result.common_prefixes) >= max_keys:
+            result.is_truncated = max_keys > 0
+            break
+        if common is None:
+            result.objects.append(objects[key])
+            result.next_marker = key
+            index += 1
+        else:
+            result.common_prefixes.append(common)
+            result.next_marker = common
+            index = _skip_prefix(keys, common, index)
+    return result
+
+
+def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+    if not delimiter:
+        return None
+    found = key.find(delimiter, len(prefix))
+    return None if found < 0 else key[: found + len(delimiter)]
+
+
+def _skip_prefix(keys: list[str], common: str, index: int) -> int:
+    """The index of the first key after ``index`` that does not start with ``common``."""
+    successor = _successor(common)
+    if successor is None:
+        while index < len(keys) and keys[index].startswith(common):
+            index += 1
+        return index
+    return bisect.bisect_left(keys, successor, lo=index)
