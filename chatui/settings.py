@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI/Redoc served from /static/ (works offline)
     "channels",
     "storages",
     "chatui",
@@ -208,6 +209,12 @@ def _s3mock_bind() -> tuple[str, int]:
 
 S3MOCK_HOST, S3MOCK_PORT = _s3mock_bind()
 
+# One storage path for every mode: files/storage.py reads the S3_* settings above.
+STORAGES = {
+    "default": {"BACKEND": "files.storage.ChatuiS3Storage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 # --- Files ----------------------------------------------------------------
 
 FILES_MAX_UPLOAD_MB = env_int("FILES_MAX_UPLOAD_MB", 250, minimum=1)
@@ -266,6 +273,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Files, tools and chat history of the signed-in user.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security ---------------------------------------------------------------

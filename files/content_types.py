@@ -1,0 +1,208 @@
+"""What a file really is: content type sniffed from its first bytes, and its category.
+
+The browser's ``Content-Type`` is a hint only. A client that labels HTML as
+``image/png`` must not get it served as an image, and one that labels an image as
+HTML must not get script served inline, so the bytes decide; the hint is used only
+when the bytes say nothing (binary of an unknown kind) and the hint is harmless.
+SVG and HTML are recognised explicitly: both can carry script, so downloads always
+serve them as attachments.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import filetype
+
+from .keys import extension
+
+SNIFF_BYTES = 64 * 1024
+OCTET_STREAM = "application/octet-stream"
+
+# Types a hint may never introduce: they render (and run script) in a browser.
+ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/javascript",
+        "application/javascript",
+        "application/xml",
+        "text/xml",
+    }
+)
+# Served inline on request (?inline=1); everything else is an attachment.
+INLINE_SAFE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "application/pdf"}
+)
+INLINE_SAFE_TEXT = "text/plain"
+
+TEXT_TYPES_BY_EXTENSION = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "md": "text/markdown",
+    "markdown": "text/markdown",
+    "py": "text/x-python",
+    "js": "text/javascript",
+    "mjs": "text/javascript",
+    "ts": "text/x-typescript",
+    "tsx": "text/x-typescript",
+    "jsx": "text/javascript",
+    "css": "text/css",
+    "java": "text/x-java",
+    "c": "text/x-c",
+    "h": "text/x-c",
+    "cpp": "text/x-c++",
+    "go": "text/x-go",
+    "rs": "text/x-rust",
+    "rb": "text/x-ruby",
+    "sh": "text/x-shellscript",
+    "sql": "text/x-sql",
+    "yaml": "application/yaml",
+    "yml": "application/yaml",
+    "toml": "application/toml",
+    "rtf": "application/rtf",
+    "xml": "application/xml",
+}
+
+CODE_EXTENSIONS = frozenset(
+    [
+        "py",
+        "js",
+        "mjs",
+        "ts",
+        "tsx",
+        "jsx",
+        "html",
+        "htm",
+        "css",
+        "scss",
+        "java",
+        "c",
+        "h",
+        "cpp",
+        "hpp",
+        "cs",
+        "go",
+        "rs",
+        "rb",
+        "php",
+        "sh",
+        "bash",
+        "sql",
+        "kt",
+        "swift",
+        "r",
+        "scala",
+        "lua",
+        "pl",
+        "ipynb",
+        "vue",
+    ]
+)
+IMAGE_EXTENSIONS = frozenset(
+    ["png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "tif", "tiff", "ico", "heic", "avif"]
+)
+DATA_EXTENSIONS = frozenset(
+    ["csv", "tsv", "json", "jsonl", "xlsx", "xls", "xml", "parquet", "yaml", "yml", "toml"]
+)
+DOCUMENT_EXTENSIONS = frozenset(
+    ["pdf", "doc", "docx", "txt", "md", "markdown", "rtf", "odt", "ppt", "pptx"]
+)
+
+_HTML_START = re.compile(
+    rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|script)\b", re.I | re.S
+)
+_SVG_TAG = re.compile(rb"<svg[\s>]", re.I)
+
+
+def _decode_text(head: bytes, *, complete: bool) -> str | None:
+    """The head as UTF-8 text, or None when it is binary."""
+    if b"\x00" in head:
+        return None
+    sample = head if complete else head[:-4]  # the cut may split a multi-byte character
+    try:
+        return sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _text_type(head: bytes, text: str, ext: str, complete: bool) -> str:
+    if _SVG_TAG.search(head[:4096]) and (ext == "svg" or head.lstrip()[:1] == b"<"):
+        return "image/svg+xml"
+    if _HTML_START.match(head) or ext in {"html", "htm"}:
+        return "text/html"
+    if ext == "jsonl":
+        return "application/x-ndjson"
+    looks_like_json = ext == "json" or text.lstrip()[:1] in {"{", "["}
+    if looks_like_json and (not complete or _is_json(text)):
+        return "application/json"
+    return TEXT_TYPES_BY_EXTENSION.get(ext, "text/plain")
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def sniff_content_type(head: bytes, filename: str, hint: str = "", *, complete: bool) -> str:
+    """The content type of a file whose first bytes are ``head``.
+
+    ``complete`` says whether ``head`` is the whole file (then JSON is validated).
+    """
+    ext = extension(filename)
+    kind = filetype.guess(head) if head else None
+    if kind is not None:
+        return kind.mime
+    if not head:
+        return TEXT_TYPES_BY_EXTENSION.get(ext, "text/plain") if ext else OCTET_STREAM
+    text = _decode_text(head, complete=complete)
+    if text is not None:
+        return _text_type(head, text, ext, complete)
+    cleaned_hint = hint.split(";")[0].strip().lower()
+    if cleaned_hint and cleaned_hint not in ACTIVE_TYPES and "/" in cleaned_hint:
+        return cleaned_hint
+    return OCTET_STREAM
+
+
+def categorize(filename: str, content_type: str) -> str:
+    """``code`` | ``image`` | ``data`` | ``document`` | ``other``.
+
+    The extension says what the user meant (a ``.py`` file is code though it sniffs
+    as text); the sniffed type decides when the extension is missing or unknown.
+    """
+    ext = extension(filename)
+    for names, category in (
+        (CODE_EXTENSIONS, "code"),
+        (IMAGE_EXTENSIONS, "image"),
+        (DATA_EXTENSIONS, "data"),
+        (DOCUMENT_EXTENSIONS, "document"),
+    ):
+        if ext in names:
+            return category
+    return _category_from_type(content_type)
+
+
+def _category_from_type(content_type: str) -> str:
+    if content_type.startswith("image/"):
+        return "image"
+    if content_type in {"text/csv", "application/json", "application/xml", "text/xml"}:
+        return "data"
+    if "spreadsheet" in content_type or content_type == "application/vnd.ms-excel":
+        return "data"
+    if content_type in {"application/pdf", "text/plain", "text/markdown", "application/rtf"}:
+        return "document"
+    if "wordprocessing" in content_type or content_type == "application/msword":
+        return "document"
+    if content_type in {"text/html", "text/css", "text/javascript", "text/x-python"}:
+        return "code"
+    return "other"
+
+
+def is_inline_safe(content_type: str) -> bool:
+    """Raster images, PDF and plain text may be shown inline; never SVG or HTML."""
+    return content_type in INLINE_SAFE_TYPES or content_type == INLINE_SAFE_TEXT

@@ -1,0 +1,121 @@
+"""Reads from the file store. All of them answer from the database alone (no S3 call)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from chat.models import ChatSession
+from chatui.errors import FileNotFound, InvalidInput
+from chatui.models import User
+
+from .keys import key_belongs_to
+from .models import StoredFile
+from .services import user_quota_bytes
+
+ORDERINGS = ("created_at", "-created_at", "filename", "-filename", "size", "-size")
+
+
+def _parse_uuid(value: UUID | str) -> UUID | None:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+def file_get_for_user(*, user: User, file_id: UUID | str) -> StoredFile:
+    """The user's file, or FileNotFound (also for other users' files and bad ids).
+
+    Ownership is checked twice: the row's owner, and that its key lies under the
+    owner's prefix, so a corrupted row cannot expose another user's blob.
+    """
+    parsed = _parse_uuid(file_id)
+    if parsed is None or not getattr(user, "is_authenticated", False):
+        raise FileNotFound()
+    file = StoredFile.objects.select_related("owner").filter(pk=parsed, owner=user).first()
+    if file is None or not key_belongs_to(file.key, user.email):
+        raise FileNotFound()
+    return file
+
+
+def file_list_for_user(
+    *,
+    user: User,
+    source: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    tagged: bool | None = None,
+    session: ChatSession | None = None,
+    ordering: str = "-created_at",
+) -> QuerySet[StoredFile]:
+    """The user's files, filtered and ordered; invalid choices raise InvalidInput."""
+    # Owner alone decides (the key prefix is a model invariant, checked on every
+    # single-file read); a key filter here would defeat the index-only count.
+    files = StoredFile.objects.filter(owner=user)
+    files = files.filter(_filters(source=source, category=category, q=q, tagged=tagged))
+    if session is not None:
+        files = files.filter(session=session)
+    return files.select_related("owner").order_by(*_ordering(ordering))
+
+
+def _filters(*, source: str | None, category: str | None, q: str | None, tagged: bool | None) -> Q:
+    condition = Q()
+    if source:
+        _require_choice("source", source, StoredFile.Source.values)
+        condition &= Q(source=source)
+    if category:
+        _require_choice("category", category, StoredFile.Category.values)
+        condition &= Q(category=category)
+    if q:
+        condition &= Q(filename__icontains=q)
+    if tagged is not None:
+        condition &= Q(tagged=tagged)
+    return condition
+
+
+def _ordering(ordering: str) -> list[str]:
+    """A stable order: ties (same second, same name) broken by id."""
+    _require_choice("ordering", ordering, ORDERINGS)
+    tie_breaker = "-id" if ordering.startswith("-") else "id"
+    return [ordering, tie_breaker]
+
+
+def _require_choice(name: str, value: str, allowed: Any) -> None:
+    if value not in allowed:
+        raise InvalidInput(f"{name} must be one of: {', '.join(allowed)}.", field=name)
+
+
+def user_file_stats(*, user: User) -> dict[str, Any]:
+    """Counts and sizes for the user's files, and how much of the quota they use."""
+    files = StoredFile.objects.filter(owner=user)
+    totals = files.aggregate(
+        total_files=Count("id"),
+        total_size=Sum("size"),
+        upload_count=Count("id", filter=Q(source=StoredFile.Source.USER)),
+        generated_count=Count("id", filter=Q(source=StoredFile.Source.TOOL)),
+    )
+    total_size = totals["total_size"] or 0
+    quota = user_quota_bytes(user)
+    return {
+        "total_files": totals["total_files"],
+        "total_size": total_size,
+        "upload_count": totals["upload_count"],
+        "generated_count": totals["generated_count"],
+        "quota_bytes": quota,
+        "quota_used": total_size,
+        "quota_used_fraction": round(total_size / quota, 6) if quota else 0.0,
+        "by_category": _by_category(files),
+    }
+
+
+def _by_category(files: QuerySet[StoredFile]) -> dict[str, dict[str, int]]:
+    stats = {value: {"count": 0, "size": 0} for value in StoredFile.Category.values}
+    rows = files.values("category").annotate(count=Count("id"), size=Sum("size"))
+    for row in rows:
+        stats[row["category"]] = {"count": row["count"], "size": row["size"] or 0}
+    return stats

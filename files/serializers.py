@@ -1,0 +1,49 @@
+"""The file metadata shape every API returns (the tools API reuses it)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import StoredFile
+
+
+class StoredFileOutputSerializer(serializers.ModelSerializer):
+    """File metadata; never a presigned URL (listing must not call S3 per row)."""
+
+    session = serializers.UUIDField(source="session_id", allow_null=True, read_only=True)
+    last_modified = serializers.DateTimeField(
+        source="created_at",
+        read_only=True,
+        help_text="When the blob was written; blobs are immutable, so this is the upload time.",
+    )
+    user_email = serializers.EmailField(source="owner.email", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StoredFile
+        fields = [
+            "id",
+            "key",
+            "filename",
+            "size",
+            "content_type",
+            "category",
+            "source",
+            "source_tool",
+            "tags",
+            "tagged",
+            "session",
+            "created_at",
+            "last_modified",
+            "etag",
+            "checksum",
+            "user_email",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_download_url(self, file: StoredFile) -> str:
+        return reverse("files:download", kwargs={"file_id": file.pk})

@@ -1,0 +1,362 @@
+"""The storage seam: the only module in chatui that knows S3 (boto3, django-storages).
+
+Everything else calls the small functions below with an object key and gets
+bytes, :class:`BlobInfo` or a domain error back:
+
+* :class:`~chatui.errors.StorageUnavailable` when the endpoint is down, slow, answers
+  5xx, rejects our credentials or the bucket is missing (the user can only retry);
+* :class:`BlobMissing` (a ``FileNotFound``) when the object itself is not there.
+
+Configuration comes from the ``S3_*`` settings through ``STORAGES["default"]``
+(:class:`ChatuiS3Storage`). The storage instance is cached, and dropped whenever
+an ``S3_*``/``STORAGES`` setting changes (``override_settings``, pytest-django's
+``settings`` fixture), so tests can point the same code path at another endpoint.
+
+Why not only ``storage.save()``/``storage.open()``: django-storages' ``_save``
+streams through boto3's managed transfer (multipart above the threshold), so
+writes go through it. Its ``S3File`` however downloads the whole object into a
+``SpooledTemporaryFile`` (held in memory with the default
+``AWS_S3_MAX_MEMORY_SIZE=0``) before the first ``read()``, so reads use the
+storage's own boto3 client and stream the ``GetObject`` body instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+import boto3.exceptions
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from storages.backends.s3 import S3Storage
+
+from chatui.errors import FileNotFound, StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+MULTIPART_CHUNK_BYTES = 8 * 1024 * 1024
+PRESIGN_SECONDS = 300
+MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+class BlobMissing(FileNotFound):
+    """The row exists but its object does not (a crash, or someone emptied the bucket)."""
+
+    default_message = "The file's content is missing from storage."
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    key: str
+    size: int
+    etag: str  # without quotes
+    content_type: str = ""
+
+
+class ChatuiS3Storage(S3Storage):
+    """django-storages' S3 backend configured from chatui's ``S3_*`` settings.
+
+    Private objects (no ACL header, presigned reads), never overwrite, SigV4,
+    path-style addressing, bounded timeouts and retries: a down endpoint must
+    fail a request in seconds, not hang a worker.
+    """
+
+    def get_default_settings(self) -> dict[str, Any]:
+        defaults = super().get_default_settings()
+        defaults.update(_settings_from_s3_config())
+        return defaults
+
+
+def _settings_from_s3_config() -> dict[str, Any]:
+    timeout = settings.S3_TIMEOUT
+    return {
+        "access_key": settings.S3_ACCESS_KEY or None,
+        "secret_key": settings.S3_SECRET_KEY or None,
+        "bucket_name": settings.S3_BUCKET,
+        "region_name": settings.S3_REGION,
+        "endpoint_url": settings.S3_ENDPOINT or None,
+        "signature_version": "s3v4",
+        "addressing_style": "path",
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": PRESIGN_SECONDS,
+        "file_overwrite": False,
+        "object_parameters": {},
+        "client_config": Config(
+            signature_version="s3v4",
+            region_name=settings.S3_REGION,
+            s3={"addressing_style": "path"},
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"max_attempts": 2, "mode": "standard"},
+        ),
+        "transfer_config": _transfer_config(),
+    }
+
+
+def _transfer_config() -> TransferConfig:
+    """Bounded memory per upload: a non-seekable body is buffered part by part, so
+    at most ``max_in_memory_upload_chunks`` parts of 8 MiB are held at once."""
+    config = TransferConfig(
+        multipart_threshold=MULTIPART_CHUNK_BYTES,
+        multipart_chunksize=MULTIPART_CHUNK_BYTES,
+        max_concurrency=3,
+        max_io_queue=16,
+    )
+    config.max_in_memory_upload_chunks = 3  # s3transfer option boto3 does not expose
+    return config
+
+
+# --- The cached instance -----------------------------------------------------------
+
+_lock = threading.Lock()
+
+
+def get_storage() -> ChatuiS3Storage:
+    """The configured storage (``STORAGES["default"]``), rebuilt after settings change."""
+    storage = storages["default"]
+    if not isinstance(storage, ChatuiS3Storage):
+        raise StorageUnavailable(
+            "STORAGES['default'] must be files.storage.ChatuiS3Storage; "
+            f"it is {type(storage).__name__}."
+        )
+    return storage
+
+
+@receiver(setting_changed)
+def _reset_on_setting_change(*, setting: str, **_: Any) -> None:
+    """Tests point S3_* at another endpoint; the next call must see it."""
+    if setting.startswith("S3_") or setting == "STORAGES":
+        reset_storage()
+
+
+def reset_storage() -> None:
+    with _lock:
+        storages._storages.pop("default", None)
+
+
+def _client() -> Any:
+    return get_storage().connection.meta.client
+
+
+def _bucket() -> str:
+    return get_storage().bucket_name
+
+
+# --- Error translation -------------------------------------------------------------
+
+
+def _error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _status(err: ClientError) -> int:
+    return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+@contextmanager
+def _translated(key: str = "") -> Iterator[None]:
+    """Turn botocore failures into the project's error vocabulary."""
+    try:
+        yield
+    except ClientError as err:
+        code = _error_code(err)
+        if code in MISSING_CODES or (_status(err) == 404 and code != "NoSuchBucket"):
+            raise BlobMissing(key=key) from err
+        logger.warning("s3 request failed key=%s code=%s status=%s", key, code, _status(err))
+        raise StorageUnavailable(_unavailable_message(code), reason=code or "error") from err
+    except (BotoCoreError, boto3.exceptions.Boto3Error) as err:
+        logger.warning("s3 unreachable key=%s error=%s", key, type(err).__name__)
+        raise StorageUnavailable(reason=type(err).__name__) from err
+
+
+def _unavailable_message(code: str) -> str:
+    if code == "NoSuchBucket":
+        return "The storage bucket does not exist. An administrator must run `storage_init`."
+    if code in {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
+        return "File storage rejected the server's credentials. Please tell an administrator."
+    return StorageUnavailable.default_message
+
+
+# --- Writes ------------------------------------------------------------------------
+
+
+class _UploadBody(File):
+    """What ``storage.save`` gets: carries the sniffed content type to django-storages."""
+
+    def __init__(self, stream: IO[bytes], name: str, content_type: str) -> None:
+        super().__init__(stream, name)
+        self.content_type = content_type
+
+
+def put(key: str, stream: IO[bytes], *, content_type: str) -> BlobInfo:
+    """Write ``stream`` under ``key`` (multipart above 8 MiB) and return what S3 stored.
+
+    ``stream`` is read once, front to back; make it non-seekable if reading it has
+    side effects (hashing), so boto3 never rewinds it on a retry.
+    """
+    storage = get_storage()
+    with _translated(key):
+        saved = storage.save(key, _UploadBody(stream, key, content_type))
+    if saved != key:  # file_overwrite=False renamed it: our key was taken (never expected)
+        delete(saved)
+        raise StorageUnavailable("The storage key was already taken; please retry.")
+    info = head(key)
+    if info is None:
+        raise StorageUnavailable("The upload did not arrive in storage; please retry.")
+    return info
+
+
+def delete(key: str) -> None:
+    """Remove the object; a missing object is already deleted, which is fine."""
+    with _translated(key):
+        _client().delete_object(Bucket=_bucket(), Key=key)
+
+
+def delete_quietly(key: str) -> bool:
+    """Best-effort cleanup on an error path; returns False (and logs) when it failed."""
+    try:
+        delete(key)
+    except StorageUnavailable:
+        logger.error("orphan blob left behind key=%s (files_reconcile will remove it)", key)
+        return False
+    return True
+
+
+# --- Reads -------------------------------------------------------------------------
+
+
+def head(key: str) -> BlobInfo | None:
+    """Size, ETag and type of the object, or None when it does not exist."""
+    try:
+        with _translated(key):
+            meta = _client().head_object(Bucket=_bucket(), Key=key)
+    except BlobMissing:
+        return None
+    return BlobInfo(
+        key=key,
+        size=int(meta.get("ContentLength", 0)),
+        etag=str(meta.get("ETag", "")).strip('"'),
+        content_type=str(meta.get("ContentType", "")),
+    )
+
+
+def exists(key: str) -> bool:
+    return head(key) is not None
+
+
+class BlobStream:
+    """A read-only, forward-only stream over an object's body; always close it."""
+
+    def __init__(self, key: str, body: Any, length: int, content_range: str) -> None:
+        self.key = key
+        self.length = length
+        self.content_range = content_range
+        self._body = body
+
+    def read(self, size: int = -1) -> bytes:
+        with _translated(self.key):
+            return self._body.read(None if size is None or size < 0 else size)
+
+    def iter_chunks(self, chunk_size: int) -> Iterator[bytes]:
+        while chunk := self.read(chunk_size):
+            yield chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._body.close()
+
+    def __enter__(self) -> BlobStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_stream(key: str, *, byte_range: tuple[int, int] | None = None) -> BlobStream:
+    """Start a GetObject and return its body unread (``byte_range`` is inclusive)."""
+    params: dict[str, Any] = {"Bucket": _bucket(), "Key": key}
+    if byte_range is not None:
+        params["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+    with _translated(key):
+        response = _client().get_object(**params)
+    return BlobStream(
+        key,
+        response["Body"],
+        int(response.get("ContentLength", 0)),
+        str(response.get("ContentRange", "")),
+    )
+
+
+def presigned_url(
+    key: str, *, content_disposition: str, content_type: str, expires: int = PRESIGN_SECONDS
+) -> str:
+    """A short-lived GET URL that makes S3 answer with our Content-Disposition/Type."""
+    parameters = {
+        "ResponseContentDisposition": content_disposition,
+        "ResponseContentType": content_type,
+    }
+    with _translated(key):
+        return get_storage().url(key, parameters=parameters, expire=expires)
+
+
+def list_keys(prefix: str = "") -> list[str]:
+    """Every key under ``prefix`` (for checks, reconciliation and tests)."""
+    keys: list[str] = []
+    paginator = _client().get_paginator("list_objects_v2")
+    with _translated(prefix):
+        for page in paginator.paginate(Bucket=_bucket(), Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", ()))
+    return keys
+
+
+# --- The bucket --------------------------------------------------------------------
+
+
+def bucket_exists() -> bool:
+    """True when the bucket is there and our credentials may use it."""
+    try:
+        with _translated():
+            _client().head_bucket(Bucket=_bucket())
+    except BlobMissing:
+        return False
+    return True
+
+
+def ensure_bucket() -> bool:
+    """Create the bucket when missing, only where ``S3_AUTO_CREATE_BUCKET`` allows it.
+
+    Returns True when it created the bucket. Production buckets are made by
+    whoever owns the account (with its policies), never by the app.
+    """
+    if bucket_exists():
+        return False
+    if not settings.S3_AUTO_CREATE_BUCKET:
+        raise StorageUnavailable(
+            f"The bucket {_bucket()!r} does not exist and S3_AUTO_CREATE_BUCKET is off; "
+            "create it with your provider's tools (or set S3_AUTO_CREATE_BUCKET=true in "
+            "development)."
+        )
+    params: dict[str, Any] = {"Bucket": _bucket()}
+    if settings.S3_REGION and settings.S3_REGION != "us-east-1":
+        params["CreateBucketConfiguration"] = {"LocationConstraint": settings.S3_REGION}
+    with _translated():
+        _client().create_bucket(**params)
+    return True
+
+
+def endpoint_description() -> str:
+    """Where the storage points, for operators' messages (never includes secrets)."""
+    return f"{settings.S3_ENDPOINT or 'AWS S3'} bucket={settings.S3_BUCKET!r}"
