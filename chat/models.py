@@ -23,3 +23,41 @@ class ChatSession(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"Chat {self.id}"
+
+
+class Message(models.Model):
+    """One turn of a conversation.
+
+    An assistant message's ``tool_calls`` records every tool the model called while
+    writing it: ``[{"id", "name", "arguments", "result", "file_ids", "error"}]``, so the
+    history can show what ran without a join to the tool-run records. ``files`` holds
+    what the user attached to a user message, and what tools generated for an
+    assistant message.
+    """
+
+    class Role(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+        TOOL = "tool"
+        SYSTEM = "system"
+
+    class Status(models.TextChoices):
+        COMPLETE = "complete"
+        STOPPED = "stopped"
+        ERROR = "error"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    tool_calls = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
+    files = models.ManyToManyField("files.StoredFile", blank=True, related_name="messages")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["session", "created_at"], name="chat_message_session_time")]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:60]}"
