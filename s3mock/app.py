@@ -86,6 +86,8 @@ class _Router:
             log.exception("s3mock: unhandled error in %s %s", request.method, request.raw_path)
             error = S3Error("InternalError", "We encountered an internal error. Please try again.")
             response = error_response(error, request, request_id)
+        if _body_may_be_left(request, response):
+            response.headers.append(("Connection", "close"))
         await send_response(send, response, request_id, head=request.method == "HEAD")
 
     async def handle(self, request: S3Request) -> Response:
@@ -103,6 +105,20 @@ class _Router:
         return await jsonapi.handle(
             request, self.store, bucket=self.json_bucket, default_owner=self.default_owner
         )
+
+
+def _body_may_be_left(request: S3Request, response: Response) -> bool:
+    """Whether unread request bytes could remain on the connection after this response.
+
+    uvicorn does not skip an unread body, so its bytes would be parsed as the next
+    request on a kept-alive connection. Closing the connection is always safe; it
+    happens only for refused uploads, where a reconnect costs nothing that matters.
+    """
+    headers = request.headers
+    has_body = headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
+    if not has_body:
+        return False
+    return response.status >= 400 or not request._body_consumed
 
 
 def error_response(error: S3Error, request: S3Request, request_id: str) -> Response:

@@ -95,12 +95,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         start = max(0, size - suffix)
         return start, size - start
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
+    if last and int(last) < start:
         return None
     if start >= size:
         raise invalid_range(header, size)
-    return start, min(end, size - 1) - start + 1
+    end = min(int(last), size - 1) if last else size - 1
+    return start, end - start + 1
 
 
 def _all_digits(*parts: str) -> bool:
