@@ -9,7 +9,7 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet, Sum
 
 from chat.models import ChatSession
-from chatui.errors import FileNotFound, InvalidInput
+from chatui.errors import FileNotFound, Forbidden, InvalidInput, NotFound
 from chatui.models import User
 
 from .keys import key_belongs_to
@@ -119,3 +119,24 @@ def _by_category(files: QuerySet[StoredFile]) -> dict[str, dict[str, int]]:
     for row in rows:
         stats[row["category"]] = {"count": row["count"], "size": row["size"] or 0}
     return stats
+
+
+def session_get_for_user(*, user: User, session_id: UUID | str) -> ChatSession:
+    """The user's own chat session; anyone else's (or a bad id) is invalid input."""
+    parsed = _parse_uuid(session_id)
+    session = ChatSession.objects.filter(pk=parsed, owner=user).first() if parsed else None
+    if session is None:
+        raise InvalidInput("The chat session does not exist.", field="session")
+    return session
+
+
+def stats_subject_for(*, requester: User, email: str) -> User:
+    """Whose stats ``requester`` may see: their own, or anyone's for staff."""
+    if email.strip().lower() == requester.email.lower():
+        return requester
+    if not requester.is_staff:
+        raise Forbidden("You can only see your own file statistics.")
+    subject = User.objects.filter(email__iexact=email.strip()).first()
+    if subject is None:
+        raise NotFound("No such user.")
+    return subject

@@ -24,7 +24,8 @@ from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, QuotaExceed
 from chatui.models import User
 
 from . import storage
-from .content_types import SNIFF_BYTES, categorize, sniff_content_type
+from .content_types import SNIFF_BYTES, categorize, is_inline_safe, sniff_content_type
+from .downloads import content_disposition
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
 from .storage import BlobStream
@@ -35,6 +36,15 @@ MIB = 1024 * 1024
 MAX_TAGS = 50
 MAX_TAG_KEY_CHARS = 100
 MAX_TAG_VALUE_CHARS = 1000
+INLINE_CONTENT_MAX_BYTES = 10 * MIB
+
+
+class ContentTooLargeToInclude(FileTooLarge):
+    """``?include=content`` is for small files; big ones go through /download."""
+
+    code = "content_too_large"
+    status = 422
+    default_message = "The file is too large to include inline; download it instead."
 
 
 # --- Limits ------------------------------------------------------------------------
@@ -65,7 +75,7 @@ def _check_quota(user: User, incoming: int) -> None:
         raise QuotaExceeded(quota_bytes=quota, used_bytes=used, upload_bytes=incoming)
 
 
-def _check_size(size: int) -> None:
+def check_upload_size(size: int) -> None:
     limit = max_upload_bytes()
     if size > limit:
         message = f"Files may be at most {settings.FILES_MAX_UPLOAD_MB} MB."
@@ -124,7 +134,7 @@ class _HashingReader(io.RawIOBase):
         chunk = self._next_chunk(-1 if size is None else size)
         self.size += len(chunk)
         if self.size > self._limit:
-            _check_size(self.size)
+            check_upload_size(self.size)
         self.sha256.update(chunk)
         return chunk
 
@@ -190,7 +200,7 @@ def file_upload(
     clean_tags = validate_tags(tags)
     _check_session(owner, session)
     name = display_filename(filename)
-    _check_size(_known_size(content))
+    check_upload_size(_known_size(content))
     _check_quota(owner, _known_size(content))  # fail fast; re-checked under the lock
     head, rest, complete = _split_head(content)
     content_type = sniff_content_type(head, name, content_type_hint, complete=complete)
@@ -252,7 +262,7 @@ def file_upload_base64(
 ) -> StoredFile:
     """The original JSON API's form: strict base64 (no whitespace, no data: URLs)."""
     if len(content_base64) // 4 * 3 > max_upload_bytes() + 3:
-        _check_size(len(content_base64) // 4 * 3)
+        check_upload_size(len(content_base64) // 4 * 3)
     content = decode_base64_strict(content_base64)
     return file_upload(
         owner=owner,
@@ -332,6 +342,13 @@ def file_open(*, file: StoredFile, byte_range: tuple[int, int] | None = None) ->
     return storage.open_stream(file.key, byte_range=byte_range)
 
 
+def file_read_base64(*, file: StoredFile) -> str:
+    """The content as base64 for ``?include=content``, refused above 10 MiB."""
+    if file.size > INLINE_CONTENT_MAX_BYTES:
+        raise ContentTooLargeToInclude(max_bytes=INLINE_CONTENT_MAX_BYTES)
+    return base64.b64encode(file_read_bytes(file=file)).decode("ascii")
+
+
 def file_read_bytes(
     *, file: StoredFile, max_bytes: int | None = None, truncate: bool = False
 ) -> bytes:
@@ -351,3 +368,18 @@ def file_read_bytes(
         return b""
     with file_open(file=file) as stream:
         return stream.read()
+
+
+def file_download_url(*, file: StoredFile, inline: bool = False) -> str:
+    """A short-lived presigned GET URL that makes S3 send our safe headers.
+
+    The disposition and type are signed into the URL, so S3 serves SVG/HTML as
+    attachments exactly as the streaming download does.
+    """
+    _assert_owned(file)
+    show_inline = inline and is_inline_safe(file.content_type)
+    return storage.presigned_url(
+        file.key,
+        content_disposition=content_disposition(file.filename, inline=show_inline),
+        content_type=file.content_type,
+    )
