@@ -95,6 +95,33 @@ class ToolTimeout(ToolError):
     default_message = "The tool took too long and was stopped."
 
 
+class ToolOutputTooLarge(ToolError):
+    code = "tool_output_too_large"
+    default_message = "The tool produced more output than allowed; nothing was stored."
+
+
+class ImageTooLarge(ToolError):
+    code = "image_too_large"
+    status = 413
+    default_message = "The image has too many pixels to process safely."
+
+
+class UnknownTool(NotFound):
+    code = "unknown_tool"
+    default_message = "There is no tool with that name."
+
+
+class InvalidToolArguments(InvalidInput):
+    code = "invalid_tool_arguments"
+    default_message = "The tool's arguments are not valid."
+
+
+class ToolInputTooLarge(DomainError):
+    code = "tool_input_too_large"
+    status = 413
+    default_message = "The files given to the tool are larger than the tool input limit."
+
+
 class ChatNotFound(NotFound):
     default_message = "Chat not found."
 

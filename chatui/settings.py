@@ -228,6 +228,25 @@ FILE_UPLOAD_TEMP_DIR = None
 # --- Tools and chat ---------------------------------------------------------
 
 TOOLS_TIMEOUT_S = env_float("TOOLS_TIMEOUT_S", 60.0)
+# Tools offered to the chat and the API, by import path; TOOLS_EXTRA plugs in more.
+TOOLS = [
+    "tools.builtin.csv_summary.CsvSummaryTool",
+    "tools.builtin.plot_csv.PlotCsvTool",
+    "tools.builtin.image_info.ImageInfoTool",
+    "tools.builtin.image_thumbnail.ImageThumbnailTool",
+    "tools.builtin.text_search.TextSearchTool",
+    "tools.builtin.zip_files.ZipFilesTool",
+    "tools.builtin.convert_table.ConvertTableTool",
+    *env_list("TOOLS_EXTRA", []),
+]
+# What a tool run may read and write, per file and in total; the text it returns.
+TOOLS_MAX_INPUT_FILE_BYTES = env_int("TOOLS_MAX_INPUT_FILE_MB", 50, minimum=1) * 1024 * 1024
+TOOLS_MAX_INPUT_TOTAL_BYTES = env_int("TOOLS_MAX_INPUT_TOTAL_MB", 100, minimum=1) * 1024 * 1024
+TOOLS_MAX_OUTPUT_FILE_BYTES = env_int("TOOLS_MAX_OUTPUT_FILE_MB", 50, minimum=1) * 1024 * 1024
+TOOLS_MAX_OUTPUT_TOTAL_BYTES = env_int("TOOLS_MAX_OUTPUT_MB", 100, minimum=1) * 1024 * 1024
+TOOLS_MAX_TEXT_CHARS = env_int("TOOLS_MAX_TEXT_CHARS", 20_000, minimum=500)
+# Address-space cap for the process a tool runs in; 0 leaves it unlimited.
+TOOLS_MAX_MEMORY_MB = env_int("TOOLS_MAX_MEMORY_MB", 0)
 CHAT_CONTEXT_MAX_CHARS = env_int("CHAT_CONTEXT_MAX_CHARS", 60_000, minimum=1000)
 LLM_BASE_URL = env_str("LLM_BASE_URL")
 LLM_API_KEY = env_str("LLM_API_KEY")
