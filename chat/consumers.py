@@ -1,0 +1,230 @@
+"""The chat websocket: translates frames to services and reply events to frames.
+
+One socket views one chat at a time and joins that chat's group
+(``chat.session.<uuid>``), so every tab of the chat sees the same conversation:
+the user's message and every frame of the reply go to the group. The reply runs
+as an asyncio task owned by the socket that asked for it; ``stop`` from any tab
+cancels it (directly, or through the group), and closing that socket stops it
+too, saved with what was streamed so far. ``DomainError`` becomes an ``error``
+frame here and only here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat import services
+from chat.protocol import (
+    AttachFileFrame,
+    ChatFrame,
+    ClientFrame,
+    LoadSessionFrame,
+    StopFrame,
+    frame_parse,
+)
+from chat.reply import ReplyEvent, reply_generate, session_files_metadata
+from chat.selectors import session_get_for_user
+from chat.serializers import message_payload, session_payload
+from chatui.errors import Busy, DomainError
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+# Sessions with a reply being written in this process (one event loop, no lock needed).
+_replying: set[uuid.UUID] = set()
+
+
+def group_name(session_id: uuid.UUID | str) -> str:
+    return f"chat.session.{session_id}"
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.session_id: uuid.UUID | None = None
+        self.reply_task: asyncio.Task[None] | None = None
+        self.reply_session_id: uuid.UUID | None = None
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "user"):
+            return  # refused in connect
+        await self._reply_cancel(wait=True)
+        await self._group_leave()
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        try:
+            frame = frame_parse(text_data, bytes_data)
+            await self._dispatch(frame)
+        except DomainError as exc:
+            await self.send_json({"type": "error", **exc.as_dict()})
+        except Exception:
+            logger.exception("chat frame failed")
+            await self.send_json(_internal_error())
+
+    async def _dispatch(self, frame: ClientFrame) -> None:
+        if isinstance(frame, ChatFrame):
+            await self._chat(frame)
+        elif isinstance(frame, LoadSessionFrame):
+            await self._load_session(frame)
+        elif isinstance(frame, AttachFileFrame):
+            await self._attach_file(frame)
+        elif isinstance(frame, StopFrame):
+            await self._stop(frame)
+
+    # --- client frames ---------------------------------------------------------
+
+    async def _load_session(self, frame: LoadSessionFrame) -> None:
+        session = await database_sync_to_async(session_get_for_user)(
+            user=self.user, session_id=frame.session_id
+        )
+        await self._session_send(session)
+
+    async def _chat(self, frame: ChatFrame) -> None:
+        self._busy_check(frame.session_id)
+        services.message_content_check(frame.content, frame.file_ids)
+        session_id = frame.session_id
+        if session_id is None:
+            created = await database_sync_to_async(services.session_create)(owner=self.user)
+            session_id = str(created.id)
+        if _uuid_or_none(session_id) != self.session_id:
+            await self._load_session(LoadSessionFrame(session_id=session_id))
+        session, message = await database_sync_to_async(services.chat_message_post)(
+            user=self.user,
+            session_id=session_id,
+            content=frame.content,
+            file_ids=frame.file_ids,
+        )
+        payload = await database_sync_to_async(message_payload)(message)
+        await self._group_frame(session.id, {"type": "message", "message": payload})
+        self._reply_start(session, message)
+
+    async def _attach_file(self, frame: AttachFileFrame) -> None:
+        session = await database_sync_to_async(session_get_for_user)(
+            user=self.user, session_id=frame.session_id
+        )
+        await database_sync_to_async(services.attach_file_to_session)(
+            user=self.user, session=session, file_id=frame.file_id
+        )
+        await self._group_join(session.id)
+        files = await session_files_metadata(session)
+        await self._group_frame(session.id, {"type": "files_update", "files": files})
+
+    async def _stop(self, frame: StopFrame) -> None:
+        target = frame.session_id or (str(self.session_id) if self.session_id else None)
+        if self.reply_task is not None and str(self.reply_session_id) == target:
+            await self._reply_cancel(wait=False)
+        elif target is not None:
+            session = await database_sync_to_async(session_get_for_user)(
+                user=self.user, session_id=target
+            )  # only a chat of one's own can be stopped through its group
+            await self.channel_layer.group_send(
+                group_name(session.id), {"type": "chat.stop", "session_id": str(session.id)}
+            )
+
+    # --- the reply -------------------------------------------------------------
+
+    def _busy_check(self, session_id: str | None) -> None:
+        if self.reply_task is not None:
+            raise Busy("Your previous message is still being answered; stop it or wait.")
+        if session_id is not None and _uuid_or_none(session_id) in _replying:
+            raise Busy()
+
+    def _reply_start(self, session: Any, message: Any) -> None:
+        if session.id in _replying:  # another tab won the race since _busy_check
+            raise Busy()
+        message_id = uuid.uuid4()
+        _replying.add(session.id)
+        self.reply_session_id = session.id
+        self.reply_task = asyncio.create_task(self._reply_run(session, message, message_id))
+
+    async def _reply_run(self, session: Any, message: Any, message_id: uuid.UUID) -> None:
+        async def sink(event: ReplyEvent) -> None:
+            frame = {"type": event.type, "message_id": str(message_id), **dataclasses.asdict(event)}
+            await self._group_frame(session.id, frame)
+
+        try:
+            await reply_generate(
+                user=self.user,
+                session=session,
+                user_message=message,
+                message_id=message_id,
+                sink=sink,
+            )
+        except DomainError as exc:
+            await self._group_frame(session.id, {"type": "error", **exc.as_dict()})
+        except Exception:
+            logger.exception("chat reply failed session_id=%s", session.id)
+            await self._group_frame(session.id, _internal_error())
+        finally:
+            _replying.discard(session.id)
+            self.reply_task = None
+            self.reply_session_id = None
+
+    async def _reply_cancel(self, *, wait: bool) -> None:
+        task = self.reply_task
+        if task is None:
+            return
+        task.cancel()
+        if wait:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- groups ----------------------------------------------------------------
+
+    async def _session_send(self, session: Any) -> None:
+        await self._group_join(session.id)
+        payload = await database_sync_to_async(session_payload)(session)
+        await self.send_json({"type": "session", "session_id": str(session.id), **payload})
+
+    async def _group_join(self, session_id: uuid.UUID) -> None:
+        if session_id == self.session_id:
+            return
+        await self._group_leave()
+        await self.channel_layer.group_add(group_name(session_id), self.channel_name)
+        self.session_id = session_id
+
+    async def _group_leave(self) -> None:
+        if self.session_id is not None:
+            await self.channel_layer.group_discard(group_name(self.session_id), self.channel_name)
+            self.session_id = None
+
+    async def _group_frame(self, session_id: uuid.UUID, frame: dict[str, Any]) -> None:
+        frame = {"session_id": str(session_id), **frame}
+        await self.channel_layer.group_send(
+            group_name(session_id), {"type": "chat.frame", "frame": frame}
+        )
+
+    # --- channel-layer handlers ------------------------------------------------
+
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["frame"])
+
+    async def chat_stop(self, event: dict[str, Any]) -> None:
+        if self.reply_task is not None and str(self.reply_session_id) == event["session_id"]:
+            await self._reply_cancel(wait=False)
+
+
+def _internal_error() -> dict[str, Any]:
+    return {"type": "error", "code": "internal_error", "message": "Something went wrong."}
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

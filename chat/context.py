@@ -1,0 +1,246 @@
+"""What the model is told: the files in context and the conversation so far.
+
+Every tagged file of the user and every file of the session (created in it or
+attached to one of its messages) is included: a text file by its content, a
+binary file by a manifest line. The text shares one budget of
+``CHAT_CONTEXT_MAX_CHARS`` characters: each file gets at most an equal share of
+what is left, and small files hand their unused share to the larger ones. Bytes
+are read with ``max_bytes`` so a huge file is never loaded whole, and a
+truncation is always written out in the text the model sees.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from chat.models import ChatSession, Message
+from chat.selectors import message_list_for_session, session_files
+from chatui.errors import DomainError
+from files.models import StoredFile
+from files.selectors import file_list_for_user
+from files.services import file_read_bytes
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = (
+    "You are the assistant of chatui, a chat where users keep their files. Answer "
+    "concisely. The user's files in context are given below; call a tool when it "
+    "helps, naming files by their id."
+)
+HISTORY_MAX_MESSAGES = 40
+BYTES_PER_CHAR_MAX = 4  # UTF-8: a character's worth of bytes, at most
+BINARY_TYPE_PREFIXES = ("image/", "audio/", "video/", "font/")
+BINARY_TYPES = {
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/x-tar",
+    "application/x-7z-compressed",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+}
+TEXTUAL_EXCEPTIONS = {"image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    """One file as the model sees it; ``text`` is None for a binary file."""
+
+    id: str
+    name: str
+    content_type: str
+    size: int
+    reason: str  # "attached", "session" or "tagged"
+    text: str | None = None
+    truncation: str = ""  # e.g. "[… truncated 12,345 characters]"
+    unreadable: str = ""  # why the bytes could not be read, when they could not
+
+    def manifest_line(self) -> str:
+        line = f"- {self.name} ({self.content_type}, {self.size:,} bytes, id {self.id})"
+        return f"{line}: could not be read ({self.unreadable})" if self.unreadable else line
+
+
+@dataclass
+class ChatContext:
+    files: list[ContextFile] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def text_files(self) -> list[ContextFile]:
+        return [f for f in self.files if f.text is not None]
+
+    @property
+    def binary_files(self) -> list[ContextFile]:
+        return [f for f in self.files if f.text is None]
+
+    def render_files(self) -> str:
+        """The files block of the system prompt."""
+        if not self.files:
+            return "No files are in context."
+        parts = [f"Files in context ({len(self.files)}):"]
+        for item in self.text_files:
+            parts.append(
+                f'<file name="{item.name}" id="{item.id}" type="{item.content_type}" '
+                f'size="{item.size}" reason="{item.reason}">\n{item.text}'
+                + (f"\n{item.truncation}" if item.truncation else "")
+                + "\n</file>"
+            )
+        if self.binary_files:
+            parts.append("Binary files (listed, content not shown):")
+            parts.extend(item.manifest_line() for item in self.binary_files)
+        return "\n\n".join(parts)
+
+    def openai_messages(self) -> list[dict[str, Any]]:
+        """System prompt with the files, then the conversation, in the chat format."""
+        system = {"role": "system", "content": f"{SYSTEM_PROMPT}\n\n{self.render_files()}"}
+        return [system, *self.history]
+
+
+def context_build(
+    *, user: Any, session: ChatSession, message: Message | None = None
+) -> ChatContext:
+    """The context for answering ``message`` (the newest user message of ``session``)."""
+    candidates = _context_candidates(user=user, session=session, message=message)
+    return ChatContext(files=_files_read(candidates), history=_history(session=session))
+
+
+def _context_candidates(
+    *, user: Any, session: ChatSession, message: Message | None
+) -> list[tuple[StoredFile, str]]:
+    """Each file once, most specific reason first: attached, then session, then tagged."""
+    attached = list(message.files.all()) if message is not None else []
+    groups: list[tuple[str, Iterable[StoredFile]]] = [
+        ("attached", attached),
+        ("session", session_files(session=session)),
+        ("tagged", file_list_for_user(user=user, tagged=True, ordering="created_at")),
+    ]
+    seen: set[Any] = set()
+    chosen: list[tuple[StoredFile, str]] = []
+    for reason, files in groups:
+        for stored in files:
+            if stored.id not in seen:
+                seen.add(stored.id)
+                chosen.append((stored, reason))
+    return chosen
+
+
+def _files_read(candidates: list[tuple[StoredFile, str]]) -> list[ContextFile]:
+    textual = [(f, r) for f, r in candidates if not is_binary_type(f.content_type)]
+    shares = budget_shares([f.size for f, _ in textual], settings.CHAT_CONTEXT_MAX_CHARS)
+    share_of = {f.id: share for (f, _), share in zip(textual, shares, strict=True)}
+    return [
+        _file_read(stored, reason, share_of[stored.id])
+        if stored.id in share_of
+        else _manifest(stored, reason)
+        for stored, reason in candidates
+    ]
+
+
+def budget_shares(sizes: list[int], budget: int) -> list[int]:
+    """Split ``budget`` characters fairly: no file gets more than it needs (its byte
+    size bounds its characters) and what a small file leaves goes to the others."""
+    shares = [0] * len(sizes)
+    remaining = budget
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    for position, index in enumerate(order):
+        fair = remaining // (len(order) - position)
+        shares[index] = min(sizes[index], fair)
+        remaining -= shares[index]
+    return shares
+
+
+def _file_read(stored: StoredFile, reason: str, share: int) -> ContextFile:
+    max_bytes = share * BYTES_PER_CHAR_MAX
+    try:
+        data = file_read_bytes(file=stored, max_bytes=max_bytes, truncate=True) if share else b""
+    except DomainError as exc:  # one unreadable file must not silence the whole chat
+        logger.warning("context file unreadable file_id=%s code=%s", stored.id, exc.code)
+        return _manifest(stored, reason, unreadable=exc.message)
+    if b"\x00" in data[:8192]:
+        return _manifest(stored, reason)
+    complete = len(data) >= stored.size
+    text = text_decode(data, complete=complete)
+    shown, truncation = text_truncate(text, share, unread_bytes=max(stored.size - len(data), 0))
+    return ContextFile(**_meta(stored, reason), text=shown, truncation=truncation)
+
+
+def _manifest(stored: StoredFile, reason: str, unreadable: str = "") -> ContextFile:
+    return ContextFile(**_meta(stored, reason), unreadable=unreadable)
+
+
+def _meta(stored: StoredFile, reason: str) -> dict[str, Any]:
+    return {
+        "id": str(stored.id),
+        "name": stored.filename,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "reason": reason,
+    }
+
+
+def is_binary_type(content_type: str) -> bool:
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in TEXTUAL_EXCEPTIONS:
+        return False
+    return kind in BINARY_TYPES or kind.startswith(BINARY_TYPE_PREFIXES)
+
+
+def text_decode(data: bytes, *, complete: bool) -> str:
+    """UTF-8 (BOM dropped), else cp1252 with replacement characters.
+
+    A prefix read with ``max_bytes`` may end inside a multi-byte character; that
+    tail is dropped rather than letting it push a UTF-8 file into the fallback.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if not complete and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8-sig")
+        return data.decode("cp1252", errors="replace")
+
+
+def text_truncate(text: str, limit: int, *, unread_bytes: int = 0) -> tuple[str, str]:
+    """Cut ``text`` to ``limit`` characters and say how much was left out.
+
+    When bytes were left unread the count is an estimate (a byte per character),
+    and the marker says so with ``~``.
+    """
+    cut = max(len(text) - limit, 0)
+    if not cut and not unread_bytes:
+        return text, ""
+    approx = "~" if unread_bytes else ""
+    return text[:limit], f"[… truncated {approx}{cut + unread_bytes:,} characters]"
+
+
+def _history(*, session: ChatSession) -> list[dict[str, Any]]:
+    """The latest user and assistant turns, oldest first, within the context budget."""
+    messages = list(message_list_for_session(session=session).reverse()[:HISTORY_MAX_MESSAGES])
+    history: list[dict[str, Any]] = []
+    used = 0
+    for message in messages:  # newest first, so the oldest are dropped when over budget
+        content = _history_content(message)
+        if message.role not in (Message.Role.USER, Message.Role.ASSISTANT) or not content:
+            continue
+        used += len(content)
+        if history and used > settings.CHAT_CONTEXT_MAX_CHARS:
+            break
+        history.append({"role": message.role, "content": content})
+    return history[::-1]
+
+
+def _history_content(message: Message) -> str:
+    """An assistant turn keeps a short note of the tools it ran, so follow-ups make sense."""
+    notes = [
+        f"[tool {call.get('name')} ran: {str(call.get('result') or call.get('error') or '')[:300]}]"
+        for call in message.tool_calls or []
+    ]
+    attached = [f"[attached: {f.filename} (id {f.id})]" for f in message.files.all()]
+    if message.role != Message.Role.USER:
+        attached = []
+    return "\n".join(filter(None, [message.content, *attached, *notes]))

@@ -1,0 +1,173 @@
+"""The built-in offline assistant: useful with no model configured, and deterministic.
+
+It describes the files in context from their actual content (names, sizes, the
+first lines of each text file), runs a tool on an explicit command and reports
+its result, and lists the commands on ``/help``:
+
+* ``/tool <name> <json object>``  e.g. ``/tool plot_csv {"file_id": "…", "x": "day"}``
+* ``/<name> <json object or key=value …>``  e.g. ``/plot_csv filename=sales.csv y=total``
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .base import Done, LLMEvent, LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec
+
+FIRST_LINES = 3
+LINE_MAX_CHARS = 200
+ECHO_MAX_CHARS = 200
+
+
+class CommandError(ValueError):
+    """A command the user mistyped; answered in words, not raised to the client."""
+
+
+class OfflineProvider(LLMProvider):
+    name = "offline"
+
+    def __init__(self, *, chunk_words: int = 4) -> None:
+        self.chunk_words = chunk_words
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:
+        answer = self.answer(request)
+        if isinstance(answer, ToolCall):
+            yield answer
+            yield Done("tool_calls")
+            return
+        for chunk in text_chunks(answer, self.chunk_words):
+            yield TextDelta(chunk)
+        yield Done("stop")
+
+    def answer(self, request: LLMRequest) -> str | ToolCall:
+        last = request.messages[-1] if request.messages else {"role": "user", "content": ""}
+        if last["role"] == "tool":
+            return tool_results_describe(request.messages)
+        try:
+            return command_answer(str(last.get("content") or ""), request)
+        except CommandError as exc:
+            return f"{exc} Type /help for the commands."
+
+
+def command_answer(content: str, request: LLMRequest) -> str | ToolCall:
+    text = content.strip()
+    if text == "/help":
+        return help_text(request.tools)
+    if text.startswith("/"):
+        return command_parse(text, request.tools)
+    return describe(text, request)
+
+
+def help_text(tools: list[ToolSpec]) -> str:
+    lines = [
+        "Offline assistant commands:",
+        "/help: this list",
+        "/tool <name> <json arguments>: run a tool",
+        "/<name> <json or key=value arguments>: the same, shorter",
+        "Tools:" if tools else "No tools are available.",
+    ]
+    lines += [f"- {tool.name}: {tool.description}" for tool in tools]
+    return "\n".join(lines)
+
+
+def command_parse(text: str, tools: list[ToolSpec]) -> ToolCall:
+    head, _, rest = text[1:].partition(" ")
+    if head == "tool":
+        head, _, rest = rest.strip().partition(" ")
+    by_name = {tool.name: tool for tool in tools}
+    if head not in by_name:
+        raise CommandError(f"Unknown command or tool: /{head}.")
+    arguments = arguments_parse(rest.strip(), by_name[head])
+    return ToolCall(id="offline-call-1", name=head, arguments=json.dumps(arguments))
+
+
+def arguments_parse(raw: str, tool: ToolSpec) -> dict[str, Any]:
+    """A JSON object, or ``key=value`` words (quoted with shell rules); a value
+    is read as JSON (numbers, booleans, lists) unless the schema wants a string."""
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"The arguments are not valid JSON ({exc.msg}).") from None
+        if not isinstance(parsed, dict):
+            raise CommandError("The arguments must be a JSON object.")
+        return parsed
+    try:
+        words = shlex.split(raw)
+    except ValueError as exc:
+        raise CommandError(f"The arguments cannot be read ({exc}).") from None
+    return dict(_pair(word, tool) for word in words)
+
+
+def _pair(word: str, tool: ToolSpec) -> tuple[str, Any]:
+    key, sep, value = word.partition("=")
+    if not sep or not key:
+        raise CommandError(f"Expected key=value, got {word!r}.")
+    schema = tool.parameters.get("properties", {}).get(key, {})
+    if schema.get("type") == "string":
+        return key, value
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def describe(text: str, request: LLMRequest) -> str:
+    echo = text if len(text) <= ECHO_MAX_CHARS else text[:ECHO_MAX_CHARS] + "…"
+    parts = [f'Offline assistant (no model configured). You wrote: "{echo}"']
+    parts.append(files_describe(request))
+    parts.append("Type /help for the commands and tools.")
+    return "\n\n".join(parts)
+
+
+def files_describe(request: LLMRequest) -> str:
+    files = request.context.files if request.context is not None else []
+    if not files:
+        return "No files are in context."
+    lines = [f"Files in context ({len(files)}):"]
+    for item in files:
+        lines.append(f"- {item.name} ({item.content_type}, {item.size:,} bytes, {item.reason})")
+        lines.extend(_file_detail(item))
+    return "\n".join(lines)
+
+
+def _file_detail(item: Any) -> list[str]:
+    if item.unreadable:
+        return [f"  could not be read: {item.unreadable}"]
+    if item.text is None:
+        return ["  binary file, content not shown"]
+    first = item.text.splitlines()[:FIRST_LINES]
+    detail = [f"  first lines ({len(first)}):"] + [f"  > {line[:LINE_MAX_CHARS]}" for line in first]
+    return detail + ([f"  {item.truncation}"] if item.truncation else [])
+
+
+def tool_results_describe(messages: list[dict[str, Any]]) -> str:
+    """Report the results of the tools run since the last assistant turn asked for them."""
+    names = {
+        call["id"]: call["function"]["name"]
+        for message in messages
+        if message["role"] == "assistant"
+        for call in message.get("tool_calls") or []
+    }
+    results = []
+    for message in reversed(messages):
+        if message["role"] != "tool":
+            break
+        name = names.get(message.get("tool_call_id"), "tool")
+        results.append(f"{name} finished: {message['content']}")
+    return "\n".join(reversed(results))
+
+
+def text_chunks(text: str, words_per_chunk: int) -> list[str]:
+    """Split keeping every character (spaces, newlines), so the chunks join back exactly."""
+    pieces: list[str] = []
+    words = text.split(" ")
+    for start in range(0, len(words), words_per_chunk):
+        chunk = " ".join(words[start : start + words_per_chunk])
+        pieces.append(chunk if start + words_per_chunk >= len(words) else chunk + " ")
+    return [piece for piece in pieces if piece]

@@ -1,0 +1,259 @@
+"""Writing the assistant's reply: provider rounds, tool calls, and what the chat sees.
+
+``reply_generate`` runs as an asyncio task started by the websocket consumer, so
+``stop`` can cancel it. It reports progress as events to an async ``sink`` (the
+consumer turns them into frames for the session's group) and saves the reply
+once, at the end, with a message id chosen up front so every streamed frame can
+name it. A cancelled reply is saved with what was streamed so far and status
+``stopped``; a failing model saves what it had (if anything) with status
+``error`` and re-raises, so the consumer sends one ``error`` frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat.context import ChatContext, context_build
+from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
+from chat.models import ChatSession, Message
+from chat.selectors import session_files
+from chat.services import message_create
+from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_list
+from chatui.errors import DomainError
+from files.models import StoredFile
+from files.serializers import StoredFileOutputSerializer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Token:
+    type: ClassVar[str] = "token"
+    content: str
+
+
+@dataclass(frozen=True)
+class ToolStarted:
+    type: ClassVar[str] = "tool_start"
+    call_id: str
+    name: str
+    arguments: Any
+
+
+@dataclass(frozen=True)
+class ToolCompleted:
+    type: ClassVar[str] = "tool_complete"
+    call_id: str
+    name: str
+    arguments: Any
+    result: str
+    files: list[dict[str, Any]]
+    error: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class FilesChanged:
+    type: ClassVar[str] = "files_update"
+    files: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReplyCompleted:
+    type: ClassVar[str] = "response_complete"
+    content: str
+    status: str
+
+
+ReplyEvent = Token | ToolStarted | ToolCompleted | FilesChanged | ReplyCompleted
+Sink = Callable[[ReplyEvent], Awaitable[None]]
+
+
+@dataclass
+class _Reply:
+    """What the reply has produced so far; saved whatever way it ends."""
+
+    user: Any
+    session: ChatSession
+    user_message: Message
+    message_id: uuid.UUID
+    sink: Sink
+    text: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    files: list[StoredFile] = field(default_factory=list)
+
+    @property
+    def content(self) -> str:
+        return "".join(self.text)
+
+
+async def reply_generate(
+    *,
+    user: Any,
+    session: ChatSession,
+    user_message: Message,
+    sink: Sink,
+    message_id: uuid.UUID | None = None,
+    provider: LLMProvider | None = None,
+) -> Message:
+    """Answer ``user_message`` (already saved) and return the saved assistant message."""
+    reply = _Reply(user, session, user_message, message_id or uuid.uuid4(), sink)
+    try:
+        await _rounds_run(reply, provider or provider_get())
+    except asyncio.CancelledError:
+        await asyncio.shield(_reply_end(reply, Message.Status.STOPPED))
+        raise
+    except DomainError:
+        if reply.content or reply.tool_calls:
+            await asyncio.shield(_reply_save(reply, Message.Status.ERROR))
+        raise
+    return await _reply_end(reply, Message.Status.COMPLETE)
+
+
+async def _rounds_run(reply: _Reply, provider: LLMProvider) -> None:
+    """Ask the model, run the tools it calls, feed their results back; the last
+    round offers no tools, so the model must answer in words."""
+    context: ChatContext = await database_sync_to_async(context_build)(
+        user=reply.user, session=reply.session, message=reply.user_message
+    )
+    tools = await database_sync_to_async(tool_specs_list)()
+    messages = context.openai_messages()
+    for round_number in range(settings.LLM_MAX_TOOL_ROUNDS + 1):
+        offered = tools if round_number < settings.LLM_MAX_TOOL_ROUNDS else []
+        request = LLMRequest(messages=messages, tools=offered, context=context)
+        text, calls = await _round_stream(reply, provider, request)
+        if not calls:
+            return
+        messages.append(_assistant_turn(text, calls))
+        for call in calls:
+            messages.append(await _tool_call_run(reply, call))
+    logger.warning("reply stopped after %s tool rounds", settings.LLM_MAX_TOOL_ROUNDS)
+
+
+async def _round_stream(
+    reply: _Reply, provider: LLMProvider, request: LLMRequest
+) -> tuple[str, list[ToolCall]]:
+    text: list[str] = []
+    calls: list[ToolCall] = []
+    async for event in provider.stream(request):
+        if isinstance(event, TextDelta) and event.text:
+            text.append(event.text)
+            reply.text.append(event.text)
+            await reply.sink(Token(event.text))
+        elif isinstance(event, ToolCall):
+            calls.append(event)
+    return "".join(text), calls
+
+
+def _assistant_turn(text: str, calls: list[ToolCall]) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": text or None,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in calls
+        ],
+    }
+
+
+async def _tool_call_run(reply: _Reply, call: ToolCall) -> dict[str, Any]:
+    """Run one call and return the ``tool`` message for the model. A tool that
+    fails (bad arguments, unknown name, its own error) is reported to the model
+    and the chat as that call's result, so the model can correct itself."""
+    arguments = _arguments_decode(call.arguments)
+    await reply.sink(ToolStarted(call.id, call.name, arguments))
+    try:
+        outcome: ToolOutcome = await database_sync_to_async(
+            tool_call_execute, thread_sensitive=False
+        )(
+            user=reply.user,
+            name=call.name,
+            arguments=arguments,
+            session=reply.session,
+            message=reply.user_message,
+        )
+        result, error = outcome.text, None
+    except DomainError as exc:
+        outcome, result, error = ToolOutcome(text="", files=[]), f"Error: {exc.message}", exc
+    await _tool_call_report(reply, call, arguments, result, outcome.files, error)
+    return {"role": "tool", "tool_call_id": call.id, "content": result}
+
+
+async def _tool_call_report(
+    reply: _Reply,
+    call: ToolCall,
+    arguments: Any,
+    result: str,
+    files: list[StoredFile],
+    error: DomainError | None,
+) -> None:
+    reply.files.extend(files)
+    reply.tool_calls.append(
+        {
+            "id": call.id,
+            "name": call.name,
+            "arguments": arguments,
+            "result": result,
+            "file_ids": [str(f.id) for f in files],
+            "error": error.as_dict() if error else None,
+        }
+    )
+    metadata = await database_sync_to_async(files_metadata)(files)
+    completed = ToolCompleted(
+        call.id, call.name, arguments, result, metadata, error.as_dict() if error else None
+    )
+    await reply.sink(completed)
+    if files:
+        await reply.sink(FilesChanged(await session_files_metadata(reply.session)))
+
+
+def _arguments_decode(raw: str) -> Any:
+    """The model's JSON arguments; text that is not JSON goes to the tool as is,
+    so the executor's validation names the problem."""
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        return raw
+
+
+async def _reply_end(reply: _Reply, status: str) -> Message:
+    message = await _reply_save(reply, status)
+    await reply.sink(ReplyCompleted(reply.content, status))
+    return message
+
+
+async def _reply_save(reply: _Reply, status: str) -> Message:
+    return await database_sync_to_async(message_create)(
+        session=reply.session,
+        role=Message.Role.ASSISTANT,
+        content=reply.content,
+        files=reply.files,
+        tool_calls=reply.tool_calls,
+        status=status,
+        message_id=reply.message_id,
+    )
+
+
+def files_metadata(files: list[StoredFile]) -> list[dict[str, Any]]:
+    """Files as the file API shows them, so the chat links to the same downloads."""
+    return list(StoredFileOutputSerializer(files, many=True).data)
+
+
+async def session_files_metadata(session: ChatSession) -> list[dict[str, Any]]:
+    return await database_sync_to_async(_session_files_metadata)(session)
+
+
+def _session_files_metadata(session: ChatSession) -> list[dict[str, Any]]:
+    return files_metadata(list(session_files(session=session)))

@@ -1,0 +1,9 @@
+"""The chat websocket's URL, gathered by chatui.routing."""
+
+from django.urls import path
+
+from chat.consumers import ChatConsumer
+
+websocket_urlpatterns = [
+    path("ws/chat/", ChatConsumer.as_asgi()),
+]

@@ -1,0 +1,42 @@
+"""The shapes of sessions and messages, shared by the history API and the websocket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from chat.models import ChatSession, Message
+from chat.selectors import message_list_for_session, session_files
+from files.serializers import StoredFileOutputSerializer
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    files = StoredFileOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "role", "content", "tool_calls", "status", "files", "created_at"]
+        read_only_fields = fields
+
+
+class SessionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChatSession
+        fields = ["id", "title", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+def session_payload(session: ChatSession) -> dict[str, Any]:
+    """A session with its whole history and its files (what a chat page shows)."""
+    return {
+        **SessionOutputSerializer(session).data,
+        "messages": MessageOutputSerializer(
+            message_list_for_session(session=session), many=True
+        ).data,
+        "files": StoredFileOutputSerializer(session_files(session=session), many=True).data,
+    }
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return dict(MessageOutputSerializer(message).data)

@@ -1,0 +1,139 @@
+"""Writes of chat sessions and messages.
+
+The reply itself (provider, tool calls, streaming) is async and lives in
+``chat.reply.reply_generate``; it calls the writes below through
+``database_sync_to_async``, each one a short transaction, so SQLite's single
+writer is held for milliseconds at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from chat.models import ChatSession, Message
+from chat.selectors import session_files_to_delete, session_get_for_user
+from chatui.errors import InvalidInput
+from files.models import StoredFile
+from files.selectors import file_get_for_user
+from files.services import file_delete
+
+TITLE_MAX = 200
+TITLE_FROM_MESSAGE = 60
+MESSAGE_MAX_CHARS = 100_000
+MESSAGE_MAX_FILES = 20
+
+
+def session_create(*, owner: Any, title: str = "") -> ChatSession:
+    return ChatSession.objects.create(owner=owner, title=_title_clean(title))
+
+
+def session_rename(*, session: ChatSession, title: str) -> ChatSession:
+    session.title = _title_clean(title)
+    session.save(update_fields=["title", "updated_at"])
+    return session
+
+
+def _title_clean(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"A chat title has at most {TITLE_MAX} characters.")
+    return title
+
+
+def session_delete(*, session: ChatSession, keep_files: bool = False) -> int:
+    """Delete the chat and its messages; return how many files went with it.
+
+    The files created in the chat go too (blob and row, through ``file_delete``),
+    except those the user tagged; with ``keep_files`` every file stays, detached
+    from the chat. Files go first, one by one: if storage fails halfway, the chat
+    still exists and the delete can simply be retried.
+    """
+    deleted = 0
+    if not keep_files:
+        for stored in list(session_files_to_delete(session=session)):
+            file_delete(file=stored)
+            deleted += 1
+    session.delete()  # messages cascade; remaining files are detached (SET_NULL)
+    return deleted
+
+
+def message_create(
+    *,
+    session: ChatSession,
+    role: str,
+    content: str = "",
+    files: Iterable[StoredFile] = (),
+    tool_calls: list[dict[str, Any]] | None = None,
+    status: str = Message.Status.COMPLETE,
+    message_id: uuid.UUID | None = None,
+) -> Message:
+    """Store a message and mark the chat as recently used (its first user message
+    names an untitled chat)."""
+    with transaction.atomic():
+        message = Message.objects.create(
+            id=message_id or uuid.uuid4(),
+            session=session,
+            role=role,
+            content=content,
+            tool_calls=tool_calls or [],
+            status=status,
+        )
+        files = list(files)
+        if files:
+            message.files.set(files)
+        _session_touch(session, role=role, content=content)
+    return message
+
+
+def _session_touch(session: ChatSession, *, role: str, content: str) -> None:
+    fields = ["updated_at"]
+    if not session.title and role == Message.Role.USER and content.strip():
+        session.title = " ".join(content.split())[:TITLE_FROM_MESSAGE]
+        fields.append("title")
+    session.save(update_fields=fields)
+
+
+def chat_message_post(
+    *, user: Any, session_id: Any, content: str, file_ids: list[str]
+) -> tuple[ChatSession, Message]:
+    """Store the user's message before any reply is attempted, so it survives a
+    failing model. The files must be the user's own."""
+    message_content_check(content, file_ids)
+    with transaction.atomic():
+        session = session_get_for_user(user=user, session_id=session_id)
+        files = [file_get_for_user(user=user, file_id=file_id) for file_id in file_ids]
+        message = message_create(
+            session=session, role=Message.Role.USER, content=content, files=files
+        )
+    return session, message
+
+
+def message_content_check(content: str, file_ids: list[str]) -> None:
+    """Checks that need no database, run before a new chat is created for the message."""
+    if not content.strip() and not file_ids:
+        raise InvalidInput("A message needs some text or a file.")
+    if len(content) > MESSAGE_MAX_CHARS:
+        raise InvalidInput(f"A message has at most {MESSAGE_MAX_CHARS:,} characters.")
+    if len(file_ids) > MESSAGE_MAX_FILES:
+        raise InvalidInput(f"A message carries at most {MESSAGE_MAX_FILES} files.")
+
+
+def attach_file_to_session(*, user: Any, session: ChatSession, file_id: Any) -> StoredFile:
+    """Bring one of the user's existing files into the chat.
+
+    Recorded as a system message carrying the file, so the file is in the chat's
+    context and file list from now on, while its own home is untouched: deleting
+    the chat does not delete a file that was only attached to it.
+    """
+    stored = file_get_for_user(user=user, file_id=file_id)
+    message_create(
+        session=session,
+        role=Message.Role.SYSTEM,
+        content=f"Attached {stored.filename}",
+        files=[stored],
+    )
+    return stored
