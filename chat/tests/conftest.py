@@ -24,7 +24,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def make_user(transactional_db: None) -> Callable[[str], Any]:
+def make_ws_user(transactional_db: None) -> Callable[[str], Any]:
     def make(email: str) -> Any:
         return get_user_model().objects.create_user(email=email, password="pw-for-tests-1")
 
@@ -45,14 +45,14 @@ def communicator(cookie: str | None = None) -> WebsocketCommunicator:
 
 
 @pytest.fixture
-def alice(make_user: Callable[[str], Any]) -> tuple[Any, str]:
-    user = make_user("alice@example.com")
+def alice(make_ws_user: Callable[[str], Any]) -> tuple[Any, str]:
+    user = make_ws_user("alice@example.com")
     return user, session_cookie(user)
 
 
 @pytest.fixture
-def bob(make_user: Callable[[str], Any]) -> tuple[Any, str]:
-    user = make_user("bob@example.com")
+def bob(make_ws_user: Callable[[str], Any]) -> tuple[Any, str]:
+    user = make_ws_user("bob@example.com")
     return user, session_cookie(user)
 
 

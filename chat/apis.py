@@ -1,0 +1,126 @@
+"""The chat history REST API: each view parses, calls one service or selector, renders.
+
+Another user's chat is always 404, never 403: its existence is not disclosed.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import services
+from chat.selectors import (
+    session_file_count_to_delete,
+    session_files,
+    session_get_for_user,
+    session_list_for_user,
+)
+from chat.serializers import MessageOutputSerializer, SessionOutputSerializer, session_payload
+from files.serializers import StoredFileOutputSerializer
+
+
+class ChatPagination(PageNumberPagination):
+    page_size = 30
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ChatDetailOutputSerializer(SessionOutputSerializer):
+    messages = MessageOutputSerializer(many=True)
+    files = StoredFileOutputSerializer(many=True)
+
+    class Meta(SessionOutputSerializer.Meta):
+        fields = [*SessionOutputSerializer.Meta.fields, "messages", "files"]
+
+
+class ChatListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    @extend_schema(operation_id="chats_list", responses=SessionOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = ChatPagination()
+        page = paginator.paginate_queryset(
+            session_list_for_user(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(SessionOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="chats_create",
+        request=InputSerializer,
+        responses={201: SessionOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session = services.session_create(owner=request.user, **body.validated_data)
+        return Response(SessionOutputSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class ChatDetailApi(APIView):
+    class PatchInputSerializer(serializers.Serializer):
+        title = serializers.CharField(allow_blank=True, max_length=200)
+
+    class DeleteQuerySerializer(serializers.Serializer):
+        keep_files = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(operation_id="chats_retrieve", responses=ChatDetailOutputSerializer)
+    def get(self, request: Request, session_id: str) -> Response:
+        session = session_get_for_user(user=request.user, session_id=session_id)
+        return Response(session_payload(session))
+
+    @extend_schema(
+        operation_id="chats_update",
+        request=PatchInputSerializer,
+        responses=SessionOutputSerializer,
+    )
+    def patch(self, request: Request, session_id: str) -> Response:
+        body = self.PatchInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session = session_get_for_user(user=request.user, session_id=session_id)
+        session = services.session_rename(session=session, title=body.validated_data["title"])
+        return Response(SessionOutputSerializer(session).data)
+
+    @extend_schema(
+        operation_id="chats_delete",
+        parameters=[
+            OpenApiParameter(
+                "keep_files",
+                bool,
+                required=False,
+                description="Keep the chat's files (detached from it) instead of deleting them.",
+            )
+        ],
+        responses=inline_serializer("ChatDeleted", {"deleted_files": serializers.IntegerField()}),
+    )
+    def delete(self, request: Request, session_id: str) -> Response:
+        query = self.DeleteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        session = session_get_for_user(user=request.user, session_id=session_id)
+        deleted = services.session_delete(
+            session=session, keep_files=query.validated_data["keep_files"]
+        )
+        return Response({"deleted_files": deleted})
+
+
+class ChatFilesApi(APIView):
+    @extend_schema(operation_id="chats_files", responses=StoredFileOutputSerializer(many=True))
+    def get(self, request: Request, session_id: str) -> Response:
+        session = session_get_for_user(user=request.user, session_id=session_id)
+        return Response(StoredFileOutputSerializer(session_files(session=session), many=True).data)
+
+
+class ChatDeletePreviewApi(APIView):
+    @extend_schema(
+        operation_id="chats_delete_preview",
+        responses=inline_serializer(
+            "ChatDeletePreview", {"files_to_delete": serializers.IntegerField()}
+        ),
+    )
+    def get(self, request: Request, session_id: str) -> Response:
+        session = session_get_for_user(user=request.user, session_id=session_id)
+        return Response({"files_to_delete": session_file_count_to_delete(session=session)})

@@ -1,0 +1,117 @@
+"""The chat history API: the caller's chats only, others' are 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chat.models import ChatSession, Message
+from chat.services import message_create, session_create
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture
+def chat(user: Any) -> ChatSession:
+    session = session_create(owner=user, title="First")
+    message_create(session=session, role=Message.Role.USER, content="hi")
+    message_create(session=session, role=Message.Role.ASSISTANT, content="hello")
+    return session
+
+
+def test_list_is_the_callers_chats_recent_first_paginated(
+    api_client: Any, user: Any, other_user: Any
+) -> None:
+    older = session_create(owner=user, title="older")
+    newer = session_create(owner=user, title="newer")
+    session_create(owner=other_user, title="not mine")
+    message_create(session=older, role=Message.Role.USER, content="bump")  # now the most recent
+
+    response = api_client.get("/api/chats", {"page_size": 1})
+
+    assert response.status_code == 200
+    assert response.data["count"] == 2
+    assert [c["title"] for c in response.data["results"]] == ["older"]
+    second = api_client.get("/api/chats", {"page_size": 1, "page": 2})
+    assert [c["id"] for c in second.data["results"]] == [str(newer.id)]
+
+
+def test_create(api_client: Any, user: Any) -> None:
+    response = api_client.post("/api/chats", {"title": "New one"}, format="json")
+    assert response.status_code == 201 and response.data["title"] == "New one"
+    assert ChatSession.objects.get(pk=response.data["id"]).owner == user
+
+
+def test_detail_has_the_messages_in_order(api_client: Any, chat: ChatSession) -> None:
+    response = api_client.get(f"/api/chats/{chat.id}")
+    assert response.status_code == 200
+    assert [(m["role"], m["content"]) for m in response.data["messages"]] == [
+        ("user", "hi"),
+        ("assistant", "hello"),
+    ]
+    assert response.data["files"] == [] and response.data["messages"][0]["files"] == []
+
+
+def test_rename(api_client: Any, chat: ChatSession) -> None:
+    response = api_client.patch(f"/api/chats/{chat.id}", {"title": "Renamed"}, format="json")
+    assert response.status_code == 200 and response.data["title"] == "Renamed"
+    bad = api_client.patch(f"/api/chats/{chat.id}", {"title": 5 * "x" * 50}, format="json")
+    assert bad.status_code == 400 and bad.data["code"] == "invalid"
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+@pytest.mark.parametrize("suffix", ["", "/files", "/delete-preview"])
+def test_another_users_chat_is_404(
+    other_api_client: Any, chat: ChatSession, method: str, suffix: str
+) -> None:
+    if method != "get" and suffix:
+        return
+    response = getattr(other_api_client, method)(
+        f"/api/chats/{chat.id}{suffix}",
+        {"title": "x"} if method == "patch" else None,
+        format="json",
+    )
+    assert response.status_code == 404 and response.data["code"] == "not_found"
+    assert ChatSession.objects.filter(pk=chat.pk, title="First").exists()
+
+
+def test_anonymous_is_refused(anon_client: Any, chat: ChatSession) -> None:
+    assert anon_client.get("/api/chats").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
+def test_delete_preview_files_and_delete(
+    api_client: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
+) -> None:
+    made = make_stored_file(filename="made.txt", session=chat)
+    kept = make_stored_file(filename="kept.txt", session=chat)
+    api_client.patch(f"/api/files/{kept.id}", {"tagged": True}, format="json")
+
+    files = api_client.get(f"/api/chats/{chat.id}/files")
+    preview = api_client.get(f"/api/chats/{chat.id}/delete-preview")
+    deleted = api_client.delete(f"/api/chats/{chat.id}")
+
+    assert [f["filename"] for f in files.data] == ["made.txt", "kept.txt"]
+    assert files.data[0]["download_url"] == f"/api/files/{made.id}/download"
+    assert preview.data == {"files_to_delete": 1}
+    assert deleted.status_code == 200 and deleted.data == {"deleted_files": 1}
+    assert api_client.get(f"/api/files/{made.id}").status_code == 404
+    assert api_client.get(f"/api/files/{kept.id}").data["session"] is None
+
+
+@pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
+def test_delete_keep_files(
+    api_client: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
+) -> None:
+    made = make_stored_file(filename="made.txt", session=chat)
+    response = api_client.delete(f"/api/chats/{chat.id}?keep_files=true")
+    assert response.data == {"deleted_files": 0}
+    assert api_client.get(f"/api/files/{made.id}").status_code == 200
+
+
+def test_the_schema_documents_the_chat_api(api_client: Any) -> None:
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    paths = response.json()["paths"] if hasattr(response, "json") else {}
+    assert "/api/chats/{session_id}/delete-preview" in paths

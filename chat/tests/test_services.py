@@ -1,0 +1,130 @@
+"""Chat services and selectors with real files in a live s3mock over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chat.models import ChatSession, Message
+from chat.selectors import (
+    session_file_count_to_delete,
+    session_files,
+    session_files_by_name,
+    session_get_for_user,
+)
+from chat.services import (
+    attach_file_to_session,
+    chat_message_post,
+    message_create,
+    session_create,
+    session_delete,
+    session_rename,
+)
+from chatui.errors import ChatNotFound, FileNotFound, InvalidInput
+from files.models import StoredFile
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True),
+]
+
+
+@pytest.fixture
+def chat(user: Any) -> ChatSession:
+    return session_create(owner=user, title="  Quarterly   numbers ")
+
+
+def test_session_create_and_rename_tidy_the_title(chat: ChatSession, s3_backend: Any) -> None:
+    assert chat.title == "Quarterly numbers"
+    assert session_rename(session=chat, title="Q3").title == "Q3"
+    with pytest.raises(InvalidInput):
+        session_rename(session=chat, title="x" * 201)
+
+
+def test_the_first_user_message_names_an_untitled_chat(user: Any, s3_backend: Any) -> None:
+    session = session_create(owner=user)
+    message_create(session=session, role=Message.Role.USER, content="  How do I\nplot this? ")
+    message_create(session=session, role=Message.Role.USER, content="second")
+    session.refresh_from_db()
+    assert session.title == "How do I plot this?"
+
+
+def test_chat_message_post_checks_the_files_belong_to_the_user(
+    user: Any,
+    other_user: Any,
+    chat: ChatSession,
+    make_stored_file: Callable[..., Any],
+    s3_backend: Any,
+) -> None:
+    mine = make_stored_file(filename="mine.txt")
+    theirs = make_stored_file(owner=other_user, filename="theirs.txt")
+    _, message = chat_message_post(
+        user=user, session_id=chat.id, content="see", file_ids=[str(mine.id)]
+    )
+    assert list(message.files.all()) == [mine]
+    with pytest.raises(FileNotFound):
+        chat_message_post(user=user, session_id=chat.id, content="x", file_ids=[str(theirs.id)])
+    with pytest.raises(ChatNotFound):
+        chat_message_post(user=other_user, session_id=chat.id, content="x", file_ids=[])
+    assert chat.messages.count() == 1
+
+
+def test_session_files_by_name_keeps_clashing_names_apart_in_creation_order(
+    chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
+) -> None:
+    first = make_stored_file(filename="report.csv", session=chat)
+    second = make_stored_file(filename="report.csv", session=chat)
+    plain = make_stored_file(filename="README", session=chat)
+    plain_again = make_stored_file(filename="README", session=chat)
+    third = make_stored_file(filename="report.csv", session=chat)
+    elsewhere = make_stored_file(filename="report.csv")
+    assert session_files_by_name(session=chat) == {
+        "report.csv": first,
+        "report (2).csv": second,
+        "README": plain,
+        "README (2)": plain_again,
+        "report (3).csv": third,
+    }
+    attach_file_to_session(user=chat.owner, session=chat, file_id=elsewhere.id)
+    assert session_files_by_name(session=chat)["report (4).csv"] == elsewhere
+
+
+def test_session_delete_removes_created_files_but_not_tagged_or_attached_ones(
+    user: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
+) -> None:
+    made_here = make_stored_file(filename="a.txt", session=chat)
+    tagged = make_stored_file(filename="b.txt", session=chat)
+    StoredFile.objects.filter(pk=tagged.pk).update(tagged=True)
+    attached = make_stored_file(filename="c.txt")
+    attach_file_to_session(user=user, session=chat, file_id=attached.id)
+    message_create(session=chat, role=Message.Role.USER, content="hi", files=[made_here])
+    assert {f.filename for f in session_files(session=chat)} == {"a.txt", "b.txt", "c.txt"}
+    assert session_file_count_to_delete(session=chat) == 1
+
+    assert session_delete(session=chat) == 1
+
+    assert not ChatSession.objects.filter(pk=chat.pk).exists()
+    assert not Message.objects.exists()
+    assert set(StoredFile.objects.values_list("filename", "session")) == {
+        ("b.txt", None),
+        ("c.txt", None),
+    }
+    assert made_here.key not in s3_backend.list_keys()
+    assert tagged.key in s3_backend.list_keys()
+
+
+def test_session_delete_keep_files_detaches_them(
+    chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
+) -> None:
+    made_here = make_stored_file(filename="a.txt", session=chat)
+    assert session_delete(session=chat, keep_files=True) == 0
+    made_here.refresh_from_db()
+    assert made_here.session is None and made_here.key in s3_backend.list_keys()
+
+
+def test_a_session_is_only_its_owners(chat: ChatSession, other_user: Any, s3_backend: Any) -> None:
+    for session_id in (chat.id, "not-a-uuid"):
+        with pytest.raises(ChatNotFound):
+            session_get_for_user(user=other_user, session_id=session_id)
