@@ -38,13 +38,13 @@ def _strip_invisible(name: str) -> str:
     return "".join(char for char in name if not _is_invisible(char))
 
 
-def display_filename(name: str) -> str:
+def display_filename(name: str, *, fallback: str = FALLBACK_FILENAME) -> str:
     """The filename as shown to the user: what they sent, minus invisible characters.
 
-    Never used as a path. Empty input becomes ``file`` so every row has a name.
+    Never used as a path. Empty input becomes ``fallback`` so every row has a name.
     """
     cleaned = unicodedata.normalize("NFC", _strip_invisible(name or "")).strip()
-    return _truncate_keeping_extension(cleaned, DISPLAY_FILENAME_MAX_CHARS) or FALLBACK_FILENAME
+    return _truncate_keeping_extension(cleaned, DISPLAY_FILENAME_MAX_CHARS) or fallback
 
 
 def safe_filename(name: str) -> str:

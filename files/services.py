@@ -296,9 +296,10 @@ def file_update(
     """Change metadata only: a rename never moves the blob (the key stays)."""
     fields: list[str] = []
     if filename is not None:
-        if not display_filename(filename).strip() or not filename.strip():
+        new_name = display_filename(filename, fallback="")
+        if not new_name:
             raise InvalidInput("filename must not be empty.", field="filename")
-        file.filename = display_filename(filename)
+        file.filename = new_name
         fields.append("filename")
     if tags is not None:
         file.tags = validate_tags(tags)

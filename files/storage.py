@@ -99,6 +99,10 @@ def _settings_from_s3_config() -> dict[str, Any]:
             connect_timeout=timeout,
             read_timeout=timeout,
             retries={"max_attempts": 2, "mode": "standard"},
+            # We hash every upload ourselves (sha256 in the row); botocore's extra
+            # CRC32 trailer costs CPU on every byte and not every S3 speaks it.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         ),
         "transfer_config": _transfer_config(),
     }

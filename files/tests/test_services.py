@@ -1,0 +1,217 @@
+"""Upload, update, delete and read services against moto."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import socket
+from unittest import mock
+
+import pytest
+from django.db import IntegrityError, OperationalError
+
+from chat.models import ChatSession
+from chatui.errors import (
+    FileTooLarge,
+    InvalidBase64,
+    InvalidInput,
+    QuotaExceeded,
+    StorageUnavailable,
+)
+from files import services, storage
+from files.models import StoredFile
+
+pytestmark = pytest.mark.django_db
+
+
+def _closed_port_endpoint() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_upload_bytes_writes_blob_and_row(s3_moto, user) -> None:
+    # when
+    file = services.file_upload(owner=user, content=b"a,b\n1,2\n", filename="t.csv")
+    # then
+    assert file.key.startswith("users/alice@example.com/uploads/")
+    assert (file.size, file.content_type, file.category) == (8, "text/csv", "data")
+    assert file.checksum == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    assert file.etag == storage.head(file.key).etag
+    assert storage.list_keys() == [file.key]
+    assert services.file_read_bytes(file=file) == b"a,b\n1,2\n"
+
+
+def test_upload_stream_hashes_every_byte(s3_moto, user) -> None:
+    data = bytes(range(256)) * 40_000  # ~10 MiB, multipart
+    file = services.file_upload(owner=user, content=io.BytesIO(data), filename="blob.bin")
+    assert file.size == len(data)
+    assert file.checksum == hashlib.sha256(data).hexdigest()
+    assert services.file_read_bytes(file=file) == data
+
+
+def test_tool_files_go_under_generated(s3_moto, user) -> None:
+    file = services.file_upload(
+        owner=user, content=b"x", filename="out.txt", source="tool", source_tool="zip_files"
+    )
+    assert "/generated/" in file.key and file.source_tool == "zip_files"
+
+
+def test_empty_files_are_allowed(s3_moto, user) -> None:
+    file = services.file_upload(owner=user, content=b"", filename="empty.txt")
+    assert file.size == 0 and services.file_read_bytes(file=file) == b""
+
+
+def test_the_hint_cannot_make_html_an_image(s3_moto, user) -> None:
+    file = services.file_upload(
+        owner=user,
+        content=b"<html><script>x</script>",
+        filename="a.png",
+        content_type_hint="image/png",
+    )
+    assert file.content_type == "text/html"
+
+
+def test_too_large_leaves_nothing(s3_moto, user, settings) -> None:
+    settings.FILES_MAX_UPLOAD_MB = 1
+    with pytest.raises(FileTooLarge):
+        services.file_upload(owner=user, content=b"x" * (1024 * 1024 + 1), filename="big")
+
+
+def test_too_large_stream_of_unknown_size_is_aborted(s3_moto, user, settings) -> None:
+    # given a stream that does not say how big it is
+    settings.FILES_MAX_UPLOAD_MB = 1
+    stream = io.BufferedReader(io.BytesIO(b"x" * (3 * 1024 * 1024)))  # type: ignore[arg-type]
+    # when / then
+    with pytest.raises(FileTooLarge):
+        services.file_upload(owner=user, content=stream, filename="big")
+    assert storage.list_keys() == [] and not StoredFile.objects.exists()
+
+
+def test_quota_is_enforced(s3_moto, user, settings) -> None:
+    settings.FILES_USER_QUOTA_MB = 1
+    services.file_upload(owner=user, content=b"x" * 700_000, filename="a")
+    with pytest.raises(QuotaExceeded):
+        services.file_upload(owner=user, content=b"x" * 400_000, filename="b")
+    assert StoredFile.objects.count() == 1 and len(storage.list_keys()) == 1
+
+
+def test_per_user_quota_overrides_the_default(s3_moto, user, settings) -> None:
+    settings.FILES_USER_QUOTA_MB = 1
+    user.storage_quota_mb = 0  # unlimited for this user
+    user.save()
+    services.file_upload(owner=user, content=b"x" * 2_000_000, filename="a")
+    assert services.user_quota_bytes(user) == 0
+
+
+def test_quota_is_rechecked_after_the_blob_is_written(s3_moto, user, settings) -> None:
+    # given a concurrent upload that lands between the first check and the insert
+    settings.FILES_USER_QUOTA_MB = 1
+    real_put = storage.put
+
+    def put_and_race(key, stream, *, content_type):
+        info = real_put(key, stream, content_type=content_type)
+        StoredFile.objects.create(
+            owner=user, key=f"users/{user.email}/uploads/racer", filename="r", size=900_000
+        )
+        return info
+
+    # when / then
+    with mock.patch.object(storage, "put", put_and_race), pytest.raises(QuotaExceeded):
+        services.file_upload(owner=user, content=b"x" * 500_000, filename="late")
+    assert storage.list_keys() == []  # the late upload's blob was removed
+
+
+def test_storage_down_means_no_row(user, settings) -> None:
+    settings.S3_ENDPOINT = _closed_port_endpoint()
+    settings.S3_TIMEOUT = 2.0
+    with pytest.raises(StorageUnavailable):
+        services.file_upload(owner=user, content=b"x", filename="a.txt")
+    assert not StoredFile.objects.exists()
+
+
+@pytest.mark.parametrize("error", [IntegrityError("boom"), OperationalError("locked")])
+def test_failed_insert_removes_the_blob(s3_moto, user, error) -> None:
+    with mock.patch.object(StoredFile, "save", side_effect=error), pytest.raises(type(error)):
+        services.file_upload(owner=user, content=b"x", filename="a.txt")
+    assert storage.list_keys() == []
+    assert not StoredFile.objects.exists()
+
+
+def test_base64_upload(s3_moto, user) -> None:
+    file = services.file_upload_base64(
+        owner=user, filename="a.txt", content_base64=base64.b64encode(b"hi").decode()
+    )
+    assert services.file_read_bytes(file=file) == b"hi"
+
+
+@pytest.mark.parametrize(
+    "value", ["not base64!", "aGk", "aGk=\n", "data:text/plain;base64,aGk=", "é"]
+)
+def test_base64_is_strict(s3_moto, user, value) -> None:
+    with pytest.raises(InvalidBase64):
+        services.file_upload_base64(owner=user, filename="a.txt", content_base64=value)
+    assert storage.list_keys() == []
+
+
+def test_session_must_be_the_owners(s3_moto, user, other_user) -> None:
+    session = ChatSession.objects.create(owner=other_user)
+    with pytest.raises(InvalidInput):
+        services.file_upload(owner=user, content=b"x", filename="a", session=session)
+    own = ChatSession.objects.create(owner=user)
+    assert services.file_upload(owner=user, content=b"x", filename="a", session=own).session == own
+
+
+@pytest.mark.parametrize("tags", [{"a": 1}, ["x"], {"": "x"}, {f"k{i}": "v" for i in range(51)}])
+def test_tags_are_validated(s3_moto, user, tags) -> None:
+    with pytest.raises(InvalidInput):
+        services.file_upload(owner=user, content=b"x", filename="a", tags=tags)
+
+
+def test_update_renames_without_moving_the_blob(s3_moto, stored_file) -> None:
+    key = stored_file.key
+    updated = services.file_update(
+        file=stored_file, filename="new name.txt", tags={"k": "v"}, tagged=True
+    )
+    updated.refresh_from_db()
+    assert (updated.filename, updated.tags, updated.tagged) == ("new name.txt", {"k": "v"}, True)
+    assert updated.key == key and storage.exists(key)
+
+
+def test_update_refuses_an_empty_name(s3_moto, stored_file) -> None:
+    with pytest.raises(InvalidInput):
+        services.file_update(file=stored_file, filename="\x00 ")
+
+
+def test_delete_removes_blob_and_row(s3_moto, stored_file) -> None:
+    services.file_delete(file=stored_file)
+    assert storage.list_keys() == [] and not StoredFile.objects.exists()
+
+
+def test_delete_with_storage_down_keeps_the_row(s3_moto, stored_file, settings) -> None:
+    settings.S3_ENDPOINT = _closed_port_endpoint()
+    settings.S3_TIMEOUT = 2.0
+    with pytest.raises(StorageUnavailable):
+        services.file_delete(file=stored_file)
+    assert StoredFile.objects.filter(pk=stored_file.pk).exists()
+
+
+def test_read_bytes_limits(s3_moto, make_stored_file) -> None:
+    file = make_stored_file(content=b"0123456789")
+    with pytest.raises(FileTooLarge):
+        services.file_read_bytes(file=file, max_bytes=4)
+    assert services.file_read_bytes(file=file, max_bytes=4, truncate=True) == b"0123"
+
+
+def test_open_streams_in_chunks(s3_moto, make_stored_file) -> None:
+    file = make_stored_file(content=b"x" * 1000)
+    with services.file_open(file=file) as stream:
+        assert [len(c) for c in stream.iter_chunks(400)] == [400, 400, 200]
+
+
+def test_a_row_whose_key_escaped_is_never_read(s3_moto, stored_file, other_user) -> None:
+    StoredFile.objects.filter(pk=stored_file.pk).update(owner=other_user)
+    stored_file.refresh_from_db()
+    with pytest.raises(InvalidInput):
+        services.file_open(file=stored_file)

@@ -1,0 +1,185 @@
+"""The storage seam against moto (fast), plus its management commands."""
+
+from __future__ import annotations
+
+import io
+import socket
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from chatui.errors import StorageUnavailable
+from files import storage
+
+
+class _Stream(io.RawIOBase):
+    """Non-seekable, like an HTTP body."""
+
+    def __init__(self, data: bytes) -> None:
+        self._buffer = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._buffer.read(size)
+
+
+def _closed_port_endpoint() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def _record_operations() -> list[str]:
+    operations: list[str] = []
+    storage._client().meta.events.register(
+        "before-call.s3.*", lambda model, **_: operations.append(model.name)
+    )
+    return operations
+
+
+def test_storage_is_configured_from_s3_settings(settings) -> None:
+    settings.S3_ENDPOINT = "http://127.0.0.1:9"
+    settings.S3_BUCKET = "configured"
+    backend = storage.get_storage()
+    assert isinstance(backend, storage.ChatuiS3Storage)
+    assert backend.bucket_name == "configured"
+    assert backend.endpoint_url == "http://127.0.0.1:9"
+    assert backend.default_acl is None and backend.querystring_auth is True
+    assert backend.file_overwrite is False
+    config = backend.client_config
+    assert config.signature_version == "s3v4" and config.s3 == {"addressing_style": "path"}
+    assert config.connect_timeout == settings.S3_TIMEOUT
+    assert config.retries["max_attempts"] == 2
+
+
+def test_changing_settings_rebuilds_the_storage(settings) -> None:
+    settings.S3_BUCKET = "first"
+    assert storage.get_storage().bucket_name == "first"
+    with override_settings(S3_BUCKET="second"):
+        assert storage.get_storage().bucket_name == "second"
+    assert storage.get_storage().bucket_name == "first"
+
+
+def test_put_head_read_delete_round_trip(s3_moto) -> None:
+    # when
+    info = storage.put("users/a@b.c/uploads/x.txt", _Stream(b"hello"), content_type="text/plain")
+    # then
+    assert (info.size, info.content_type) == (5, "text/plain")
+    assert storage.head("users/a@b.c/uploads/x.txt") == info
+    with storage.open_stream("users/a@b.c/uploads/x.txt") as stream:
+        assert stream.read() == b"hello"
+    storage.delete("users/a@b.c/uploads/x.txt")
+    assert storage.head("users/a@b.c/uploads/x.txt") is None
+    assert storage.list_keys() == []
+
+
+def test_put_sends_no_acl(s3_moto) -> None:
+    sent: list[dict] = []
+    storage._client().meta.events.register(
+        "before-call.s3.PutObject", lambda params, **_: sent.append(dict(params["headers"]))
+    )
+    storage.put("users/a@b.c/x", _Stream(b"x"), content_type="text/plain")
+    assert sent and not any(name.lower() == "x-amz-acl" for name in sent[0])
+
+
+def test_large_put_streams_as_multipart(s3_moto) -> None:
+    # given 20 MiB, more than the 8 MiB multipart threshold
+    data = bytes(range(256)) * (20 * 4096)
+    operations = _record_operations()
+    # when
+    info = storage.put("users/a@b.c/big.bin", _Stream(data), content_type="application/x")
+    # then
+    assert operations.count("UploadPart") == 3
+    assert "PutObject" not in operations
+    assert info.size == len(data) and info.etag.endswith("-3")
+
+
+def test_range_reads(s3_moto) -> None:
+    storage.put("users/a@b.c/r", _Stream(b"0123456789"), content_type="text/plain")
+    with storage.open_stream("users/a@b.c/r", byte_range=(2, 4)) as stream:
+        assert stream.read() == b"234"
+        assert stream.content_range == "bytes 2-4/10"
+
+
+def test_missing_object_is_blob_missing(s3_moto) -> None:
+    with pytest.raises(storage.BlobMissing):
+        storage.open_stream("users/a@b.c/nothing")
+    assert storage.exists("users/a@b.c/nothing") is False
+    storage.delete("users/a@b.c/nothing")  # deleting what is gone is fine
+
+
+def test_presigned_url_is_sigv4_with_disposition(s3_moto) -> None:
+    url = storage.presigned_url(
+        "users/a@b.c/x.svg",
+        content_disposition='attachment; filename="x.svg"',
+        content_type="image/svg+xml",
+    )
+    query = parse_qs(urlparse(url).query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["response-content-disposition"] == ['attachment; filename="x.svg"']
+    assert int(query["X-Amz-Expires"][0]) <= 300
+
+
+def test_endpoint_down_is_storage_unavailable(settings) -> None:
+    settings.S3_ENDPOINT = _closed_port_endpoint()
+    settings.S3_TIMEOUT = 2.0
+    with pytest.raises(StorageUnavailable):
+        storage.put("users/a@b.c/x", _Stream(b"x"), content_type="text/plain")
+    with pytest.raises(StorageUnavailable):
+        storage.open_stream("users/a@b.c/x")
+    with pytest.raises(StorageUnavailable):
+        storage.bucket_exists()
+
+
+def test_missing_bucket_is_storage_unavailable_not_file_not_found(s3_moto, settings) -> None:
+    settings.S3_BUCKET = "no-such-bucket"
+    with pytest.raises(StorageUnavailable) as info:
+        storage.put("users/a@b.c/x", _Stream(b"x"), content_type="text/plain")
+    assert not isinstance(info.value, storage.BlobMissing)
+
+
+def test_ensure_bucket_creates_only_when_allowed(s3_moto, settings) -> None:
+    settings.S3_BUCKET = "fresh-bucket"
+    settings.S3_AUTO_CREATE_BUCKET = False
+    with pytest.raises(StorageUnavailable):
+        storage.ensure_bucket()
+    assert storage.bucket_exists() is False
+    settings.S3_AUTO_CREATE_BUCKET = True
+    assert storage.ensure_bucket() is True
+    assert storage.ensure_bucket() is False
+
+
+def test_storage_init_command(s3_moto, settings) -> None:
+    settings.S3_BUCKET = "init-bucket"
+    settings.S3_AUTO_CREATE_BUCKET = False
+    with pytest.raises(CommandError, match="S3_AUTO_CREATE_BUCKET"):
+        call_command("storage_init")
+    settings.S3_AUTO_CREATE_BUCKET = True
+    out = io.StringIO()
+    call_command("storage_init", stdout=out)
+    assert "created" in out.getvalue()
+
+
+def test_storage_check_passes_on_a_working_store(s3_moto) -> None:
+    out = io.StringIO()
+    call_command("storage_check", stdout=out)
+    assert "Storage is ready." in out.getvalue()
+    assert storage.list_keys() == []  # the probe cleaned up after itself
+
+
+def test_storage_check_explains_a_missing_bucket(s3_moto, settings) -> None:
+    settings.S3_BUCKET = "absent"
+    with pytest.raises(CommandError, match="storage_init"):
+        call_command("storage_check", stdout=io.StringIO())
+
+
+def test_storage_check_explains_a_down_endpoint(settings) -> None:
+    settings.S3_ENDPOINT = _closed_port_endpoint()
+    settings.S3_TIMEOUT = 2.0
+    with pytest.raises(CommandError, match="nothing answers at S3_ENDPOINT"):
+        call_command("storage_check", stdout=io.StringIO())
