@@ -10,12 +10,12 @@ killed writer leaves only an ignored ``.tmp-*`` file behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
 import struct
-from pathlib import Path
 from typing import Any, BinaryIO
 
 MAGIC = b"S3MOBJ01"
@@ -27,14 +27,23 @@ class CorruptObjectFile(ValueError):
     """A file in the store that does not end with a valid record."""
 
 
-def temp_path(directory: Path) -> Path:
-    return directory / f"{TMP_PREFIX}{secrets.token_hex(8)}"
+StrPath = str | os.PathLike[str]
+
+
+def temp_path(directory: StrPath) -> str:
+    # plain strings, not pathlib: this runs on every PUT and Path joins cost more
+    return os.path.join(directory, f"{TMP_PREFIX}{secrets.token_hex(8)}")
+
+
+def unlink_quietly(path: StrPath) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 class ObjectWriter:
     """Streams bytes into a temporary file beside the target; ``finish`` then ``publish``."""
 
-    def __init__(self, directory: Path, *, compute_md5: bool = True, fsync: bool = False):
+    def __init__(self, directory: StrPath, *, compute_md5: bool = True, fsync: bool = False):
         self.path = temp_path(directory)
         self.size = 0
         self.md5 = hashlib.md5(usedforsecurity=False) if compute_md5 else None
@@ -65,7 +74,7 @@ class ObjectWriter:
         self._file.close()
         self._file = None
 
-    def publish(self, target: Path) -> None:
+    def publish(self, target: StrPath) -> None:
         """Atomically replace ``target`` with the finished file."""
         os.replace(self.path, target)
 
@@ -73,7 +82,7 @@ class ObjectWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
-        self.path.unlink(missing_ok=True)
+        unlink_quietly(self.path)
 
 
 def read_record(file: BinaryIO) -> tuple[dict[str, Any], int]:
@@ -108,8 +117,8 @@ def read_range(file: BinaryIO, offset: int, length: int, chunk_size: int = 1 << 
         yield chunk
 
 
-def write_json_atomic(target: Path, value: Any, *, fsync: bool = False) -> None:
-    tmp = temp_path(target.parent)
+def write_json_atomic(target: StrPath, value: Any, *, fsync: bool = False) -> None:
+    tmp = temp_path(os.path.dirname(target))
     try:
         with open(tmp, "xb") as file:
             file.write(json.dumps(value, separators=(",", ":")).encode())
@@ -118,5 +127,5 @@ def write_json_atomic(target: Path, value: Any, *, fsync: bool = False) -> None:
                 os.fsync(file.fileno())
         os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        unlink_quietly(tmp)
         raise

@@ -132,7 +132,7 @@ class _Bucket:
     path: Path
     objects: dict[str, ObjectInfo] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # sorted
-    known_dirs: set[Path] = field(default_factory=set)  # fan-out dirs known to exist
+    known_dirs: set[str] = field(default_factory=set)  # fan-out dirs known to exist
 
 
 def now() -> datetime:
@@ -202,7 +202,7 @@ class Store:
 
     def _make_bucket(self, name: str, owner: str) -> BucketInfo:
         info = BucketInfo(name, owner, now())
-        staging = diskfmt.temp_path(self.root / "buckets")
+        staging = Path(diskfmt.temp_path(self.root / "buckets"))
         (staging / "objects").mkdir(parents=True)
         (staging / "uploads").mkdir()
         record = {"name": name, "owner": owner, "created": info.created.timestamp()}
@@ -252,7 +252,7 @@ class Store:
     def object_writer(self, bucket: str, key: str, *, compute_md5: bool = True):
         """Open a temporary file beside the key's final place (same filesystem)."""
         check_key(key)
-        directory = self._object_path(self._bucket(bucket), key).parent
+        directory, _ = self._object_base(self._bucket(bucket), key)
         return diskfmt.ObjectWriter(directory, compute_md5=compute_md5, fsync=self.fsync)
 
     def commit_object(
@@ -284,9 +284,9 @@ class Store:
         writer.finish(info.to_record())
         with self._lock:
             entry = self._bucket(bucket)  # deleted meanwhile -> NoSuchBucket
-            path = self._object_path(entry, key)
-            writer.publish(path)
-            path.with_suffix(".tags").unlink(missing_ok=True)
+            _, base = self._object_base(entry, key)
+            writer.publish(base + ".obj")
+            diskfmt.unlink_quietly(base + ".tags")
             self._index_put(entry, info)
         return info
 
@@ -369,9 +369,9 @@ class Store:
             if info is None:
                 return
             del entry.keys[bisect.bisect_left(entry.keys, key)]
-            path = self._object_path(entry, key)
-            path.unlink(missing_ok=True)
-            path.with_suffix(".tags").unlink(missing_ok=True)
+            _, base = self._object_base(entry, key)
+            diskfmt.unlink_quietly(base + ".obj")
+            diskfmt.unlink_quietly(base + ".tags")
 
     # --- reading objects -----------------------------------------------------
 
@@ -389,7 +389,7 @@ class Store:
             if key not in entry.objects:
                 raise _no_such_key(key)
             try:
-                file = open(self._object_path(entry, key), "rb")  # noqa: SIM115
+                file = open(self._object_base(entry, key)[1] + ".obj", "rb")  # noqa: SIM115
             except FileNotFoundError:
                 raise _no_such_key(key) from None
             current = entry.objects[key]
@@ -423,7 +423,7 @@ class Store:
             info = entry.objects.get(key)
             if info is None:
                 raise _no_such_key(key)
-            path = self._object_path(entry, key).with_suffix(".tags")
+            path = self._object_base(entry, key)[1] + ".tags"
             record = {"version": info.version, "tags": tags}
             diskfmt.write_json_atomic(path, record, fsync=self.fsync)
             info = replace(info, tags=dict(tags))
@@ -465,13 +465,14 @@ class Store:
 
     # --- disk layout and start-up --------------------------------------------
 
-    def _object_path(self, entry: _Bucket, key: str) -> Path:
+    def _object_base(self, entry: _Bucket, key: str) -> tuple[str, str]:
+        """(fan-out directory, path without suffix) of a key's ``.obj``/``.tags`` files."""
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-        directory = entry.path / "objects" / digest[:2]
+        directory = f"{entry.path}/objects/{digest[:2]}"
         if directory not in entry.known_dirs:
-            directory.mkdir(exist_ok=True)
+            os.makedirs(directory, exist_ok=True)
             entry.known_dirs.add(directory)
-        return directory / f"{digest}.obj"
+        return directory, f"{directory}/{digest}"
 
     def _index_put(self, entry: _Bucket, info: ObjectInfo) -> None:
         if info.key not in entry.objects:
@@ -495,7 +496,7 @@ class Store:
 
     def _load_objects(self, entry: _Bucket) -> None:
         for directory in (entry.path / "objects").iterdir():
-            entry.known_dirs.add(directory)
+            entry.known_dirs.add(str(directory))
             for path in directory.iterdir():
                 if path.name.startswith(diskfmt.TMP_PREFIX):
                     path.unlink(missing_ok=True)  # a writer that never finished

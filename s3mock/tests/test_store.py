@@ -189,7 +189,7 @@ def test_a_failing_stream_is_not_committed(store: Store):
 def test_a_truncated_object_file_is_ignored_on_start(store: Store):
     store.put_object_bytes("bucket", "good", b"fine")
     store.put_object_bytes("bucket", "bad", b"will be cut")
-    bad = store._object_path(store._bucket("bucket"), "bad")
+    bad = Path(store._object_base(store._bucket("bucket"), "bad")[1] + ".obj")
     bad.write_bytes(bad.read_bytes()[:5])
 
     reloaded = Store(store.root)
