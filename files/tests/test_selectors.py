@@ -1,0 +1,125 @@
+"""Reads answer from the database alone and only with the caller's own files."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chat.models import ChatSession
+from chatui.errors import FileNotFound, Forbidden, InvalidInput, NotFound
+from files.models import StoredFile
+from files.selectors import (
+    file_get_for_user,
+    file_list_for_user,
+    session_get_for_user,
+    stats_subject_for,
+    user_file_stats,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _row(owner, name: str, size: int = 1, **fields) -> StoredFile:
+    key = f"users/{owner.email}/uploads/{uuid.uuid4().hex[:8]}_{name}"
+    return StoredFile.objects.create(owner=owner, key=key, filename=name, size=size, **fields)
+
+
+def test_get_for_user_returns_own_files_only(user, other_user) -> None:
+    mine, theirs = _row(user, "a"), _row(other_user, "b")
+    assert file_get_for_user(user=user, file_id=str(mine.pk)) == mine
+    for bad_id in [theirs.pk, str(theirs.pk), "not-a-uuid", uuid.uuid4(), "", "../x"]:
+        with pytest.raises(FileNotFound):
+            file_get_for_user(user=user, file_id=bad_id)
+
+
+def test_get_for_user_refuses_a_row_whose_key_is_outside_the_prefix(user, other_user) -> None:
+    theirs = _row(other_user, "b")
+    StoredFile.objects.filter(pk=theirs.pk).update(owner=user)  # a corrupted row
+    with pytest.raises(FileNotFound):
+        file_get_for_user(user=user, file_id=theirs.pk)
+
+
+def test_list_filters(user, other_user) -> None:
+    # given
+    code = _row(user, "main.py", category="code", tagged=True)
+    tool = _row(user, "out.csv", category="data", source="tool", source_tool="t")
+    session = ChatSession.objects.create(owner=user)
+    in_chat = _row(user, "Report.PDF", category="document", session=session)
+    _row(other_user, "main.py", category="code", tagged=True)
+    # when / then
+    assert set(file_list_for_user(user=user)) == {code, tool, in_chat}
+    assert list(file_list_for_user(user=user, source="tool")) == [tool]
+    assert list(file_list_for_user(user=user, category="code")) == [code]
+    assert list(file_list_for_user(user=user, q="report")) == [in_chat]
+    assert list(file_list_for_user(user=user, tagged=True)) == [code]
+    assert set(file_list_for_user(user=user, tagged=False)) == {tool, in_chat}
+    assert list(file_list_for_user(user=user, session=session)) == [in_chat]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        ("filename", ["a", "b", "c"]),
+        ("-filename", ["c", "b", "a"]),
+        ("size", ["b", "c", "a"]),
+        ("-size", ["a", "c", "b"]),
+        ("created_at", ["b", "a", "c"]),
+        ("-created_at", ["c", "a", "b"]),
+    ],
+)
+def test_list_ordering(user, ordering, expected) -> None:
+    _row(user, "b", size=1), _row(user, "a", size=3), _row(user, "c", size=2)
+    names = [f.filename for f in file_list_for_user(user=user, ordering=ordering)]
+    assert names == expected
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"ordering": "key"}, {"source": "admin"}, {"category": "video"}]
+)
+def test_list_rejects_unknown_choices(user, kwargs) -> None:
+    with pytest.raises(InvalidInput):
+        list(file_list_for_user(user=user, **kwargs))
+
+
+def test_list_is_one_query_with_owner_joined(user) -> None:
+    for name in "abc":
+        _row(user, name)
+    with CaptureQueriesContext(connection) as queries:
+        emails = [f.owner.email for f in file_list_for_user(user=user)]
+    assert emails == [user.email] * 3 and len(queries) == 1
+
+
+def test_stats(user, other_user, settings) -> None:
+    settings.FILES_USER_QUOTA_MB = 1
+    _row(user, "a.py", size=100, category="code")
+    _row(user, "b.csv", size=300, category="data", source="tool", source_tool="t")
+    _row(other_user, "c", size=5000)
+    stats = user_file_stats(user=user)
+    assert stats["total_files"] == 2 and stats["total_size"] == 400
+    assert (stats["upload_count"], stats["generated_count"]) == (1, 1)
+    assert stats["quota_bytes"] == 1024 * 1024 and stats["quota_used"] == 400
+    assert stats["by_category"]["code"] == {"count": 1, "size": 100}
+    assert stats["by_category"]["image"] == {"count": 0, "size": 0}
+
+
+def test_stats_subject(user, other_user, staff_user) -> None:
+    assert stats_subject_for(requester=user, email="ALICE@example.com") == user
+    with pytest.raises(Forbidden):
+        stats_subject_for(requester=user, email=other_user.email)
+    assert stats_subject_for(requester=staff_user, email=other_user.email) == other_user
+    with pytest.raises(NotFound):
+        stats_subject_for(requester=staff_user, email="nobody@example.com")
+
+
+def test_session_get_for_user(user, other_user) -> None:
+    mine, theirs = (
+        ChatSession.objects.create(owner=user),
+        ChatSession.objects.create(owner=other_user),
+    )
+    assert session_get_for_user(user=user, session_id=str(mine.pk)) == mine
+    for bad in [theirs.pk, "nope"]:
+        with pytest.raises(InvalidInput):
+            session_get_for_user(user=user, session_id=bad)
