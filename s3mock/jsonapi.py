@@ -82,6 +82,8 @@ async def handle(
     """Serve one JSON API request; every failure becomes a JSON error body."""
     try:
         return await _route(request, store, bucket, default_owner)
+    except UnicodeDecodeError:
+        return _error(ApiError(400, "invalid", "The path is not valid UTF-8 once decoded."))
     except ApiError as error:
         return _error(error)
     except S3Error as error:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import hmac
 import io
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,15 +19,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
 import pytest
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 
-from s3mock.auth import AuthContext, authenticate, parse_credentials, signing_key
-from s3mock.body import EMPTY_SHA256, request_body
+from s3mock.auth import AuthContext, authenticate, parse_credentials
+from s3mock.body import request_body
 from s3mock.errors import S3Error
 from s3mock.http import S3Request
+from s3mock.tests.signed_streams import signed_stream
 
 ACCESS, SECRET = "AKIDTEST", "test/secret+key"
 CREDENTIALS = {ACCESS: SECRET, "OTHER": "other-secret"}
@@ -525,54 +522,18 @@ def test_tampered_chunk_signature_is_rejected(index: int) -> None:
     assert_error("SignatureDoesNotMatch", lambda: drain(request, doc_auth(request)))
 
 
-class _StreamingSigV4(S3SigV4Auth):
-    """botocore's signer, told the payload is a signed aws-chunked stream."""
-
-    def __init__(self, payload: str) -> None:
-        super().__init__(Credentials(ACCESS, SECRET), "s3", REGION)
-        self._payload = payload
-
-    def payload(self, request: AWSRequest) -> str:
-        return self._payload
-
-
-def _hmac_hex(key: bytes, text: str) -> str:
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-
-
 def signed_trailer_request(data: bytes, chunk: int, checksum: str | None = None) -> S3Request:
-    """Sign headers with botocore, then chain chunk and trailer signatures per the spec."""
-    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-    crc = put(body=data).headers["x-amz-checksum-crc32"]
-    aws = AWSRequest(
-        "PUT",
-        f"{HTTP_ENDPOINT}/bkt/a%20b",
-        headers={
-            "Content-Encoding": "aws-chunked",
-            "x-amz-decoded-content-length": str(len(data)),
-            "x-amz-trailer": "x-amz-checksum-crc32",
-        },
+    url = f"{HTTP_ENDPOINT}/bkt/a%20b"
+    sent = signed_stream(
+        url,
+        data,
+        access=ACCESS,
+        secret=SECRET,
+        region=REGION,
+        chunk=chunk,
+        signed_checksum=checksum,
     )
-    signer = _StreamingSigV4(mode)
-    signer.add_auth(aws)
-    amz_date = aws.headers["X-Amz-Date"]
-    scope = f"{amz_date[:8]}/{REGION}/s3/aws4_request"
-    skey = signing_key(SECRET, amz_date[:8], REGION)
-    previous = aws.headers["Authorization"].rsplit("Signature=", 1)[1]
-    wire = b""
-    for start in [*range(0, len(data), chunk), len(data)]:
-        piece = data[start : start + chunk] if start < len(data) else b""
-        text = f"AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{previous}\n{EMPTY_SHA256}\n"
-        previous = _hmac_hex(skey, text + hashlib.sha256(piece).hexdigest())
-        wire += b"%x;chunk-signature=%s\r\n" % (len(piece), previous.encode())
-        wire += piece + b"\r\n" if piece else b""
-    trailer = f"x-amz-checksum-crc32:{checksum or crc}\n"
-    text = f"AWS4-HMAC-SHA256-TRAILER\n{amz_date}\n{scope}\n{previous}\n"
-    trailer_signature = _hmac_hex(skey, text + hashlib.sha256(trailer.encode()).hexdigest())
-    wire += f"x-amz-checksum-crc32:{crc}\r\n".encode()
-    wire += f"x-amz-trailer-signature:{trailer_signature}\r\n\r\n".encode()
-    headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in aws.headers.items()}
-    return as_request("PUT", aws.url, headers, wire)
+    return as_request(*sent)
 
 
 def test_signed_chunks_with_signed_trailer() -> None:
@@ -587,6 +548,14 @@ def test_signed_trailer_mismatch_is_rejected() -> None:
     # The trailer signature covers a different checksum than the one sent.
     request = signed_trailer_request(b"abc" * 10, chunk=8, checksum="AAAAAA==")
     assert_error("SignatureDoesNotMatch", lambda: drain(request, auth(request)))
+
+
+def test_signed_chunks_without_trailer() -> None:
+    url = f"{HTTP_ENDPOINT}/bkt/k"
+    sent = signed_stream(url, b"xyz" * 5000, access=ACCESS, secret=SECRET, region=REGION,
+                         chunk=4096, trailer=False)  # fmt: skip
+    request = as_request(*sent, piece=1500)
+    assert drain(request, auth(request))[0] == b"xyz" * 5000
 
 
 def test_signed_stream_needs_header_auth() -> None:

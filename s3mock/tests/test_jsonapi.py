@@ -266,3 +266,8 @@ def test_safe_filename_is_bounded_and_keeps_the_extension() -> None:
     assert long.endswith(".txt")
     assert len(long.encode()) <= 240
     assert len(long) <= 120
+
+
+def test_undecodable_path_is_400(api: httpx.Client, email: str) -> None:
+    response = api.get("/files/users%2F%FF", headers=bearer(email))
+    assert response.status_code == 400
