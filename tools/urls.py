@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Tools API routes (mounted under /api/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import apis
+
+app_name = "tools"
+
+urlpatterns = [
+    path("tools", apis.ToolListApi.as_view(), name="list"),
+    path("tools/<str:name>/run", apis.ToolRunApi.as_view(), name="run"),
+]

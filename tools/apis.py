@@ -1,0 +1,96 @@
+"""The tools REST API: list the tools, run one. Each view parses, calls one
+service, renders; errors are the project's typed ``{code, message}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chatui.errors import InvalidToolArguments
+from files.selectors import session_get_for_user
+from files.serializers import StoredFileOutputSerializer
+
+from .executor import tool_run
+from .registry import tool_list
+
+ERROR_RESPONSE = OpenApiResponse(description='A typed error: {"code": ..., "message": ...}.')
+
+
+class ToolListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        description = serializers.CharField()
+        parameters = serializers.JSONField(
+            help_text='JSON schema of the arguments; file parameters carry "x-file": true.'
+        )
+
+        class Meta:
+            ref_name = "ToolDescription"
+
+    @extend_schema(
+        operation_id="tools_list",
+        summary="The tools this site offers",
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(tool_list(), many=True).data)
+
+
+class ToolRunApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        session = serializers.UUIDField(required=False, allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        text = serializers.CharField()
+        files = StoredFileOutputSerializer(many=True)
+        run_id = serializers.UUIDField(source="run.id")
+
+        class Meta:
+            ref_name = "ToolRunResult"
+
+    @extend_schema(
+        operation_id="tools_run",
+        summary="Run a tool on your files",
+        description=(
+            "The body is the tool's arguments (see GET /api/tools), plus an optional "
+            "`session` (a chat id) that generated files are linked to and in which "
+            "`filename` is looked up. Generated files are stored with source=tool."
+        ),
+        request=OpenApiTypes.OBJECT,
+        examples=[
+            OpenApiExample(
+                "plot_csv",
+                value={"file_id": "0b7c...", "x": "month", "y": ["sales"], "kind": "line"},
+                request_only=True,
+            )
+        ],
+        responses={
+            200: OutputSerializer,
+            400: ERROR_RESPONSE,
+            404: ERROR_RESPONSE,
+            413: ERROR_RESPONSE,
+            422: ERROR_RESPONSE,
+            504: ERROR_RESPONSE,
+        },
+    )
+    def post(self, request: Request, name: str) -> Response:
+        arguments, session = self._parse(request)
+        outcome = tool_run(user=request.user, name=name, arguments=arguments, session=session)
+        return Response(self.OutputSerializer(outcome).data)
+
+    def _parse(self, request: Request) -> tuple[dict[str, Any], Any]:
+        if not isinstance(request.data, dict):
+            raise InvalidToolArguments("The body must be a JSON object of the tool's arguments.")
+        arguments = dict(request.data)
+        params = self.InputSerializer(data={"session": arguments.pop("session", None)})
+        params.is_valid(raise_exception=True)
+        session_id = params.validated_data.get("session")
+        if session_id is None:
+            return arguments, None
+        return arguments, session_get_for_user(user=request.user, session_id=session_id)

@@ -1,0 +1,336 @@
+"""The tool executor: the one service that runs a tool for a user.
+
+``tool_run`` validates the arguments against the tool's schema, resolves file
+parameters to the user's own files (ownership checked by
+``files.selectors.file_get_for_user``), reads their bytes within the input
+limits, runs the tool in a killable child process (:mod:`tools.sandbox`),
+stores what it generated under the user's ``generated/`` prefix and records a
+:class:`~tools.models.ToolRun`. Every failure is a DomainError; none leaves a
+generated file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from chat.models import ChatSession
+from chatui.errors import (
+    DomainError,
+    FileNotFound,
+    InvalidInput,
+    InvalidToolArguments,
+    ToolInputTooLarge,
+    ToolTimeout,
+)
+from files.models import StoredFile
+from files.selectors import file_get_for_user, file_list_for_user
+from files.services import file_delete, file_read_bytes, file_upload
+
+from .base import MULTI_FILE_PARAM, SINGLE_FILE_PARAMS, GeneratedFile, InputFile, Tool
+from .models import ToolRun
+from .registry import tool_get
+from .sandbox import Limits, run_isolated
+
+logger = logging.getLogger(__name__)
+
+MAX_RECORDED_ARGUMENT_CHARS = 10_000
+# Long unbroken base64 (optionally a data: URL) is file content, not an answer.
+BASE64_RUN = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/]{200,}={0,2}")
+CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ToolRunOutcome:
+    text: str
+    files: list[StoredFile]
+    run: ToolRun
+
+
+# --- Arguments ---------------------------------------------------------------------
+
+
+@cache
+def _validator(tool_cls: type[Tool]) -> Draft202012Validator:
+    return Draft202012Validator(tool_cls.parameters)
+
+
+def _error_text(error: ValidationError) -> str:
+    where = ".".join(str(part) for part in error.absolute_path)
+    return f"{where}: {error.message}" if where else error.message
+
+
+def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
+    """The arguments if they match the tool's schema; InvalidToolArguments otherwise."""
+    if not isinstance(arguments, dict):
+        raise InvalidToolArguments("The tool's arguments must be a JSON object.")
+    errors = list(_validator(type(tool)).iter_errors(arguments))
+    if errors:
+        best = best_match(errors)
+        raise InvalidToolArguments(
+            f"{tool.name}: {_error_text(best)}", errors=[_error_text(e) for e in errors[:10]]
+        )
+    given = [p for p in SINGLE_FILE_PARAMS if p in arguments]
+    if set(SINGLE_FILE_PARAMS) <= set(tool.file_params()) and len(given) != 1:
+        raise InvalidToolArguments(f"{tool.name}: give exactly one of file_id or filename.")
+    return dict(arguments)
+
+
+# --- Files in ------------------------------------------------------------------------
+
+
+def _file_by_name(*, user: Any, filename: str, session: ChatSession | None) -> StoredFile:
+    """The newest file called ``filename`` in the chat session (names are not unique;
+    the most recent upload or result is the one a user means by its name)."""
+    if session is None:
+        raise InvalidToolArguments("filename works only within a chat session; use file_id.")
+    found = file_list_for_user(user=user, session=session).filter(filename=filename).first()
+    if found is None:
+        raise FileNotFound(f"There is no file named {filename!r} in this chat.")
+    return file_get_for_user(user=user, file_id=found.pk)  # the full ownership check
+
+
+def _named_files(
+    tool: Tool, arguments: dict[str, Any], *, user: Any, session: ChatSession | None
+) -> dict[str, list[StoredFile]]:
+    """The StoredFile rows the arguments name, keyed by the run() argument they feed."""
+    if "file_id" in arguments:
+        return {"file": [file_get_for_user(user=user, file_id=arguments["file_id"])]}
+    if "filename" in arguments:
+        return {"file": [_file_by_name(user=user, filename=arguments["filename"], session=session)]}
+    if MULTI_FILE_PARAM in arguments:
+        return {"files": [file_get_for_user(user=user, file_id=i) for i in arguments["file_ids"]]}
+    return {}
+
+
+def _check_input_size(files: list[StoredFile]) -> None:
+    per_file = settings.TOOLS_MAX_INPUT_FILE_BYTES
+    total_limit = settings.TOOLS_MAX_INPUT_TOTAL_BYTES
+    for file in files:
+        if file.size > per_file:
+            raise ToolInputTooLarge(
+                f"{file.filename} is {file.size:,} bytes; tools read files of at most "
+                f"{per_file:,} bytes.",
+                max_bytes=per_file,
+            )
+    total = sum(file.size for file in files)
+    if total > total_limit:
+        raise ToolInputTooLarge(
+            f"The files total {total:,} bytes; a tool reads at most {total_limit:,} bytes at once.",
+            max_bytes=total_limit,
+        )
+
+
+def _as_input(file: StoredFile) -> InputFile:
+    content = file_read_bytes(file=file, max_bytes=settings.TOOLS_MAX_INPUT_FILE_BYTES)
+    return InputFile(str(file.pk), file.filename, file.content_type, len(content), content)
+
+
+def resolve_file_arguments(
+    tool: Tool, arguments: dict[str, Any], *, user: Any, session: ChatSession | None
+) -> dict[str, Any]:
+    """run() keyword arguments: file parameters replaced by the files' contents."""
+    named = _named_files(tool, arguments, user=user, session=session)
+    _check_input_size([file for files in named.values() for file in files])
+    kwargs = {k: v for k, v in arguments.items() if k not in tool.file_params()}
+    if "file" in named:
+        kwargs["file"] = _as_input(named["file"][0])
+    if "files" in named:
+        kwargs["files"] = [_as_input(file) for file in named["files"]]
+    return kwargs
+
+
+# --- Results out ---------------------------------------------------------------------
+
+
+def bounded_text(text: str) -> str:
+    """The text result with file content cut out and its length capped, so a tool
+    cannot flood the chat or the model's context with bytes."""
+    text = BASE64_RUN.sub(lambda m: f"[binary data removed: {len(m.group()):,} characters]", text)
+    control = CONTROL_CHAR.search(text)
+    if control is not None:
+        removed = len(text) - control.start()
+        text = text[: control.start()] + f"[binary data removed: {removed:,} characters]"
+    limit = settings.TOOLS_MAX_TEXT_CHARS
+    if len(text) > limit:
+        text = text[:limit] + f"\n[truncated: {len(text) - limit:,} more characters]"
+    return text
+
+
+def _discard(files: list[StoredFile]) -> None:
+    """Best-effort removal of files already stored for a run that failed."""
+    for file in files:
+        try:
+            file_delete(file=file)
+        except DomainError:
+            logger.exception("could not remove generated file id=%s; files_reconcile will", file.pk)
+
+
+def store_generated(
+    *, user: Any, tool_name: str, files: list[GeneratedFile], session: ChatSession | None
+) -> list[StoredFile]:
+    """Store every generated file or none: a failure removes those already stored."""
+    stored: list[StoredFile] = []
+    try:
+        for generated in files:
+            stored.append(
+                file_upload(
+                    owner=user,
+                    content=generated.content,
+                    filename=generated.filename,
+                    content_type_hint=generated.content_type,
+                    source=StoredFile.Source.TOOL,
+                    source_tool=tool_name,
+                    session=session,
+                )
+            )
+    except BaseException:
+        _discard(stored)
+        raise
+    return stored
+
+
+# --- Records ---------------------------------------------------------------------------
+
+
+@dataclass
+class _RunContext:
+    user: Any
+    tool_name: str
+    arguments: Any
+    session: ChatSession | None
+    message_id: uuid.UUID | None
+    started: float
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "tool_name": self.tool_name,
+            "arguments": _recordable(self.arguments),
+            "session": self.session,
+            "message_id": self.message_id,
+            "duration_ms": round((time.monotonic() - self.started) * 1000),
+        }
+
+
+def _recordable(arguments: Any) -> Any:
+    """Arguments as stored: they hold ids and names only, but may still be huge junk."""
+    text = json.dumps(arguments, default=str, ensure_ascii=False)
+    if len(text) <= MAX_RECORDED_ARGUMENT_CHARS:
+        return json.loads(text)
+    return {"_truncated": text[:MAX_RECORDED_ARGUMENT_CHARS]}
+
+
+def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
+    status = ToolRun.Status.TIMEOUT if isinstance(exc, ToolTimeout) else ToolRun.Status.ERROR
+    run = ToolRun.objects.create(
+        **context.fields(), status=status, error_code=exc.code, error_message=exc.message
+    )
+    logger.info(
+        "tool run tool=%s status=%s code=%s duration_ms=%s",
+        run.tool_name,
+        status,
+        exc.code,
+        run.duration_ms,
+    )
+    return run
+
+
+def _record_success(context: _RunContext, stored: list[StoredFile]) -> ToolRun:
+    try:
+        with transaction.atomic():
+            run = ToolRun.objects.create(**context.fields(), status=ToolRun.Status.SUCCESS)
+            run.files.set(stored)
+    except BaseException:
+        _discard(stored)
+        raise
+    logger.info(
+        "tool run tool=%s status=success files=%d duration_ms=%s",
+        run.tool_name,
+        len(stored),
+        run.duration_ms,
+    )
+    return run
+
+
+# --- The service -------------------------------------------------------------------------
+
+
+def _limits() -> Limits:
+    return Limits(
+        timeout_s=settings.TOOLS_TIMEOUT_S,
+        max_file_bytes=settings.TOOLS_MAX_OUTPUT_FILE_BYTES,
+        max_total_bytes=settings.TOOLS_MAX_OUTPUT_TOTAL_BYTES,
+        max_memory_bytes=settings.TOOLS_MAX_MEMORY_MB * 1024 * 1024,
+    )
+
+
+def _check_session(user: Any, session: ChatSession | None) -> None:
+    if session is not None and session.owner_id != user.pk:
+        raise InvalidInput("The chat session does not exist.", field="session")
+
+
+def _message_id(message: Any) -> uuid.UUID | None:
+    """A Message (anything with a UUID ``pk``), a UUID, or None."""
+    value = getattr(message, "pk", message)
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidInput("message must be a message id.", field="message") from None
+
+
+def _execute(
+    tool: Tool, arguments: Any, *, user: Any, session: ChatSession | None
+) -> tuple[str, list[StoredFile]]:
+    validated = validate_arguments(tool, arguments)
+    kwargs = resolve_file_arguments(tool, validated, user=user, session=session)
+    result = run_isolated(tool, kwargs, _limits())
+    text = bounded_text(result.text if isinstance(result.text, str) else str(result.text))
+    stored = store_generated(user=user, tool_name=tool.name, files=result.files, session=session)
+    return text, stored
+
+
+def tool_run(
+    *,
+    user: Any,
+    name: str,
+    arguments: Any,
+    session: ChatSession | None = None,
+    message: Any = None,
+) -> ToolRunOutcome:
+    """Run the tool ``name`` for ``user`` and store what it generates.
+
+    ``arguments`` is the JSON object an LLM or API client sent (file ids, not
+    contents). ``session`` links generated files and the run to a chat and lets
+    ``filename`` find files in it; ``message`` (a chat Message or its UUID) is
+    recorded on the run. Raises UnknownTool (404, nothing recorded),
+    InvalidInput (a session that is not the user's), and after recording a
+    failed run: InvalidToolArguments, FileNotFound, ToolInputTooLarge,
+    ToolError (and its ToolTimeout, ToolOutputTooLarge, ImageTooLarge kinds),
+    or the file store's own errors (StorageUnavailable, QuotaExceeded, ...).
+    """
+    tool = tool_get(name)
+    _check_session(user, session)
+    context = _RunContext(
+        user, tool.name, arguments, session, _message_id(message), time.monotonic()
+    )
+    try:
+        text, stored = _execute(tool, arguments, user=user, session=session)
+    except DomainError as exc:
+        _record_failure(context, exc)
+        raise
+    run = _record_success(context, stored)
+    return ToolRunOutcome(text=text, files=stored, run=run)
