@@ -35,7 +35,7 @@ from django.conf import settings
 
 from chatui.errors import DomainError, ToolError, ToolOutputTooLarge, ToolTimeout
 
-from .base import Tool, ToolResult
+from .base import GeneratedFile, Tool, ToolResult
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ BOOT_MODULE = "tools.sandbox_boot"
 MAIN_PATH_ENV = "CHATUI_TOOLS_PARENT_MAIN"
 JOIN_GRACE_S = 5.0
 _start_lock = threading.Lock()
+_started = False
 _context = multiprocessing.get_context("forkserver")
 
 
@@ -67,7 +68,11 @@ def _ensure_forkserver() -> None:
       daphne or pytest that imports the whole server, 100+ ms a call) unless
       ``__main__.__file__`` already names that script, so the boot module sets it.
     """
+    global _started
     with _start_lock:
+        if _started:
+            forkserver.ensure_running()  # restarts it (without the preload fixes) if it died
+            return
         _context.set_forkserver_preload([BOOT_MODULE])
         main_path = spawn.get_preparation_data("tool").get("init_main_from_path", "")
         previous = os.environ.get("PYTHONPATH")
@@ -76,6 +81,7 @@ def _ensure_forkserver() -> None:
         os.environ[MAIN_PATH_ENV] = main_path
         try:
             forkserver.ensure_running()
+            _started = True
         finally:
             os.environ.pop(MAIN_PATH_ENV, None)
             if previous is None:
@@ -106,9 +112,7 @@ def _child(conn: Connection, tool_cls: type[Tool], kwargs: dict[str, Any], limit
     if limits.max_memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
     try:
-        result = tool_cls().run(**kwargs)
-        if not isinstance(result, ToolResult):
-            raise TypeError(f"run() returned {type(result).__name__}, not ToolResult")
+        result = _checked(tool_cls().run(**kwargs))
         problem = output_problem(result, limits)
         message: tuple = ("domain", ToolOutputTooLarge(problem)) if problem else ("ok", result)
     except DomainError as exc:
@@ -116,6 +120,18 @@ def _child(conn: Connection, tool_cls: type[Tool], kwargs: dict[str, Any], limit
     except BaseException as exc:  # any bug becomes a reported crash, traceback included
         message = _crash(exc)
     _send(conn, message)
+
+
+def _checked(result: object) -> ToolResult:
+    """A broken result is the tool's bug, reported as a crash rather than stored."""
+    if not isinstance(result, ToolResult) or not isinstance(result.text, str):
+        raise TypeError(f"run() must return a ToolResult with text, not {result!r:.100}")
+    for file in result.files:
+        if not isinstance(file, GeneratedFile) or not isinstance(file.content, bytes):
+            raise TypeError(
+                f"ToolResult.files must hold GeneratedFile with bytes, not {file!r:.100}"
+            )
+    return result
 
 
 def _crash(exc: BaseException) -> tuple:

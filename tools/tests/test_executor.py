@@ -128,6 +128,15 @@ class TextTool(Tool):
         return ToolResult(text=f"{text}{blob}")
 
 
+class BadResultTool(Tool):
+    name = "bad_result"
+    description = "Returns text where bytes belong."
+    parameters = object_schema({})
+
+    def run(self) -> ToolResult:
+        return ToolResult(text="oops", files=[GeneratedFile("a.txt", "not bytes")])  # type: ignore[arg-type]
+
+
 class ProbeTool(Tool):
     """Reports what the child process it runs in has loaded."""
 
@@ -160,6 +169,7 @@ TEST_TOOLS = [
         BigOutputTool,
         TextTool,
         ProbeTool,
+        BadResultTool,
     )
 ]
 
@@ -354,6 +364,12 @@ def test_a_tool_that_raises_is_a_logged_tool_error(
 def test_a_tool_whose_process_dies(storage: Any, user: Any) -> None:
     with pytest.raises(ToolError, match=r"stopped unexpectedly \(exit code 3\)"):
         tool_run(user=user, name="dying", arguments={})
+
+
+def test_a_malformed_result_is_a_tool_error(storage: Any, user: Any) -> None:
+    with pytest.raises(ToolError, match="must hold GeneratedFile with bytes"):
+        tool_run(user=user, name="bad_result", arguments={})
+    _assert_nothing_generated(storage, user)
 
 
 def test_a_tools_own_error_keeps_its_code(storage: Any, user: Any, make_stored_file: Any) -> None:
