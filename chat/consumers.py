@@ -18,6 +18,7 @@ import logging
 import uuid
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -58,6 +59,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.reply_session_id: uuid.UUID | None = None
         await self.accept()
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Run the handler without Channels' per-message ``aclose_old_connections``.
+
+        That call is a trip to the one thread every socket shares for database work,
+        made for every frame relayed from the group (each token): under load, tokens
+        would queue behind other chats' queries. This consumer reaches the database
+        only through ``database_sync_to_async``, which closes stale connections itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return  # refused in connect
@@ -89,10 +103,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- client frames ---------------------------------------------------------
 
     async def _load_session(self, frame: LoadSessionFrame) -> None:
-        session = await database_sync_to_async(session_get_for_user)(
-            user=self.user, session_id=frame.session_id
-        )
-        await self._session_send(session)
+        session, payload = await _session_load(user=self.user, session_id=frame.session_id)
+        await self._group_join(session.id)
+        await self.send_json({"type": "session", "session_id": str(session.id), **payload})
 
     async def _chat(self, frame: ChatFrame) -> None:
         self._busy_check(frame.session_id)
@@ -103,13 +116,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             session_id = str(created.id)
         if _uuid_or_none(session_id) != self.session_id:
             await self._load_session(LoadSessionFrame(session_id=session_id))
-        session, message = await database_sync_to_async(services.chat_message_post)(
-            user=self.user,
-            session_id=session_id,
-            content=frame.content,
-            file_ids=frame.file_ids,
+        session, message, payload = await _message_post(
+            user=self.user, session_id=session_id, content=frame.content, file_ids=frame.file_ids
         )
-        payload = await database_sync_to_async(message_payload)(message)
         await self._group_frame(session.id, {"type": "message", "message": payload})
         self._reply_start(session, message)
 
@@ -186,11 +195,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # --- groups ----------------------------------------------------------------
 
-    async def _session_send(self, session: Any) -> None:
-        await self._group_join(session.id)
-        payload = await database_sync_to_async(session_payload)(session)
-        await self.send_json({"type": "session", "session_id": str(session.id), **payload})
-
     async def _group_join(self, session_id: uuid.UUID) -> None:
         if session_id == self.session_id:
             return
@@ -217,6 +221,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_stop(self, event: dict[str, Any]) -> None:
         if self.reply_task is not None and str(self.reply_session_id) == event["session_id"]:
             await self._reply_cancel(wait=False)
+
+
+@database_sync_to_async
+def _message_post(**kwargs: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """Store the message and render it in one trip to the database thread."""
+    session, message = services.chat_message_post(**kwargs)
+    return session, message, message_payload(message)
+
+
+@database_sync_to_async
+def _session_load(*, user: Any, session_id: str) -> tuple[Any, dict[str, Any]]:
+    session = session_get_for_user(user=user, session_id=session_id)
+    return session, session_payload(session)
 
 
 def _internal_error() -> dict[str, Any]:

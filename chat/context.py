@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 
 from chat.models import ChatSession, Message
-from chat.selectors import message_list_for_session, session_files
+from chat.selectors import session_files
 from chatui.errors import DomainError
 from files.models import StoredFile
 from files.selectors import file_list_for_user
@@ -219,28 +219,45 @@ def text_truncate(text: str, limit: int, *, unread_bytes: int = 0) -> tuple[str,
 
 
 def _history(*, session: ChatSession) -> list[dict[str, Any]]:
-    """The latest user and assistant turns, oldest first, within the context budget."""
-    messages = list(message_list_for_session(session=session).reverse()[:HISTORY_MAX_MESSAGES])
+    """The latest user and assistant turns, oldest first, within the context budget.
+
+    Read as plain values with one extra query for attachments: this runs before
+    every reply, and model instances for 40 messages cost more than the queries.
+    """
+    rows = list(
+        Message.objects.filter(
+            session=session, role__in=(Message.Role.USER, Message.Role.ASSISTANT)
+        )
+        .order_by("-created_at", "-id")
+        .values_list("id", "role", "content", "tool_calls")[:HISTORY_MAX_MESSAGES]
+    )
+    attached = _attachments([row[0] for row in rows if row[1] == Message.Role.USER])
     history: list[dict[str, Any]] = []
     used = 0
-    for message in messages:  # newest first, so the oldest are dropped when over budget
-        content = _history_content(message)
-        if message.role not in (Message.Role.USER, Message.Role.ASSISTANT) or not content:
-            continue
-        used += len(content)
+    for message_id, role, content, tool_calls in rows:  # newest first: the oldest drop out
+        text = _history_content(content, tool_calls, attached.get(message_id, []))
+        used += len(text)
         if history and used > settings.CHAT_CONTEXT_MAX_CHARS:
             break
-        history.append({"role": message.role, "content": content})
+        if text:
+            history.append({"role": role, "content": text})
     return history[::-1]
 
 
-def _history_content(message: Message) -> str:
+def _attachments(message_ids: list[Any]) -> dict[Any, list[str]]:
+    links = Message.files.through.objects.filter(message_id__in=message_ids)
+    notes: dict[Any, list[str]] = {}
+    for message_id, filename, file_id in links.values_list(
+        "message_id", "storedfile__filename", "storedfile_id"
+    ).order_by("storedfile__created_at", "storedfile_id"):
+        notes.setdefault(message_id, []).append(f"[attached: {filename} (id {file_id})]")
+    return notes
+
+
+def _history_content(content: str, tool_calls: list[dict[str, Any]], attached: list[str]) -> str:
     """An assistant turn keeps a short note of the tools it ran, so follow-ups make sense."""
     notes = [
         f"[tool {call.get('name')} ran: {str(call.get('result') or call.get('error') or '')[:300]}]"
-        for call in message.tool_calls or []
+        for call in tool_calls or []
     ]
-    attached = [f"[attached: {f.filename} (id {f.id})]" for f in message.files.all()]
-    if message.role != Message.Role.USER:
-        attached = []
-    return "\n".join(filter(None, [message.content, *attached, *notes]))
+    return "\n".join(filter(None, [content, *attached, *notes]))

@@ -23,7 +23,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat.context import ChatContext, context_build
-from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
+from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec, provider_get
 from chat.models import ChatSession, Message
 from chat.selectors import session_files
 from chat.services import message_create
@@ -121,10 +121,7 @@ async def reply_generate(
 async def _rounds_run(reply: _Reply, provider: LLMProvider) -> None:
     """Ask the model, run the tools it calls, feed their results back; the last
     round offers no tools, so the model must answer in words."""
-    context: ChatContext = await database_sync_to_async(context_build)(
-        user=reply.user, session=reply.session, message=reply.user_message
-    )
-    tools = await database_sync_to_async(tool_specs_list)()
+    context, tools = await database_sync_to_async(_prepare)(reply)
     messages = context.openai_messages()
     for round_number in range(settings.LLM_MAX_TOOL_ROUNDS + 1):
         offered = tools if round_number < settings.LLM_MAX_TOOL_ROUNDS else []
@@ -136,6 +133,12 @@ async def _rounds_run(reply: _Reply, provider: LLMProvider) -> None:
         for call in calls:
             messages.append(await _tool_call_run(reply, call))
     logger.warning("reply stopped after %s tool rounds", settings.LLM_MAX_TOOL_ROUNDS)
+
+
+def _prepare(reply: _Reply) -> tuple[ChatContext, list[ToolSpec]]:
+    """Context and tools in one trip to the database thread (it is shared by every socket)."""
+    context = context_build(user=reply.user, session=reply.session, message=reply.user_message)
+    return context, tool_specs_list()
 
 
 async def _round_stream(

@@ -73,7 +73,7 @@ def message_create(
 ) -> Message:
     """Store a message and mark the chat as recently used (its first user message
     names an untitled chat)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside chat_message_post: no savepoint trip
         message = Message.objects.create(
             id=message_id or uuid.uuid4(),
             session=session,

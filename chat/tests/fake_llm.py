@@ -8,6 +8,7 @@ request body, so tests can assert what the model was sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -71,7 +72,9 @@ class FakeLLM:
                 if self.path != "/v1/chat/completions":
                     self._json(404, {"error": {"message": "not found"}})
                     return
-                self._reply(fake.next_reply(), body)
+                # The client may give up first (a timeout or a cancel under test).
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._reply(fake.next_reply(), body)
 
             def _reply(self, reply: Reply, body: dict[str, Any]) -> None:
                 if reply.hang_s:
