@@ -44,6 +44,7 @@ class S3MockProcess:
         self.bucket = bucket
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[str] | None = None
+        self.exit_code: int | None = None  # of the last stop() or kill()
         pairs = [entry.split(":", 1) for entry in credentials.split(",") if entry.strip()]
         self.accounts: list[tuple[str, str]] = [(a.strip(), s.strip()) for a, s in pairs]
 
@@ -131,6 +132,7 @@ class S3MockProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.exit_code = self.process.returncode
         self.process = None
 
     def kill(self) -> None:
@@ -139,7 +141,7 @@ class S3MockProcess:
             return
         if self.process.poll() is None:
             self.process.kill()
-        self.process.wait()
+        self.exit_code = self.process.wait()
         self.process = None
 
     def restart(self) -> S3MockProcess:

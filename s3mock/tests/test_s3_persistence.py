@@ -72,6 +72,7 @@ def test_a_restart_keeps_every_object_tag_and_upload(server: S3MockProcess):
     server.restart()
 
     # then
+    assert server.exit_code == 0  # SIGTERM is a clean shutdown
     client = make_s3_client(server)
     assert snapshot(client, "keep") == before
     assert "keep" in [b["Name"] for b in client.list_buckets()["Buckets"]]

@@ -234,3 +234,15 @@ def test_multipart_state_survives_a_reload(store: Store):
     assert reloaded.read_object_bytes("bucket", "big") == b"part one"
     assert info.content_type == "a/b" and info.etag.endswith("-1")
     assert reloaded.multipart.list_uploads("bucket") == []
+
+
+def test_deleting_a_bucket_discards_its_unfinished_uploads(store: Store):
+    upload = store.multipart.create("bucket", "big", ObjectAttrs(), "alice")
+
+    store.delete_bucket("bucket")
+    store.create_bucket("bucket", "alice")
+
+    assert store.multipart.list_uploads("bucket") == []
+    with pytest.raises(S3Error) as caught:
+        store.multipart.get("bucket", "big", upload.upload_id)
+    assert caught.value.code == "NoSuchUpload"
