@@ -46,7 +46,7 @@ SMALL = 4 * 1024
 LARGE = 64 * 1024 * 1024
 MIB = 1024 * 1024
 BUCKET = "bench"
-BATCHES = 5
+BATCHES = 15
 TRANSFER = TransferConfig(
     multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB, max_concurrency=4, use_threads=True
 )
