@@ -16,16 +16,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from . import s3api, xmlio
+from . import jsonapi, s3api, xmlio
 from .auth import authenticate
 from .errors import S3Error
 from .http import Response, S3Request
 from .store import Store
-
-try:
-    from . import jsonapi
-except ImportError:  # pragma: no cover - only before the JSON API exists
-    jsonapi = None
 
 log = logging.getLogger("s3mock")
 
@@ -100,8 +95,6 @@ class _Router:
         return await s3api.dispatch(request, self.store, auth, region=self.region)
 
     async def _json_api(self, request: S3Request) -> Response:
-        if jsonapi is None:
-            raise S3Error("NotImplemented", "The JSON API is not available yet.")
         return await jsonapi.handle(
             request, self.store, bucket=self.json_bucket, default_owner=self.default_owner
         )

@@ -7,14 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import xmlio
+from .body import VerifiedBody, request_body
 from .errors import S3Error
 from .http import Response, S3Request
 from .store import Store
-
-try:  # the verifying reader (aws-chunked, sha256, Content-MD5, checksums)
-    from .body import request_body as _verified_body
-except ImportError:  # pragma: no cover - only before body.py exists
-    _verified_body = None
 
 
 @dataclass
@@ -70,23 +66,21 @@ class Ctx:
 
 
 class BodyReader:
-    """The decoded request body, plus its md5 when the verifier computed one."""
+    """The decoded, verified request body (aws-chunked, sha256, Content-MD5, checksums).
+
+    Its iteration raises S3Error at the end if a digest does not match, which is
+    why the store commits only after the last chunk.
+    """
 
     def __init__(self, request: S3Request, auth: Any):
-        if _verified_body is not None:
-            self._source = _verified_body(request, auth)
-        else:
-            self._source = request.raw_body()
+        self._source: VerifiedBody = request_body(request, auth)
 
     def chunks(self) -> AsyncIterator[bytes]:
         return aiter(self._source)
 
     @property
-    def md5_hex(self) -> Callable[[], str] | None:
-        """A callable for after iteration, or None when the store must hash itself."""
-        md5 = getattr(self._source, "md5", None) if _verified_body is not None else None
-        if md5 is None:
-            return None
+    def md5_hex(self) -> Callable[[], str]:
+        """The body's md5 (the ETag), valid once iteration has ended; saves a second hash."""
         return lambda: self._source.md5.hexdigest()
 
 

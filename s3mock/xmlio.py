@@ -32,7 +32,9 @@ def http_date(moment: datetime) -> str:
 
 
 def text(value: object) -> str:
-    return escape(str(value))
+    # A literal CR would be read back as LF (XML end-of-line handling); a character
+    # reference survives, so keys with CR list exactly.
+    return escape(str(value), {"\r": "&#13;"})
 
 
 def element(name: str, value: object) -> str:

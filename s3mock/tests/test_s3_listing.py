@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from s3mock.tests.conftest import make_s3_client
 
 MANY = 1500
-ODD_KEYS = ["a b/1", "a+b/2", "c%d/3", "é/4", "日本/5", "plain/6", "top level"]
+ODD_KEYS = ["a b/1", "a+b/2", "c%d/3", "é/4", "日本/5", "plain/6", "top level", "cr\rtab\tkey"]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_delimiter_rolls_up_common_prefixes(s3_client, many_bucket, operation):
     keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
 
     assert prefixes == ["a b/", "a+b/", "c%d/", "many/", "plain/", "é/", "日本/"]
-    assert keys == ["top level"]
+    assert keys == ["cr\rtab\tkey", "top level"]
 
 
 def test_delimiter_pages_count_prefixes_and_give_next_marker(s3_client, many_bucket):
@@ -93,7 +93,7 @@ def test_delimiter_pages_count_prefixes_and_give_next_marker(s3_client, many_buc
     assert [p["Prefix"] for p in first["CommonPrefixes"]] == ["a b/", "a+b/", "c%d/"]
     assert first["IsTruncated"] and first["NextMarker"] == "c%d/"
     assert [p["Prefix"] for p in second["CommonPrefixes"]] == ["many/", "plain/"]
-    assert [o["Key"] for o in second["Contents"]] == ["top level"]
+    assert [o["Key"] for o in second["Contents"]] == ["cr\rtab\tkey"]
 
 
 def test_v1_without_delimiter_has_no_next_marker(s3_client, many_bucket):
