@@ -7,7 +7,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from .errors import S3Error
-from .store import ObjectInfo
+from .records import ObjectInfo
 
 NOT_MODIFIED = 304
 

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from . import xmlio
 from .errors import S3Error
 from .http import Response
+from .keyindex import ListResult
+from .records import ObjectInfo
 from .s3buckets import owner_xml
 from .s3context import Ctx, xml_response
-from .store import ListResult, ObjectInfo
 
 MAX_KEYS = 1000
 

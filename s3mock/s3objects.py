@@ -10,8 +10,8 @@ from . import xmlio
 from .conditions import NOT_MODIFIED, check_preconditions, etag_matches, parse_range
 from .errors import S3Error
 from .http import Response
+from .records import DEFAULT_CONTENT_TYPE, SYSTEM_HEADERS, ObjectAttrs, ObjectInfo, OpenObject
 from .s3context import Ctx, empty, xml_response
-from .store import DEFAULT_CONTENT_TYPE, SYSTEM_HEADERS, ObjectAttrs, ObjectInfo, OpenObject
 from .validation import check_key, check_tags
 
 MAX_DELETE_KEYS = 1000

@@ -28,102 +28,26 @@ import logging
 import os
 import shutil
 import threading
-import time
 from collections.abc import AsyncIterable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
 
 from . import diskfmt
 from .errors import S3Error
+from .keyindex import ListResult, collect
+from .records import (
+    DEFAULT_CONTENT_TYPE,
+    BucketInfo,
+    ObjectAttrs,
+    ObjectInfo,
+    OpenObject,
+    new_version,
+    now,
+)
 from .validation import check_bucket_name, check_key
 
 log = logging.getLogger(__name__)
-
-# Stored and returned as-is: the headers S3 keeps with an object besides metadata.
-SYSTEM_HEADERS = (
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "expires",
-)
-DEFAULT_CONTENT_TYPE = "binary/octet-stream"
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    """What the store knows about one object. ``etag`` is WITHOUT quotes."""
-
-    key: str
-    size: int
-    etag: str
-    last_modified: datetime
-    content_type: str = DEFAULT_CONTENT_TYPE
-    metadata: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    version: str = ""
-    parts_count: int | None = None
-
-    @property
-    def quoted_etag(self) -> str:
-        return f'"{self.etag}"'
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "size": self.size,
-            "etag": self.etag,
-            "mtime": self.last_modified.timestamp(),
-            "content_type": self.content_type,
-            "metadata": self.metadata,
-            "headers": self.headers,
-            "tags": self.tags,
-            "version": self.version,
-            "parts_count": self.parts_count,
-        }
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> ObjectInfo:
-        return cls(
-            key=record["key"],
-            size=record["size"],
-            etag=record["etag"],
-            last_modified=datetime.fromtimestamp(record["mtime"], UTC),
-            content_type=record["content_type"],
-            metadata=record["metadata"],
-            headers=record["headers"],
-            tags=record["tags"],
-            version=record["version"],
-            parts_count=record.get("parts_count"),
-        )
-
-
-@dataclass(frozen=True)
-class ObjectAttrs:
-    """What a writer chooses about a new object (everything but bytes, size and ETag)."""
-
-    content_type: str = DEFAULT_CONTENT_TYPE
-    metadata: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BucketInfo:
-    name: str
-    owner: str
-    created: datetime
-
-
-@dataclass
-class ListResult:
-    objects: list[ObjectInfo]
-    common_prefixes: list[str]
-    is_truncated: bool
-    next_marker: str  # the last key or common prefix returned, "" when none
 
 
 @dataclass
@@ -133,38 +57,6 @@ class _Bucket:
     objects: dict[str, ObjectInfo] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # sorted
     known_dirs: set[str] = field(default_factory=set)  # fan-out dirs known to exist
-
-
-def now() -> datetime:
-    """The current time at the millisecond precision S3 reports."""
-    return datetime.fromtimestamp(round(time.time(), 3), UTC)
-
-
-def new_version() -> str:
-    return os.urandom(8).hex()
-
-
-class OpenObject:
-    """An object opened for reading: the handle pins this version even if replaced."""
-
-    def __init__(self, file: BinaryIO, info: ObjectInfo):
-        self.file = file
-        self.info = info
-
-    def iter_range(self, start: int, length: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        return diskfmt.read_range(self.file, start, length, chunk_size)
-
-    def read_all(self) -> bytes:
-        return b"".join(self.iter_range(0, self.info.size))
-
-    def close(self) -> None:
-        self.file.close()
-
-    def __enter__(self) -> OpenObject:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class Store:
@@ -451,7 +343,7 @@ class Store:
         with self._lock:
             keys = self._bucket(bucket).keys
             objects = self._bucket(bucket).objects
-            return _collect(keys, objects, prefix, start_after, max_keys, delimiter)
+            return collect(keys, objects, prefix, start_after, max_keys, delimiter)
 
     def iter_objects(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object under ``prefix`` in key order, a page at a time."""
@@ -529,61 +421,3 @@ def _load_object(path: Path) -> ObjectInfo | None:
 
 def _no_such_key(key: str) -> S3Error:
     return S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
-
-
-def _successor(prefix: str) -> str | None:
-    """The smallest string greater than every string that starts with ``prefix``."""
-    for index in range(len(prefix) - 1, -1, -1):
-        if ord(prefix[index]) < 0x10FFFF:
-            return prefix[:index] + chr(ord(prefix[index]) + 1)
-    return None
-
-
-def _collect(
-    keys: list[str],
-    objects: dict[str, ObjectInfo],
-    prefix: str,
-    start_after: str,
-    max_keys: int,
-    delimiter: str,
-) -> ListResult:
-    result = ListResult([], [], False, "")
-    index = bisect.bisect_right(keys, start_after) if start_after else 0
-    index = max(index, bisect.bisect_left(keys, prefix))
-    while index < len(keys):
-        key = keys[index]
-        if not key.startswith(prefix):
-            break
-        common = _common_prefix(key, prefix, delimiter)
-        if common is not None and common <= start_after:
-            index = _skip_prefix(keys, common, index)
-            continue
-        if len(result.objects) + len(result.common_prefixes) >= max_keys:
-            result.is_truncated = max_keys > 0
-            break
-        if common is None:
-            result.objects.append(objects[key])
-            result.next_marker = key
-            index += 1
-        else:
-            result.common_prefixes.append(common)
-            result.next_marker = common
-            index = _skip_prefix(keys, common, index)
-    return result
-
-
-def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
-    if not delimiter:
-        return None
-    found = key.find(delimiter, len(prefix))
-    return None if found < 0 else key[: found + len(delimiter)]
-
-
-def _skip_prefix(keys: list[str], common: str, index: int) -> int:
-    """The index of the first key after ``index`` that does not start with ``common``."""
-    successor = _successor(common)
-    if successor is None:
-        while index < len(keys) and keys[index].startswith(common):
-            index += 1
-        return index
-    return bisect.bisect_left(keys, successor, lo=index)

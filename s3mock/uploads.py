@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING
 
 from . import diskfmt
 from .errors import S3Error
+from .records import ObjectAttrs, ObjectInfo, now
 from .validation import check_key
 
 if TYPE_CHECKING:
-    from .store import ObjectAttrs, ObjectInfo, Store
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,6 @@ class Multipart:
         self._load()
 
     def create(self, bucket: str, key: str, attrs: ObjectAttrs, owner: str) -> UploadInfo:
-        from .store import now
-
         check_key(key)
         upload_id = os.urandom(16).hex()
         directory = self._store.bucket_path(bucket) / "uploads" / upload_id
@@ -105,8 +104,6 @@ class Multipart:
     def commit_part(
         self, upload: UploadInfo, number: int, writer: diskfmt.ObjectWriter, etag: str | None
     ) -> PartInfo:
-        from .store import now
-
         check_part_number(number)
         if etag is None:
             assert writer.md5 is not None
@@ -280,8 +277,6 @@ def _upload_record(upload: UploadInfo) -> dict:
 
 
 def _load_upload(bucket: str, directory: Path) -> UploadInfo | None:
-    from .store import ObjectAttrs
-
     if not is_upload_id(directory.name):
         shutil.rmtree(directory, ignore_errors=True)  # an interrupted write
         return None

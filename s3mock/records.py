@@ -1,0 +1,120 @@
+"""The records the store keeps and hands out: objects, their attributes, buckets."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from . import diskfmt
+
+# Stored and returned as-is: the headers S3 keeps with an object besides metadata.
+SYSTEM_HEADERS = (
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+)
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What the store knows about one object. ``etag`` is WITHOUT quotes."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    content_type: str = DEFAULT_CONTENT_TYPE
+    metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+    parts_count: int | None = None
+
+    @property
+    def quoted_etag(self) -> str:
+        return f'"{self.etag}"'
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "size": self.size,
+            "etag": self.etag,
+            "mtime": self.last_modified.timestamp(),
+            "content_type": self.content_type,
+            "metadata": self.metadata,
+            "headers": self.headers,
+            "tags": self.tags,
+            "version": self.version,
+            "parts_count": self.parts_count,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ObjectInfo:
+        return cls(
+            key=record["key"],
+            size=record["size"],
+            etag=record["etag"],
+            last_modified=datetime.fromtimestamp(record["mtime"], UTC),
+            content_type=record["content_type"],
+            metadata=record["metadata"],
+            headers=record["headers"],
+            tags=record["tags"],
+            version=record["version"],
+            parts_count=record.get("parts_count"),
+        )
+
+
+@dataclass(frozen=True)
+class ObjectAttrs:
+    """What a writer chooses about a new object (everything but bytes, size and ETag)."""
+
+    content_type: str = DEFAULT_CONTENT_TYPE
+    metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    name: str
+    owner: str
+    created: datetime
+
+
+def now() -> datetime:
+    """The current time at the millisecond precision S3 reports."""
+    return datetime.fromtimestamp(round(time.time(), 3), UTC)
+
+
+def new_version() -> str:
+    return os.urandom(8).hex()
+
+
+class OpenObject:
+    """An object opened for reading: the handle pins this version even if replaced."""
+
+    def __init__(self, file: BinaryIO, info: ObjectInfo):
+        self.file = file
+        self.info = info
+
+    def iter_range(self, start: int, length: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        return diskfmt.read_range(self.file, start, length, chunk_size)
+
+    def read_all(self) -> bytes:
+        return b"".join(self.iter_range(0, self.info.size))
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> OpenObject:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
