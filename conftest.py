@@ -193,6 +193,9 @@ def _running_seaweedfs(data_dir: Path) -> Iterator[S3Backend]:
         command += [f"-{name}.port={port}", f"-{name}.port.grpc={grpc}"]
     command += ["-s3", f"-s3.config={config}", "-metricsPort=0", "-master.volumeSizeLimitMB=64"]
     command += ["-s3.port.iceberg=0", "-s3.port.lance=0"]  # extra listeners on fixed ports
+    # Every test's bucket is a SeaweedFS collection with volumes of its own; the
+    # default volume count runs out after a few buckets (500 InternalError).
+    command += ["-volume.max=500", "-master.volumePreallocate=false"]
     log = (data_dir / "weed.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir)
     backend = S3Backend(
@@ -269,7 +272,21 @@ def s3_backend(request: pytest.FixtureRequest, settings: Any) -> Iterator[S3Back
     yield S3Backend(
         server.name, server.endpoint, server.access_key, server.secret_key, settings.S3_BUCKET
     )
+    _drop_bucket()
     storage.reset_storage()
+
+
+def _drop_bucket() -> None:
+    """Empty and delete this test's bucket, so long sessions do not pile up buckets."""
+    from chatui.errors import StorageUnavailable
+    from files import storage
+
+    try:
+        for key in storage.list_keys():
+            storage.delete(key)
+        storage.get_storage().bucket.delete()
+    except StorageUnavailable:
+        pass  # the test pointed the settings at a dead endpoint on purpose
 
 
 # --- Files ----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 MULTIPART_CHUNK_BYTES = 8 * 1024 * 1024
 PRESIGN_SECONDS = 300
 MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+_lock = threading.RLock()
 
 
 class BlobMissing(FileNotFound):
@@ -75,6 +76,37 @@ class ChatuiS3Storage(S3Storage):
         defaults = super().get_default_settings()
         defaults.update(_settings_from_s3_config())
         return defaults
+
+    @property
+    def connection(self) -> Any:
+        """One boto3 resource per storage instance, shared by all threads.
+
+        django-storages keeps one per *thread*. Django's ASGI handler runs each
+        request's sync code in a fresh thread, so that meant a new boto3 session
+        (~200 ms of CPU loading service models) on every request. The client
+        underneath is thread-safe; we only ever create short-lived ``Object``s from
+        the resource, never share loaded resource state.
+        """
+        shared = self.__dict__.get("_shared_connection")
+        if shared is None:
+            with _lock:
+                shared = self.__dict__.get("_shared_connection")
+                if shared is None:
+                    shared = self._create_session().resource(
+                        "s3",
+                        region_name=self.region_name,
+                        use_ssl=self.use_ssl,
+                        endpoint_url=self.endpoint_url,
+                        config=self.client_config,
+                        verify=self.verify,
+                    )
+                    self.__dict__["_shared_connection"] = shared
+        return shared
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_shared_connection", None)
+        return state
 
 
 def _settings_from_s3_config() -> dict[str, Any]:
@@ -122,8 +154,6 @@ def _transfer_config() -> TransferConfig:
 
 
 # --- The cached instance -----------------------------------------------------------
-
-_lock = threading.Lock()
 
 
 def get_storage() -> ChatuiS3Storage:

@@ -1,0 +1,351 @@
+"""Benchmark the files API against direct boto3, on one live s3mock.
+
+    .venv/bin/python bench/files_api.py [--big-mib 256] [--rows 100000]
+
+Starts, in a temporary directory (never the developer's var/): s3mock
+(``manage.py runs3mock``), a SQLite database, and the app under uvicorn
+(``chatui.asgi``, one process, token auth). Then measures:
+
+* upload and download of 1 MiB and 256 MiB through the API (httpx, streaming)
+  against boto3 straight to the same endpoint (target: API >= 0.7x direct);
+* the server's peak RSS above idle while moving 256 MiB (target < 100 MiB);
+* ``GET /api/files`` with 100,000 rows for one user, a page of 50 with filters
+  (target p50 < 30 ms, p99 < 100 ms).
+
+Prints a table with PASS/FAIL per target; exits 1 when a target fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+MIB = 1024 * 1024
+ACCESS, SECRET = "bench", "bench-secret"
+BUCKET = "chatui-bench"
+EMAIL = "bench@example.com"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment(workdir: Path, endpoint: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "chatui.settings",
+        "CHATUI_VAR_DIR": str(workdir / "var"),
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "S3_USE_MOCK": "true",
+        "S3_ENDPOINT": endpoint,
+        "S3_ACCESS_KEY": ACCESS,
+        "S3_SECRET_KEY": SECRET,
+        "S3_BUCKET": BUCKET,
+        "FILES_MAX_UPLOAD_MB": "300",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "true",
+    }
+
+
+@contextmanager
+def _uvicorn(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    command = [sys.executable, "-m", "uvicorn", "chatui.asgi:application"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=REPO, env=env)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/api/health", server)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code in {200, 503}:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer in time")
+
+
+class PeakRss:
+    """Samples a process's RSS every 20 ms in a thread; ``peak`` is the maximum seen."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> int:
+        return self.process.memory_info().rss
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(0.02)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _timed(action: Callable[[], object], repeat: int = 1) -> float:
+    """Best of ``repeat`` wall-clock runs, seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _make_payload(path: Path, size: int) -> None:
+    block = os.urandom(MIB)
+    with path.open("wb") as out:
+        for _ in range(size // MIB):
+            out.write(block)
+
+
+# --- The measurements ---------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, base_url: str, token: str, endpoint: str, workdir: Path) -> None:
+        import boto3
+        import httpx
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
+        self.http = httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Token {token}"}, timeout=300
+        )
+        self.s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id=ACCESS,
+            aws_secret_access_key=SECRET,
+            region_name="us-east-1",
+            config=Config(
+                s3={"addressing_style": "path"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+        self.transfer = TransferConfig(max_concurrency=3)
+        self.workdir = workdir
+        self.last_id = ""
+
+    def api_upload(self, path: Path) -> None:
+        with path.open("rb") as body:
+            response = self.http.post("/api/files", files={"file": (path.name, body)})
+        response.raise_for_status()
+        self.last_id = response.json()["id"]
+
+    def api_download(self) -> None:
+        with self.http.stream("GET", f"/api/files/{self.last_id}/download") as response:
+            response.raise_for_status()
+            for _ in response.iter_bytes(1024 * 1024):
+                pass
+
+    def direct_upload(self, path: Path) -> None:
+        with path.open("rb") as body:
+            self.s3.upload_fileobj(body, BUCKET, f"direct/{path.name}", Config=self.transfer)
+
+    def direct_download(self, path: Path) -> None:
+        response = self.s3.get_object(Bucket=BUCKET, Key=f"direct/{path.name}")
+        for _ in response["Body"].iter_chunks(1024 * 1024):
+            pass
+
+    def list_latencies(self, queries: list[str], rounds: int) -> list[float]:
+        timings = []
+        for _ in range(rounds):
+            for query in queries:
+                started = time.perf_counter()
+                response = self.http.get(f"/api/files?{query}")
+                timings.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+        return timings
+
+
+def _throughput_rows(bench: Bench, path: Path, repeat: int) -> list[tuple[str, float, float]]:
+    size_mib = path.stat().st_size / MIB
+    up_api = _timed(lambda: bench.api_upload(path), repeat)
+    down_api = _timed(bench.api_download, repeat)
+    up_direct = _timed(lambda: bench.direct_upload(path), repeat)
+    down_direct = _timed(lambda: bench.direct_download(path), repeat)
+    return [
+        (f"upload {size_mib:.0f} MiB", size_mib / up_api, size_mib / up_direct),
+        (f"download {size_mib:.0f} MiB", size_mib / down_api, size_mib / down_direct),
+    ]
+
+
+def _seed_rows(count: int) -> None:
+    """Bulk-create ``count`` rows for the bench user (metadata only, no blobs)."""
+    import uuid
+
+    from chatui.models import User
+    from files.models import StoredFile
+
+    owner = User.objects.get(email=EMAIL)
+    categories = ["code", "image", "data", "document", "other"]
+    batch = []
+    for index in range(count):
+        name = f"file_{index:06d}.{['py', 'png', 'csv', 'pdf', 'bin'][index % 5]}"
+        batch.append(
+            StoredFile(
+                owner=owner,
+                key=f"users/{EMAIL}/uploads/20260101_000000_{uuid.uuid4().hex[:8]}_{name}",
+                filename=name,
+                size=index * 37 % 100_000,
+                category=categories[index % 5],
+                source="tool" if index % 7 == 0 else "user",
+                source_tool="bench" if index % 7 == 0 else "",
+                tagged=index % 50 == 0,
+            )
+        )
+        if len(batch) == 5000:
+            StoredFile.objects.bulk_create(batch)
+            batch = []
+    StoredFile.objects.bulk_create(batch)
+
+
+def _setup_database(env: dict[str, str]) -> str:
+    """Migrate the temp database and create the bench user; returns its API token."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from chatui.models import User
+
+    call_command("migrate", verbosity=0, interactive=False)
+    user = User.objects.create_user(EMAIL, "bench-password-1")
+    return Token.objects.create(user=user).key
+
+
+# --- Report -----------------------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _report(rows: list[tuple[str, str, str, str]]) -> bool:
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    return all(row[3] != "FAIL" for row in rows[1:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--big-mib", type=int, default=256)
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="chatui-bench-"))
+    try:
+        return _run(workdir, args.big_mib, args.rows)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(workdir: Path, big_mib: int, row_count: int) -> int:
+    from s3mock.testing import running_s3mock
+
+    small, big = workdir / "small.bin", workdir / "big.bin"
+    _make_payload(small, MIB)
+    _make_payload(big, big_mib * MIB)
+    with running_s3mock(workdir / "s3mock", credentials=f"{ACCESS}:{SECRET}") as s3mock:
+        env = _environment(workdir, s3mock.endpoint_url)
+        token = _setup_database(env)
+        port = _free_port()
+        with _uvicorn(env, port) as server:
+            bench = Bench(f"http://127.0.0.1:{port}", token, s3mock.endpoint_url, workdir)
+            bench.s3.create_bucket(Bucket=BUCKET)
+            return _measure(bench, server.pid, small, big, row_count)
+
+
+def _measure(bench: Bench, pid: int, small: Path, big: Path, row_count: int) -> int:
+    rows = [("measure", "api", "direct / target", "result")]
+    bench.api_upload(small)  # warm up imports, connections and the database
+    bench.api_download()
+    for label, api, direct in _throughput_rows(bench, small, repeat=5):
+        rows.append((label, f"{api:.1f} MiB/s", f"{direct:.1f} MiB/s", _ratio(api, direct)))
+    rss = PeakRss(pid)
+    idle = rss.rss()
+    with rss:
+        big_rows = _throughput_rows(bench, big, repeat=1)
+    for label, api, direct in big_rows:
+        rows.append((label, f"{api:.1f} MiB/s", f"{direct:.1f} MiB/s", _ratio(api, direct)))
+    above_idle = (rss.peak - idle) / MIB
+    rows.append(("server peak RSS above idle", f"{above_idle:.0f} MiB", "< 100 MiB",
+                 _verdict(above_idle < 100)))  # fmt: skip
+    rows.extend(_listing_rows(bench, row_count))
+    return 0 if _report(rows) else 1
+
+
+def _ratio(api: float, direct: float) -> str:
+    ratio = api / direct
+    return f"{ratio:.2f}x {_verdict(ratio >= 0.7)}"
+
+
+def _listing_rows(bench: Bench, row_count: int) -> list[tuple[str, str, str, str]]:
+    started = time.perf_counter()
+    _seed_rows(row_count)
+    seeded = time.perf_counter() - started
+    queries = [
+        "page_size=50",
+        "page_size=50&category=data",
+        "page_size=50&source=tool&ordering=-size",
+        "page_size=50&q=file_0999&ordering=filename",
+        "page_size=50&tagged=true",
+        "page_size=50&page=3&category=code&ordering=-created_at",
+    ]
+    bench.list_latencies(queries, rounds=2)  # warm the page cache
+    timings = sorted(bench.list_latencies(queries, rounds=40))
+    p50 = statistics.median(timings)
+    p99 = timings[int(len(timings) * 0.99) - 1]
+    label = f"GET /api/files ({row_count:,} rows, {len(timings)} req)"
+    return [
+        (f"seed {row_count:,} rows", f"{seeded:.1f} s", "", ""),
+        (f"{label} p50", f"{p50:.1f} ms", "< 30 ms", _verdict(p50 < 30)),
+        (f"{label} p99", f"{p99:.1f} ms", "< 100 ms", _verdict(p99 < 100)),
+    ]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
