@@ -402,10 +402,16 @@ def _split_query(query_string: str) -> list[tuple[str, str]]:
 
 
 def _parse_amz_date(text: str, error: str) -> datetime:
-    try:
-        return datetime.strptime(text, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        raise S3Error(error, f"X-Amz-Date must look like 20260101T120000Z, got {text!r}") from None
+    # Sliced by hand: strptime costs more than the whole signature check.
+    if len(text) == 16 and text[8] == "T" and text[15] == "Z" and (text[:8] + text[9:15]).isdigit():
+        try:
+            return datetime(
+                int(text[0:4]), int(text[4:6]), int(text[6:8]),
+                int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=UTC,
+            )  # fmt: skip
+        except ValueError:
+            pass
+    raise S3Error(error, f"X-Amz-Date must look like 20260101T120000Z, got {text!r}")
 
 
 def _date_header_as_amz(request: S3Request) -> str:

@@ -566,3 +566,12 @@ def test_signed_stream_needs_header_auth() -> None:
         context, content_sha256="STREAMING-AWS4-HMAC-SHA256-PAYLOAD", signing_key=b""
     )
     assert_error("InvalidRequest", lambda: request_body(request, unsigned))
+
+
+@pytest.mark.parametrize("date", ["20261124T2215000", "20261324T221500Z", "20261124T 21500Z", "x"])
+def test_malformed_amz_date_is_rejected(date: str) -> None:
+    request = put()
+    request.headers["x-amz-date"] = date
+    with pytest.raises(S3Error) as caught:
+        auth(request)
+    assert caught.value.status in (400, 403)
