@@ -83,6 +83,10 @@ class BodyReader:
         """The body's md5 (the ETag), valid once iteration has ended; saves a second hash."""
         return lambda: self._source.md5.hexdigest()
 
+    def checksum_headers(self) -> list[tuple[str, str]]:
+        """The flexible checksums the client sent and the body matched, echoed as S3 does."""
+        return [(f"x-amz-checksum-{name}", value) for name, value in self._source.checksums.items()]
+
 
 def xml_response(root: str, body: str, status: int = 200) -> Response:
     return Response(status, [("Content-Type", "application/xml")], xmlio.document(root, body))

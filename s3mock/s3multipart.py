@@ -32,7 +32,7 @@ async def upload_part(ctx: Ctx) -> Response:
     part = await ctx.store.multipart.put_part_stream(
         upload, number, body.chunks(), md5_hex=body.md5_hex
     )
-    return empty(200, [("ETag", f'"{part.etag}"')])
+    return empty(200, [("ETag", f'"{part.etag}"'), *body.checksum_headers()])
 
 
 async def upload_part_copy(ctx: Ctx) -> Response:

@@ -36,7 +36,7 @@ async def put_object(ctx: Ctx) -> Response:
     info = await ctx.store.put_object_stream(
         ctx.bucket, ctx.key, body.chunks(), attrs, md5_hex=body.md5_hex
     )
-    return empty(200, [("ETag", info.quoted_etag)])
+    return empty(200, [("ETag", info.quoted_etag), *body.checksum_headers()])
 
 
 def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import threading
+import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -66,6 +68,15 @@ def test_put_then_get_and_head_return_everything_stored(s3_client, s3_bucket):
         assert headers_of(response)["x-amz-tagging-count"] == "2"
         assert RFC7231.match(headers_of(response)["last-modified"])
     assert abs(head["LastModified"] - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_verified_flexible_checksum_is_echoed(s3_client, s3_bucket):
+    data = b"checksummed"
+
+    put = s3_client.put_object(Bucket=s3_bucket, Key="k", Body=data, ChecksumAlgorithm="CRC32")
+
+    expected = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    assert put["ChecksumCRC32"] == expected
 
 
 def test_default_content_type_and_empty_object(s3_client, s3_bucket):
