@@ -32,7 +32,6 @@ DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE = 10, 128, 256  # the S3 object tag limits
 EMAIL_RE = re.compile(r"^[^\s/\\@]{1,64}@[^\s/\\@]{1,189}$")
 META_FILENAME = "original-filename"  # percent-encoded: metadata travels as HTTP headers
-ROUTE_PREFIXES = ("/files", "/users/", "/health")
 
 
 class ApiError(Exception):
@@ -69,11 +68,6 @@ class _Call:
         if not EMAIL_RE.match(email) or any(unicodedata.category(c)[0] == "C" for c in email):
             raise ApiError(401, "authentication_failed", "The bearer token is not an email.")
         return email
-
-
-def is_json_api_path(path: str) -> bool:
-    """True for the paths this API owns (so a router can send them here)."""
-    return path in ("/files", "/health") or path.startswith(ROUTE_PREFIXES)
 
 
 async def handle(
