@@ -41,45 +41,17 @@ MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 SERVICE = "s3"
 
 # Query parameters SigV2 puts in the canonicalised resource (botocore's list).
-SIGV2_SUBRESOURCES = frozenset(
-    [
-        "accelerate",
-        "acl",
-        "cors",
-        "defaultObjectAcl",
-        "delete",
-        "inventory",
-        "lifecycle",
-        "location",
-        "logging",
-        "metrics",
-        "notification",
-        "object-lock",
-        "partNumber",
-        "policy",
-        "replication",
-        "requestPayment",
-        "response-cache-control",
-        "response-content-disposition",
-        "response-content-encoding",
-        "response-content-language",
-        "response-content-type",
-        "response-expires",
-        "restore",
-        "select",
-        "select-type",
-        "storageClass",
-        "tagging",
-        "torrent",
-        "uploadId",
-        "uploads",
-        "versionId",
-        "versioning",
-        "versions",
-        "website",
-        "analytics",
-    ]
-)
+# fmt: off
+SIGV2_SUBRESOURCES = frozenset([
+    "accelerate", "acl", "analytics", "cors", "defaultObjectAcl", "delete", "inventory",
+    "lifecycle", "location", "logging", "metrics", "notification", "object-lock", "partNumber",
+    "policy", "replication", "requestPayment", "response-cache-control",
+    "response-content-disposition", "response-content-encoding", "response-content-language",
+    "response-content-type", "response-expires", "restore", "select", "select-type",
+    "storageClass", "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning",
+    "versions", "website",
+])
+# fmt: on
 
 
 @dataclass(frozen=True)
