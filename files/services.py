@@ -164,10 +164,11 @@ def _split_head(content: bytes | IO[bytes]) -> tuple[bytes, IO[bytes] | None, bo
         return bytes(content), None, True
     if hasattr(content, "seek"):
         content.seek(0)
-    head = content.read(SNIFF_BYTES)
+    small = 0 < _known_size(content) <= storage.SINGLE_PUT_MAX_BYTES
+    head = content.read() if small else content.read(SNIFF_BYTES)
     if isinstance(head, str):
         raise InvalidInput("Upload content must be bytes, not text.")
-    return head, content, len(head) < SNIFF_BYTES
+    return head, content, small or len(head) < SNIFF_BYTES
 
 
 def _known_size(content: bytes | IO[bytes]) -> int:
@@ -205,8 +206,11 @@ def file_upload(
     head, rest, complete = _split_head(content)
     content_type = sniff_content_type(head, name, content_type_hint, complete=complete)
     key = build_key(email=owner.email, generated=source == StoredFile.Source.TOOL, filename=name)
-    reader = _HashingReader(head, rest, max_upload_bytes())
-    blob = storage.put(key, reader, content_type=content_type)  # type: ignore[arg-type]
+    reader = _HashingReader(head, None if complete else rest, max_upload_bytes())
+    if complete and len(head) <= storage.SINGLE_PUT_MAX_BYTES:
+        blob = storage.put_bytes(key, reader.read(), content_type=content_type)
+    else:
+        blob = storage.put(key, reader, content_type=content_type)  # type: ignore[arg-type]
     row = StoredFile(
         owner=owner,
         key=key,

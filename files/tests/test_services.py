@@ -51,6 +51,19 @@ def test_upload_stream_hashes_every_byte(s3_moto, user) -> None:
     assert services.file_read_bytes(file=file) == data
 
 
+def test_small_bodies_take_one_put_and_large_ones_stream(s3_moto, user) -> None:
+    operations: list[str] = []
+    storage._client().meta.events.register(
+        "before-call.s3.*", lambda model, **_: operations.append(model.name)
+    )
+    services.file_upload(owner=user, content=io.BytesIO(b"x" * 1000), filename="small")
+    assert operations == ["PutObject"]
+    operations.clear()
+    services.file_upload(owner=user, content=io.BufferedReader(io.BytesIO(b"y" * 9_000_000)),
+                         filename="big")  # fmt: skip
+    assert operations.count("UploadPart") == 2 and "PutObject" not in operations
+
+
 def test_tool_files_go_under_generated(s3_moto, user) -> None:
     file = services.file_upload(
         owner=user, content=b"x", filename="out.txt", source="tool", source_tool="zip_files"
@@ -108,17 +121,17 @@ def test_per_user_quota_overrides_the_default(s3_moto, user, settings) -> None:
 def test_quota_is_rechecked_after_the_blob_is_written(s3_moto, user, settings) -> None:
     # given a concurrent upload that lands between the first check and the insert
     settings.FILES_USER_QUOTA_MB = 1
-    real_put = storage.put
+    real_put = storage.put_bytes
 
-    def put_and_race(key, stream, *, content_type):
-        info = real_put(key, stream, content_type=content_type)
+    def put_and_race(key, data, *, content_type):
+        info = real_put(key, data, content_type=content_type)
         StoredFile.objects.create(
             owner=user, key=f"users/{user.email}/uploads/racer", filename="r", size=900_000
         )
         return info
 
     # when / then
-    with mock.patch.object(storage, "put", put_and_race), pytest.raises(QuotaExceeded):
+    with mock.patch.object(storage, "put_bytes", put_and_race), pytest.raises(QuotaExceeded):
         services.file_upload(owner=user, content=b"x" * 500_000, filename="late")
     assert storage.list_keys() == []  # the late upload's blob was removed
 
