@@ -410,3 +410,96 @@ def ensure_bucket() -> bool:
 def endpoint_description() -> str:
     """Where the storage points, for operators' messages (never includes secrets)."""
     return f"{settings.S3_ENDPOINT or 'AWS S3'} bucket={settings.S3_BUCKET!r}"
+
+
+# --- Operations: listing, bulk delete (files_reconcile, files_purge) ----------------
+# Kept at the end of the module, apart from the request path, on purpose.
+
+import uuid  # noqa: E402 (this block's own imports, kept with it)
+from datetime import datetime  # noqa: E402
+
+LIST_PAGE_KEYS = 1000  # S3's own maximum per ListObjectsV2 page
+DELETE_BATCH_KEYS = 1000  # S3's maximum per DeleteObjects request
+
+
+@dataclass(frozen=True)
+class ListedBlob:
+    """One entry of a bucket listing: what S3 says without reading the object."""
+
+    key: str
+    size: int
+    etag: str  # without quotes
+    last_modified: datetime
+
+
+def iter_blobs(prefix: str, *, page_size: int = LIST_PAGE_KEYS) -> Iterator[ListedBlob]:
+    """Every object under ``prefix``, one listing page at a time, in the order S3 gives.
+
+    S3 lists in UTF-8 byte order of the keys (for valid keys that equals Python's
+    ``str`` order). Memory is one page, however many objects the bucket holds.
+    """
+    params: dict[str, Any] = {"Bucket": _bucket(), "Prefix": prefix, "MaxKeys": page_size}
+    while True:
+        with _translated(prefix):
+            page = _client().list_objects_v2(**params)
+        for item in page.get("Contents", ()):
+            yield ListedBlob(
+                key=item["Key"],
+                size=int(item.get("Size", 0)),
+                etag=str(item.get("ETag", "")).strip('"'),
+                last_modified=item["LastModified"],
+            )
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            return
+        params["ContinuationToken"] = token
+
+
+def delete_many(keys: list[str]) -> list[str]:
+    """Delete up to any number of objects, 1000 per request; returns the keys that failed."""
+    failed: list[str] = []
+    for start in range(0, len(keys), DELETE_BATCH_KEYS):
+        batch = keys[start : start + DELETE_BATCH_KEYS]
+        objects = [{"Key": key} for key in batch]
+        with _translated(batch[0]):
+            response = _client().delete_objects(
+                Bucket=_bucket(), Delete={"Objects": objects, "Quiet": True}
+            )
+        failed.extend(error["Key"] for error in response.get("Errors", ()))
+    return failed
+
+
+# Listing order differs between S3 implementations, and a merge-join against the
+# database must walk both sides in the same order. AWS S3, MinIO and s3mock list
+# in UTF-8 byte order of the whole key. SeaweedFS walks its filer directory by
+# directory, each sorted by name: "a/b" comes before "a.b" there (and
+# "users/x@a.co/..." before "users/x@a.co.uk/..."), the reverse of byte order.
+LISTING_ORDER_BYTES = "bytes"
+LISTING_ORDER_SEGMENTS = "segments"  # compare key.split("/") segment by segment
+_listing_orders: dict[tuple[str, str], str] = {}
+
+
+def listing_order() -> str:
+    """How this endpoint orders a listing; probed once per endpoint and bucket."""
+    cache_key = (settings.S3_ENDPOINT, _bucket())
+    if cache_key not in _listing_orders:
+        _listing_orders[cache_key] = _probe_listing_order()
+    return _listing_orders[cache_key]
+
+
+def _probe_listing_order() -> str:
+    """Write two empty objects whose order tells the two apart, list, remove them."""
+    prefix = f"_chatui_check/order-{uuid.uuid4().hex}/"
+    keys = [prefix + "a.b", prefix + "a/b"]  # byte order; directory order is reversed
+    try:
+        for key in keys:
+            put_bytes(key, b"", content_type="application/octet-stream")
+        listed = [blob.key for blob in iter_blobs(prefix)]
+    finally:
+        for key in keys:
+            delete_quietly(key)
+    if listed == keys:
+        return LISTING_ORDER_BYTES
+    if listed == keys[::-1]:
+        return LISTING_ORDER_SEGMENTS
+    raise StorageUnavailable(f"The endpoint lists keys in an unknown order: {listed!r}.")
