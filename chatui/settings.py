@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "chatui.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "chatui.urls"

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from chat.views import chat_page
+from files.views import files_page
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", chat_page, name="home"),
+    path("files", files_page, name="files"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -1,0 +1,70 @@
+"""The Files page: stats and the first page of the table rendered on the server, so
+the page is useful before (and without) JavaScript; static/js/files.js then filters
+and pages through the files API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+
+from .models import StoredFile
+from .selectors import ORDERINGS, file_list_for_user, user_file_stats
+
+PAGE_SIZE = 50
+# Raster images the download serves inline (?inline=1): the table shows a thumbnail.
+RASTER_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
+ORDERING_LABELS = {
+    "-created_at": "Newest first",
+    "created_at": "Oldest first",
+    "filename": "Name A to Z",
+    "-filename": "Name Z to A",
+    "-size": "Largest first",
+    "size": "Smallest first",
+}
+
+
+def _filters(query: QueryDict) -> dict[str, Any]:
+    """The filters the URL asks for; anything not recognised falls back to its default."""
+    source = query.get("source", "")
+    category = query.get("category", "")
+    ordering = query.get("ordering", "")
+    return {
+        "q": query.get("q", "").strip()[:200],
+        "source": source if source in StoredFile.Source.values else "",
+        "category": category if category in StoredFile.Category.values else "",
+        "ordering": ordering if ordering in ORDERINGS else "-created_at",
+    }
+
+
+def _query_prefix(filters: dict[str, str]) -> str:
+    """The active filters as a query string ending in ``&``, for the pager's links."""
+    query = QueryDict(mutable=True)
+    query.update({name: value for name, value in filters.items() if value})
+    return query.urlencode() + "&" if query else ""
+
+
+@login_required
+def files_page(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request.GET)
+    files = file_list_for_user(user=request.user, **{k: v or None for k, v in filters.items()})
+    page = Paginator(files, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "stats": user_file_stats(user=request.user),
+        "categories": StoredFile.Category.choices,
+        "ordering_choices": [(value, ORDERING_LABELS[value]) for value in ORDERING_LABELS],
+        "raster_types": RASTER_TYPES,
+        "query_prefix": _query_prefix(filters),
+        "config": {
+            "email": request.user.email,
+            "pageSize": PAGE_SIZE,
+            "maxUploadBytes": settings.FILES_MAX_UPLOAD_MB * 1024 * 1024,
+        },
+    }
+    return render(request, "files/files.html", context)

@@ -1,0 +1,685 @@
+// The chat page: sessions, the websocket conversation, uploads, the files panel.
+// Protocol: chat/PROTOCOL.md. All model and user text is rendered with textContent
+// (markdown.js builds elements, never HTML).
+
+import { api, friendly } from "./api.js";
+import { ask, clear, el, hideBanner, readConfig, showBanner } from "./dom.js";
+import { formatSize, isRaster } from "./format.js";
+import { icon } from "./icons.js";
+import { renderMarkdown } from "./markdown.js";
+import { UploadList, acceptDrops } from "./uploads.js";
+
+const config = readConfig("chat-config");
+const $ = (id) => document.getElementById(id);
+const nodes = {
+  sessions: $("session-list"),
+  messages: $("messages"),
+  title: $("chat-title"),
+  conn: $("conn-state"),
+  composer: $("composer"),
+  input: $("message-input"),
+  send: $("send-btn"),
+  stop: $("stop-btn"),
+  attach: $("attach-input"),
+  uploads: $("uploads"),
+  sessionFiles: $("session-files"),
+  taggedFiles: $("tagged-files"),
+  panel: $("files-panel"),
+  panelToggle: $("toggle-files"),
+};
+
+const TITLE_FROM_MESSAGE = 60;
+const state = {
+  sessionId: new URLSearchParams(location.search).get("session"),
+  socket: null,
+  retries: 0,
+  retryTimer: null,
+  replying: null, // {messageId, text, bubble, body, cards: Map}
+  waitingForReply: false,
+  sessionFiles: [],
+  tagged: [],
+};
+
+// --- The websocket, reconnected with backoff -----------------------------------------
+
+function setConnection(kind, text) {
+  nodes.conn.dataset.state = kind;
+  nodes.conn.textContent = text;
+  updateComposer();
+}
+
+function connect() {
+  clearTimeout(state.retryTimer);
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/chat/`);
+  state.socket = socket;
+  setConnection("connecting", state.retries ? "Reconnecting…" : "Connecting…");
+  socket.addEventListener("open", () => {
+    state.retries = 0;
+    setConnection("online", "Connected");
+    hideBanner();
+    if (state.sessionId) send({ type: "load_session", session_id: state.sessionId });
+  });
+  socket.addEventListener("message", (event) => {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    handleFrame(frame);
+  });
+  socket.addEventListener("close", (event) => {
+    if (state.socket !== socket) return;
+    state.socket = null;
+    if (state.replying || state.waitingForReply) endReply("interrupted");
+    if (event.code === 4401) {
+      setConnection("offline", "Signed out");
+      showBanner("Your session has ended. Reload the page to sign in again.");
+      return;
+    }
+    scheduleReconnect();
+  });
+}
+
+function scheduleReconnect() {
+  const delay = Math.min(15000, 500 * 2 ** state.retries) + Math.random() * 300;
+  state.retries += 1;
+  const seconds = Math.max(1, Math.round(delay / 1000));
+  setConnection("offline", `Connection lost, retrying in ${seconds}s…`);
+  state.retryTimer = setTimeout(connect, delay);
+}
+
+function isOnline() {
+  return Boolean(state.socket) && state.socket.readyState === state.socket.OPEN;
+}
+
+function send(frame) {
+  if (!isOnline()) {
+    showBanner("Not connected to the server. Your message was not sent; it will be possible again once reconnected.");
+    return false;
+  }
+  state.socket.send(JSON.stringify(frame));
+  return true;
+}
+
+window.addEventListener("online", () => {
+  if (!isOnline()) connect();
+});
+
+// --- Frames from the server ---------------------------------------------------------
+
+function handleFrame(frame) {
+  if (frame.session_id && state.sessionId && frame.session_id !== state.sessionId && frame.type !== "session") {
+    return; // a late frame of a chat we switched away from
+  }
+  const handlers = {
+    session: onSession,
+    message: (f) => appendMessage(f.message),
+    token: onToken,
+    tool_start: onToolStart,
+    tool_complete: onToolComplete,
+    files_update: (f) => setSessionFiles(f.files),
+    response_complete: onResponseComplete,
+    error: onError,
+  };
+  handlers[frame.type]?.(frame);
+}
+
+function onSession(frame) {
+  state.sessionId = frame.id || frame.session_id;
+  const url = new URL(location.href);
+  url.searchParams.set("session", state.sessionId);
+  history.replaceState(null, "", url);
+  setTitle(frame.title);
+  sessionListUpsert(state.sessionId, frame.title);
+  markActiveSession();
+  clear(nodes.messages);
+  if (!frame.messages.length) showWelcome();
+  frame.messages.forEach(appendMessage);
+  setSessionFiles(frame.files);
+  scrollToEnd(true);
+}
+
+function onToken(frame) {
+  const reply = replyFor(frame.message_id);
+  reply.text += frame.content;
+  scheduleRender(reply);
+}
+
+function onToolStart(frame) {
+  const reply = replyFor(frame.message_id);
+  const card = toolCard({ name: frame.name, arguments: frame.arguments, running: true });
+  reply.cards.set(frame.call_id, card);
+  reply.tools.append(card);
+  scrollToEnd();
+}
+
+function onToolComplete(frame) {
+  const reply = replyFor(frame.message_id);
+  const card = toolCard({
+    name: frame.name,
+    arguments: frame.arguments,
+    result: frame.result,
+    error: frame.error,
+    files: frame.files || [],
+  });
+  const old = reply.cards.get(frame.call_id);
+  if (old) old.replaceWith(card);
+  else reply.tools.append(card);
+  reply.cards.set(frame.call_id, card);
+  scrollToEnd();
+}
+
+function onResponseComplete(frame) {
+  const reply = replyFor(frame.message_id);
+  reply.text = frame.content ?? reply.text;
+  renderReply(reply);
+  endReply(frame.status);
+  sessionListTouch(state.sessionId);
+}
+
+function onError(frame) {
+  const words = errorWords(frame);
+  const wasReplying = Boolean(state.replying || state.waitingForReply);
+  if (wasReplying) endReply("error");
+  const notice = el("div", { className: "notice notice-error", role: "alert" }, words);
+  nodes.messages.append(notice);
+  scrollToEnd(true);
+  if (frame.code === "not_found" && !wasReplying) {
+    newChat(); // the chat in the URL is gone (deleted, or not this user's)
+    showBanner("That chat no longer exists. Starting a new one.");
+  }
+}
+
+function errorWords(frame) {
+  if (frame.code === "busy") return "Please wait: the assistant is still answering the previous message.";
+  if (frame.code === "llm_unavailable") return `The assistant is not answering right now. ${frame.message || ""}`.trim();
+  if (frame.code === "internal_error") return "Something went wrong on the server. Your message was kept; please try again.";
+  return frame.message || friendly(frame.code) || "Something went wrong.";
+}
+
+// --- Messages -----------------------------------------------------------------------
+
+function showWelcome() {
+  nodes.messages.append(
+    el(
+      "div",
+      { className: "welcome", id: "welcome" },
+      el("h2", { text: "How can I help?" }),
+      el("p", { className: "muted" }, "Ask a question, drop files here, or type ", el("code", { text: "/help" }), " for the tools."),
+    ),
+  );
+}
+
+function appendMessage(message) {
+  $("welcome")?.remove();
+  if (message.role === "system") {
+    nodes.messages.append(el("div", { className: "notice", dataset: { messageId: message.id } }, message.content));
+    return;
+  }
+  if (message.role === "user") {
+    const bubble = el(
+      "article",
+      { className: "msg msg-user", dataset: { messageId: message.id }, "aria-label": "You said" },
+      el("div", { className: "msg-body plain", text: message.content }),
+    );
+    if (message.files?.length) bubble.append(fileChips(message.files));
+    nodes.messages.append(bubble);
+    maybeTitleFrom(message.content);
+    scrollToEnd(true);
+    if (state.waitingForReply) replyFor(null);
+    return;
+  }
+  if (message.role === "assistant") appendAssistant(message);
+}
+
+function appendAssistant(message) {
+  const reply = assistantBubble(message.id);
+  reply.text = message.content;
+  const byId = new Map((message.files || []).map((file) => [file.id, file]));
+  const shown = new Set();
+  for (const call of message.tool_calls || []) {
+    const files = (call.file_ids || []).map((id) => byId.get(id)).filter(Boolean);
+    files.forEach((file) => shown.add(file.id));
+    reply.tools.append(toolCard({ ...call, files }));
+  }
+  const rest = (message.files || []).filter((file) => !shown.has(file.id));
+  if (rest.length) reply.bubble.append(fileChips(rest));
+  renderReply(reply);
+  if (message.status && message.status !== "complete") reply.bubble.append(statusNote(message.status));
+}
+
+function assistantBubble(messageId) {
+  const body = el("div", { className: "msg-body md" });
+  const tools = el("div", { className: "tool-cards" });
+  const bubble = el(
+    "article",
+    { className: "msg msg-assistant", dataset: { messageId: messageId || "" }, "aria-label": "Assistant said" },
+    tools,
+    body,
+  );
+  nodes.messages.append(bubble);
+  return { messageId, text: "", bubble, body, tools, cards: new Map(), frame: 0 };
+}
+
+/** The reply being written (created on its first frame). */
+function replyFor(messageId) {
+  if (state.replying && (!state.replying.messageId || state.replying.messageId === messageId || !messageId)) {
+    if (messageId && !state.replying.messageId) {
+      state.replying.messageId = messageId;
+      state.replying.bubble.dataset.messageId = messageId;
+    }
+    return state.replying;
+  }
+  $("welcome")?.remove();
+  const reply = assistantBubble(messageId);
+  reply.bubble.setAttribute("aria-busy", "true");
+  reply.body.append(el("span", { className: "typing", "aria-label": "The assistant is writing" }, el("span"), el("span"), el("span")));
+  state.replying = reply;
+  setReplying(true);
+  return reply;
+}
+
+function scheduleRender(reply) {
+  if (reply.frame) return;
+  reply.frame = requestAnimationFrame(() => {
+    reply.frame = 0;
+    renderReply(reply);
+    scrollToEnd();
+  });
+}
+
+function renderReply(reply) {
+  if (reply.frame) cancelAnimationFrame(reply.frame);
+  reply.frame = 0;
+  clear(reply.body).append(renderMarkdown(reply.text));
+}
+
+function endReply(status) {
+  const reply = state.replying;
+  state.replying = null;
+  state.waitingForReply = false;
+  setReplying(false);
+  if (!reply) return;
+  reply.bubble.removeAttribute("aria-busy");
+  if (!reply.text && !reply.tools.childElementCount && status !== "complete") reply.body.textContent = "";
+  if (status !== "complete") reply.bubble.append(statusNote(status));
+  scrollToEnd();
+}
+
+function statusNote(status) {
+  const words = {
+    stopped: "Stopped.",
+    error: "The reply could not be finished.",
+    interrupted: "Connection lost while the reply was being written.",
+  };
+  return el("p", { className: "msg-status", text: words[status] || status });
+}
+
+function toolCard({ name, arguments: args, result, error, files = [], running = false }) {
+  const status = running ? "running…" : error ? "failed" : "done";
+  const summary = el(
+    "summary",
+    {},
+    el("span", { className: "tool-icon" }, icon("bolt")),
+    el("span", { className: "tool-name", text: name }),
+    el("span", { className: `tool-status tool-${running ? "running" : error ? "failed" : "done"}`, text: status }),
+  );
+  const card = el(
+    "details",
+    { className: "tool-card", dataset: { tool: name } },
+    summary,
+    el("h4", { text: "Arguments" }),
+    el("pre", { className: "tool-args", text: JSON.stringify(args ?? {}, null, 2) }),
+  );
+  if (!running) {
+    card.append(el("h4", { text: error ? "Error" : "Result" }));
+    card.append(el("pre", { className: "tool-result", text: error ? error.message || error.code : result || "" }));
+  }
+  if (files.length) card.append(fileChips(files));
+  // Generated files matter more than the arguments: show them outside the fold too.
+  const wrap = el("div", { className: "tool-block" }, card);
+  if (files.length) wrap.append(fileChips(files, { previews: true }));
+  return wrap;
+}
+
+function fileChips(files, { previews = false } = {}) {
+  const list = el("ul", { className: previews ? "chips chips-preview" : "chips" });
+  for (const file of files) list.append(el("li", {}, fileChip(file, { preview: previews })));
+  return list;
+}
+
+function fileChip(file, { preview = false } = {}) {
+  const chip = el(
+    "span",
+    { className: "file-chip", dataset: { fileId: file.id } },
+    el("span", { className: "chip-icon" }, icon(isRaster(file) ? "image" : "file")),
+    el("a", { href: file.download_url, download: "", className: "chip-name", title: `Download ${file.filename}`, text: file.filename }),
+    el("span", { className: "chip-size muted", text: formatSize(file.size) }),
+  );
+  if (!preview || !isRaster(file)) return chip;
+  return el(
+    "figure",
+    { className: "file-preview" },
+    el("img", { src: `${file.download_url}?inline=1`, alt: `Preview of ${file.filename}`, loading: "lazy" }),
+    el("figcaption", {}, chip),
+  );
+}
+
+function maybeTitleFrom(content) {
+  if (nodes.title.dataset.untitled !== "true") return;
+  const title = content.split(/\s+/).join(" ").trim().slice(0, TITLE_FROM_MESSAGE);
+  if (!title) return;
+  setTitle(title);
+  sessionListUpsert(state.sessionId, title);
+}
+
+function setTitle(title) {
+  nodes.title.textContent = title || (state.sessionId ? "Untitled chat" : "New chat");
+  nodes.title.dataset.untitled = title ? "false" : "true";
+  document.title = `${title || "Chat"} · chatui`;
+}
+
+function scrollToEnd(force = false) {
+  const box = nodes.messages;
+  const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 160;
+  if (force || nearEnd) box.scrollTop = box.scrollHeight;
+}
+
+// --- The composer -------------------------------------------------------------------
+
+const uploads = new UploadList(nodes.uploads, $("upload-status"), {
+  maxBytes: config.maxUploadBytes,
+  onUploaded: (stored, item) => {
+    item.dataset.fileId = stored.id;
+    if (state.sessionId) loadSessionFiles();
+  },
+});
+
+function setReplying(on) {
+  nodes.stop.hidden = !on;
+  nodes.send.hidden = on;
+  updateComposer();
+}
+
+function updateComposer() {
+  nodes.send.disabled = !isOnline() || Boolean(state.replying || state.waitingForReply);
+}
+
+function attachedIds() {
+  return Array.from(nodes.uploads.querySelectorAll("li[data-state=done][data-file-id]"), (li) => li.dataset.fileId);
+}
+
+async function submit() {
+  if (state.replying || state.waitingForReply) return;
+  if (uploads.inFlight.size) {
+    $("upload-status").textContent = "Waiting for the uploads to finish…";
+    await uploads.settled();
+  }
+  const fileIds = attachedIds();
+  let content = nodes.input.value.trim();
+  if (!content && !fileIds.length) return;
+  if (!content) content = fileIds.length === 1 ? "Here is a file." : "Here are some files.";
+  const sent = send({ type: "chat", session_id: state.sessionId, content, file_ids: fileIds });
+  if (!sent) return;
+  state.waitingForReply = true;
+  setReplying(true);
+  nodes.input.value = "";
+  autoGrow();
+  clear(nodes.uploads);
+}
+
+nodes.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit();
+});
+
+nodes.input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    submit();
+  }
+});
+
+function autoGrow() {
+  nodes.input.style.height = "auto";
+  nodes.input.style.height = `${Math.min(nodes.input.scrollHeight, 220)}px`;
+}
+nodes.input.addEventListener("input", autoGrow);
+
+nodes.stop.addEventListener("click", () => {
+  send({ type: "stop", session_id: state.sessionId });
+});
+
+nodes.attach.addEventListener("change", () => {
+  uploads.add(nodes.attach.files, { session: state.sessionId });
+  nodes.attach.value = "";
+});
+
+nodes.input.addEventListener("paste", (event) => {
+  const files = event.clipboardData?.files;
+  if (files && files.length) {
+    event.preventDefault();
+    uploads.add(files, { session: state.sessionId });
+  }
+});
+
+acceptDrops(document.querySelector(".conversation"), (files) => uploads.add(files, { session: state.sessionId }), nodes.composer);
+
+// --- Sessions -----------------------------------------------------------------------
+
+function sessionItem(id, title) {
+  const label = title || "Untitled chat";
+  return el(
+    "li",
+    { className: "session-item", dataset: { sessionId: id } },
+    el("a", { className: "session-link", href: `?session=${id}`, dataset: { title: title || "" }, text: label }),
+    el(
+      "span",
+      { className: "session-actions" },
+      el("button", { type: "button", className: "icon-btn", dataset: { action: "rename" }, "aria-label": `Rename ${label}`, title: "Rename" }, icon("pencil")),
+      el("button", { type: "button", className: "icon-btn danger", dataset: { action: "delete" }, "aria-label": `Delete ${label}`, title: "Delete" }, icon("trash")),
+    ),
+  );
+}
+
+function sessionListUpsert(id, title) {
+  if (!id) return;
+  $("no-sessions")?.remove();
+  const existing = nodes.sessions.querySelector(`[data-session-id="${CSS.escape(id)}"]`);
+  const item = sessionItem(id, title ?? existing?.querySelector(".session-link").dataset.title);
+  if (existing) existing.replaceWith(item);
+  else nodes.sessions.prepend(item);
+  markActiveSession();
+}
+
+function sessionListTouch(id) {
+  const item = id && nodes.sessions.querySelector(`[data-session-id="${CSS.escape(id)}"]`);
+  if (item && item !== nodes.sessions.firstElementChild) nodes.sessions.prepend(item);
+}
+
+function markActiveSession() {
+  for (const item of nodes.sessions.querySelectorAll(".session-item")) {
+    const link = item.querySelector(".session-link");
+    if (item.dataset.sessionId === state.sessionId) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+function openSession(id) {
+  if (id === state.sessionId) return;
+  if (state.replying) endReply("interrupted");
+  state.sessionId = id;
+  clear(nodes.messages);
+  nodes.messages.append(el("p", { className: "muted loading", text: "Loading the conversation…" }));
+  send({ type: "load_session", session_id: id });
+  markActiveSession();
+  nodes.input.focus();
+}
+
+function newChat() {
+  if (state.replying) endReply("interrupted");
+  state.sessionId = null;
+  history.replaceState(null, "", location.pathname);
+  setTitle("");
+  clear(nodes.messages);
+  showWelcome();
+  setSessionFiles([]);
+  markActiveSession();
+  nodes.input.focus();
+}
+
+$("new-chat").addEventListener("click", newChat);
+
+nodes.sessions.addEventListener("click", async (event) => {
+  const item = event.target.closest(".session-item");
+  if (!item) return;
+  const id = item.dataset.sessionId;
+  if (event.target.closest(".session-link")) {
+    event.preventDefault();
+    openSession(id);
+    return;
+  }
+  const action = event.target.closest("[data-action]")?.dataset.action;
+  if (action === "rename") await renameSession(id, item);
+  if (action === "delete") await deleteSession(id, item);
+});
+
+async function renameSession(id, item) {
+  const dialog = $("rename-dialog");
+  const input = $("rename-input");
+  input.value = item.querySelector(".session-link").dataset.title;
+  setTimeout(() => input.select(), 0);
+  if ((await ask(dialog)) !== "ok") return;
+  try {
+    const session = await api(`/api/chats/${id}`, { method: "PATCH", json: { title: input.value } });
+    sessionListUpsert(id, session.title);
+    if (id === state.sessionId) setTitle(session.title);
+  } catch (error) {
+    showBanner(`Could not rename the chat: ${error.message}`);
+  }
+}
+
+async function deleteSession(id, item) {
+  const summary = $("delete-summary");
+  const keep = $("delete-keep-files");
+  const keepLabel = keep.closest("label");
+  keep.checked = false;
+  summary.textContent = "Checking the files of this chat…";
+  keepLabel.hidden = true;
+  const dialog = $("delete-dialog");
+  const answer = ask(dialog);
+  try {
+    const preview = await api(`/api/chats/${id}/delete-preview`);
+    const count = preview.files_to_delete;
+    summary.textContent = count
+      ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it (tagged files are kept).`
+      : "This deletes the chat. No files will be deleted.";
+    keepLabel.hidden = count === 0;
+  } catch (error) {
+    summary.textContent = `This deletes the chat. (Could not count its files: ${error.message})`;
+  }
+  if ((await answer) !== "ok") return;
+  try {
+    await api(`/api/chats/${id}${keep.checked ? "?keep_files=true" : ""}`, { method: "DELETE" });
+    item.remove();
+    if (id === state.sessionId) newChat();
+    loadTagged();
+  } catch (error) {
+    showBanner(`Could not delete the chat: ${error.message}`);
+  }
+}
+
+window.addEventListener("popstate", () => {
+  const id = new URLSearchParams(location.search).get("session");
+  if (id) openSession(id);
+  else newChat();
+});
+
+// --- The files panel ----------------------------------------------------------------
+
+function setSessionFiles(files) {
+  state.sessionFiles = files || [];
+  renderFileList(nodes.sessionFiles, state.sessionFiles, "No files in this chat yet.");
+}
+
+async function loadSessionFiles() {
+  if (!state.sessionId) return;
+  try {
+    setSessionFiles(await api(`/api/chats/${state.sessionId}/files`));
+  } catch (error) {
+    if (error.code !== "not_found") showBanner(`Could not load the chat's files: ${error.message}`);
+  }
+}
+
+async function loadTagged() {
+  try {
+    const page = await api("/api/files?tagged=true&page_size=100");
+    state.tagged = page.results;
+    renderFileList(nodes.taggedFiles, state.tagged, "No tagged files. Tag a file to send it with every message.");
+  } catch (error) {
+    clear(nodes.taggedFiles).append(el("li", { className: "error", text: error.message }));
+  }
+}
+
+function renderFileList(list, files, emptyText) {
+  clear(list);
+  if (!files.length) {
+    list.append(el("li", { className: "empty muted", text: emptyText }));
+    return;
+  }
+  for (const file of files) {
+    const toggle = el("button", {
+      type: "button",
+      className: "tag-toggle",
+      "aria-pressed": file.tagged ? "true" : "false",
+      "aria-label": `${file.tagged ? "Untag" : "Tag"} ${file.filename}`,
+      title: file.tagged ? "Tagged: sent with every message. Click to untag." : "Tag: send with every message",
+      dataset: { fileId: file.id },
+      text: file.tagged ? "Tagged" : "Tag",
+    });
+    list.append(
+      el(
+        "li",
+        { className: "panel-file", dataset: { fileId: file.id } },
+        el("a", { href: file.download_url, download: "", className: "panel-file-name", title: file.filename, text: file.filename }),
+        el("span", { className: "muted small", text: formatSize(file.size) }),
+        toggle,
+      ),
+    );
+  }
+}
+
+nodes.panel.addEventListener("click", async (event) => {
+  const toggle = event.target.closest(".tag-toggle");
+  if (!toggle) return;
+  const tagged = toggle.getAttribute("aria-pressed") !== "true";
+  toggle.disabled = true;
+  try {
+    const file = await api(`/api/files/${toggle.dataset.fileId}`, { method: "PATCH", json: { tagged } });
+    state.sessionFiles = state.sessionFiles.map((f) => (f.id === file.id ? file : f));
+    setSessionFiles(state.sessionFiles);
+    await loadTagged();
+  } catch (error) {
+    toggle.disabled = false;
+    showBanner(`Could not change the tag: ${error.message}`);
+  }
+});
+
+nodes.panelToggle.addEventListener("click", () => {
+  const open = nodes.panel.classList.toggle("open");
+  nodes.panelToggle.setAttribute("aria-expanded", String(open));
+  if (open) nodes.panel.querySelector("h2").focus?.();
+});
+
+// --- Start --------------------------------------------------------------------------
+
+setTitle("");
+markActiveSession();
+if (state.sessionId) {
+  clear(nodes.messages);
+  nodes.messages.append(el("p", { className: "muted loading", text: "Loading the conversation…" }));
+}
+connect();
+loadTagged();

@@ -1,0 +1,29 @@
+// Stroke icons (24×24, currentColor), built with createElementNS. The same shapes are
+// in templates/icon.html for the server-rendered rows.
+
+const SVG = "http://www.w3.org/2000/svg";
+const SHAPES = {
+  eye: [["path", { d: "M2 12c2.5-4.5 6-7 10-7s7.5 2.5 10 7c-2.5 4.5-6 7-10 7s-7.5-2.5-10-7z" }], ["circle", { cx: 12, cy: 12, r: 3 }]],
+  download: [["path", { d: "M12 3v12M7 10l5 5 5-5M4 20h16" }]],
+  tag: [["path", { d: "M3 3h8l10 10-8 8L3 11z" }], ["circle", { cx: 7.5, cy: 7.5, r: 1.5 }]],
+  pencil: [["path", { d: "M4 20l4-1 11-11-3-3L5 16zM14 6l3 3" }]],
+  bolt: [["path", { d: "M13 2L4 14h7l-1 8 9-12h-7z" }]],
+  trash: [["path", { d: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6" }]],
+  clip: [["path", { d: "M20 11l-8 8a5 5 0 0 1-7-7l9-9a3.5 3.5 0 0 1 5 5l-9 9a2 2 0 0 1-3-3l8-8" }]],
+  file: [["path", { d: "M6 2h8l5 5v15H6zM14 2v5h5" }]],
+  image: [["rect", { x: 3, y: 4, width: 18, height: 16, rx: 2 }], ["circle", { cx: 9, cy: 10, r: 2 }], ["path", { d: "M21 17l-5-5-9 8" }]],
+  close: [["path", { d: "M6 6l12 12M18 6L6 18" }]],
+};
+
+export function icon(name) {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [key, value] of Object.entries({ viewBox: "0 0 24 24", class: "i", "aria-hidden": "true", focusable: "false" })) {
+    svg.setAttribute(key, value);
+  }
+  for (const [tag, attrs] of SHAPES[name] || []) {
+    const shape = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs)) shape.setAttribute(key, String(value));
+    svg.append(shape);
+  }
+  return svg;
+}

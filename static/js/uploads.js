@@ -1,0 +1,128 @@
+// The upload list shared by the chat composer and the Files page: one row per file
+// with a progress bar, then either "done" or the reason it failed, in words.
+
+import { uploadFile } from "./api.js";
+import { el } from "./dom.js";
+import { formatSize } from "./format.js";
+import { icon } from "./icons.js";
+
+export class UploadList {
+  /**
+   * @param list      the <ul> that shows the uploads
+   * @param status    a live region announcing progress to screen readers
+   * @param maxBytes  the server's upload limit, checked before sending
+   */
+  constructor(list, status, { maxBytes = 0, onUploaded = () => {}, removable = false } = {}) {
+    this.list = list;
+    this.status = status;
+    this.maxBytes = maxBytes;
+    this.onUploaded = onUploaded;
+    this.removable = removable;
+    this.inFlight = new Set();
+  }
+
+  /** Upload every file; resolves when all have finished (failed ones included). */
+  add(files, { session = null } = {}) {
+    const jobs = Array.from(files).map((file) => this.uploadOne(file, session));
+    if (jobs.length) this.announce(`Uploading ${jobs.length} file${jobs.length === 1 ? "" : "s"}…`);
+    return Promise.allSettled(jobs);
+  }
+
+  uploadOne(file, session) {
+    const row = this.row(file);
+    this.list.append(row.item);
+    if (this.maxBytes && file.size > this.maxBytes) {
+      this.fail(row, `${file.name} is too large: the limit is ${formatSize(this.maxBytes)}.`);
+      return Promise.resolve(null);
+    }
+    const job = uploadFile(file, {
+      session,
+      onProgress: (fraction) => {
+        row.bar.value = Math.round(fraction * 100);
+      },
+    })
+      .then((stored) => {
+        row.item.dataset.state = "done";
+        row.item.dataset.fileId = stored.id;
+        row.bar.value = 100;
+        row.state.textContent = "Uploaded";
+        this.announce(`${file.name} uploaded.`);
+        this.onUploaded(stored, row.item);
+        return stored;
+      })
+      .catch((error) => {
+        this.fail(row, `${file.name}: ${error.message}`);
+        return null;
+      })
+      .finally(() => this.inFlight.delete(job));
+    this.inFlight.add(job);
+    return job;
+  }
+
+  row(file) {
+    const bar = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}` });
+    const state = el("span", { className: "upload-state", text: "Uploading…" });
+    const remove = el("button", {
+      type: "button",
+      className: "icon-btn upload-remove",
+      "aria-label": `Remove ${file.name}`,
+      title: "Remove",
+    }, icon("close"));
+    const item = el(
+      "li",
+      { className: "upload", dataset: { state: "uploading" } },
+      el("span", { className: "upload-name", text: file.name, title: file.name }),
+      el("span", { className: "upload-size muted", text: formatSize(file.size) }),
+      bar,
+      state,
+      remove,
+    );
+    remove.addEventListener("click", () => item.remove());
+    return { item, bar, state };
+  }
+
+  fail(row, message) {
+    row.item.dataset.state = "error";
+    row.bar.remove();
+    row.state.textContent = message;
+    row.state.setAttribute("role", "alert");
+    this.announce(message);
+  }
+
+  announce(text) {
+    if (this.status) this.status.textContent = text;
+  }
+
+  async settled() {
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+/** Call onFiles with the files dropped on target; mark it while files hover over it. */
+export function acceptDrops(target, onFiles, marker = target) {
+  let depth = 0;
+  const hasFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
+  target.addEventListener("dragenter", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    depth += 1;
+    marker.classList.add("dragging");
+  });
+  target.addEventListener("dragover", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  });
+  target.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) marker.classList.remove("dragging");
+  });
+  target.addEventListener("drop", (event) => {
+    const files = event.dataTransfer?.files;
+    depth = 0;
+    marker.classList.remove("dragging");
+    if (!files || !files.length) return;
+    event.preventDefault();
+    onFiles(files);
+  });
+}
