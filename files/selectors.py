@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from chat.models import ChatSession
 from chatui.errors import FileNotFound, Forbidden, InvalidInput, NotFound
@@ -140,3 +141,40 @@ def stats_subject_for(*, requester: User, email: str) -> User:
     if subject is None:
         raise NotFound("No such user.")
     return subject
+
+
+# --- Operations (admin, files_stats) ------------------------------------------------
+
+
+def users_with_file_totals(users: QuerySet[User] | None = None) -> QuerySet[User]:
+    """Users annotated with ``file_count``, ``bytes_stored``, ``upload_count`` and
+    ``generated_count``: one grouped query, however many users are listed."""
+    users = User.objects.all() if users is None else users
+    return users.annotate(
+        file_count=Count("stored_files"),
+        bytes_stored=Coalesce(Sum("stored_files__size"), 0),
+        upload_count=Count("stored_files", filter=Q(stored_files__source=StoredFile.Source.USER)),
+        generated_count=Count(
+            "stored_files", filter=Q(stored_files__source=StoredFile.Source.TOOL)
+        ),
+    )
+
+
+def user_storage_rows(*, user: User | None = None) -> list[dict[str, Any]]:
+    """One row per user (or just ``user``) with counts, bytes and quota use, most bytes first."""
+    users = users_with_file_totals(User.objects.filter(pk=user.pk) if user else None)
+    rows = []
+    for subject in users.order_by("-bytes_stored", "email"):
+        quota = user_quota_bytes(subject)
+        rows.append(
+            {
+                "email": subject.email,
+                "files": subject.file_count,
+                "bytes": subject.bytes_stored,
+                "uploads": subject.upload_count,
+                "generated": subject.generated_count,
+                "quota_bytes": quota,
+                "quota_used_fraction": round(subject.bytes_stored / quota, 6) if quota else None,
+            }
+        )
+    return rows
