@@ -1,11 +1,17 @@
-"""Is the site able to serve files? Database and storage reachability, no secrets."""
+"""Is the site able to serve files? Database, storage and (when configured) the
+Redis channel layer, no secrets."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
+from django.conf import settings
 from django.db import DatabaseError, connection
+from redis.exceptions import RedisError
 
 from chatui.errors import StorageUnavailable
 
@@ -38,8 +44,43 @@ def storage_health() -> dict[str, Any]:
     return report
 
 
+CHANNEL_LAYER_TIMEOUT_S = 2.0
+
+
+def channel_layer_health() -> dict[str, Any]:
+    """A message sent to a fresh channel and received back through the layer (Redis).
+
+    A layer of its own, closed afterwards, so the check never shares a connection
+    pool or a receive buffer with the sockets this process serves.
+    """
+    started = time.perf_counter()
+    try:
+        async_to_sync(_layer_round_trip)()
+    except TimeoutError:
+        return {"ok": False, "error": "timeout"}
+    except (OSError, RedisError) as err:
+        return {"ok": False, "error": type(err).__name__}
+    return {"ok": True, "latency_ms": _timed_ms(started)}
+
+
+async def _layer_round_trip() -> None:
+    layer = channel_layers.make_backend("default")
+    try:
+        async with asyncio.timeout(CHANNEL_LAYER_TIMEOUT_S):
+            channel = await layer.new_channel("health")
+            await layer.send(channel, {"type": "health.ping"})
+            if (await layer.receive(channel)).get("type") != "health.ping":
+                raise ConnectionError("the layer returned another message")
+    finally:
+        if hasattr(layer, "close_pools"):
+            await layer.close_pools()
+
+
 def health_report() -> dict[str, Any]:
-    """``status`` is ``ok`` only when both the database and the bucket answer."""
-    database, blobs = database_health(), storage_health()
-    healthy = database["ok"] and blobs["ok"]
-    return {"status": "ok" if healthy else "degraded", "database": database, "storage": blobs}
+    """``status`` is ``ok`` only when every configured part answers: the database, the
+    bucket and, with ``REDIS_URL``, the channel layer (Redis)."""
+    parts = {"database": database_health(), "storage": storage_health()}
+    if settings.REDIS_URL:
+        parts["channel_layer"] = channel_layer_health()
+    healthy = all(part["ok"] for part in parts.values())
+    return {"status": "ok" if healthy else "degraded", **parts}
