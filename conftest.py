@@ -255,7 +255,25 @@ def _retry_or_fail(process: subprocess.Popen[bytes], deadline: float, err: Excep
     time.sleep(0.3)
 
 
-@pytest.fixture(params=["s3mock", pytest.param("seaweedfs", marks=pytest.mark.seaweedfs)])
+def _s3_backend_params() -> list[Any]:
+    """Every live endpoint, or only those named in ``CHATUI_S3_BACKENDS`` (comma-separated):
+    the scale-out run sets ``CHATUI_S3_BACKENDS=seaweedfs`` to test on a real S3 service only.
+    """
+    params = {
+        "s3mock": "s3mock",
+        "seaweedfs": pytest.param("seaweedfs", marks=pytest.mark.seaweedfs),
+    }
+    chosen = [name.strip() for name in os.environ.get("CHATUI_S3_BACKENDS", "").split(",")]
+    chosen = [name for name in chosen if name] or list(params)
+    unknown = sorted(set(chosen) - set(params))
+    if unknown:
+        raise pytest.UsageError(
+            f"CHATUI_S3_BACKENDS: unknown backend(s) {unknown}; use {list(params)}"
+        )
+    return [params[name] for name in chosen]
+
+
+@pytest.fixture(params=_s3_backend_params())
 def s3_backend(request: pytest.FixtureRequest, settings: Any) -> Iterator[S3Backend]:
     """Settings and storage pointed at a live endpoint over HTTP, with a fresh bucket."""
     from files import storage
