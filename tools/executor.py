@@ -226,10 +226,21 @@ class _RunContext:
 
 def _recordable(arguments: Any) -> Any:
     """Arguments as stored: they hold ids and names only, but may still be huge junk."""
-    text = json.dumps(arguments, default=str, ensure_ascii=False)
+    text = json.dumps(_without_nul(arguments), default=str, ensure_ascii=False)
     if len(text) <= MAX_RECORDED_ARGUMENT_CHARS:
         return json.loads(text)
     return {"_truncated": text[:MAX_RECORDED_ARGUMENT_CHARS]}
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL's jsonb cannot hold U+0000 (SQLite can): record it as U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(str(key)): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
