@@ -362,7 +362,7 @@ function fileChip(file, { preview = false } = {}) {
   return el(
     "figure",
     { className: "file-preview" },
-    el("img", { src: `${file.download_url}?inline=1`, alt: `Preview of ${file.filename}`, loading: "lazy" }),
+    el("img", { src: `${file.download_url}?inline=1`, alt: `Preview of ${file.filename}`, onload: () => scrollToEnd() }),
     el("figcaption", {}, chip),
   );
 }
@@ -381,10 +381,16 @@ function setTitle(title) {
   document.title = `${title || "Chat"} · chatui`;
 }
 
-function scrollToEnd(force = false) {
+// Follow the conversation while the reader is at its end; stay put once they scroll up.
+let pinned = true;
+nodes.messages.addEventListener("scroll", () => {
   const box = nodes.messages;
-  const nearEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 160;
-  if (force || nearEnd) box.scrollTop = box.scrollHeight;
+  pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+});
+
+function scrollToEnd(force = false) {
+  if (force) pinned = true;
+  if (pinned) nodes.messages.scrollTop = nodes.messages.scrollHeight;
 }
 
 // --- The composer -------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_preview_an_image_a_csv_and_a_text_file(session: Any) -> None:
     file_row(page, "chart.png").get_by_role("button", name="Preview chart.png").click()
     image = dialog.locator("img.preview-image")
     expect(image).to_be_visible()
-    page.wait_for_function("document.querySelector('.preview-image').naturalWidth === 64")
+    page.wait_for_function("() => document.querySelector('.preview-image').naturalWidth === 64")
     page.keyboard.press("Escape")
     expect(dialog).not_to_be_visible()
 
@@ -333,7 +333,7 @@ def test_plot_csv_from_the_chat_shows_the_png_then_the_chat_is_renamed_and_delet
     chip = reply.locator(".file-preview .file-chip")
     expect(chip.locator(".chip-name")).to_have_text(re.compile(r"\.png$"))
     page.wait_for_function(
-        "[...document.querySelectorAll('.file-preview img')].some(i => i.naturalWidth > 100)"
+        "() => [...document.querySelectorAll('.file-preview img')].some(i => i.naturalWidth > 100)"
     )
     expect(page.locator("#session-files .panel-file-name")).to_have_count(2)
     expect(page.locator(".msg-user .file-chip")).to_contain_text("sales.csv")
@@ -449,7 +449,7 @@ def test_screenshots(make_session: Any, live_site: Any) -> None:
         viewer.page.goto(f"/?session={session_id}")
         expect(viewer.page.locator("#conn-state")).to_have_attribute("data-state", "online")
         viewer.page.wait_for_function(
-            "[...document.querySelectorAll('.file-preview img')].every(i => i.complete)"
+            "() => [...document.querySelectorAll('.file-preview img')].every(i => i.complete)"
         )
         viewer.page.wait_for_timeout(400)  # smooth scrolling to the end settles
         path = SCREENSHOT_DIR / f"chat-{name}.png"
@@ -457,7 +457,7 @@ def test_screenshots(make_session: Any, live_site: Any) -> None:
         saved.append(path)
         viewer.page.goto("/files")
         viewer.page.wait_for_function(
-            "[...document.querySelectorAll('#files-body img')].every(i => i.complete)"
+            "() => [...document.querySelectorAll('#files-body img')].every(i => i.complete)"
         )
         path = SCREENSHOT_DIR / f"files-{name}.png"
         viewer.page.screenshot(path=path, full_page=name == "narrow")
