@@ -255,30 +255,41 @@ def _retry_or_fail(process: subprocess.Popen[bytes], deadline: float, err: Excep
     time.sleep(0.3)
 
 
-def _s3_backend_params() -> list[Any]:
+S3_BACKENDS = ("s3mock", "seaweedfs")
+
+
+def _chosen_s3_backends() -> list[str]:
     """Every live endpoint, or only those named in ``CHATUI_S3_BACKENDS`` (comma-separated):
     the scale-out run sets ``CHATUI_S3_BACKENDS=seaweedfs`` to test on a real S3 service only.
     """
-    params = {
-        "s3mock": "s3mock",
-        "seaweedfs": pytest.param("seaweedfs", marks=pytest.mark.seaweedfs),
-    }
     chosen = [name.strip() for name in os.environ.get("CHATUI_S3_BACKENDS", "").split(",")]
-    chosen = [name for name in chosen if name] or list(params)
-    unknown = sorted(set(chosen) - set(params))
+    chosen = [name for name in chosen if name] or list(S3_BACKENDS)
+    unknown = sorted(set(chosen) - set(S3_BACKENDS))
     if unknown:
         raise pytest.UsageError(
-            f"CHATUI_S3_BACKENDS: unknown backend(s) {unknown}; use {list(params)}"
+            f"CHATUI_S3_BACKENDS: unknown backend(s) {unknown}; use {list(S3_BACKENDS)}"
         )
-    return [params[name] for name in chosen]
+    return chosen
+
+
+def _s3_backend_params() -> list[Any]:
+    marks = {"seaweedfs": pytest.mark.seaweedfs}
+    return [pytest.param(name, marks=marks.get(name, ())) for name in _chosen_s3_backends()]
 
 
 @pytest.fixture(params=_s3_backend_params())
 def s3_backend(request: pytest.FixtureRequest, settings: Any) -> Iterator[S3Backend]:
-    """Settings and storage pointed at a live endpoint over HTTP, with a fresh bucket."""
+    """Settings and storage pointed at a live endpoint over HTTP, with a fresh bucket.
+
+    A test that pins one endpoint (``indirect`` parametrization) runs on the first of
+    ``CHATUI_S3_BACKENDS`` when that list leaves its endpoint out; the yielded
+    backend's ``name`` says which endpoint it really got.
+    """
     from files import storage
 
-    server: S3Backend = request.getfixturevalue(f"{request.param}_server")
+    chosen = _chosen_s3_backends()
+    name = request.param if request.param in chosen else chosen[0]
+    server: S3Backend = request.getfixturevalue(f"{name}_server")
     settings.S3_ENDPOINT = server.endpoint
     settings.S3_ACCESS_KEY = server.access_key
     settings.S3_SECRET_KEY = server.secret_key
