@@ -140,13 +140,25 @@ DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its own directory
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+# Under ASGI Django runs each request's database work in a thread of its own, so a
+# persistent connection (CONN_MAX_AGE > 0) is kept per thread and rarely reused: it
+# piles up idle server connections instead. Hence the default 0 (a connection per
+# request, ~7 ms on loopback) or, for PostgreSQL, DB_POOL=true: one psycopg pool per
+# process shared by every thread (see SCALEOUT in the README for the measurements).
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # pooling replaces persistent connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
+        "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers
     # wait (up to the timeout) instead of failing with "database is locked".
@@ -222,6 +234,10 @@ STORAGES = {
     "default": {"BACKEND": "files.storage.ChatuiS3Storage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if not DEBUG:
+    # Production serves `collectstatic`'s output through WhiteNoise: hashed names that
+    # may be cached forever, pre-compressed copies, and a missing file fails at start.
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
 # --- Files ----------------------------------------------------------------
 
@@ -331,6 +347,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "line": {
+            "()": "chatui.logs.OneLineFormatter",
             "format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)r",
         }
     },
@@ -340,5 +357,12 @@ LOGGING = {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # Django's default config gives "django" a plain-text console handler of its own.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # uvicorn configures its own formats before it imports the app; its request
+        # (access) and server logs take this one instead, one line per event.
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"level": LOG_LEVEL},
+        "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
