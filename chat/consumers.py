@@ -32,6 +32,7 @@ from chat.protocol import (
     frame_parse,
 )
 from chat.reply import ReplyEvent, reply_generate, session_files_metadata
+from chat.reply_lock import ReplyLock, reply_lock_acquire, reply_lock_held
 from chat.selectors import session_get_for_user
 from chat.serializers import message_payload, session_payload
 from chatui.errors import Busy, DomainError
@@ -39,8 +40,6 @@ from chatui.errors import Busy, DomainError
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
-# Sessions with a reply being written in this process (one event loop, no lock needed).
-_replying: set[uuid.UUID] = set()
 
 
 def group_name(session_id: uuid.UUID | str) -> str:
@@ -108,7 +107,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "session", "session_id": str(session.id), **payload})
 
     async def _chat(self, frame: ChatFrame) -> None:
-        self._busy_check(frame.session_id)
+        await self._busy_check(frame.session_id)
         services.message_content_check(frame.content, frame.file_ids)
         session_id = frame.session_id
         if session_id is None:
@@ -120,7 +119,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             user=self.user, session_id=session_id, content=frame.content, file_ids=frame.file_ids
         )
         await self._group_frame(session.id, {"type": "message", "message": payload})
-        self._reply_start(session, message)
+        await self._reply_start(session, message)
 
     async def _attach_file(self, frame: AttachFileFrame) -> None:
         session = await database_sync_to_async(session_get_for_user)(
@@ -147,21 +146,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # --- the reply -------------------------------------------------------------
 
-    def _busy_check(self, session_id: str | None) -> None:
+    async def _busy_check(self, session_id: str | None) -> None:
         if self.reply_task is not None:
             raise Busy("Your previous message is still being answered; stop it or wait.")
-        if session_id is not None and _uuid_or_none(session_id) in _replying:
+        chat_id = _uuid_or_none(session_id) if session_id is not None else None
+        if chat_id is not None and await reply_lock_held(chat_id):  # a tab in any process
             raise Busy()
 
-    def _reply_start(self, session: Any, message: Any) -> None:
-        if session.id in _replying:  # another tab won the race since _busy_check
+    async def _reply_start(self, session: Any, message: Any) -> None:
+        lock = await reply_lock_acquire(session.id)
+        if lock is None:  # another tab, in any process, won the race since _busy_check
             raise Busy()
         message_id = uuid.uuid4()
-        _replying.add(session.id)
         self.reply_session_id = session.id
-        self.reply_task = asyncio.create_task(self._reply_run(session, message, message_id))
+        self.reply_task = asyncio.create_task(self._reply_run(session, message, message_id, lock))
 
-    async def _reply_run(self, session: Any, message: Any, message_id: uuid.UUID) -> None:
+    async def _reply_run(
+        self, session: Any, message: Any, message_id: uuid.UUID, lock: ReplyLock
+    ) -> None:
         async def sink(event: ReplyEvent) -> None:
             frame = {"type": event.type, "message_id": str(message_id), **dataclasses.asdict(event)}
             await self._group_frame(session.id, frame)
@@ -180,7 +182,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("chat reply failed session_id=%s", session.id)
             await self._group_frame(session.id, _internal_error())
         finally:
-            _replying.discard(session.id)
+            await lock.release()
             self.reply_task = None
             self.reply_session_id = None
 
