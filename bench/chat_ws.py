@@ -1,11 +1,16 @@
 """Chat websocket benchmark: many concurrent clients against one real ASGI server.
 
-Starts ``uvicorn chatui.asgi:application`` (one process) on a temporary SQLite
-database with the offline assistant, logs the bench users in by session cookies
-created for them, then runs N websocket clients at once, each sending M messages
+Starts one server process (``uvicorn chatui.asgi:application`` by default, or
+daphne) on a temporary SQLite database with the offline assistant and
+production-like settings (``DEBUG=false``), logs the bench users in by session
+cookies created for them, and runs the clients in separate processes (uvloop):
+every client connects first, then all start together, each sending its messages
 one after another (the first starts a chat, the rest continue it) and timing each
-from the ``chat`` frame to its ``response_complete``. Prints p50/p90/p99/max and
-PASS/FAIL against the target (no errors, p99 under the target).
+from sending the ``chat`` frame to receiving that message's ``response_complete``.
+
+Prints the load average, p50/p90/p99/max, replies/s, errors, the CPU time of the
+server and the client processes (per reply for the server: the cost that bounds
+throughput), and PASS/FAIL against the target (no errors, p99 under the target).
 
     .venv/bin/python bench/chat_ws.py                     # 200 clients x 20 messages
     .venv/bin/python bench/chat_ws.py --clients 50 --messages 5 --think-ms 0
@@ -18,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import socket
 import sqlite3
 import statistics
@@ -27,6 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
@@ -36,9 +43,10 @@ PYTHON = Path(sys.executable)
 class Results:
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    client_cpu_s: list[float] = field(default_factory=list)
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--messages", type=int, default=20)
@@ -47,16 +55,29 @@ def parse_args() -> argparse.Namespace:
         "--think-ms",
         type=float,
         default=0.0,
-        help="pause between a reply and the client's next message (0: back to back)",
+        help="mean pause between a reply and the client's next message (0: back to back)",
     )
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument(
+        "--client-procs",
+        type=int,
+        default=2,
+        help="client processes (the clients are split between them)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="run the server with DEBUG=true (slower)"
+    )
     parser.add_argument(
         "--no-wal",
         dest="wal",
         action="store_false",
         help="keep SQLite's default rollback journal instead of WAL",
     )
-    return parser.parse_args()
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: a client process
+    return parser.parse_args(argv)
+
+
+# --- the server -----------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -65,16 +86,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def var_dir_of(env: dict[str, str]) -> Path:
-    return Path(env["CHATUI_VAR_DIR"])
-
-
-def bench_env(var_dir: Path) -> dict[str, str]:
+def bench_env(var_dir: Path, debug: bool) -> dict[str, str]:
+    """Production-like by default: DEBUG=false (no query log, no SQL quoting per query)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "DATABASE_URL"))}
     env.update(
         DJANGO_SETTINGS_MODULE="chatui.settings",
         CHATUI_VAR_DIR=str(var_dir),
-        DEBUG="true",
+        DEBUG="true" if debug else "false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_TLS="false",
         LOG_LEVEL="WARNING",
         REDIS_URL="",
         PYTHONPATH=str(REPO),
@@ -82,14 +103,14 @@ def bench_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def prepare_database(env: dict[str, str], clients: int, args_wal: bool) -> list[str]:
+def prepare_database(env: dict[str, str], clients: int, wal: bool) -> list[str]:
     """Migrate the temp database and return one session cookie per bench user."""
     manage = [str(PYTHON), str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=REPO)
-    if args_wal:
+    if wal:
         # WAL is a property of the database file, so every server connection uses it:
         # readers stop waiting for the writer, and a commit appends to one log.
-        with sqlite3.connect(var_dir_of(env) / "db.sqlite3") as db:
+        with sqlite3.connect(Path(env["CHATUI_VAR_DIR"]) / "db.sqlite3") as db:
             db.execute("PRAGMA journal_mode=WAL")
     script = f"""
 import json, django
@@ -144,28 +165,34 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError("the server did not start listening")
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- the clients (run in worker processes) ---------------------------------------
+
+
 async def run_client(
-    url: str, origin: str, cookie: str, messages: int, think_s: float, results: Results
+    ws: Any, messages: int, think_s: float, results: Results, start: asyncio.Event
 ) -> None:
-    import websockets
-
-    headers = {"Cookie": f"sessionid={cookie}"}
-    async with websockets.connect(url, origin=origin, additional_headers=headers) as ws:
-        session_id = None
-        for number in range(messages):
-            frame = {"type": "chat", "session_id": session_id, "content": f"message {number}"}
-            started = time.perf_counter()
-            await ws.send(json.dumps(frame))
-            session_id = await until_complete(ws, results)
-            results.latencies_ms.append((time.perf_counter() - started) * 1000)
-            if think_s:
-                await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
+    await start.wait()
+    session_id = None
+    for number in range(messages):
+        frame = {"type": "chat", "session_id": session_id, "content": f"message {number}"}
+        started = time.perf_counter()
+        await ws.send(json.dumps(frame))
+        session_id = await until_complete(ws, results)
+        results.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if think_s:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
 
 
-async def until_complete(ws: object, results: Results) -> str | None:
+async def until_complete(ws: Any, results: Results) -> str | None:
     session_id = None
     while True:
-        frame = json.loads(await ws.recv())  # type: ignore[attr-defined]
+        frame = json.loads(await ws.recv())
         session_id = frame.get("session_id", session_id)
         if frame["type"] == "error":
             results.errors.append(f"{frame['code']}: {frame['message']}")
@@ -176,16 +203,97 @@ async def until_complete(ws: object, results: Results) -> str | None:
             return session_id
 
 
-async def run_clients(port: int, cookies: list[str], args: argparse.Namespace) -> Results:
+async def worker_run(config: dict[str, Any]) -> Results:
+    """Connect every socket, say ``ready``, wait for ``go`` on stdin, then run."""
+    import websockets
+
     results = Results()
+    port = config["port"]
     url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
-    clients = [
-        run_client(url, origin, cookie, args.messages, args.think_ms / 1000, results)
-        for cookie in cookies
+    sockets = [
+        await websockets.connect(
+            url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"}
+        )
+        for cookie in config["cookies"]
     ]
-    outcomes = await asyncio.gather(*clients, return_exceptions=True)
+    start = asyncio.Event()
+    clients = [
+        run_client(ws, config["messages"], config["think_s"], results, start) for ws in sockets
+    ]
+    tasks = asyncio.gather(*clients, return_exceptions=True)
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    cpu_before = time.process_time()
+    start.set()
+    outcomes = await tasks
+    results.client_cpu_s.append(time.process_time() - cpu_before)
     results.errors += [f"{type(o).__name__}: {o}" for o in outcomes if isinstance(o, BaseException)]
+    for ws in sockets:
+        await ws.close()
     return results
+
+
+def worker_main(config_path: str) -> int:
+    import uvloop
+
+    config = json.loads(Path(config_path).read_text())
+    results = uvloop.run(worker_run(config))
+    print(json.dumps(results.__dict__), flush=True)
+    return 0
+
+
+def workers_start(
+    port: int, cookies: list[str], args: argparse.Namespace, tmp: Path
+) -> list[subprocess.Popen[str]]:
+    procs = []
+    count = max(1, min(args.client_procs, len(cookies)))
+    for index in range(count):
+        config = {
+            "port": port,
+            "cookies": cookies[index::count],
+            "messages": args.messages,
+            "think_s": args.think_ms / 1000,
+        }
+        path = tmp / f"worker{index}.json"
+        path.write_text(json.dumps(config))
+        command = [str(PYTHON), __file__, "--worker", str(path)]
+        procs.append(
+            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        )
+    return procs
+
+
+def workers_wait_ready(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        if line.strip() != "ready":
+            raise RuntimeError(f"a client process failed to connect: {line!r}")
+
+
+def workers_go_and_collect(procs: list[subprocess.Popen[str]]) -> Results:
+    for proc in procs:
+        proc.stdin.write("go\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+    merged = Results()
+    for proc in procs:
+        out, _ = proc.communicate(timeout=3600)
+        part = json.loads(out.strip().splitlines()[-1])
+        merged.latencies_ms += part["latencies_ms"]
+        merged.errors += part["errors"]
+        merged.client_cpu_s += part["client_cpu_s"]
+    return merged
+
+
+# --- the report -------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    results: Results
+    wall_s: float
+    server_cpu_s: float
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -193,16 +301,30 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def report(results: Results, args: argparse.Namespace, wall_s: float) -> bool:
-    lat = results.latencies_ms
+def _load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in load)
+
+
+def report(run: Run, args: argparse.Namespace) -> bool:
+    lat, results = run.results.latencies_ms, run.results
     expected = args.clients * args.messages
     print(
         f"clients={args.clients} messages_each={args.messages} think_ms={args.think_ms:g} "
-        f"server={args.server} provider=offline "
-        f"db=sqlite(temp, {'WAL' if args.wal else 'rollback journal'})"
+        f"server={args.server} provider=offline debug={args.debug} "
+        f"db=sqlite(temp, {'WAL' if args.wal else 'rollback journal'}) "
+        f"client_procs={len(results.client_cpu_s)}"
     )
-    print(f"replies={len(lat)}/{expected} errors={len(results.errors)} wall={wall_s:.1f}s "
-          f"throughput={len(lat) / wall_s:.0f} replies/s")  # fmt: skip
+    print(f"load average: before {_load(run.load_before)}  after {_load(run.load_after)}")
+    print(
+        f"replies={len(lat)}/{expected} errors={len(results.errors)} wall={run.wall_s:.1f}s "
+        f"throughput={len(lat) / run.wall_s:.0f} replies/s"
+    )
+    per_reply = run.server_cpu_s / max(len(lat), 1) * 1000
+    clients_cpu = " + ".join(f"{s:.1f}s" for s in results.client_cpu_s)
+    print(
+        f"cpu: server {run.server_cpu_s:.1f}s ({run.server_cpu_s / run.wall_s:.0%} of a core, "
+        f"{per_reply:.2f} ms/reply)  clients {clients_cpu}"
+    )
     if lat:
         print(
             f"time to response_complete: p50={percentile(lat, 0.5):.1f}ms "
@@ -211,25 +333,42 @@ def report(results: Results, args: argparse.Namespace, wall_s: float) -> bool:
         )
     for error in sorted(set(results.errors))[:10]:
         print(f"  error: {error}")
-    passed = not results.errors and len(lat) == expected
+    passed = bool(lat) and not results.errors and len(lat) == expected
     passed = passed and percentile(lat, 0.99) < args.target_p99_ms
     print(f"{'PASS' if passed else 'FAIL'} (target: no errors, p99 < {args.target_p99_ms:g} ms)")
     return passed
 
 
+def measure(server: subprocess.Popen[bytes], port: int, cookies: list[str], args: Any) -> Run:
+    with tempfile.TemporaryDirectory(prefix="chatui-bench-clients-") as tmp:
+        procs = workers_start(port, cookies, args, Path(tmp))
+        try:
+            workers_wait_ready(procs)
+            load_before, cpu_before = os.getloadavg(), process_cpu_s(server.pid)
+            started = time.monotonic()
+            results = workers_go_and_collect(procs)
+            wall = time.monotonic() - started
+            server_cpu = process_cpu_s(server.pid) - cpu_before
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+    return Run(results, wall, server_cpu, load_before, os.getloadavg())
+
+
 def main() -> int:
     args = parse_args()
+    if args.worker:
+        return worker_main(args.worker)
     with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp:
         var_dir = Path(tmp)
-        env = bench_env(var_dir)
+        env = bench_env(var_dir, args.debug)
         cookies = prepare_database(env, args.clients, args.wal)
         port = free_port()
         server = start_server(args.server, env, port, var_dir / "server.log")
         try:
             wait_for_port(port, server)
-            started = time.monotonic()
-            results = asyncio.run(run_clients(port, cookies, args))
-            passed = report(results, args, time.monotonic() - started)
+            passed = report(measure(server, port, cookies, args), args)
         finally:
             server.terminate()
             server.wait(timeout=15)
