@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import logging
+from collections.abc import Iterator
 from typing import IO
 
 from django.conf import settings
@@ -37,6 +37,7 @@ MAX_TAGS = 50
 MAX_TAG_KEY_CHARS = 100
 MAX_TAG_VALUE_CHARS = 1000
 INLINE_CONTENT_MAX_BYTES = 10 * MIB
+READ_CHUNK_BYTES = MIB  # file_upload reads files in hand this much at a time
 
 
 class ContentTooLargeToInclude(FileTooLarge):
@@ -106,79 +107,113 @@ def _check_session(owner: User, session: ChatSession | None) -> None:
         raise InvalidInput("The chat session does not exist.", field="session")
 
 
-# --- Streaming the body ------------------------------------------------------------
+# --- Upload --------------------------------------------------------------------------
 
 
-class _HashingReader(io.RawIOBase):
-    """Reads ``head`` then ``rest`` once, hashing and counting, aborting past ``limit``.
+class FileUpload:
+    """One upload in progress: :meth:`write` the bytes as they arrive, then :meth:`finish`.
 
-    Deliberately not seekable: boto3 then reads it strictly front to back (buffering
-    each part itself), so the hash is of exactly the bytes that were sent.
+    Both doors go through it (:func:`file_upload` for bytes or a file in hand, the
+    streaming multipart API for request bodies), so the checks, the content sniffing,
+    the key layout and the blob-then-row rule live in one place. Bodies up to
+    ``storage.SINGLE_PUT_MAX_BYTES`` are held and sent in one PutObject at the end;
+    larger ones leave as S3 multipart parts while they arrive, so memory stays at a
+    few parts whatever the size. Use it as a context manager: leaving the block with
+    an error discards whatever reached S3 (nothing is left without a row).
     """
 
-    def __init__(self, head: bytes, rest: IO[bytes] | None, limit: int) -> None:
-        super().__init__()
-        self._head = memoryview(head)
-        self._rest = rest
-        self._limit = limit
+    def __init__(
+        self,
+        *,
+        owner: User,
+        filename: str,
+        content_type_hint: str = "",
+        source: str = StoredFile.Source.USER,
+        source_tool: str = "",
+        expected_size: int = 0,
+    ) -> None:
+        self.source = _valid_source(source, source_tool)
+        self.source_tool = source_tool if self.source == StoredFile.Source.TOOL else ""
+        self.owner = owner
+        self.name = display_filename(filename)
+        self.content_type_hint = content_type_hint
+        check_upload_size(expected_size)
+        _check_quota(owner, expected_size)  # fail fast; re-checked under the lock
+        generated = self.source == StoredFile.Source.TOOL
+        self.key = build_key(email=owner.email, generated=generated, filename=self.name)
+        self.content_type = ""
         self.size = 0
-        self.sha256 = hashlib.sha256()
+        self._sha256 = hashlib.sha256()
+        self._head = bytearray()  # held until it passes SINGLE_PUT_MAX_BYTES
+        self._writer: storage.MultipartWriter | None = None
+        self._blob_stored = False
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def read(self, size: int | None = -1) -> bytes:
-        chunk = self._next_chunk(-1 if size is None else size)
-        self.size += len(chunk)
-        if self.size > self._limit:
+    def write(self, data: bytes) -> None:
+        """Take the next bytes; raises FileTooLarge as soon as the limit is passed."""
+        self.size += len(data)
+        if self.size > max_upload_bytes():
             check_upload_size(self.size)
-        self.sha256.update(chunk)
-        return chunk
+        self._sha256.update(data)
+        if self._writer is not None:
+            self._writer.write(data)
+            return
+        self._head += data
+        if len(self._head) > storage.SINGLE_PUT_MAX_BYTES:
+            self._start_multipart()
 
-    def _next_chunk(self, size: int) -> bytes:
-        """Exactly ``size`` bytes unless the end comes first: boto3 takes a short
-        read for the end of the stream and would send the rest as one PutObject."""
-        if size < 0:
-            return self._take_head(len(self._head)) + (self._rest.read() if self._rest else b"")
-        parts = [self._take_head(size)]
-        missing = size - len(parts[0])
-        while missing > 0 and self._rest is not None:
-            chunk = self._rest.read(missing)
-            if not chunk:
-                break
-            parts.append(chunk)
-            missing -= len(chunk)
-        return b"".join(parts)
+    def finish(
+        self, *, tags: dict[str, str] | None = None, session: ChatSession | None = None
+    ) -> StoredFile:
+        """Store the blob, then insert the row (the blob is removed if the row fails)."""
+        clean_tags = validate_tags(tags)
+        _check_session(self.owner, session)
+        blob = self._store_blob()
+        row = StoredFile(
+            owner=self.owner,
+            key=self.key,
+            filename=self.name,
+            content_type=self.content_type,
+            size=self.size,
+            checksum=self._sha256.hexdigest(),
+            etag=blob.etag,
+            source=self.source,
+            source_tool=self.source_tool,
+            category=categorize(self.name, self.content_type),
+            tags=clean_tags,
+            session=session,
+        )
+        return _insert_or_discard_blob(row)
 
-    def _take_head(self, size: int) -> bytes:
-        chunk, self._head = bytes(self._head[:size]), self._head[size:]
-        return chunk
+    def abort(self) -> None:
+        """Drop the parts already sent (a finished blob is the row's business)."""
+        if self._writer is not None and not self._blob_stored:
+            self._writer.abort()
 
+    def __enter__(self) -> FileUpload:
+        return self
 
-def _split_head(content: bytes | IO[bytes]) -> tuple[bytes, IO[bytes] | None, bool]:
-    """(first bytes for sniffing, the rest as a stream, whether head is everything)."""
-    if isinstance(content, (bytes, bytearray, memoryview)):
-        return bytes(content), None, True
-    if hasattr(content, "seek"):
-        content.seek(0)
-    small = 0 < _known_size(content) <= storage.SINGLE_PUT_MAX_BYTES
-    head = content.read() if small else content.read(SNIFF_BYTES)
-    if isinstance(head, str):
-        raise InvalidInput("Upload content must be bytes, not text.")
-    return head, content, small or len(head) < SNIFF_BYTES
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None:
+            self.abort()
 
+    def _start_multipart(self) -> None:
+        self.content_type = self._sniff(bytes(self._head[:SNIFF_BYTES]), complete=False)
+        self._writer = storage.MultipartWriter(self.key, content_type=self.content_type)
+        head, self._head = bytes(self._head), bytearray()
+        self._writer.write(head)
 
-def _known_size(content: bytes | IO[bytes]) -> int:
-    """The size when it is cheap to know (bytes, uploaded files), else 0."""
-    if isinstance(content, (bytes, bytearray, memoryview)):
-        return len(content)
-    return int(getattr(content, "size", 0) or 0)
+    def _store_blob(self) -> storage.BlobInfo:
+        if self._writer is None:
+            body, self._head = bytes(self._head), bytearray()
+            self.content_type = self._sniff(body, complete=True)
+            blob = storage.put_bytes(self.key, body, content_type=self.content_type)
+        else:
+            blob = self._writer.close()
+        self._blob_stored = True
+        return blob
 
-
-# --- Upload --------------------------------------------------------------------------
+    def _sniff(self, head: bytes, *, complete: bool) -> str:
+        return sniff_content_type(head, self.name, self.content_type_hint, complete=complete)
 
 
 def file_upload(
@@ -197,35 +232,39 @@ def file_upload(
     Raises FileTooLarge, QuotaExceeded, InvalidInput or StorageUnavailable; in each
     case neither a row nor a blob is left behind.
     """
-    source = _valid_source(source, source_tool)
+    _valid_source(source, source_tool)
     clean_tags = validate_tags(tags)
     _check_session(owner, session)
-    name = display_filename(filename)
-    check_upload_size(_known_size(content))
-    _check_quota(owner, _known_size(content))  # fail fast; re-checked under the lock
-    head, rest, complete = _split_head(content)
-    content_type = sniff_content_type(head, name, content_type_hint, complete=complete)
-    key = build_key(email=owner.email, generated=source == StoredFile.Source.TOOL, filename=name)
-    reader = _HashingReader(head, None if complete else rest, max_upload_bytes())
-    if complete and len(head) <= storage.SINGLE_PUT_MAX_BYTES:
-        blob = storage.put_bytes(key, reader.read(), content_type=content_type)
-    else:
-        blob = storage.put(key, reader, content_type=content_type)  # type: ignore[arg-type]
-    row = StoredFile(
+    with FileUpload(
         owner=owner,
-        key=key,
-        filename=name,
-        content_type=content_type,
-        size=reader.size,
-        checksum=reader.sha256.hexdigest(),
-        etag=blob.etag,
+        filename=filename,
+        content_type_hint=content_type_hint,
         source=source,
-        source_tool=source_tool if source == StoredFile.Source.TOOL else "",
-        category=categorize(name, content_type),
-        tags=clean_tags,
-        session=session,
-    )
-    return _insert_or_discard_blob(row)
+        source_tool=source_tool,
+        expected_size=_known_size(content),
+    ) as upload:
+        for chunk in _chunks(content):
+            upload.write(chunk)
+        return upload.finish(tags=clean_tags, session=session)
+
+
+def _chunks(content: bytes | IO[bytes]) -> Iterator[bytes]:
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        yield bytes(content)
+        return
+    if hasattr(content, "seek"):
+        content.seek(0)
+    while chunk := content.read(READ_CHUNK_BYTES):
+        if isinstance(chunk, str):
+            raise InvalidInput("Upload content must be bytes, not text.")
+        yield chunk
+
+
+def _known_size(content: bytes | IO[bytes]) -> int:
+    """The size when it is cheap to know (bytes, uploaded files), else 0."""
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        return len(content)
+    return int(getattr(content, "size", 0) or 0)
 
 
 def _valid_source(source: str, source_tool: str) -> str:

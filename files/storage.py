@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
@@ -48,7 +49,9 @@ MULTIPART_CHUNK_BYTES = 8 * 1024 * 1024
 SINGLE_PUT_MAX_BYTES = MULTIPART_CHUNK_BYTES  # bodies this small are sent in one PutObject
 PRESIGN_SECONDS = 300
 MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+PART_UPLOADS_IN_FLIGHT = 2  # per MultipartWriter
 _lock = threading.RLock()
+_part_executor: ThreadPoolExecutor | None = None
 
 
 class BlobMissing(FileNotFound):
@@ -265,6 +268,100 @@ def put_bytes(key: str, data: bytes, *, content_type: str) -> BlobInfo:
         )
     etag = str(response.get("ETag", "")).strip('"')
     return BlobInfo(key=key, size=len(data), etag=etag, content_type=content_type)
+
+
+class MultipartWriter:
+    """Writes one object as an S3 multipart upload from chunks, with bounded memory.
+
+    ``write`` buffers at most one part; each full part is sent from a small shared
+    thread pool while the caller keeps writing, with at most
+    ``PART_UPLOADS_IN_FLIGHT`` parts in flight (so a writer holds about three parts
+    of memory, whatever the object's size). ``close`` sends the last part and
+    completes the upload; on any failure the caller must ``abort`` so no parts
+    linger in the bucket (invisible, but billed).
+    """
+
+    def __init__(self, key: str, *, content_type: str, part_bytes: int = MULTIPART_CHUNK_BYTES):
+        self.key = key
+        self.content_type = content_type
+        self.part_bytes = part_bytes
+        self.size = 0
+        self._buffer = bytearray()
+        self._upload_id = ""
+        self._parts: list[Future[dict[str, Any]]] = []
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        self.size += len(data)
+        while len(self._buffer) >= self.part_bytes:
+            part = bytes(self._buffer[: self.part_bytes])
+            del self._buffer[: self.part_bytes]
+            self._send(part)
+
+    def close(self) -> BlobInfo:
+        if self._buffer or not self._parts:
+            self._send(bytes(self._buffer))
+            self._buffer = bytearray()
+        parts = [future.result() for future in self._parts]
+        with _translated(self.key):
+            response = _client().complete_multipart_upload(
+                Bucket=_bucket(),
+                Key=self.key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": parts},
+                IfNoneMatch="*",  # never overwrite, where the endpoint supports it
+            )
+        etag = str(response.get("ETag", "")).strip('"')
+        return BlobInfo(key=self.key, size=self.size, etag=etag, content_type=self.content_type)
+
+    def abort(self) -> None:
+        """Stop the parts still queued, wait for those running, drop the upload."""
+        for future in self._parts:
+            future.cancel()
+        wait(self._parts)
+        if self._upload_id:
+            try:
+                with _translated(self.key):
+                    _client().abort_multipart_upload(
+                        Bucket=_bucket(), Key=self.key, UploadId=self._upload_id
+                    )
+            except BlobMissing:
+                pass  # the endpoint already forgot it (NoSuchUpload)
+            except StorageUnavailable:
+                logger.error("multipart upload left open key=%s", self.key)
+
+    def _send(self, part: bytes) -> None:
+        if not self._upload_id:
+            with _translated(self.key):
+                created = _client().create_multipart_upload(
+                    Bucket=_bucket(), Key=self.key, ContentType=self.content_type
+                )
+            self._upload_id = created["UploadId"]
+        if len(self._parts) >= PART_UPLOADS_IN_FLIGHT:
+            self._parts[-PART_UPLOADS_IN_FLIGHT].result()  # raises a failed part's error now
+        number = len(self._parts) + 1
+        self._parts.append(_part_pool().submit(self._upload_part, number, part))
+
+    def _upload_part(self, number: int, part: bytes) -> dict[str, Any]:
+        with _translated(self.key):
+            response = _client().upload_part(
+                Bucket=_bucket(),
+                Key=self.key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=part,
+            )
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+
+def _part_pool() -> ThreadPoolExecutor:
+    """One pool for every writer in the process: part uploads are I/O, not CPU."""
+    global _part_executor
+    if _part_executor is None:
+        with _lock:
+            if _part_executor is None:
+                _part_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="s3-part")
+    return _part_executor
 
 
 def delete(key: str) -> None:

@@ -228,3 +228,42 @@ def test_a_row_whose_key_escaped_is_never_read(s3_moto, stored_file, other_user)
     stored_file.refresh_from_db()
     with pytest.raises(InvalidInput):
         services.file_open(file=stored_file)
+
+
+# --- FileUpload (the streaming door) ------------------------------------------------------
+
+
+def test_file_upload_in_pieces_hashes_and_stores_every_byte(s3_moto, user) -> None:
+    data = bytes(range(256)) * 40_000  # ~10 MiB: multipart
+    with services.FileUpload(owner=user, filename="blob.bin") as upload:
+        for start in range(0, len(data), 65_536):
+            upload.write(data[start : start + 65_536])
+        file = upload.finish(tags={"k": "v"})
+    assert (file.size, file.tags) == (len(data), {"k": "v"})
+    assert file.checksum == hashlib.sha256(data).hexdigest()
+    assert services.file_read_bytes(file=file) == data
+
+
+def test_file_upload_past_the_limit_stops_and_leaves_nothing(s3_moto, user, settings) -> None:
+    settings.FILES_MAX_UPLOAD_MB = 9
+    with pytest.raises(FileTooLarge), services.FileUpload(owner=user, filename="b") as upload:
+        for _ in range(20):
+            upload.write(b"x" * (1024 * 1024))
+    assert storage.list_keys() == []
+    assert storage._client().list_multipart_uploads(Bucket=s3_moto).get("Uploads") is None
+
+
+def test_file_upload_bad_tags_at_finish_leave_no_parts(s3_moto, user) -> None:
+    with pytest.raises(InvalidInput), services.FileUpload(owner=user, filename="b") as upload:
+        upload.write(b"x" * (9 * 1024 * 1024))
+        upload.finish(tags={"": "empty key"})
+    assert storage.list_keys() == [] and not StoredFile.objects.exists()
+    assert storage._client().list_multipart_uploads(Bucket=s3_moto).get("Uploads") is None
+
+
+def test_failed_insert_after_a_multipart_blob_removes_it(s3_moto, user) -> None:
+    big = io.BytesIO(b"z" * (9 * 1024 * 1024))
+    failing_save = mock.patch.object(StoredFile, "save", side_effect=OperationalError("locked"))
+    with failing_save, pytest.raises(OperationalError):
+        services.file_upload(owner=user, content=big, filename="big.bin")
+    assert storage.list_keys() == [] and not StoredFile.objects.exists()

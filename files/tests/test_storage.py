@@ -183,3 +183,48 @@ def test_storage_check_explains_a_down_endpoint(settings) -> None:
     settings.S3_TIMEOUT = 2.0
     with pytest.raises(CommandError, match="nothing answers at S3_ENDPOINT"):
         call_command("storage_check", stdout=io.StringIO())
+
+
+# --- MultipartWriter ---------------------------------------------------------------------
+
+
+def _pending_uploads() -> list:
+    return storage._client().list_multipart_uploads(Bucket=storage._bucket()).get("Uploads", [])
+
+
+def test_multipart_writer_sends_parts_as_they_fill(s3_moto) -> None:
+    # given 20 MiB written in odd-sized chunks
+    data = bytes(range(256)) * (20 * 4096)
+    operations = _record_operations()
+    writer = storage.MultipartWriter("users/a@b.c/w.bin", content_type="application/x")
+    # when
+    for start in range(0, len(data), 777_777):
+        writer.write(data[start : start + 777_777])
+    info = writer.close()
+    # then
+    assert operations.count("UploadPart") == 3 and "PutObject" not in operations
+    assert (info.size, info.etag) == (len(data), storage.head("users/a@b.c/w.bin").etag)
+    with storage.open_stream("users/a@b.c/w.bin") as stream:
+        assert stream.read() == data
+
+
+def test_multipart_writer_abort_leaves_no_parts(s3_moto) -> None:
+    writer = storage.MultipartWriter("users/a@b.c/w.bin", content_type="application/x")
+    writer.write(b"x" * (9 * 1024 * 1024))  # one part sent
+    assert len(_pending_uploads()) == 1
+    writer.abort()
+    assert _pending_uploads() == [] and storage.list_keys() == []
+
+
+def test_multipart_writer_reports_a_failed_part(s3_moto, monkeypatch) -> None:
+    def fail(self, number, part):
+        raise StorageUnavailable(reason="test")
+
+    monkeypatch.setattr(storage.MultipartWriter, "_upload_part", fail)
+    writer = storage.MultipartWriter("users/a@b.c/w.bin", content_type="application/x")
+    with pytest.raises(StorageUnavailable):
+        for _ in range(4):
+            writer.write(b"x" * (8 * 1024 * 1024))
+        writer.close()
+    writer.abort()
+    assert _pending_uploads() == [] and storage.list_keys() == []
