@@ -394,18 +394,39 @@ def test_the_connection_state_recovers_after_the_socket_drops(session: Any) -> N
 
 # --- Scale and looks ---------------------------------------------------------------------
 
+TABLE_VISIBLE_PROBE = """
+(() => {
+  const check = () => {
+    const row = document.querySelector("#files-body tr");
+    if (row && row.getBoundingClientRect().height > 0) window.__tableVisibleAt = performance.now();
+    else requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();
+"""
+
 
 def test_files_page_first_render_with_5000_files(make_session: Any, live_site: Any) -> None:
     session = make_session(live_site.many_files_user)
     page = session.page
+    # the first animation frame in which a row of the table is laid out
+    page.add_init_script(TABLE_VISIBLE_PROBE)
 
-    page.goto("/files", wait_until="commit")
-    page.locator("#files-body tr").first.wait_for(state="visible")
-    elapsed_ms = page.evaluate("performance.now()")  # since this navigation started
+    page.goto("/files")
+    page.wait_for_function("() => window.__tableVisibleAt !== undefined")
+    visible_ms, first_byte, paint = page.evaluate(
+        "() => [window.__tableVisibleAt,"
+        " performance.getEntriesByType('navigation')[0].responseStart,"
+        " (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || 0]"
+    )
 
     expect(page.locator("#files-body tr")).to_have_count(50)
     expect(page.locator("#result-count")).to_contain_text("5000 files · page 1 of 100")
-    line = f"Files page first render with 5,000 files: {elapsed_ms:.0f} ms (target < 1000 ms)"
+    line = (
+        f"Files page first render with 5,000 files: {visible_ms:.0f} ms from navigation "
+        f"start to table visible (target < 1000 ms; first byte {first_byte:.0f} ms, "
+        f"first contentful paint {paint:.0f} ms)"
+    )
     REPORT.append(line)
     print(line)
 
