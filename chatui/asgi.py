@@ -1,15 +1,23 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
+HTTP goes through Django's ASGI handler with one change: ``POST /api/files``
+multipart bodies reach the view unread, so uploads stream to S3 and an oversized
+one is refused before it is received (files/asgi_upload.py).
+
 Websockets are authenticated by the Django session cookie and only accepted
 from this site's own origins (AllowedHostsOriginValidator).
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
-django_asgi_app = get_asgi_application()  # set up Django before importing consumers
+django.setup(set_prefix=False)  # as get_asgi_application() does, before importing consumers
+
+from files.asgi_upload import StreamingUploadASGIHandler  # noqa: E402
+
+django_asgi_app = StreamingUploadASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

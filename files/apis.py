@@ -21,10 +21,12 @@ from rest_framework.views import APIView
 from chatui.errors import FileTooLarge, InvalidInput
 
 from . import services
+from .asgi_upload import RequestBodyStream, streamed_body
 from .content_types import is_inline_safe
 from .downloads import RangeNotSatisfiable, body_iterator, content_disposition, parse_range
 from .health import health_report
 from .models import StoredFile
+from .multipart_stream import StreamedUploadForm
 from .selectors import (
     ORDERINGS,
     file_get_for_user,
@@ -73,12 +75,19 @@ def _content_length(request: Request) -> int:
         raise InvalidInput("Content-Length is not a number.") from None
 
 
+def _reject_oversized_multipart(request: Request) -> int:
+    """413 by ``Content-Length`` alone; returns the file size it implies (at least)."""
+    length = _content_length(request)
+    if length > services.max_upload_bytes() + MULTIPART_OVERHEAD_BYTES:
+        services.check_upload_size(length - MULTIPART_OVERHEAD_BYTES)
+    return max(length - MULTIPART_OVERHEAD_BYTES, 0)
+
+
 def _reject_oversized_body(request: Request) -> None:
     """413 before the body is parsed (it is never read into memory whole)."""
     length = _content_length(request)
     if request.content_type.startswith("multipart/"):
-        if length > services.max_upload_bytes() + MULTIPART_OVERHEAD_BYTES:
-            services.check_upload_size(length - MULTIPART_OVERHEAD_BYTES)
+        _reject_oversized_multipart(request)
         limit = services.max_upload_bytes()
         request._request.upload_handlers.insert(0, LimitedUploadHandler(limit=limit))
     elif length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
@@ -117,6 +126,12 @@ class FileListCreateApi(APIView):
 
     class MultipartInputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True, use_url=False)
+        tags = serializers.CharField(required=False, allow_blank=True)
+        session = serializers.UUIDField(required=False, allow_null=True)
+
+    class StreamedFieldsSerializer(serializers.Serializer):
+        """The form fields besides the file, when the file itself was streamed."""
+
         tags = serializers.CharField(required=False, allow_blank=True)
         session = serializers.UUIDField(required=False, allow_null=True)
 
@@ -163,6 +178,10 @@ class FileListCreateApi(APIView):
         responses={201: StoredFileOutputSerializer},
     )
     def post(self, request: Request) -> Response:
+        body = streamed_body(request._request)
+        if body is not None:
+            file = self._upload_streamed(request, body)
+            return Response(StoredFileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
         _reject_oversized_body(request)
         if request.content_type.startswith("multipart/"):
             file = self._upload_multipart(request)
@@ -187,6 +206,28 @@ class FileListCreateApi(APIView):
             tags=_parse_tags_field(form.validated_data.get("tags")),
             session=self._session(form.validated_data.get("session")),
         )
+
+    def _upload_streamed(self, request: Request, body: RequestBodyStream) -> StoredFile:
+        """Under ASGI: 413 before reading a byte, then body -> parser -> S3 parts."""
+        expected_size = _reject_oversized_multipart(request)
+
+        def start_upload(filename: str, content_type: str) -> services.FileUpload:
+            return services.FileUpload(
+                owner=request.user,
+                filename=filename,
+                content_type_hint=content_type,
+                expected_size=expected_size,
+            )
+
+        max_body = services.max_upload_bytes() + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        with StreamedUploadForm(request.META.get("CONTENT_TYPE", ""), start_upload) as form:
+            form.read_from(body, max_body_bytes=max_body + MULTIPART_OVERHEAD_BYTES)
+            fields = self.StreamedFieldsSerializer(data=form.fields)
+            fields.is_valid(raise_exception=True)
+            return form.upload.finish(  # type: ignore[union-attr]  (read_from checked it)
+                tags=_parse_tags_field(fields.validated_data.get("tags")),
+                session=self._session(fields.validated_data.get("session")),
+            )
 
     def _upload_json(self, request: Request) -> StoredFile:
         body = self.JsonInputSerializer(data=request.data)
