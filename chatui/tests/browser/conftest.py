@@ -171,7 +171,11 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser tests drive Debian's Chromium at {CHROMIUM}, which is missing")
+        # Fail, not skip: a green run that silently left the UI untested would lie.
+        pytest.fail(
+            f"browser tests drive Debian's Chromium at {CHROMIUM}, which is missing: "
+            "install it (apt-get install chromium) or deselect them with -m 'not browser'"
+        )
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop, our thread
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
