@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from files.models import StoredFile
 from files.selectors import users_with_file_totals
@@ -98,3 +100,14 @@ class UserAdmin(DjangoUserAdmin):
         if not quota:
             return f"unlimited ({source})"
         return f"{obj.bytes_stored / quota:.0%} of {filesizeformat(quota)} ({source})"
+
+
+# DRF's token admin searches ``user__username``, which this user model does not have:
+# every search on the tokens page was a 500 (FieldError). Search by email instead.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(DrfTokenAdmin):
+    search_fields = ("user__email",)
+    search_help_text = "Email"

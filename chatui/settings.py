@@ -301,9 +301,11 @@ else:
 # --- REST API -------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers an anonymous request with the first class's challenge,
+    # so API clients get 401 + ``WWW-Authenticate: Token`` rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,0 +1,519 @@
+"""Every door of the project, tried anonymously, as another user, as staff and as the owner.
+
+The tables below have one row per URL pattern (and method) of ``get_resolver()``,
+one per registered ModelAdmin (its generated views as a group, custom views by
+name), one per built-in tool, one per websocket route and one per route of the
+s3mock JSON API. ``test_every_route_has_a_row`` fails when a pattern, a method of
+an API view, a ModelAdmin, a tool or a JSON API segment appears without a row: a new
+door is not open until someone has written down who may pass it.
+
+Expected outcomes: an HTTP status, or ``LOGIN`` / ``ADMIN_LOGIN`` (a 302 to that
+login page). Whatever the status, a response to anyone but the owner (and staff in
+the admin) never contains the owner's filename, file content or chat title, and
+every HTML page carries the strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from chat.services import session_create
+from chatui.middleware import CONTENT_SECURITY_POLICY, EXEMPT_PATH_PREFIXES
+from chatui.routing import websocket_urlpatterns
+from files.models import ReconcileRun
+from s3mock.app import JSON_API_SEGMENTS
+from tools.executor import tool_run
+from tools.registry import tool_list
+
+pytestmark = [pytest.mark.django_db]
+on_s3mock = pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
+
+LOGIN = "login"  # 302 to /accounts/login/
+ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/
+SECRET_NAME = "alice-secret-report.csv"
+SECRET_CONTENT = b"month,alice_secret_total\n1,10\n2,20\n"
+SECRET_TITLE = "alice-secret-chat-title"
+SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE)
+ACTORS = ("anon", "other", "staff", "owner")
+APP_INDEX = "<app_label>/"  # the admin's app index (a regex of the registered apps)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Expected outcome per actor; ``staff`` defaults to ``other`` (no API superpowers)."""
+
+    anon: int | str
+    other: int | str
+    owner: int | str
+    staff: int | str | None = None
+    body: dict[str, Any] | None = None  # JSON body of a POST/PATCH
+    query: str = ""
+
+    def expected(self, actor: str) -> int | str:
+        value = getattr(self, actor)
+        return self.other if value is None else value
+
+
+# --- The tables ------------------------------------------------------------------------
+
+ROUTES: dict[tuple[str, str], Row] = {
+    # Pages: login required, then the user's own data only.
+    ("", "GET"): Row(LOGIN, 200, 200),
+    ("files", "GET"): Row(LOGIN, 200, 200),
+    ("accounts/login/", "GET"): Row(200, 302, 302),  # signed in: redirected home
+    ("accounts/login/", "POST"): Row(200, 302, 302, body={"username": "x", "password": "y"}),
+    ("accounts/logout/", "POST"): Row(LOGIN, LOGIN, LOGIN),  # signed out, shown the login
+    # Files API: another user's file is 404, exactly like a missing one.
+    ("api/files", "GET"): Row(401, 200, 200),
+    ("api/files", "POST"): Row(
+        401, 201, 201, body={"filename": "n.txt", "content_base64": base64.b64encode(b"x").decode()}
+    ),
+    ("api/files/<str:file_id>", "GET"): Row(401, 404, 200, query="include=content"),
+    ("api/files/<str:file_id>", "PATCH"): Row(401, 404, 200, body={"tags": {"k": "v"}}),
+    ("api/files/<str:file_id>", "DELETE"): Row(401, 404, 204),
+    ("api/files/<str:file_id>/download", "GET"): Row(401, 404, 200),
+    # Staff may read anyone's stats (the admin's view of a user), nobody else may.
+    ("api/users/<str:email>/files/stats", "GET"): Row(401, 403, 200, staff=200),
+    ("api/health", "GET"): Row(200, 200, 200),
+    # The schema and its docs describe the API, hold no data: public on purpose.
+    ("api/schema/", "GET"): Row(200, 200, 200),
+    ("api/docs/", "GET"): Row(200, 200, 200),
+    ("api/tools", "GET"): Row(401, 200, 200),
+    ("api/tools/<str:name>/run", "POST"): Row(401, 404, 200),  # body: see TOOL_ARGUMENTS
+    ("api/chats", "GET"): Row(401, 200, 200),
+    ("api/chats", "POST"): Row(401, 201, 201, body={"title": "mine"}),
+    ("api/chats/<str:session_id>", "GET"): Row(401, 404, 200),
+    ("api/chats/<str:session_id>", "PATCH"): Row(401, 404, 200, body={"title": "renamed"}),
+    ("api/chats/<str:session_id>", "DELETE"): Row(401, 404, 200),
+    ("api/chats/<str:session_id>/files", "GET"): Row(401, 404, 200),
+    ("api/chats/<str:session_id>/delete-preview", "GET"): Row(401, 404, 200),
+    # Admin site views (staff = a superuser; the owner is a plain user).
+    ("admin/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
+    ("admin/login/", "GET"): Row(200, 200, 200, staff=302),
+    ("admin/logout/", "POST"): Row(302, 302, 302, staff=LOGIN),
+    ("admin/password_change/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
+    ("admin/password_change/done/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
+    ("admin/autocomplete/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=403),
+    ("admin/jsi18n/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
+    ("admin/r/<path:content_type_id>/<path:object_id>/", "GET"): Row(
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        staff=404,  # no model here has a public URL
+    ),
+    ("admin/storage/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
+    ("admin/" + APP_INDEX, "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
+    ("admin/(?P<url>.*)$", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=404),
+}
+
+
+@dataclass(frozen=True)
+class AdminRow:
+    """A ModelAdmin's generated views for a superuser (everyone else: the admin login)."""
+
+    add: int = 200
+    extra: dict[str, int] = field(default_factory=dict)  # custom views, by route suffix
+
+
+GENERATED_ADMIN_VIEWS = (
+    "",
+    "add/",
+    "<path:object_id>/history/",
+    "<path:object_id>/delete/",
+    "<path:object_id>/change/",
+    "<path:object_id>/",
+)
+ADMIN_MODELS: dict[str, AdminRow] = {
+    "auth.group": AdminRow(),
+    "authtoken.tokenproxy": AdminRow(),
+    "chatui.user": AdminRow(extra={"<id>/password/": 200}),
+    "files.storedfile": AdminRow(add=403, extra={"<path:object_id>/download/": 200}),
+    "files.reconcilerun": AdminRow(add=403),
+    "tools.toolrun": AdminRow(add=403),
+    "chat.chatsession": AdminRow(),
+}
+
+# Arguments that make each built-in tool succeed for the owner on the owner's CSV.
+TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "csv_summary": {"file_id": "{file}"},
+    "plot_csv": {"file_id": "{file}", "x": "month", "y": "alice_secret_total"},
+    "image_info": {"file_id": "{image}"},
+    "image_thumbnail": {"file_id": "{image}", "size": 16},
+    "text_search": {"file_ids": ["{file}"], "pattern": "secret"},
+    "zip_files": {"file_ids": ["{file}"]},
+    "convert_table": {"file_id": "{file}", "to": "json"},
+}
+
+WEBSOCKET_ROUTES = {"ws/chat/"}  # rows: test_websocket_doors
+S3MOCK_JSON_ROUTES = {  # rows: test_s3mock_json_api_doors
+    ("health", "GET"),
+    ("files", "GET"),
+    ("files", "POST"),
+    ("files/<key>", "GET"),
+    ("files/<key>", "DELETE"),
+    ("users/<email>/files/stats", "GET"),
+}
+
+
+# --- Discovering the doors ---------------------------------------------------------------
+
+
+def _flatten(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if getattr(pattern, "name", None) == "app_list":  # its regex lists the apps, any order
+            route = prefix + APP_INDEX
+        if isinstance(pattern, URLResolver):
+            yield from _flatten(pattern.url_patterns, route)
+        else:
+            yield route, pattern
+
+
+def _admin_model_prefixes() -> dict[str, str]:
+    return {
+        f"admin/{model._meta.app_label}/{model._meta.model_name}/": model._meta.label_lower
+        for model in admin.site._registry
+    }
+
+
+def _api_methods(pattern: URLPattern) -> set[str]:
+    view = getattr(pattern.callback, "cls", None)  # DRF APIView: methods it handles
+    if view is None:
+        return set()
+    names = ("get", "post", "put", "patch", "delete")
+    return {name.upper() for name in names if hasattr(view, name)}
+
+
+def test_every_route_has_a_row() -> None:
+    model_prefixes = _admin_model_prefixes()
+    missing, unknown_methods, covered = [], [], set()
+    for route, pattern in _flatten(get_resolver().url_patterns):
+        prefix = next((p for p in model_prefixes if route.startswith(p)), None)
+        if prefix is not None:
+            suffix = route[len(prefix) :]
+            row = ADMIN_MODELS.get(model_prefixes[prefix])
+            if row is None or (suffix not in GENERATED_ADMIN_VIEWS and suffix not in row.extra):
+                missing.append(route)
+            continue
+        rows = {method for (r, method) in ROUTES if r == route}
+        covered.add(route)
+        if not rows:
+            missing.append(route)
+        unknown_methods += [f"{m} {route}" for m in _api_methods(pattern) - rows]
+    assert not missing, f"URL patterns without a row in the access matrix: {missing}"
+    assert not unknown_methods, f"API methods without a row: {unknown_methods}"
+    assert {r for r, _ in ROUTES} <= covered, "rows for routes that no longer exist"
+    assert set(ADMIN_MODELS) == set(model_prefixes.values()), "ModelAdmins changed"
+    assert set(TOOL_ARGUMENTS) == {tool.name for tool in tool_list()}, "tools changed"
+    assert {str(p.pattern) for p in websocket_urlpatterns} == WEBSOCKET_ROUTES
+    assert {route.split("/")[0] for route, _ in S3MOCK_JSON_ROUTES} == set(JSON_API_SEGMENTS)
+
+
+# --- The world: alice owns things, bob is another user, staff is a superuser -------------
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    clients: dict[str, Any]
+    values: dict[str, str]  # placeholder -> value, for the owner's objects
+    admin_objects: dict[str, str]  # model label -> pk of an object of alice's
+
+
+def _session_client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _png_bytes() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (32, 20), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def world(
+    s3_backend: Any, user: Any, other_user: Any, make_user: Any, make_stored_file: Any
+) -> World:
+    staff = make_user("root@example.com", is_staff=True, is_superuser=True)
+    session = session_create(owner=user, title=SECRET_TITLE)
+    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME)
+    image = make_stored_file(content=_png_bytes(), filename="alice-picture.png")
+    run = tool_run(user=user, name="csv_summary", arguments={"file_id": str(file.pk)}).run
+    Token.objects.get_or_create(user=user)
+    values = {
+        "{file}": str(file.pk),
+        "{image}": str(image.pk),
+        "<str:file_id>": str(file.pk),
+        "<str:session_id>": str(session.pk),
+        "<str:email>": user.email,
+        "<str:name>": "csv_summary",
+        "<id>": str(user.pk),
+        "<path:content_type_id>": "1",
+        "<path:object_id>": str(file.pk),
+        APP_INDEX: "files/",
+        "(?P<url>.*)$": "no-such-page/",
+    }
+    users = {"other": other_user, "staff": staff, "owner": user}
+    clients: dict[str, Any] = {"anon": Client()}
+    clients.update({actor: _logged_in(who) for actor, who in users.items()})
+    reconcile = ReconcileRun.objects.create(started_at=file.created_at, scope="users/")
+    admin_objects = {
+        "auth.group": str(Group.objects.create(name="alice-group").pk),
+        "authtoken.tokenproxy": str(user.pk),  # TokenAdmin maps user ids to tokens
+        "chatui.user": str(user.pk),
+        "files.storedfile": str(file.pk),
+        "files.reconcilerun": str(reconcile.pk),
+        "tools.toolrun": str(run.pk),
+        "chat.chatsession": str(session.pk),
+    }
+    return World(users, clients, values, admin_objects)
+
+
+def _logged_in(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_login(user)  # session auth: pages and API alike, as a browser would
+    return client
+
+
+# --- Trying the doors ----------------------------------------------------------------------
+
+
+def _url(route: str, values: dict[str, str]) -> str:
+    for placeholder, value in values.items():
+        if placeholder.startswith(("<", "(")):
+            route = route.replace(placeholder, value)
+    return "/" + route
+
+
+def _request(client: Any, method: str, url: str, body: dict[str, Any] | None) -> Any:
+    call = getattr(client, method.lower())
+    if method == "GET":
+        return call(url)
+    if isinstance(client, APIClient) and url.startswith("/api/"):
+        return call(url, body or {}, format="json")
+    return call(url, body or {})
+
+
+def _body_text(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def _outcome(response: Any) -> int | str:
+    location = response.get("Location", "")
+    if response.status_code == 302 and location.startswith("/accounts/login/"):
+        return LOGIN
+    if response.status_code == 302 and location.startswith("/admin/login/"):
+        return ADMIN_LOGIN
+    return response.status_code
+
+
+def _check(actor: str, method: str, url: str, row: Row, response: Any) -> list[str]:
+    problems = []
+    got, want = _outcome(response), row.expected(actor)
+    text = _body_text(response)
+    if got != want:
+        problems.append(f"{actor} {method} {url}: got {got}, want {want}: {text[:200]}")
+    privileged = actor == "owner" or (actor == "staff" and url.startswith("/admin/"))
+    if not privileged:
+        leaked = [secret for secret in SECRETS if secret in text]
+        if leaked:
+            problems.append(f"{actor} {method} {url}: response leaks {leaked}")
+    is_html = response.get("Content-Type", "").startswith("text/html")
+    policy = response.get("Content-Security-Policy")
+    if is_html and not url.startswith(EXEMPT_PATH_PREFIXES) and policy != CONTENT_SECURITY_POLICY:
+        problems.append(f"{actor} {method} {url}: HTML without the strict CSP")
+    return problems
+
+
+def _tool_body(name: str, values: dict[str, str]) -> dict[str, Any]:
+    def fill(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("{"):
+            return values[value]
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        return value
+
+    return {key: fill(value) for key, value in TOOL_ARGUMENTS[name].items()}
+
+
+@on_s3mock
+def test_http_doors(world: World, s3_backend: Any) -> None:
+    problems: list[str] = []
+    # DELETE rows last: the owner's delete removes what the other rows need.
+    for (route, method), row in sorted(ROUTES.items(), key=lambda item: item[0][1] == "DELETE"):
+        url = _url(route, world.values) + (f"?{row.query}" if row.query else "")
+        body = row.body
+        if route == "api/tools/<str:name>/run":
+            body = _tool_body("csv_summary", world.values)
+        for actor in ACTORS:
+            if route.startswith("admin/logout") or route.startswith("accounts/logout"):
+                client = _fresh_client(world, actor)  # logging out must not end the others
+            else:
+                client = world.clients[actor]
+            response = _request(client, method, url, body)
+            problems += _check(actor, method, url, row, response)
+    assert not problems, "\n".join(problems)
+
+
+def _fresh_client(world: World, actor: str) -> Any:
+    return Client() if actor == "anon" else _logged_in(world.users[actor])
+
+
+@on_s3mock
+def test_admin_doors(world: World, s3_backend: Any) -> None:
+    problems: list[str] = []
+    prefixes = {label: prefix for prefix, label in _admin_model_prefixes().items()}
+    for label, admin_row in ADMIN_MODELS.items():
+        pk = world.admin_objects[label]
+        views = {view: 200 for view in GENERATED_ADMIN_VIEWS}
+        # the changelist's search box too: every search field must exist on the model
+        views.update({"add/": admin_row.add, "<path:object_id>/": 302, "?q=%3Cb%3E": 200})
+        views.update(admin_row.extra)
+        for suffix, staff_status in views.items():
+            route = prefixes[label] + suffix
+            url = _url(route, {**world.values, "<path:object_id>": pk})
+            row = Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=staff_status)
+            for actor in ACTORS:
+                response = _request(world.clients[actor], "GET", url, None)
+                problems += _check(actor, "GET", url, row, response)
+    assert not problems, "\n".join(problems)
+
+
+@on_s3mock
+def test_tool_run_doors(world: World, s3_backend: Any) -> None:
+    # given, for each tool, arguments naming the owner's files that work for the owner
+    problems: list[str] = []
+    for name in sorted(TOOL_ARGUMENTS):
+        body = _tool_body(name, world.values)
+        url = f"/api/tools/{name}/run"
+        # then anonymous is refused, another user's run finds no such file, the owner's works
+        for actor in ACTORS:
+            client = world.clients[actor] if actor != "anon" else APIClient()
+            response = client.post(url, body, format="json")
+            problems += _check(actor, "POST", url, Row(401, 404, 200), response)
+    assert not problems, "\n".join(problems)
+
+
+# --- Websocket --------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.django_db(transaction=True)
+async def test_websocket_doors() -> None:
+    from channels.db import database_sync_to_async
+
+    from chat.tests.conftest import communicator, receive_until, session_cookie
+    from chatui.models import User
+
+    @database_sync_to_async
+    def setup() -> tuple[str, str, str]:
+        alice = User.objects.create_user(email="alice@example.com", password="pw-1-for-tests")
+        bob = User.objects.create_user(email="bob@example.com", password="pw-1-for-tests")
+        session = session_create(owner=alice, title=SECRET_TITLE)
+        return session_cookie(alice), session_cookie(bob), str(session.pk)
+
+    alice_cookie, bob_cookie, session_id = await setup()
+
+    # anonymous: closed with 4401
+    anon = communicator(None)
+    assert await anon.connect() == (False, 4401)
+    await anon.disconnect()
+
+    # another user naming alice's chat: not_found, and nothing of it
+    for frame in (
+        {"type": "load_session", "session_id": session_id},
+        {"type": "chat", "session_id": session_id, "content": "hi", "file_ids": []},
+        {"type": "attach_file", "session_id": session_id, "file_id": str(uuid.uuid4())},
+        {"type": "stop", "session_id": session_id},
+    ):
+        bob = communicator(bob_cookie)
+        assert (await bob.connect())[0]
+        try:
+            await bob.send_json_to(frame)
+            answer = await bob.receive_json_from(timeout=5)
+            assert answer["type"] == "error" and answer["code"] == "not_found", (frame, answer)
+            assert SECRET_TITLE not in str(answer)
+        finally:
+            await bob.disconnect()
+
+    # the owner: the chat itself
+    owner = communicator(alice_cookie)
+    assert (await owner.connect())[0]
+    try:
+        await owner.send_json_to({"type": "load_session", "session_id": session_id})
+        frames = await receive_until(owner, "session")
+        assert frames[-1]["title"] == SECRET_TITLE
+    finally:
+        await owner.disconnect()
+
+
+# --- s3mock JSON API -------------------------------------------------------------------------
+
+
+def test_s3mock_json_api_doors(s3mock_server: Any) -> None:
+    alice, bob = f"alice-{uuid.uuid4().hex[:6]}@example.com", "bob@example.com"
+    content = base64.b64encode(SECRET_CONTENT).decode()
+    with httpx.Client(base_url=s3mock_server.endpoint, timeout=10) as http:
+
+        def call(actor: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+            headers = {"anon": {}, "other": {"Authorization": f"Bearer {bob}"}}.get(
+                actor, {"Authorization": f"Bearer {alice}"}
+            )
+            return http.request(method, path, headers=headers, **kwargs)
+
+        created = call(
+            "owner", "POST", "/files", json={"filename": SECRET_NAME, "content_base64": content}
+        )
+        assert created.status_code == 201
+        key = created.json()["key"]
+        rows = {
+            ("health", "GET"): ("/health", {}, (200, 200, 200)),
+            ("files", "GET"): ("/files", {}, (401, 200, 200)),
+            ("files", "POST"): (
+                "/files",
+                {"json": {"filename": "b.txt", "content_base64": ""}},
+                (401, 201, 201),
+            ),
+            ("files/<key>", "GET"): (f"/files/{key}", {}, (401, 403, 200)),
+            ("users/<email>/files/stats", "GET"): (
+                f"/users/{alice}/files/stats",
+                {},
+                (401, 403, 200),
+            ),
+            ("files/<key>", "DELETE"): (f"/files/{key}", {}, (401, 403, 200)),  # last
+        }
+        assert set(rows) == S3MOCK_JSON_ROUTES
+        problems = []
+        for (_route, method), (path, kwargs, statuses) in rows.items():
+            for actor, want in zip(("anon", "other", "owner"), statuses, strict=True):
+                response = call(actor, method, path, **kwargs)
+                if response.status_code != want:
+                    problems.append(f"{actor} {method} {path}: {response.status_code} != {want}")
+                if actor != "owner" and any(s in response.text for s in SECRETS):
+                    problems.append(f"{actor} {method} {path}: leaks alice's file")
+        # a key that climbs out of bob's prefix names no file of alice's
+        sneaky = f"/files/users/{bob}/../{alice}/{key.split('/', 2)[2]}"
+        response = call("other", "GET", sneaky)
+        assert response.status_code in (403, 404) and "content_base64" not in response.text
+    assert not problems, "\n".join(problems)
