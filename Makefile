@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format check-migrations bench
+.PHONY: setup run test test-scaleout lint format check-migrations bench
 
 setup: $(STAMP)
 
@@ -28,8 +28,21 @@ format: setup
 check-migrations: setup
 	$(PY) manage.py makemigrations --check --dry-run
 
+# `make test` = the default suite (SQLite, in-memory layer, s3mock + SeaweedFS), then the
+# scale-out run: the file, tool and chat suites again on PostgreSQL + Redis + SeaweedFS,
+# and the `scaleout` tests (two server processes sharing them). PostgreSQL and Redis
+# must be on 127.0.0.1:5432/6379 (`ensure_services` starts them when it can).
+SCALEOUT_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/chatui \
+	REDIS_URL=redis://127.0.0.1:6379/15 CHATUI_S3_BACKENDS=seaweedfs
+
 test: setup lint check-migrations
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not scaleout" $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-scaleout
+
+test-scaleout: setup
+	$(PY) -c "from chatui.testing.scaleout import ensure_services; ensure_services()"
+	$(SCALEOUT_ENV) $(VENV)/bin/pytest -m "not browser" files tools chat chatui/tests/scaleout \
+		$(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/s3_endpoints.py
