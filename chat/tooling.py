@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
 from chat.llm import ToolSpec
 from chat.models import ChatSession, Message
 from chatui.errors import InvalidInput
@@ -22,16 +26,42 @@ class ToolOutcome:
     files: list[StoredFile] = field(default_factory=list)
 
 
+_specs: tuple[ToolSpec, ...] | None = None
+
+
 def tool_specs_list() -> list[ToolSpec]:
-    """Every configured tool in the OpenAI function format (file markers stripped)."""
-    return [
-        ToolSpec(
-            name=spec["function"]["name"],
-            description=spec["function"]["description"],
-            parameters=spec["function"]["parameters"],
+    """Every configured tool in the OpenAI function format (file markers stripped).
+
+    Built once per process: the first call imports the tools (matplotlib and the
+    like, about a second), and the specs only change with ``settings.TOOLS``.
+    """
+    global _specs
+    if _specs is None:
+        _specs = tuple(
+            ToolSpec(
+                name=spec["function"]["name"],
+                description=spec["function"]["description"],
+                parameters=spec["function"]["parameters"],
+            )
+            for spec in tool_function_specs()
         )
-        for spec in tool_function_specs()
-    ]
+    return list(_specs)
+
+
+async def tool_specs_get() -> list[ToolSpec]:
+    """``tool_specs_list`` for async code: the cached specs without a thread hop, and
+    the first build in a thread of its own, never on the event loop or on the one
+    thread every socket shares for database work."""
+    if _specs is not None:
+        return list(_specs)
+    return await sync_to_async(tool_specs_list, thread_sensitive=False)()
+
+
+@receiver(setting_changed)
+def _specs_reset(*, setting: str, **kwargs: Any) -> None:
+    global _specs
+    if setting == "TOOLS":
+        _specs = None
 
 
 def tool_call_execute(
