@@ -12,17 +12,15 @@ truncation is always written out in the text the model sees.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
 from chat.models import ChatSession, Message
-from chat.selectors import session_files
+from chat.selectors import context_files
 from chatui.errors import DomainError
 from files.models import StoredFile
-from files.selectors import file_list_for_user
 from files.services import file_read_bytes
 
 logger = logging.getLogger(__name__)
@@ -105,29 +103,31 @@ class ChatContext:
 def context_build(
     *, user: Any, session: ChatSession, message: Message | None = None
 ) -> ChatContext:
-    """The context for answering ``message`` (the newest user message of ``session``)."""
+    """The context for answering ``message`` (the newest user message of ``session``,
+    a chat of ``user``'s). This runs before every reply: with no files in play it
+    costs two indexed queries (the files, the history) and no storage call."""
     candidates = _context_candidates(user=user, session=session, message=message)
-    return ChatContext(files=_files_read(candidates), history=_history(session=session))
+    linked = any(stored.linked for stored, _ in candidates)
+    return ChatContext(
+        files=_files_read(candidates), history=_history(session=session, attachments=linked)
+    )
 
 
 def _context_candidates(
     *, user: Any, session: ChatSession, message: Message | None
 ) -> list[tuple[StoredFile, str]]:
-    """Each file once, most specific reason first: attached, then session, then tagged."""
-    attached = list(message.files.all()) if message is not None else []
-    groups: list[tuple[str, Iterable[StoredFile]]] = [
-        ("attached", attached),
-        ("session", session_files(session=session)),
-        ("tagged", file_list_for_user(user=user, tagged=True, ordering="created_at")),
-    ]
-    seen: set[Any] = set()
-    chosen: list[tuple[StoredFile, str]] = []
-    for reason, files in groups:
-        for stored in files:
-            if stored.id not in seen:
-                seen.add(stored.id)
-                chosen.append((stored, reason))
-    return chosen
+    """Each file once, most specific reason first: attached to ``message`` (newest
+    first), then the session's (oldest first), then the user's tagged files (oldest
+    first), from one query."""
+    files = context_files(user=user, session=session, message=message)
+    attached = [f for f in reversed(files) if f.attached]
+    in_session = [f for f in files if not f.attached and (f.session_id == session.id or f.linked)]
+    tagged = [f for f in files if not f.attached and f.session_id != session.id and not f.linked]
+    return (
+        [(f, "attached") for f in attached]
+        + [(f, "session") for f in in_session]
+        + [(f, "tagged") for f in tagged]
+    )
 
 
 def _files_read(candidates: list[tuple[StoredFile, str]]) -> list[ContextFile]:
@@ -218,11 +218,12 @@ def text_truncate(text: str, limit: int, *, unread_bytes: int = 0) -> tuple[str,
     return text[:limit], f"[… truncated {approx}{cut + unread_bytes:,} characters]"
 
 
-def _history(*, session: ChatSession) -> list[dict[str, Any]]:
+def _history(*, session: ChatSession, attachments: bool = True) -> list[dict[str, Any]]:
     """The latest user and assistant turns, oldest first, within the context budget.
 
-    Read as plain values with one extra query for attachments: this runs before
-    every reply, and model instances for 40 messages cost more than the queries.
+    Read as plain values, plus one query for attachment notes when some file is
+    attached in the chat (``attachments``): this runs before every reply, and model
+    instances for 40 messages cost more than the queries.
     """
     rows = list(
         Message.objects.filter(
@@ -231,7 +232,8 @@ def _history(*, session: ChatSession) -> list[dict[str, Any]]:
         .order_by("-created_at", "-id")
         .values_list("id", "role", "content", "tool_calls")[:HISTORY_MAX_MESSAGES]
     )
-    attached = _attachments([row[0] for row in rows if row[1] == Message.Role.USER])
+    user_ids = [row[0] for row in rows if row[1] == Message.Role.USER]
+    attached = _attachments(user_ids) if attachments else {}
     history: list[dict[str, Any]] = []
     used = 0
     for message_id, role, content, tool_calls in rows:  # newest first: the oldest drop out

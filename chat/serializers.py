@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from chat.models import ChatSession, Message
 from chat.selectors import message_list_for_session, session_files
+from files.models import StoredFile
 from files.serializers import StoredFileOutputSerializer
 
 
@@ -17,6 +18,14 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = ["id", "role", "content", "tool_calls", "status", "files", "created_at"]
+        read_only_fields = fields
+
+
+class _MessageWithoutFilesSerializer(MessageOutputSerializer):
+    """``MessageOutputSerializer`` minus ``files``, for a caller that has them already."""
+
+    class Meta(MessageOutputSerializer.Meta):
+        fields = [name for name in MessageOutputSerializer.Meta.fields if name != "files"]
         read_only_fields = fields
 
 
@@ -38,5 +47,12 @@ def session_payload(session: ChatSession) -> dict[str, Any]:
     }
 
 
-def message_payload(message: Message) -> dict[str, Any]:
-    return dict(MessageOutputSerializer(message).data)
+def message_payload(message: Message, *, files: list[StoredFile] | None = None) -> dict[str, Any]:
+    """The message as ``MessageOutputSerializer`` shows it. ``files``: its files, in
+    display order, when the caller knows them (a message just saved without files
+    passes ``[]``), which spares a query on every chat message."""
+    if files is None:
+        return dict(MessageOutputSerializer(message).data)
+    payload = dict(_MessageWithoutFilesSerializer(message).data)
+    payload["files"] = StoredFileOutputSerializer(files, many=True).data if files else []
+    return payload

@@ -1,12 +1,19 @@
-"""The context budget and text handling (pure parts; files in context are tested
-end to end in test_context_files.py against a live S3 endpoint)."""
+"""The context budget and text handling (pure parts), and what a context costs when no
+file is in play; files in context are tested end to end in test_context_files.py
+against a live S3 endpoint."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chat.context import budget_shares, is_binary_type, text_decode, text_truncate
+from chat import context as chat_context
+from chat.context import budget_shares, context_build, is_binary_type, text_decode, text_truncate
+from chat.models import Message
+from chat.services import chat_message_post, message_create, session_create
 
 
 def test_small_files_leave_their_share_to_large_ones() -> None:
@@ -50,3 +57,27 @@ def test_non_utf8_falls_back_to_cp1252() -> None:
 def test_binary_types() -> None:
     assert is_binary_type("image/png") and is_binary_type("application/pdf")
     assert not is_binary_type("image/svg+xml") and not is_binary_type("text/csv; charset=utf-8")
+
+
+@pytest.mark.django_db
+def test_a_chat_without_files_costs_two_queries_and_no_storage_call(
+    user: Any, django_assert_num_queries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a chat with some history and no file anywhere
+    chat = session_create(owner=user)
+    chat_message_post(user=user, session_id=chat.id, content="hi", file_ids=[])
+    message_create(session=chat, role=Message.Role.ASSISTANT, content="hello")
+    _, message = chat_message_post(user=user, session_id=chat.id, content="again", file_ids=[])
+
+    def no_storage(**kwargs: Any) -> bytes:
+        raise AssertionError("the context read a file while none is in play")
+
+    monkeypatch.setattr(chat_context, "file_read_bytes", no_storage)
+
+    # when: this runs before every reply
+    with django_assert_num_queries(2):  # the files (none), the history
+        built = context_build(user=user, session=chat, message=message)
+
+    # then
+    assert built.files == []
+    assert [turn["content"] for turn in built.history] == ["hi", "hello", "again"]
