@@ -23,6 +23,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat import services
+from chat.context import ChatContext, context_build
+from chat.models import ChatSession, Message
 from chat.protocol import (
     AttachFileFrame,
     ChatFrame,
@@ -34,7 +36,8 @@ from chat.protocol import (
 from chat.reply import ReplyEvent, reply_generate, session_files_metadata
 from chat.reply_lock import ReplyLock, reply_lock_acquire, reply_lock_held
 from chat.selectors import session_get_for_user
-from chat.serializers import message_payload, session_payload
+from chat.serializers import message_payload
+from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
 
 logger = logging.getLogger(__name__)
@@ -109,17 +112,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _chat(self, frame: ChatFrame) -> None:
         await self._busy_check(frame.session_id)
         services.message_content_check(frame.content, frame.file_ids)
-        session_id = frame.session_id
-        if session_id is None:
-            created = await database_sync_to_async(services.session_create)(owner=self.user)
-            session_id = str(created.id)
-        if _uuid_or_none(session_id) != self.session_id:
-            await self._load_session(LoadSessionFrame(session_id=session_id))
-        session, message, payload = await _message_post(
-            user=self.user, session_id=session_id, content=frame.content, file_ids=frame.file_ids
-        )
-        await self._group_frame(session.id, {"type": "message", "message": payload})
-        await self._reply_start(session, message)
+        switching = frame.session_id is None or _uuid_or_none(frame.session_id) != self.session_id
+        begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
+        if begun.session_payload is not None:
+            await self._group_join(begun.session.id)
+            frame_out = {"type": "session", "session_id": str(begun.session.id)}
+            await self.send_json({**frame_out, **begun.session_payload})
+        if begun.error is not None:
+            raise begun.error
+        await self._group_frame(begun.session.id, {"type": "message", "message": begun.payload})
+        await self._reply_start(begun)
 
     async def _attach_file(self, frame: AttachFileFrame) -> None:
         session = await database_sync_to_async(session_get_for_user)(
@@ -153,17 +155,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if chat_id is not None and await reply_lock_held(chat_id):  # a tab in any process
             raise Busy()
 
-    async def _reply_start(self, session: Any, message: Any) -> None:
-        lock = await reply_lock_acquire(session.id)
+    async def _reply_start(self, begun: _ChatBegun) -> None:
+        lock = await reply_lock_acquire(begun.session.id)
         if lock is None:  # another tab, in any process, won the race since _busy_check
             raise Busy()
-        message_id = uuid.uuid4()
-        self.reply_session_id = session.id
-        self.reply_task = asyncio.create_task(self._reply_run(session, message, message_id, lock))
+        self.reply_session_id = begun.session.id
+        self.reply_task = asyncio.create_task(self._reply_run(begun, uuid.uuid4(), lock))
 
-    async def _reply_run(
-        self, session: Any, message: Any, message_id: uuid.UUID, lock: ReplyLock
-    ) -> None:
+    async def _reply_run(self, begun: _ChatBegun, message_id: uuid.UUID, lock: ReplyLock) -> None:
+        session = begun.session
+
         async def sink(event: ReplyEvent) -> None:
             frame = {"type": event.type, "message_id": str(message_id), **dataclasses.asdict(event)}
             await self._group_frame(session.id, frame)
@@ -172,9 +173,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await reply_generate(
                 user=self.user,
                 session=session,
-                user_message=message,
+                user_message=begun.message,
                 message_id=message_id,
                 sink=sink,
+                context=begun.context,
             )
         except DomainError as exc:
             await self._group_frame(session.id, {"type": "error", **exc.as_dict()})
@@ -225,17 +227,52 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._reply_cancel(wait=False)
 
 
+@dataclasses.dataclass(frozen=True)
+class _ChatBegun:
+    session: ChatSession
+    session_payload: dict[str, Any] | None  # for the ``session`` frame, when the socket switches
+    message: Message | None = None  # None when ``error``
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)  # the ``message`` frame's
+    context: ChatContext = dataclasses.field(default_factory=ChatContext)  # for the model
+    error: DomainError | None = None  # the message was refused; the chat was still opened
+
+
 @database_sync_to_async
-def _message_post(**kwargs: Any) -> tuple[Any, Any, dict[str, Any]]:
-    """Store the message and render it in one trip to the database thread."""
-    session, message = services.chat_message_post(**kwargs)
-    return session, message, message_payload(message)
+def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegun:
+    """Everything a ``chat`` frame needs from the database before the reply, in one trip
+    to the thread every socket shares: the chat (created for a ``null`` id) and its
+    history when the socket switches to it, the message saved, and the reply's context.
+    A refused message still opens the chat, as a ``load_session`` would have."""
+    session, session_payload = None, None
+    if frame.session_id is None or with_session:
+        session = _session_open(user=user, session_id=frame.session_id)
+        session_payload = session_payload_of(session)
+    try:
+        session, message = services.chat_message_post(
+            user=user,
+            session_id=session.id if session is not None else frame.session_id,
+            content=frame.content,
+            file_ids=frame.file_ids,
+        )
+    except DomainError as exc:
+        if session is None:
+            raise
+        return _ChatBegun(session, session_payload, error=exc)
+    context = context_build(user=user, session=session, message=message)
+    payload = message_payload(message, files=None if frame.file_ids else [])
+    return _ChatBegun(session, session_payload, message, payload, context)
+
+
+def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
+    if session_id is None:
+        return services.session_create(owner=user)
+    return session_get_for_user(user=user, session_id=session_id)
 
 
 @database_sync_to_async
 def _session_load(*, user: Any, session_id: str) -> tuple[Any, dict[str, Any]]:
     session = session_get_for_user(user=user, session_id=session_id)
-    return session, session_payload(session)
+    return session, session_payload_of(session)
 
 
 def _internal_error() -> dict[str, Any]:

@@ -12,6 +12,7 @@ name it. A cancelled reply is saved with what was streamed so far and status
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -23,11 +24,12 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat.context import ChatContext, context_build
-from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec, provider_get
+from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
+from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
 from chat.selectors import session_files
 from chat.services import message_create
-from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_list
+from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_get
 from chatui.errors import DomainError
 from files.models import StoredFile
 from files.serializers import StoredFileOutputSerializer
@@ -103,11 +105,16 @@ async def reply_generate(
     sink: Sink,
     message_id: uuid.UUID | None = None,
     provider: LLMProvider | None = None,
+    context: ChatContext | None = None,
 ) -> Message:
-    """Answer ``user_message`` (already saved) and return the saved assistant message."""
+    """Answer ``user_message`` (already saved) and return the saved assistant message.
+
+    ``context`` is the one ``context_build`` gives for it, when the caller built it
+    in the same trip to the database thread as it saved the message.
+    """
     reply = _Reply(user, session, user_message, message_id or uuid.uuid4(), sink)
     try:
-        await _rounds_run(reply, provider or provider_get())
+        await _rounds_run(reply, provider or provider_get(), context)
     except asyncio.CancelledError:
         await asyncio.shield(_reply_end(reply, Message.Status.STOPPED))
         raise
@@ -118,10 +125,14 @@ async def reply_generate(
     return await _reply_end(reply, Message.Status.COMPLETE)
 
 
-async def _rounds_run(reply: _Reply, provider: LLMProvider) -> None:
+async def _rounds_run(reply: _Reply, provider: LLMProvider, context: ChatContext | None) -> None:
     """Ask the model, run the tools it calls, feed their results back; the last
     round offers no tools, so the model must answer in words."""
-    context, tools = await database_sync_to_async(_prepare)(reply)
+    if context is None:
+        context = await database_sync_to_async(context_build)(
+            user=reply.user, session=reply.session, message=reply.user_message
+        )
+    tools = await tool_specs_get()
     messages = context.openai_messages()
     for round_number in range(settings.LLM_MAX_TOOL_ROUNDS + 1):
         offered = tools if round_number < settings.LLM_MAX_TOOL_ROUNDS else []
@@ -135,24 +146,20 @@ async def _rounds_run(reply: _Reply, provider: LLMProvider) -> None:
     logger.warning("reply stopped after %s tool rounds", settings.LLM_MAX_TOOL_ROUNDS)
 
 
-def _prepare(reply: _Reply) -> tuple[ChatContext, list[ToolSpec]]:
-    """Context and tools in one trip to the database thread (it is shared by every socket)."""
-    context = context_build(user=reply.user, session=reply.session, message=reply.user_message)
-    return context, tool_specs_list()
-
-
 async def _round_stream(
     reply: _Reply, provider: LLMProvider, request: LLMRequest
 ) -> tuple[str, list[ToolCall]]:
+    """One round; the text goes out in batches (``text_batched``), a frame per batch."""
     text: list[str] = []
     calls: list[ToolCall] = []
-    async for event in provider.stream(request):
-        if isinstance(event, TextDelta) and event.text:
-            text.append(event.text)
-            reply.text.append(event.text)
-            await reply.sink(Token(event.text))
-        elif isinstance(event, ToolCall):
-            calls.append(event)
+    async with contextlib.aclosing(text_batched(provider.stream(request))) as events:
+        async for event in events:
+            if isinstance(event, TextDelta) and event.text:
+                text.append(event.text)
+                reply.text.append(event.text)
+                await reply.sink(Token(event.text))
+            elif isinstance(event, ToolCall):
+                calls.append(event)
     return "".join(text), calls
 
 
