@@ -199,8 +199,8 @@ class FileUpload:
     def _start_multipart(self) -> None:
         self.content_type = self._sniff(bytes(self._head[:SNIFF_BYTES]), complete=False)
         self._writer = storage.MultipartWriter(self.key, content_type=self.content_type)
-        head, self._head = bytes(self._head), bytearray()
-        self._writer.write(head)
+        self._writer.write(self._head)
+        self._head = bytearray()
 
     def _store_blob(self) -> storage.BlobInfo:
         if self._writer is None:

@@ -49,7 +49,7 @@ MULTIPART_CHUNK_BYTES = 8 * 1024 * 1024
 SINGLE_PUT_MAX_BYTES = MULTIPART_CHUNK_BYTES  # bodies this small are sent in one PutObject
 PRESIGN_SECONDS = 300
 MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
-PART_UPLOADS_IN_FLIGHT = 2  # per MultipartWriter
+PART_UPLOADS_IN_FLIGHT = 1  # per MultipartWriter, while the next part fills
 _lock = threading.RLock()
 _part_executor: ThreadPoolExecutor | None = None
 
@@ -275,7 +275,7 @@ class MultipartWriter:
 
     ``write`` buffers at most one part; each full part is sent from a small shared
     thread pool while the caller keeps writing, with at most
-    ``PART_UPLOADS_IN_FLIGHT`` parts in flight (so a writer holds about three parts
+    ``PART_UPLOADS_IN_FLIGHT`` parts in flight (so a writer holds about two parts
     of memory, whatever the object's size). ``close`` sends the last part and
     completes the upload; on any failure the caller must ``abort`` so no parts
     linger in the bucket (invisible, but billed).
@@ -290,11 +290,12 @@ class MultipartWriter:
         self._upload_id = ""
         self._parts: list[Future[dict[str, Any]]] = []
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         self._buffer += data
         self.size += len(data)
         while len(self._buffer) >= self.part_bytes:
-            part = bytes(self._buffer[: self.part_bytes])
+            with memoryview(self._buffer) as view:
+                part = bytes(view[: self.part_bytes])  # the one copy a part costs
             del self._buffer[: self.part_bytes]
             self._send(part)
 
