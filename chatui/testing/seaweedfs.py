@@ -101,10 +101,12 @@ def find_binary(name: str) -> str:
     return found
 
 
-def _spawn(name: str, command: list[str], log_path: Path, **server: Any) -> RunningServer:
+def _spawn(
+    name: str, command: list[str], log_path: Path, env: dict[str, str] | None = None, **server: Any
+) -> RunningServer:
     log = open(log_path, "wb")  # noqa: SIM115 - closed by RunningServer.stop()
     process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
     )
     return RunningServer(name, process=process, log_path=log_path, _log=log, **server)
 
@@ -196,6 +198,10 @@ def running_seaweedfs(
         "SeaweedFS",
         seaweedfs_command(data_dir, config, ports),
         tmp_dir / "seaweedfs.log",
+        # Every bucket is a collection that grows 7 volumes at a time by default: 16
+        # slots then hold two buckets with data, and a test session that makes a bucket
+        # per test fails (500 InternalError) whenever a deleted one is freed late.
+        env={**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1"},
         endpoint_url=f"http://{LOOPBACK}:{ports[6]}",
         access_key=access_key,
         secret_key=secret_key,
