@@ -253,7 +253,9 @@ class StoredFileAdmin(admin.ModelAdmin):
             raise Http404("No such file.")
         if not self.has_view_permission(request, file):
             raise PermissionDenied
-        inline = request.GET.get("inline") == "1" and is_inline_safe(file.content_type)
+        inline = request.GET.get("inline") == "1" and is_inline_safe(
+            file.content_type, file.filename
+        )
         try:
             stream = file_open(file=file)
         except BlobMissing as err:

@@ -326,7 +326,7 @@ class FileDownloadApi(APIView):
         response["Content-Length"] = str(length)
         if byte_range:
             response["Content-Range"] = f"bytes {byte_range[0]}-{byte_range[1]}/{file.size}"
-        show_inline = inline and is_inline_safe(file.content_type)
+        show_inline = inline and is_inline_safe(file.content_type, file.filename)
         response["Content-Disposition"] = content_disposition(file.filename, inline=show_inline)
         return _with_safety_headers(response, file)
 

@@ -203,6 +203,29 @@ def _category_from_type(content_type: str) -> str:
     return "other"
 
 
-def is_inline_safe(content_type: str) -> bool:
-    """Raster images, PDF and plain text may be shown inline; never SVG or HTML."""
-    return content_type in INLINE_SAFE_TYPES or content_type == INLINE_SAFE_TEXT
+# The extensions a file shown inline may have, by its (sniffed) type. A file whose
+# bytes contradict its name (a PDF called .png, a PNG called .html) is an attachment:
+# what the user sees must be what the name promised, and a type-confusion trick on
+# some browser or viewer gets no inline rendering to work with.
+INLINE_EXTENSIONS = {
+    "image/png": frozenset({"png"}),
+    "image/jpeg": frozenset({"jpg", "jpeg", "jpe", "jfif"}),
+    "image/gif": frozenset({"gif"}),
+    "image/webp": frozenset({"webp"}),
+    "image/bmp": frozenset({"bmp", "dib"}),
+    "application/pdf": frozenset({"pdf"}),
+}
+NOT_PLAIN_TEXT_EXTENSIONS = IMAGE_EXTENSIONS | {"pdf", "html", "htm", "xhtml", "xht", "xml", "js"}
+
+
+def is_inline_safe(content_type: str, filename: str | None = None) -> bool:
+    """Raster images, PDF and plain text may be shown inline; never SVG or HTML, and
+    (given the ``filename``) never bytes that contradict the file's extension."""
+    if content_type not in INLINE_SAFE_TYPES and content_type != INLINE_SAFE_TEXT:
+        return False
+    if filename is None:
+        return True
+    ext = extension(filename)
+    if content_type == INLINE_SAFE_TEXT:
+        return ext not in NOT_PLAIN_TEXT_EXTENSIONS
+    return ext in INLINE_EXTENSIONS[content_type]

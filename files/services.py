@@ -421,7 +421,7 @@ def file_download_url(*, file: StoredFile, inline: bool = False) -> str:
     attachments exactly as the streaming download does.
     """
     _assert_owned(file)
-    show_inline = inline and is_inline_safe(file.content_type)
+    show_inline = inline and is_inline_safe(file.content_type, file.filename)
     return storage.presigned_url(
         file.key,
         content_disposition=content_disposition(file.filename, inline=show_inline),
