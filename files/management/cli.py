@@ -60,6 +60,8 @@ class Progress:
             self._draw(now)
 
     def close(self) -> None:
+        if not self._drawn_at:
+            return  # over before the first redraw: the summary says it all
         self._draw(time.monotonic())
         self.stream.write("\n")
         self.stream.flush()
