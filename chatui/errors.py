@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -81,6 +82,12 @@ class StorageUnavailable(DomainError):
     code = "storage_unavailable"
     status = 503
     default_message = "File storage is unavailable right now. Please try again shortly."
+
+
+class DatabaseUnavailable(DomainError):
+    code = "database_unavailable"
+    status = 503
+    default_message = "The database is unavailable right now. Please try again shortly."
 
 
 class ToolError(DomainError):
@@ -175,6 +182,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """Render every API failure as ``{"code", "message"[, "details"]}``."""
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, OperationalError):  # lost connection, "database is locked": retryable
+        logger.error("database unavailable: %s", exc)
+        return Response(DatabaseUnavailable().as_dict(), status=DatabaseUnavailable.status)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
