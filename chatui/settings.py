@@ -214,6 +214,20 @@ if not DEBUG and not S3_USE_MOCK and DEV_S3_SECRET_KEY in {S3_SECRET_KEY}:
         "S3_SECRET_KEY still has its development value while DEBUG=false; "
         "set the real credentials (or leave both empty on AWS to use the instance role)"
     )
+# With S3_USE_MOCK the development credentials are tolerated in production only while
+# the endpoint is this machine's own loopback: anywhere else anyone who has read this
+# file (they are public) could read and write every user's files.
+_endpoint_host = (urlparse(S3_ENDPOINT).hostname or "") if S3_ENDPOINT else ""
+if not DEBUG and S3_SECRET_KEY == DEV_S3_SECRET_KEY and _endpoint_host:
+    _loopback = _endpoint_host in {"localhost", "127.0.0.1", "::1"} or _endpoint_host.startswith(
+        "127."
+    )
+    if not _loopback:
+        raise ImproperlyConfigured(
+            f"S3_SECRET_KEY has its development value and S3_ENDPOINT ({S3_ENDPOINT}) is not "
+            "on loopback while DEBUG=false: set S3_ACCESS_KEY/S3_SECRET_KEY (and the same "
+            "pair in S3MOCK_CREDENTIALS)"
+        )
 # Creating the bucket on demand is a development convenience only.
 S3_AUTO_CREATE_BUCKET = env_bool("S3_AUTO_CREATE_BUCKET", DEBUG)
 

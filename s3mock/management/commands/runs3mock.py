@@ -58,9 +58,15 @@ class Command(BaseCommand):
                 "--host 127.0.0.1 (the default), or pass --allow-remote if you really want "
                 "other machines to reach it."
             )
+        credentials = self._credentials(options["credentials"])
+        if not is_loopback(host) and _has_development_credentials(credentials):
+            raise CommandError(
+                "Refusing to serve other machines with the development credentials (they are "
+                "public): set S3MOCK_CREDENTIALS (or --credentials) to a pair of your own."
+            )
         app = create_app(
             data_dir=Path(options["data_dir"] or settings.S3MOCK_DATA_DIR),
-            credentials=self._credentials(options["credentials"]),
+            credentials=credentials,
             region=str(options["region"] or settings.S3_REGION),
             json_bucket=str(options["bucket"] or settings.S3_BUCKET),
         )
@@ -92,6 +98,11 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         sock.set_inheritable(True)
         return sock
+
+
+def _has_development_credentials(credentials: dict[str, str]) -> bool:
+    dev_secret = getattr(settings, "DEV_S3_SECRET_KEY", "chatui-dev-secret")
+    return dev_secret in credentials.values()
 
 
 def is_loopback(host: str) -> bool:
