@@ -80,6 +80,8 @@ class Command(BaseCommand):
         raise CommandError("A server stopped unexpectedly; see its output above.")
 
     def _stop(self, children: list[subprocess.Popen[bytes]]) -> None:
+        # A second Ctrl-C while the servers shut down must not abandon them half-stopped.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
