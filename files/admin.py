@@ -169,7 +169,7 @@ class StoredFileAdmin(admin.ModelAdmin):
 
     @admin.display(description="preview")
     def thumbnail(self, obj: StoredFile) -> str:
-        if not _is_raster_image(obj.content_type):
+        if not _is_raster_image(obj):
             return "-"  # SVG and everything else: no inline rendering in the admin
         url = reverse("admin:files_storedfile_download", args=[obj.pk]) + "?inline=1"
         return format_html(
@@ -272,8 +272,11 @@ class StoredFileAdmin(admin.ModelAdmin):
         return response
 
 
-def _is_raster_image(content_type: str) -> bool:
-    return content_type.startswith("image/") and is_inline_safe(content_type)
+def _is_raster_image(file: StoredFile) -> bool:
+    """Only what the download view would serve inline: raster bytes named as such."""
+    return file.content_type.startswith("image/") and is_inline_safe(
+        file.content_type, file.filename
+    )
 
 
 def _verify_one(file: StoredFile) -> tuple[bool, str]:
