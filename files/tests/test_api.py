@@ -217,8 +217,8 @@ def test_failed_insert_leaves_no_orphan_blob(api_client, s3_backend, monkeypatch
         raise OperationalError("disk I/O error")
 
     monkeypatch.setattr(StoredFile, "save", fail)
-    with pytest.raises(OperationalError):
-        _upload(api_client)
+    response = _upload(api_client)
+    assert response.status_code == 503 and response.json()["code"] == "database_unavailable"
     assert s3_backend.list_keys() == [] and not StoredFile.objects.exists()
 
 

@@ -301,7 +301,7 @@ def test_db_failure_after_the_blob_leaves_no_blob(
     monkeypatch.setattr(StoredFile, "save", fail)
     with _client(live_server_url, token) as client:
         response = client.post("/api/files", files={"file": ("big.bin", os.urandom(10 * MIB))})
-    assert response.status_code == 500
+    assert response.status_code == 503 and response.json()["code"] == "database_unavailable"
     assert s3_backend.list_keys() == [] and not StoredFile.objects.exists()
     assert _pending_multipart_uploads() == []
 
