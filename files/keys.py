@@ -23,6 +23,10 @@ USER_PREFIX = "users"
 UPLOADS = "uploads"
 GENERATED = "generated"
 SAFE_FILENAME_MAX_CHARS = 120
+# The key's last segment (a 25-byte stamp and uuid, then this) must stay within 255
+# bytes of UTF-8: SeaweedFS's filer (and the filesystem under MinIO) refuse longer
+# names with KeyTooLongError, though AWS S3 takes 1024 bytes per key.
+SAFE_FILENAME_MAX_BYTES = 200
 DISPLAY_FILENAME_MAX_CHARS = 255
 FALLBACK_FILENAME = "file"
 MAX_EXTENSION_CHARS = 16
@@ -60,7 +64,20 @@ def safe_filename(name: str) -> str:
         cleaned = cleaned.replace("..", ".")
     cleaned = "_".join(cleaned.split())  # no whitespace runs, no tabs/newlines
     cleaned = cleaned.strip("._") or FALLBACK_FILENAME
-    return _truncate_keeping_extension(cleaned, SAFE_FILENAME_MAX_CHARS) or FALLBACK_FILENAME
+    short = _truncate_keeping_extension(cleaned, SAFE_FILENAME_MAX_CHARS)
+    return _fit_utf8(short, SAFE_FILENAME_MAX_BYTES) or FALLBACK_FILENAME
+
+
+def _fit_utf8(name: str, max_bytes: int) -> str:
+    """``name`` cut to ``max_bytes`` of UTF-8 (whole characters), extension kept."""
+    if len(name.encode()) <= max_bytes:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not (dot and stem and 0 < len(ext) <= MAX_EXTENSION_CHARS):
+        stem, dot, ext = name, "", ""
+    room = max_bytes - len(f"{dot}{ext}".encode())
+    cut = stem.encode()[:room].decode("utf-8", "ignore").rstrip(". ")
+    return f"{cut}{dot}{ext}" if cut else name.encode()[:max_bytes].decode("utf-8", "ignore")
 
 
 def _truncate_keeping_extension(name: str, limit: int) -> str:

@@ -109,3 +109,13 @@ def test_build_key_is_unique_within_a_second() -> None:
 )
 def test_key_belongs_to(key: str, email: str, expected: bool) -> None:
     assert key_belongs_to(key, email) is expected
+
+
+@pytest.mark.parametrize("char", ["¡", "文", "😀", "a"])
+def test_the_keys_last_segment_fits_255_bytes_of_utf8(char: str) -> None:
+    # SeaweedFS (and filesystems under MinIO) refuse a longer name: KeyTooLongError
+    name = safe_filename(char * 300 + ".csv")
+    key = build_key(email="a@example.com", generated=False, filename=char * 300 + ".csv")
+    assert name.endswith(".csv") and len(name.encode()) <= 200
+    assert len(key.rsplit("/", 1)[1].encode()) <= 255
+    assert safe_filename("é" * 10 + ".txt") == "é" * 10 + ".txt"  # short names untouched
