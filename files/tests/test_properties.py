@@ -166,6 +166,8 @@ def _asgi_post(token: str, body: bytes, content_type: str) -> Any:
     """POST /api/files through the real ASGI application: the streamed-upload path."""
     import httpx
     from asgiref.sync import async_to_sync
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
 
     from chatui.asgi import application
 
@@ -175,7 +177,17 @@ def _asgi_post(token: str, body: bytes, content_type: str) -> Any:
             headers = {"Authorization": f"Token {token}", "Content-Type": content_type}
             return await http.post("/api/files", content=body, headers=headers)
 
-    return async_to_sync(post)()
+    # The request's database work runs on this test's connection, inside the test's
+    # transaction; at request end Django would close it (autocommit differs from the
+    # settings), which on PostgreSQL kills the transaction. Django's test clients
+    # disconnect the same signals.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        return async_to_sync(post)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @on_s3mock
