@@ -55,9 +55,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--think-ms",
         type=float,
         default=0.0,
-        help="mean pause between a reply and the client's next message (0: back to back)",
+        help="mean pause between a reply and the client's next message (0: back to back); "
+        "with a pause, each client also starts after a random part of it",
     )
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument(
+        "--ws",
+        choices=["websockets", "websockets-sansio"],
+        default="websockets",
+        help="uvicorn's websocket implementation",
+    )
     parser.add_argument(
         "--client-procs",
         type=int,
@@ -66,6 +73,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--debug", action="store_true", help="run the server with DEBUG=true (slower)"
+    )
+    parser.add_argument(
+        "--settings",
+        default="chatui.settings",
+        help="settings module of the server, for an A/B of a setting (on PYTHONPATH)",
     )
     parser.add_argument(
         "--no-wal",
@@ -86,19 +98,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def bench_env(var_dir: Path, debug: bool) -> dict[str, str]:
+def bench_env(var_dir: Path, args: argparse.Namespace) -> dict[str, str]:
     """Production-like by default: DEBUG=false (no query log, no SQL quoting per query)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "DATABASE_URL"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="chatui.settings",
+        DJANGO_SETTINGS_MODULE=args.settings,
         CHATUI_VAR_DIR=str(var_dir),
-        DEBUG="true" if debug else "false",
+        DEBUG="true" if args.debug else "false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_TLS="false",
         LOG_LEVEL="WARNING",
         REDIS_URL="",
-        PYTHONPATH=str(REPO),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )
     return env
 
@@ -135,12 +147,14 @@ print(json.dumps(cookies))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def start_server(kind: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    if kind == "uvicorn":
+def start_server(
+    args: argparse.Namespace, env: dict[str, str], port: int, log: Path
+) -> subprocess.Popen[bytes]:
+    if args.server == "uvicorn":
         command = [
             str(PYTHON), "-m", "uvicorn", "chatui.asgi:application",
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-            "--no-access-log", "--ws", "websockets",
+            "--no-access-log", "--ws", args.ws,
         ]  # fmt: skip
     else:
         command = [
@@ -178,6 +192,8 @@ async def run_client(
     ws: Any, messages: int, think_s: float, results: Results, start: asyncio.Event
 ) -> None:
     await start.wait()
+    if think_s:  # with think time, clients arrive spread out as real users do, not as one burst
+        await asyncio.sleep(random.uniform(0, think_s))
     session_id = None
     for number in range(messages):
         frame = {"type": "chat", "session_id": session_id, "content": f"message {number}"}
@@ -310,7 +326,8 @@ def report(run: Run, args: argparse.Namespace) -> bool:
     expected = args.clients * args.messages
     print(
         f"clients={args.clients} messages_each={args.messages} think_ms={args.think_ms:g} "
-        f"server={args.server} provider=offline debug={args.debug} "
+        f"server={args.server}{f'(ws={args.ws})' if args.server == 'uvicorn' else ''} "
+        f"provider=offline debug={args.debug} settings={args.settings} "
         f"db=sqlite(temp, {'WAL' if args.wal else 'rollback journal'}) "
         f"client_procs={len(results.client_cpu_s)}"
     )
@@ -362,10 +379,10 @@ def main() -> int:
         return worker_main(args.worker)
     with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp:
         var_dir = Path(tmp)
-        env = bench_env(var_dir, args.debug)
+        env = bench_env(var_dir, args)
         cookies = prepare_database(env, args.clients, args.wal)
         port = free_port()
-        server = start_server(args.server, env, port, var_dir / "server.log")
+        server = start_server(args, env, port, var_dir / "server.log")
         try:
             wait_for_port(port, server)
             passed = report(measure(server, port, cookies, args), args)
