@@ -1,19 +1,21 @@
 """Scale-out benchmark: upload and list throughput, one server process against two.
 
-    .venv/bin/python bench/scaleout.py [--seconds 8] [--clients 16] [--size-kib 16]
+    .venv/bin/python bench/scaleout.py [--seconds 10] [--window 2] [--clients 16] [--size-kib 16]
 
 Starts SeaweedFS (``chatui.testing.seaweedfs``), a fresh PostgreSQL database and
 Redis (``chatui.testing.scaleout``; both must be on loopback, started when down),
-then for each configuration runs ``uvicorn chatui.asgi`` processes with production
-settings (DEBUG=false, no access log) and drives them from two client processes of
-``--clients`` threads in total (httpx, token auth, round robin over the servers):
+and ``uvicorn chatui.asgi`` processes with production settings (DEBUG=false, no
+access log) for each configuration: one process and two, each with a connection per
+request (``DB_CONN_MAX_AGE=0``, the default) and with psycopg's pool
+(``DB_POOL=true``). Two client processes of ``--clients`` threads in total (httpx,
+token auth, round robin over a configuration's servers) then measure
 
-* uploads: ``POST /api/files`` of ``--size-kib`` random bytes, for ``--seconds``;
-* lists: ``GET /api/files?limit=50`` (the user's newest page), for ``--seconds``.
+* uploads: ``POST /api/files`` of ``--size-kib`` random bytes;
+* lists: ``GET /api/files?limit=50`` (the user's newest page);
 
-Configurations: one process and two, each with a connection per request
-(``DB_CONN_MAX_AGE=0``, the default) and with psycopg's pool (``DB_POOL=true``).
-Prints a table of requests/s and p50/p99 latency with the ratio to one process.
+visiting the configurations in ``--window``-second turns, round after round, until
+each row has ``--seconds``: load from elsewhere on the machine then hits every row
+alike. Prints requests/s, p50/p99 latency and the ratio to one process.
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ def _client_thread(kind: str, urls: list[str], token: str, args: Any, out: list[
     out.append((done, errors, latencies))
 
 
-def _client_process(kind: str, urls: list[str], tokens: list[str], args: Any, queue: Any) -> None:
-    """Threads in one process; the caller runs two of these so the GIL of one client
+def _client_process(kind: str, urls: list[str], tokens: list[str], args: Any) -> list[Any]:
+    """Threads in one pool process; two of these run at once so the GIL of one client
     process is not what bounds the measurement."""
     out: list[Any] = []
     threads = [
@@ -102,52 +104,71 @@ def _client_process(kind: str, urls: list[str], tokens: list[str], args: Any, qu
         thread.start()
     for thread in threads:
         thread.join()
-    queue.put(out)
+    return out
 
 
-def run_load(kind: str, urls: list[str], tokens: list[str], args: argparse.Namespace) -> Load:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    params = {"seconds": args.seconds, "size": args.size_kib * 1024}
+def run_window(pool: Any, kind: str, urls: list[str], tokens: list[str], seconds: float) -> Load:
+    params = {"seconds": seconds, "size": ARGS_SIZE[0]}
     halves = [tokens[0::2], tokens[1::2]]
-    processes = [
-        context.Process(target=_client_process, args=(kind, urls, half, params, queue))
-        for half in halves
-    ]
     started = time.perf_counter()
-    for process in processes:
-        process.start()
-    results = [item for _ in processes for item in queue.get(timeout=args.seconds + 120)]
-    for process in processes:
-        process.join()
-    elapsed = time.perf_counter() - started
-    latencies = [ms for _, _, lat in results for ms in lat]
+    results = [
+        item
+        for out in pool.starmap(_client_process, [(kind, urls, half, params) for half in halves])
+        for item in out
+    ]
     return Load(
         done=sum(r[0] for r in results),
         errors=sum(r[1] for r in results),
-        seconds=max(elapsed - 1.0, args.seconds),  # client start-up is not serving time
-        latencies_ms=latencies,
+        seconds=time.perf_counter() - started,
+        latencies_ms=[ms for _, _, lat in results for ms in lat],
     )
 
 
-def measure(
-    env: dict[str, str],
-    workdir: Path,
-    name: str,
-    count: int,
-    args: argparse.Namespace,
-    tokens: list[str],
-) -> dict[str, Load]:
+ARGS_SIZE = [16 * 1024]
+
+
+def measure_all(
+    env: dict[str, str], workdir: Path, args: argparse.Namespace, tokens: list[str]
+) -> dict[str, dict[str, Load]]:
+    """Every configuration's servers run side by side; the load visits them in short
+    windows, round after round, so a burst of load from elsewhere on the machine hits
+    every configuration alike instead of skewing one row."""
+    ARGS_SIZE[0] = args.size_kib * 1024
+    results: dict[str, dict[str, Load]] = {name: {} for name, _, _ in CONFIGS}
+    rounds = max(1, round(args.seconds / args.window))
     with ExitStack() as stack:
-        servers = [
-            stack.enter_context(
-                scaleout.running_server(env, workdir / f"{name}-{i}.log", access_log=False)
-            )
-            for i in range(count)
-        ]
-        urls = [server.url for server in servers]
-        run_load("list", urls, tokens[:2], argparse.Namespace(seconds=1, size_kib=1))  # warm up
-        return {kind: run_load(kind, urls, tokens, args) for kind in ("upload", "list")}
+        urls = {}
+        for name, count, extra in CONFIGS:
+            slug = name.replace(" ", "_").replace(",", "")
+            servers = [
+                stack.enter_context(
+                    scaleout.running_server(
+                        {**env, **extra}, workdir / f"{slug}-{i}.log", access_log=False
+                    )
+                )
+                for i in range(count)
+            ]
+            urls[name] = [server.url for server in servers]
+        pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(2))
+        for name in urls:  # warm up: imports, first connections
+            run_window(pool, "list", urls[name], tokens[:4], 1.0)
+        for _ in range(rounds):
+            for kind in ("upload", "list"):
+                for name in urls:
+                    window = run_window(pool, kind, urls[name], tokens, args.window)
+                    results[name][kind] = _merged(results[name].get(kind), window)
+    return results
+
+
+def _merged(total: Load | None, window: Load) -> Load:
+    if total is None:
+        return window
+    return Load(
+        total.done + window.done,
+        total.errors + window.errors,
+        total.seconds + window.seconds,
+        total.latencies_ms + window.latencies_ms,
+    )
 
 
 def print_table(results: dict[str, dict[str, Load]]) -> None:
@@ -168,7 +189,8 @@ def print_table(results: dict[str, dict[str, Load]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per row, in all")
+    parser.add_argument("--window", type=float, default=2.0, help="seconds per visit")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--size-kib", type=int, default=16)
     args = parser.parse_args(argv)
@@ -185,14 +207,11 @@ def main(argv: list[str] | None = None) -> int:
             tokens = [accounts[f"bench{i % USERS}@example.com"].token for i in range(args.clients)]
             print(
                 f"PostgreSQL + Redis + SeaweedFS, {args.clients} client threads in 2 processes, "
-                f"{args.seconds:.0f} s per row, uploads of {args.size_kib} KiB, "
+                f"{args.seconds:.0f} s per row in {args.window:.0f} s turns, "
+                f"uploads of {args.size_kib} KiB, "
                 f"{multiprocessing.cpu_count()} CPUs\n"
             )
-            results = {}
-            for name, count, extra in CONFIGS:
-                results[name] = measure(
-                    {**env, **extra}, workdir, name.replace(" ", "_"), count, args, tokens
-                )
+            results = measure_all(env, workdir, args, tokens)
             print_table(results)
             upload = results["2 processes"]["upload"].rate / results["1 process"]["upload"].rate
             listing = results["2 processes"]["list"].rate / results["1 process"]["list"].rate
