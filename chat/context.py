@@ -218,6 +218,9 @@ def text_truncate(text: str, limit: int, *, unread_bytes: int = 0) -> tuple[str,
     return text[:limit], f"[… truncated {approx}{cut + unread_bytes:,} characters]"
 
 
+ATTACHMENT_NOTE_PREFIX = "[attached: "
+
+
 def _history(*, session: ChatSession, attachments: bool = True) -> list[dict[str, Any]]:
     """The latest user and assistant turns, oldest first, within the context budget.
 
@@ -252,8 +255,24 @@ def _attachments(message_ids: list[Any]) -> dict[Any, list[str]]:
     for message_id, filename, file_id in links.values_list(
         "message_id", "storedfile__filename", "storedfile_id"
     ).order_by("storedfile__created_at", "storedfile_id"):
-        notes.setdefault(message_id, []).append(f"[attached: {filename} (id {file_id})]")
+        notes.setdefault(message_id, []).append(attachment_note(filename, file_id))
     return notes
+
+
+def attachment_note(filename: str, file_id: Any) -> str:
+    return f"{ATTACHMENT_NOTE_PREFIX}{filename} (id {file_id})]"
+
+
+def user_text(content: str) -> str:
+    """A user turn as the user typed it, without the attachment notes appended above.
+
+    The offline assistant reads commands (``/plot_csv {...}``) from it, so a command
+    sent together with an attachment still parses.
+    """
+    lines = content.split("\n")
+    while lines and lines[-1].startswith(ATTACHMENT_NOTE_PREFIX) and lines[-1].endswith(")]"):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def _history_content(content: str, tool_calls: list[dict[str, Any]], attached: list[str]) -> str:

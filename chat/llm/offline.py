@@ -15,6 +15,7 @@ import shlex
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ..context import user_text
 from .base import Done, LLMEvent, LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec
 
 FIRST_LINES = 3
@@ -47,7 +48,7 @@ class OfflineProvider(LLMProvider):
         if last["role"] == "tool":
             return tool_results_describe(request.messages)
         try:
-            return command_answer(str(last.get("content") or ""), request)
+            return command_answer(user_text(str(last.get("content") or "")), request)
         except CommandError as exc:
             return f"{exc} Type /help for the commands."
 

@@ -132,3 +132,24 @@ async def test_after_a_tool_it_reports_the_result() -> None:
 @pytest.mark.parametrize("text", ["", "one", "a b c d e", "line\nnext  two spaces", "  lead"])
 def test_chunks_join_back_to_the_text(text: str) -> None:
     assert "".join(text_chunks(text, 2)) == text
+
+
+async def test_a_command_sent_with_an_attachment_still_runs() -> None:
+    # given a user turn as the context builds it: the typed command, then attachment notes
+    typed = '/plot_csv {"file_id": "f-1", "x": "day"}'
+    content = f"{typed}\n[attached: sales.csv (id f-1)]\n[attached: b.csv (id f-9)]"
+    # when the offline assistant answers
+    _, events = await reply_of(request(content, [CSV]))
+    # then it runs the command rather than choking on the notes
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, json.loads(c.arguments)) for c in calls] == [
+        ("plot_csv", {"file_id": "f-1", "x": "day"})
+    ]
+
+
+def test_user_text_keeps_what_the_user_typed() -> None:
+    from chat.context import attachment_note, user_text
+
+    assert user_text("hi\n" + attachment_note("a.txt", "id-1")) == "hi"
+    assert user_text("[attached: not a note") == "[attached: not a note"
+    assert user_text("line one\nline two") == "line one\nline two"
