@@ -3,7 +3,7 @@
 Every frame is a JSON object with a ``type``; ``frame_parse`` returns one of the
 dataclasses below or raises ``InvalidFrame`` naming the problem, which the
 consumer answers with an ``error`` frame while keeping the socket open.
-See ``chat/PROTOCOL.md`` for both directions.
+The README's "Websocket protocol" section documents both directions.
 """
 
 from __future__ import annotations
