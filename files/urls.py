@@ -2,10 +2,13 @@
 
 Swagger UI's assets come from drf-spectacular-sidecar (/static/), so /api/docs/
 works without internet. (Redoc is not mounted: its template loads Google Fonts.)
+The docs page runs under the site's CSP: SpectacularSwaggerSplitView serves Swagger UI's
+launcher as ``/api/docs/?script`` (a script URL, not inline), and
+``templates/files/api_docs.html`` moves the page styles into ``static/css/api_docs.css``.
 """
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import apis
 
@@ -18,5 +21,11 @@ urlpatterns = [
     path("users/<str:email>/files/stats", apis.UserFileStatsApi.as_view(), name="stats"),
     path("health", apis.HealthApi.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="files:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="files:schema", template_name="files/api_docs.html"
+        ),
+        name="docs",
+    ),
 ]

@@ -107,11 +107,11 @@ def test_chat_page_lists_only_the_users_own_chats(
     assert "<script>alert(1)" not in html
 
 
-@pytest.mark.parametrize("path", ["/", "/files", "/accounts/login/"])
+@pytest.mark.parametrize("path", ["/", "/files", "/accounts/login/", "/api/docs/"])
 def test_pages_carry_the_strict_csp_and_no_inline_script(
     path: str, alice_client: Client, s3_backend: Any
 ) -> None:
-    client = alice_client if path != "/accounts/login/" else Client()
+    client = alice_client if path not in {"/accounts/login/", "/api/docs/"} else Client()
 
     response = client.get(path)
 
@@ -122,6 +122,7 @@ def test_pages_carry_the_strict_csp_and_no_inline_script(
         assert " src=" in tag or 'type="application/json"' in tag, tag
     assert not re.search(r"\son[a-z]+=", html), "inline event handler"
     assert not re.search(r"\sstyle=", html), "inline style attribute"
+    assert not re.search(r"<style\b", html), "inline <style>"
 
 
 def test_json_and_downloads_keep_their_own_policy(
@@ -132,3 +133,13 @@ def test_json_and_downloads_keep_their_own_policy(
 
     assert "Content-Security-Policy" not in listing
     assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_api_docs_launcher_is_a_script_url(client: Client, s3_backend: Any) -> None:
+    html = client.get("/api/docs/").content.decode()
+    launcher = client.get("/api/docs/?script=")
+
+    assert '<script src="/api/docs/?script="></script>' in html
+    assert launcher.status_code == 200
+    assert launcher["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle(" in launcher.content.decode()
