@@ -308,6 +308,7 @@ class ReconcileRunAdmin(admin.ModelAdmin):
         "orphan_blobs",
         "size_mismatches",
         "checksum_mismatches",
+        "stale_multipart_uploads",
         "repaired",
     ]
     list_filter = ["outcome", "applied"]

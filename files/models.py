@@ -116,6 +116,9 @@ class ReconcileRun(models.Model):
     orphan_blobs = models.PositiveIntegerField(default=0)
     size_mismatches = models.PositiveIntegerField(default=0)
     checksum_mismatches = models.PositiveIntegerField(default=0)
+    stale_multipart_uploads = models.PositiveIntegerField(
+        default=0, help_text="Open multipart uploads older than the grace period."
+    )
     repaired = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
 
@@ -129,5 +132,9 @@ class ReconcileRun(models.Model):
     @property
     def problems(self) -> int:
         return (
-            self.missing_blobs + self.orphan_blobs + self.size_mismatches + self.checksum_mismatches
+            self.missing_blobs
+            + self.orphan_blobs
+            + self.size_mismatches
+            + self.checksum_mismatches
+            + self.stale_multipart_uploads
         )

@@ -26,6 +26,13 @@ Live traffic
     than ``min_age`` are reported but kept (an upload in flight); and each repair
     re-checks its premise just before acting (still no row for this key? blob
     still missing?), which also makes a wrong merge harmless to data.
+
+Open multipart uploads
+    A server killed mid-upload (SIGKILL, OOM) leaves its S3 multipart upload open:
+    parts that no listing of objects shows and no row points to, billed until
+    aborted. After the merge, the uploads under the scope are listed; those started
+    before the grace period are aborted with ``apply``, younger ones are uploads in
+    flight and kept. Aborting never touches a completed object under the same key.
 """
 
 from __future__ import annotations
@@ -55,9 +62,11 @@ MISSING_BLOB = "missing_blob"
 ORPHAN_BLOB = "orphan_blob"
 SIZE_MISMATCH = "size_mismatch"
 CHECKSUM_MISMATCH = "checksum_mismatch"
-# Reported, but not problems: an orphan within the grace period, a row already
-# marked broken, a broken row whose blob is healthy again.
+STALE_MULTIPART = "stale_multipart"
+# Reported, but not problems: an orphan or open multipart upload within the grace
+# period, a row already marked broken, a broken row whose blob is healthy again.
 RECENT_ORPHAN = "recent_orphan"
+RECENT_MULTIPART = "recent_multipart"
 KNOWN_BROKEN = "known_broken"
 RESTORED = "restored"
 COUNT_FIELDS = {
@@ -65,6 +74,7 @@ COUNT_FIELDS = {
     ORPHAN_BLOB: "orphan_blobs",
     SIZE_MISMATCH: "size_mismatches",
     CHECKSUM_MISMATCH: "checksum_mismatches",
+    STALE_MULTIPART: "stale_multipart_uploads",
 }
 BROKEN_MARK = "mark"
 BROKEN_DELETE = "delete"
@@ -133,6 +143,7 @@ def files_reconcile(
     reconciler = _Reconciler(run, options, on_finding, on_progress)
     try:
         reconciler.merge(prefix)
+        reconciler.sweep_multipart_uploads(prefix)
     except BaseException as err:  # recorded, then re-raised: a run never stays "running"
         reconciler.finish(error=getattr(err, "message", "") or repr(err))
         raise
@@ -243,6 +254,27 @@ class _Reconciler:
             if checked % 1000 == 0:
                 self.on_progress(checked)
         self._flush()
+
+    def sweep_multipart_uploads(self, prefix: str) -> None:
+        """Abort (with apply) the uploads a killed server left open; keep those in flight."""
+        for upload in storage.iter_multipart_uploads(prefix):
+            self.counts["multipart_uploads"] += 1
+            started = upload.initiated.strftime("%Y-%m-%d %H:%M:%S")
+            if upload.initiated > self.young_after:
+                detail = f"open upload started {started}, within the grace period"
+                self._note(RECENT_MULTIPART, upload.key, detail, "kept")
+                continue
+            self._problem(STALE_MULTIPART, upload.key)
+            detail = f"open upload {upload.upload_id} started {started}"
+            self._note(STALE_MULTIPART, upload.key, detail, self._abort(upload))
+
+    def _abort(self, upload: storage.MultipartUploadInfo) -> str:
+        if not self.options.apply:
+            return "would abort the upload"
+        if not storage.abort_multipart_upload(upload.key, upload.upload_id):
+            return "none needed: the upload was already gone"
+        self.counts["repaired"] += 1
+        return "aborted the upload"
 
     def _compare(self, row: _Row | None, blob: storage.ListedBlob | None) -> None:
         self.counts["rows"] += row is not None
@@ -387,6 +419,8 @@ class _Reconciler:
             "listing_order": self.listing_order,
             "min_age_seconds": int(self.options.min_age.total_seconds()),
             "recent_orphans": self.counts[RECENT_ORPHAN],
+            "multipart_uploads": self.counts["multipart_uploads"],
+            "recent_multipart_uploads": self.counts[RECENT_MULTIPART],
             "known_broken": self.counts[KNOWN_BROKEN],
             "restored": self.counts[RESTORED],
             "samples": self.samples,

@@ -567,6 +567,65 @@ def delete_many(keys: list[str]) -> list[str]:
     return failed
 
 
+@dataclass(frozen=True)
+class MultipartUploadInfo:
+    """An upload started and neither completed nor aborted: its parts are billed, unseen."""
+
+    key: str
+    upload_id: str
+    initiated: datetime
+
+
+def iter_multipart_uploads(
+    prefix: str, *, page_size: int = LIST_PAGE_KEYS
+) -> Iterator[MultipartUploadInfo]:
+    """Every open multipart upload under ``prefix``, one ListMultipartUploads page at a time.
+
+    The order is the endpoint's: S3 and s3mock list by key, SeaweedFS by upload id.
+    A page that would not move the listing forward stops it, rather than looping.
+    """
+    params: dict[str, Any] = {"Bucket": _bucket(), "Prefix": prefix, "MaxUploads": page_size}
+    while True:
+        with _translated(prefix):
+            page = _client().list_multipart_uploads(**params)
+        uploads = page.get("Uploads", ())
+        for item in uploads:
+            yield MultipartUploadInfo(
+                key=item["Key"], upload_id=item["UploadId"], initiated=item["Initiated"]
+            )
+        if not page.get("IsTruncated") or not uploads:
+            return
+        markers = _next_upload_markers(page, uploads[-1])
+        if markers == {k: params[k] for k in ("KeyMarker", "UploadIdMarker") if k in params}:
+            raise StorageUnavailable("The multipart upload listing did not advance.")
+        params = {k: v for k, v in params.items() if not k.endswith("Marker")} | markers
+
+
+def _next_upload_markers(page: dict[str, Any], last: dict[str, Any]) -> dict[str, str]:
+    """Where the next page starts. S3 continues after (key, upload id). SeaweedFS (3.x)
+    sends only ``NextUploadIdMarker``, answers nothing when ``KeyMarker`` is sent with it,
+    and continues from the upload id alone; so send back just the markers given."""
+    if page.get("NextKeyMarker"):
+        return {
+            "KeyMarker": page["NextKeyMarker"],
+            "UploadIdMarker": page.get("NextUploadIdMarker", ""),
+        }
+    if page.get("NextUploadIdMarker"):
+        return {"UploadIdMarker": page["NextUploadIdMarker"]}
+    return {"KeyMarker": last["Key"], "UploadIdMarker": last["UploadId"]}
+
+
+def abort_multipart_upload(key: str, upload_id: str) -> bool:
+    """Drop an open upload and its parts; False when it was already gone (NoSuchUpload:
+    completed or aborted meanwhile). Never touches a completed object under ``key``."""
+    try:
+        with _translated(key):
+            _client().abort_multipart_upload(Bucket=_bucket(), Key=key, UploadId=upload_id)
+    except BlobMissing:
+        return False
+    return True
+
+
 # Listing order differs between S3 implementations, and a merge-join against the
 # database must walk both sides in the same order. AWS S3, MinIO and s3mock list
 # in UTF-8 byte order of the whole key. SeaweedFS walks its filer directory by

@@ -137,11 +137,8 @@ def list_uploads(ctx: Ctx) -> Response:
     prefix, key_marker = query.get("prefix", ""), query.get("key-marker", "")
     id_marker = query.get("upload-id-marker", "")
     max_uploads = ctx.query_int("max-uploads", MAX_UPLOADS, high=MAX_UPLOADS)
-    uploads = [
-        u
-        for u in ctx.store.multipart.list_uploads(ctx.bucket)
-        if u.key.startswith(prefix) and _after_marker(u, key_marker, id_marker)
-    ]
+    listed = ctx.store.multipart.list_uploads(ctx.bucket)
+    uploads = [u for u in _after_marker(listed, key_marker, id_marker) if u.key.startswith(prefix)]
     page, truncated = uploads[:max_uploads], len(uploads) > max_uploads
     head = [
         ("Bucket", ctx.bucket),
@@ -157,12 +154,20 @@ def list_uploads(ctx: Ctx) -> Response:
     return xml_response("ListMultipartUploadsResult", xmlio.elements(head) + items)
 
 
-def _after_marker(upload: UploadInfo, key_marker: str, id_marker: str) -> bool:
+def _after_marker(uploads: list[UploadInfo], key_marker: str, id_marker: str) -> list[UploadInfo]:
+    """The uploads listed after the markers. Uploads of one key are listed by initiation
+    time, not by id, so the upload-id marker is a position in the listing: comparing ids
+    would skip or repeat some of a key's uploads across pages."""
     if not key_marker:
-        return True
-    if upload.key != key_marker:
-        return upload.key > key_marker
-    return bool(id_marker) and upload.upload_id > id_marker
+        return uploads
+    later = [u for u in uploads if u.key > key_marker]
+    same = [u for u in uploads if u.key == key_marker]
+    ids = [u.upload_id for u in same]
+    if not id_marker:
+        return later
+    if id_marker in ids:
+        return same[ids.index(id_marker) + 1 :] + later
+    return [u for u in same if u.upload_id > id_marker] + later
 
 
 def _upload_xml(upload: UploadInfo) -> str:

@@ -1,6 +1,7 @@
 """Faults: the S3 endpoint goes away and comes back, the database fails after a blob was
 written, the server is SIGKILLed mid-upload. Each time the user gets a clear, typed
-error, no half-made file is left, and ``files_reconcile`` finds nothing to repair.
+error, no half-made file is left, and ``files_reconcile`` has nothing to repair beyond
+aborting the multipart upload a killed server leaves open.
 
 Every test runs against a live s3mock of its own (``s3mock.testing``), so stopping it
 cannot disturb other tests. (A hanging model endpoint: ``chat/tests/test_end_to_end.py::
@@ -238,7 +239,7 @@ def _start_upload(url: str, token: str, total: int) -> socket.socket:
     return sock
 
 
-def test_a_server_killed_mid_upload_leaves_no_file_and_reconcile_stays_clean(
+def test_a_server_killed_mid_upload_leaves_no_file_and_reconcile_aborts_its_upload(
     dedicated_s3: S3MockProcess, tmp_path: Path
 ) -> None:
     from chatui.testing.live_app import LiveApp
@@ -278,8 +279,11 @@ def test_a_server_killed_mid_upload_leaves_no_file_and_reconcile_stays_clean(
         ).list_objects_v2(Bucket="killed", Prefix="users/")
         assert objects.get("KeyCount", 0) == 0
         assert len(_open_multipart_uploads(dedicated_s3, "killed")) == 1
+        # and files_reconcile aborts the upload the dead server left open
         report = app.manage("files_reconcile", "--apply", "--min-age", "0s")
         assert "Missing blobs: 0, orphan blobs: 0" in report
+        assert "stale multipart uploads: 1; repaired: 1." in report
+        assert _open_multipart_uploads(dedicated_s3, "killed") == []
 
     finally:
         app.stop()

@@ -4,7 +4,7 @@ different order than S3, so both orders of the merge-join are exercised)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -20,8 +20,10 @@ from files.reconcile import (
     CHECKSUM_MISMATCH,
     MISSING_BLOB,
     ORPHAN_BLOB,
+    RECENT_MULTIPART,
     RECENT_ORPHAN,
     SIZE_MISMATCH,
+    STALE_MULTIPART,
     Finding,
     ReconcileAborted,
     ReconcileOptions,
@@ -34,6 +36,7 @@ from files.reconcile import (
 
 pytestmark = pytest.mark.django_db
 STRAY_KEY = "users/alice@example.com/uploads/20200101_000000_deadbeef_stray.txt"
+HALF_KEY = "users/alice@example.com/uploads/20200101_000000_cafebabe_half.bin"
 # Emails whose prefixes order differently by bytes ("." < "/") and by directory.
 TRICKY_EMAILS = ["a@x.co", "a@x.co.uk", "a-b@x.co", "a+tag@x.co", "z@x.co", "z@zoë.co"]
 
@@ -151,6 +154,83 @@ def test_young_orphans_are_kept(s3_backend: Any, user: Any) -> None:
     assert storage.exists(STRAY_KEY) and run.problems == 0
 
 
+# --- Multipart uploads a killed server left open --------------------------------------
+
+
+def _open_uploads(prefix: str = "") -> list[tuple[str, str]]:
+    return [(u.key, u.upload_id) for u in storage.iter_multipart_uploads(prefix)]
+
+
+@pytest.fixture
+def open_multipart(s3_backend: Any) -> Iterator[Callable[[str], str]]:
+    """Start uploads the way ``MultipartWriter`` does (Create + one UploadPart), never
+    complete them; abort what is left afterwards so the bucket can be dropped."""
+
+    def start(key: str) -> str:
+        client, bucket = storage._client(), storage._bucket()
+        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"part one\n"
+        )
+        return upload_id
+
+    yield start
+    for key, upload_id in _open_uploads():
+        storage.abort_multipart_upload(key, upload_id)
+
+
+def test_dry_run_reports_a_stale_multipart_upload_and_changes_nothing(
+    user: Any, open_multipart: Callable[[str], str]
+) -> None:
+    # given an upload a killed server left open, and one outside users/
+    upload_id = open_multipart(HALF_KEY)
+    open_multipart("_elsewhere/half.bin")
+    before = (_snapshot(), _open_uploads())
+    # when
+    run, findings = _reconcile()
+    # then
+    assert (_snapshot(), _open_uploads()) == before
+    assert [(f.kind, f.key, f.action) for f in findings] == [
+        (STALE_MULTIPART, HALF_KEY, "would abort the upload")
+    ]
+    assert upload_id[:16] in findings[0].detail
+    assert (run.stale_multipart_uploads, run.problems, run.repaired) == (1, 1, 0)
+    assert run.outcome == ReconcileRun.Outcome.PROBLEMS
+    assert run.summary["multipart_uploads"] == 1
+    assert run.summary["samples"][STALE_MULTIPART] == [{"key": HALF_KEY}]
+
+
+def test_apply_aborts_stale_multipart_uploads_and_keeps_fresh_ones(
+    user: Any, open_multipart: Callable[[str], str]
+) -> None:
+    # given one open upload
+    open_multipart(HALF_KEY)
+    # when the grace period covers it, it is an upload in flight
+    run, findings = _reconcile(apply=True, min_age=timedelta(hours=1))
+    assert [(f.kind, f.action) for f in findings] == [(RECENT_MULTIPART, "kept")]
+    assert run.problems == 0 and run.summary["recent_multipart_uploads"] == 1
+    assert [key for key, _ in _open_uploads()] == [HALF_KEY]
+    # when it is older than the grace period
+    run, findings = _reconcile(apply=True, min_age=timedelta(0))
+    # then
+    assert [(f.kind, f.action) for f in findings] == [(STALE_MULTIPART, "aborted the upload")]
+    assert (run.stale_multipart_uploads, run.repaired) == (1, 1)
+    assert run.outcome == ReconcileRun.Outcome.REPAIRED
+    assert _open_uploads() == [] and storage.list_keys("users/") == []
+
+
+def test_multipart_uploads_are_listed_page_by_page(
+    s3_backend: Any, open_multipart: Callable[[str], str]
+) -> None:
+    keys = [f"users/a@x.co/uploads/{name}" for name in ("1", "2", "2", "3")]
+    started = sorted(zip(keys, [open_multipart(key) for key in keys], strict=True))
+    listed = [(u.key, u.upload_id) for u in storage.iter_multipart_uploads("users/", page_size=1)]
+    assert sorted(listed) == started
+    assert storage.abort_multipart_upload(*started[0]) is True
+    # aborting again: s3mock (like S3) answers NoSuchUpload, SeaweedFS succeeds again
+    assert storage.abort_multipart_upload(*started[0]) is (s3_backend.name == "seaweedfs")
+
+
 def test_a_row_that_appears_before_the_repair_keeps_its_blob(
     s3_backend: Any, user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -218,8 +298,24 @@ def test_command_reports_then_repairs_and_exits_by_what_is_left(seeded: dict[str
         stdout=out,
         stderr=StringIO(),
     )
-    assert "repaired: 3." in out.getvalue()  # checksums were not verified this time
+    # checksums were not verified this time
+    assert "stale multipart uploads: 0; repaired: 3." in out.getvalue()
     assert "deleted the blob" in out.getvalue() and "deleted the row" in out.getvalue()
+
+
+def test_command_aborts_stale_multipart_uploads_with_apply_only(
+    user: Any, open_multipart: Callable[[str], str]
+) -> None:
+    open_multipart(HALF_KEY)
+    out = StringIO()
+    with pytest.raises(CommandError) as excinfo:
+        call_command("files_reconcile", "--min-age=0s", stdout=out, stderr=StringIO())
+    assert excinfo.value.returncode == 2
+    assert f"stale_multipart    {HALF_KEY}" in out.getvalue()
+    assert "stale multipart uploads: 1; repaired: 0." in out.getvalue()
+    out = StringIO()
+    call_command("files_reconcile", "--min-age=0s", "--apply", stdout=out, stderr=StringIO())
+    assert "-> aborted the upload" in out.getvalue() and _open_uploads() == []
 
 
 def test_command_refuses_bad_input(s3_backend: Any) -> None:

@@ -134,6 +134,10 @@ def test_endpoint_down_is_storage_unavailable(settings) -> None:
         storage.open_stream("users/a@b.c/x")
     with pytest.raises(StorageUnavailable):
         storage.bucket_exists()
+    with pytest.raises(StorageUnavailable):
+        list(storage.iter_multipart_uploads("users/"))
+    with pytest.raises(StorageUnavailable):
+        storage.abort_multipart_upload("users/a@b.c/x", "some-upload")
 
 
 def test_missing_bucket_is_storage_unavailable_not_file_not_found(s3_moto, settings) -> None:
@@ -228,3 +232,32 @@ def test_multipart_writer_reports_a_failed_part(s3_moto, monkeypatch) -> None:
         writer.close()
     writer.abort()
     assert _pending_uploads() == [] and storage.list_keys() == []
+
+
+def test_multipart_uploads_are_listed_and_aborted(s3_moto) -> None:
+    client, bucket = storage._client(), storage._bucket()
+    started = sorted(
+        (key, client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
+        for key in ["users/a@b.c/1", "users/a@b.c/2", "users/a@b.c/2", "other/3"]
+    )
+    listed = [(u.key, u.upload_id) for u in storage.iter_multipart_uploads("users/", page_size=1)]
+    assert sorted(listed) == [pair for pair in started if pair[0].startswith("users/")]
+    assert storage.abort_multipart_upload(*started[-1]) is True
+    assert len(list(storage.iter_multipart_uploads(""))) == 3
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (  # S3, s3mock: after (key, upload id)
+            {"NextKeyMarker": "k", "NextUploadIdMarker": "u"},
+            {"KeyMarker": "k", "UploadIdMarker": "u"},
+        ),
+        # SeaweedFS: only the upload id, and it answers nothing when a KeyMarker comes too
+        ({"NextUploadIdMarker": "u"}, {"UploadIdMarker": "u"}),
+        ({}, {"KeyMarker": "last", "UploadIdMarker": "last-id"}),  # no markers at all
+    ],
+)
+def test_multipart_listing_continues_from_the_markers_given(page, expected) -> None:
+    last = {"Key": "last", "UploadId": "last-id"}
+    assert storage._next_upload_markers(page, last) == expected

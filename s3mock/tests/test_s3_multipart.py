@@ -176,6 +176,19 @@ def test_list_multipart_uploads(s3_client, s3_bucket):
     assert [u["Key"] for u in after["Uploads"]] == ["a/2", "b/1"]
 
 
+def test_list_multipart_uploads_pages_through_uploads_of_one_key(s3_client, s3_bucket):
+    ids = [start(s3_client, s3_bucket, key) for key in ["k", "k", "k", "l"]]
+    seen, params = [], {"Bucket": s3_bucket, "MaxUploads": 1}
+    while True:
+        page = s3_client.list_multipart_uploads(**params)
+        seen += [u["UploadId"] for u in page.get("Uploads", [])]
+        if not page["IsTruncated"]:
+            break
+        params["KeyMarker"] = page["NextKeyMarker"]
+        params["UploadIdMarker"] = page["NextUploadIdMarker"]
+    assert len(seen) == 4 and sorted(seen) == sorted(ids)  # none skipped, none repeated
+
+
 def test_upload_part_copy_with_a_range(s3_client, s3_bucket):
     source = os.urandom(PART + 100)
     s3_client.put_object(Bucket=s3_bucket, Key="source", Body=source)

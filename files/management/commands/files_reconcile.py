@@ -25,9 +25,9 @@ class Command(BaseCommand):
     help = (
         "Compare the file rows with the blobs under users/ in the bucket: rows whose blob "
         "is missing, blobs no row points to, size (and with --verify-checksums, sha256) "
-        "mismatches. Reports only, unless --apply: then orphan blobs older than --min-age "
-        "are deleted and broken rows marked (or deleted, --broken=delete). Exits 2 when "
-        "problems are left."
+        "mismatches, multipart uploads left open. Reports only, unless --apply: then orphan "
+        "blobs and open multipart uploads older than --min-age are deleted (aborted) and "
+        "broken rows marked (or deleted, --broken=delete). Exits 2 when problems are left."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -49,8 +49,8 @@ class Command(BaseCommand):
             "--min-age",
             default="1h",
             metavar="DURATION",
-            help="keep orphan blobs younger than this: an upload in flight writes its blob "
-            "before its row (default 1h; e.g. 10m, 2h, 1d)",
+            help="keep orphan blobs and open multipart uploads younger than this: an upload "
+            "in flight writes its blob before its row (default 1h; e.g. 10m, 2h, 1d)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -87,10 +87,13 @@ class Command(BaseCommand):
             f"size mismatches: {run.size_mismatches}, checksum mismatches: "
             f"{run.checksum_mismatches}"
             + ("" if run.verify_checksums else " (not verified)")
+            + f", stale multipart uploads: {run.stale_multipart_uploads}"
             + f"; repaired: {run.repaired}."
         )
         self.stdout.write(
-            f"Also: {summary['recent_orphans']} orphan blobs within the grace period (kept), "
+            f"Also: {summary['recent_orphans']} orphan blobs and "
+            f"{summary['recent_multipart_uploads']} multipart uploads within the grace "
+            "period (kept), "
             f"{summary['known_broken']} rows already marked broken, "
             f"{summary['restored']} broken rows whose blob matches again."
         )
