@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from chatui.testing.net import free_port
 from conftest import TEST_PASSWORD
 
 REPO = Path(__file__).resolve().parents[3]
@@ -63,12 +63,6 @@ for i in range({count}):
 StoredFile.objects.bulk_create(rows, batch_size=1000)
 print("seeded", StoredFile.objects.filter(owner=many).count())
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -143,7 +137,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory, s3mock_server: Any) -> I
         password=TEST_PASSWORD, pool=POOL_SIZE, many=MANY_FILES_USER, count=MANY_FILES
     )
     _manage(env, "shell", "-c", script)
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     command = [sys.executable, "-m", "uvicorn", "chatui.asgi:application"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
@@ -166,7 +160,9 @@ def live_site(tmp_path_factory: pytest.TempPathFactory, s3mock_server: Any) -> I
             REPORT.append(f"server log with tracebacks: {log}")
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and every later test that calls asyncio.run() would fail.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -176,11 +172,20 @@ def browser() -> Iterator[Any]:
             f"browser tests drive Debian's Chromium at {CHROMIUM}, which is missing: "
             "install it (apt-get install chromium) or deselect them with -m 'not browser'"
         )
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop, our thread
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    # Playwright's loop runs in our thread, so Django sees "async" around ORM calls the
+    # tests make; allow them only while the browser is open, never for later tests.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 class ConsoleWatch:
