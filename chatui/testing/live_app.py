@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from chatui.testing.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "soak-and-fault-pw-1"  # noqa: S105 (throwaway users of a throwaway database)
@@ -34,12 +35,6 @@ for email in {emails!r}:
     tokens[email] = Token.objects.create(user=user).key
 print("TOKENS " + json.dumps(tokens))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from chatui.testing.net import free_port
+
 REPO = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
@@ -246,12 +248,6 @@ def site_prepare(env: dict[str, str], users: list[dict[str, Any]]) -> dict[str, 
 
 
 # --- Server processes -----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

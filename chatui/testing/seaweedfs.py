@@ -12,12 +12,11 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,7 +25,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-LOOPBACK = "127.0.0.1"
+from chatui.testing.net import LOOPBACK, free_ports
+
 REGION = "us-east-1"
 VENV_BIN = Path(sys.executable).parent
 
@@ -81,13 +81,7 @@ def s3_client(endpoint_url: str, access_key: str, secret_key: str, **config: Any
     )
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports (held open together so none repeats)."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((LOOPBACK, 0))
-        return [sock.getsockname()[1] for sock in sockets]
+PROBE_BUCKET = "chatui-writable-probe"
 
 
 def find_binary(name: str) -> str:
@@ -128,6 +122,37 @@ def wait_until_ready(server: RunningServer, timeout: float) -> None:
                     f"{server.name} not ready after {timeout}s ({error}):\n{server.log_tail()}"
                 ) from error
         time.sleep(0.2)
+
+
+def wait_until_writable(server: RunningServer, timeout: float) -> None:
+    """SeaweedFS lists buckets before its volumes can store: wait for a real write.
+
+    Without this, the first uploads of a test session can fail with 500/503 while the
+    master is still assigning volumes.
+    """
+    client = server.client(connect_timeout=2, read_timeout=5)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _write_probe(client)
+            return
+        except (BotoCoreError, ClientError) as error:
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{server.name} did not become writable ({error}):\n{server.log_tail()}"
+                ) from error
+        time.sleep(0.3)
+
+
+def _write_probe(client: Any) -> None:
+    try:
+        client.create_bucket(Bucket=PROBE_BUCKET)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    client.put_object(Bucket=PROBE_BUCKET, Key="probe", Body=b"ok")
+    client.delete_object(Bucket=PROBE_BUCKET, Key="probe")
+    client.delete_bucket(Bucket=PROBE_BUCKET)
 
 
 # --- SeaweedFS -----------------------------------------------------------------------
@@ -208,6 +233,7 @@ def running_seaweedfs(
     )
     try:
         wait_until_ready(server, start_timeout)
+        wait_until_writable(server, start_timeout)
         yield server
     finally:
         server.stop(stop_timeout)
