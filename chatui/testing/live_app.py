@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chatui.testing.net import free_port
+from chatui.testing.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "soak-and-fault-pw-1"  # noqa: S105 (throwaway users of a throwaway database)

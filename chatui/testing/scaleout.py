@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from chatui.testing.net import free_port
+from chatui.testing.processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
@@ -269,13 +268,7 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 15) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chatui.testing.net import LOOPBACK, free_ports
+from chatui.testing.processes import LOOPBACK, free_ports, stop_process
 
 REGION = "us-east-1"
 VENV_BIN = Path(sys.executable).parent
@@ -48,13 +47,7 @@ class RunningServer:
         return s3_client(self.endpoint_url, self.access_key, self.secret_key, **config)
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None

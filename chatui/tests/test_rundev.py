@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from chatui.testing.net import free_port
+from chatui.testing.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

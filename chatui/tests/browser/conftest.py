@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from chatui.testing.net import free_port
+from chatui.testing.processes import free_port
 from conftest import TEST_PASSWORD
 
 REPO = Path(__file__).resolve().parents[3]
