@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,16 +38,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from chatui.testing.processes import free_port  # noqa: E402 (the repo is on sys.path only now)
+
 MIB = 1024 * 1024
 ACCESS, SECRET = "bench", "bench-secret"
 BUCKET = "chatui-bench"
 EMAIL = "bench@example.com"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _environment(workdir: Path, endpoint: str) -> dict[str, str]:
@@ -361,9 +357,9 @@ def _run(workdir: Path, big_mib: int, row_count: int) -> int:
     with running_s3mock(workdir / "s3mock", credentials=f"{ACCESS}:{SECRET}") as s3mock:
         env = _environment(workdir, s3mock.endpoint_url)
         token = _setup_database(env)
-        port = _free_port()
+        port = free_port()
         redirect_env = {**env, "FILES_DOWNLOAD_REDIRECT": "true"}
-        redirect_port = _free_port()
+        redirect_port = free_port()
         with _uvicorn(env, port) as server, _uvicorn(redirect_env, redirect_port):
             bench = Bench(f"http://127.0.0.1:{port}", token, s3mock.endpoint_url, workdir)
             bench.s3.create_bucket(Bucket=BUCKET)

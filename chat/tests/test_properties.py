@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from chat.services import session_create
 from chat.tests.conftest import communicator, session_cookie
+from chatui.testing.strategies import json_values as any_json
 from files.models import StoredFile
 from files.services import file_read_bytes, file_upload
 
@@ -28,19 +29,7 @@ pytestmark = [
 
 BOB_SECRET = "bob-secret-plans"
 FRAME_TYPES = ["chat", "attach_file", "stop", "load_session", "", "CHAT", "token", "error"]
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=12), inner, max_size=5),
-    max_leaves=12,
-)
+json_values = any_json(text_size=40, key_size=12, width=5, max_leaves=12)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chatui.testing.strategies import json_values as any_json
 from files import storage
 from files.keys import (
     SAFE_FILENAME_MAX_CHARS,
@@ -48,19 +49,7 @@ filenames = st.one_of(
     st.lists(st.sampled_from(NASTY_PIECES) | st.text(max_size=8), max_size=40).map("".join),
     st.text(min_size=1, max_size=5).map(lambda s: s * 400),  # very long
 )
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=10,
-)
+json_values = any_json(text_size=30, key_size=10, width=4, max_leaves=10)
 tags = st.one_of(
     st.dictionaries(st.text(max_size=120), st.text(max_size=1100), max_size=60),
     json_values,

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from chatui.errors import DomainError, FileNotFound
+from chatui.testing.strategies import json_values as any_json
 from files.keys import key_belongs_to
 from files.models import StoredFile
 from files.services import file_read_bytes
@@ -30,19 +31,7 @@ pytestmark = [
 
 BOB_SECRET = b"bob-secret-ledger"
 FILE_REFS = ["@csv", "@png", "@text", "@bob"]
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30)
-)
-junk = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6,
-)
+junk = any_json(text_size=30, key_size=8, width=3, max_leaves=6)
 
 
 def from_schema(schema: dict[str, Any], *, bent: bool = True) -> st.SearchStrategy[Any]:
