@@ -5,8 +5,8 @@
 Starts SeaweedFS (``chatui.testing.seaweedfs``), a fresh PostgreSQL database and
 Redis (``chatui.testing.scaleout``; both must be on loopback, started when down),
 and ``uvicorn chatui.asgi`` processes with production settings (DEBUG=false, no
-access log) for each configuration: one process and two, each with a connection per
-request (``DB_CONN_MAX_AGE=0``, the default) and with psycopg's pool
+access log) for each configuration: one process and two, each with the default
+connections (one per request thread, ``DB_CONN_MAX_AGE=60``) and with psycopg's pool
 (``DB_POOL=true``). Two client processes of ``--clients`` threads in total (httpx,
 token auth, round robin over a configuration's servers) then measure
 

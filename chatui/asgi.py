@@ -1,8 +1,14 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-HTTP goes through Django's ASGI handler with one change: ``POST /api/files``
-multipart bodies reach the view unread, so uploads stream to S3 and an oversized
-one is refused before it is received (files/asgi_upload.py).
+HTTP goes through Django's ASGI handler with three changes:
+
+* ``POST /api/files`` multipart bodies reach the view unread, so uploads stream to
+  S3 and an oversized one is refused before it is received (files/asgi_upload.py);
+* each request's sync work runs on a long-lived thread lent for the request, so
+  database connections outlive it (chatui/request_threads.py);
+* a plain token-authenticated ``GET /api/files/{id}/download`` of the caller's own
+  file is answered before Django's stack; anything else falls through to Django
+  (files/asgi_download.py).
 
 Websockets are authenticated by the Django session cookie and only accepted
 from this site's own origins (AllowedHostsOriginValidator).
@@ -15,9 +21,26 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before importing consumers
 
+from chatui.request_threads import RequestThreads  # noqa: E402
+from files.asgi_download import FastDownloads  # noqa: E402
 from files.asgi_upload import StreamingUploadASGIHandler  # noqa: E402
 
-django_asgi_app = StreamingUploadASGIHandler()
+request_threads = RequestThreads()
+
+
+class ChatuiASGIHandler(StreamingUploadASGIHandler):
+    """Django's handler with streamed uploads, on long-lived request threads."""
+
+    threads = request_threads
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        async with self.threads.lend():
+            await super().__call__(scope, receive, send)
+
+
+django_asgi_app = ChatuiASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -27,7 +50,7 @@ from chatui.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": FastDownloads(django_asgi_app, request_threads),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -140,15 +140,15 @@ DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its own directory
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-# Under ASGI Django runs each request's database work in a thread of its own, so a
-# persistent connection (CONN_MAX_AGE > 0) is kept per thread and rarely reused: it
-# piles up idle server connections instead. Hence the default 0 (a connection per
-# request, ~7 ms on loopback) or, for PostgreSQL, DB_POOL=true: one psycopg pool per
-# process shared by every thread (see SCALEOUT in the README for the measurements).
+# Requests run their database work on long-lived threads (chatui/request_threads.py),
+# so a connection is kept per thread and reused by the next request for
+# DB_CONN_MAX_AGE seconds (0 = a new one per request: about 1 ms for SQLite, ~7 ms
+# for PostgreSQL on loopback). For PostgreSQL, DB_POOL=true instead shares one psycopg
+# pool per process among all threads (see SCALEOUT in the README).
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -162,7 +162,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers
     # wait (up to the timeout) instead of failing with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets readers run while one writer commits, and synchronous=NORMAL is safe in
     # WAL mode (a power cut may lose the last commits, never corrupt the file); together
     # they cut a commit from ~11 ms to ~1 ms here, which the websocket path feels.

@@ -22,8 +22,14 @@ from chatui.errors import FileTooLarge, InvalidInput
 
 from . import services
 from .asgi_upload import RequestBodyStream, streamed_body
-from .content_types import is_inline_safe
-from .downloads import RangeNotSatisfiable, body_iterator, content_disposition, parse_range
+from .downloads import (
+    RangeNotSatisfiable,
+    body_iterator,
+    download_headers,
+    etag_header,
+    parse_range,
+    safety_headers,
+)
 from .health import health_report
 from .models import StoredFile
 from .multipart_stream import StreamedUploadForm
@@ -305,7 +311,7 @@ class FileDownloadApi(APIView):
         inline = request.query_params.get("inline") in {"1", "true"}
         if settings.FILES_DOWNLOAD_REDIRECT:
             return HttpResponseRedirect(services.file_download_url(file=file, inline=inline))
-        if _etag(file) and request.headers.get("If-None-Match") == _etag(file):
+        if file.etag and request.headers.get("If-None-Match") == etag_header(file):
             return _with_safety_headers(HttpResponse(status=304), file)
         try:
             byte_range = parse_range(request.headers.get("Range"), file.size)
@@ -318,30 +324,16 @@ class FileDownloadApi(APIView):
     ) -> StreamingHttpResponse:
         stream = services.file_open(file=file, byte_range=byte_range)
         response = StreamingHttpResponse(
-            body_iterator(request._request, stream),
-            status=206 if byte_range else 200,
-            content_type=file.content_type or "application/octet-stream",
+            body_iterator(request._request, stream), status=206 if byte_range else 200
         )
-        length = byte_range[1] - byte_range[0] + 1 if byte_range else file.size
-        response["Content-Length"] = str(length)
-        if byte_range:
-            response["Content-Range"] = f"bytes {byte_range[0]}-{byte_range[1]}/{file.size}"
-        show_inline = inline and is_inline_safe(file.content_type, file.filename)
-        response["Content-Disposition"] = content_disposition(file.filename, inline=show_inline)
-        return _with_safety_headers(response, file)
-
-
-def _etag(file: StoredFile) -> str:
-    return f'"{file.etag}"' if file.etag else ""
+        for name, value in download_headers(file, byte_range=byte_range, inline=inline).items():
+            response[name] = value
+        return response
 
 
 def _with_safety_headers(response: HttpResponse, file: StoredFile) -> HttpResponse:
-    response["Accept-Ranges"] = "bytes"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-cache"
-    if file.etag:
-        response["ETag"] = _etag(file)
+    for name, value in safety_headers(file).items():
+        response[name] = value
     return response
 
 

@@ -1,7 +1,9 @@
 """HTTP pieces of a download: Range parsing, Content-Disposition, the streamed body.
 
-Kept apart from the API views so each stays a screenful. Nothing here touches S3:
-the body comes from ``services.file_open`` as a :class:`~files.storage.BlobStream`.
+Kept apart from the API views so each stays a screenful, and shared by the two ways
+a download is served (the DRF view, and the token fast path in ``asgi_download``).
+Nothing here touches S3: the body comes from ``services.file_open`` as a
+:class:`~files.storage.BlobStream`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from urllib.parse import quote
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 
+from .content_types import is_inline_safe
+from .models import StoredFile
 from .storage import BlobStream
 
 CHUNK_BYTES = 1024 * 1024
@@ -67,6 +71,43 @@ def content_disposition(filename: str, *, inline: bool) -> str:
     return header
 
 
+def etag_header(file: StoredFile) -> str:
+    return f'"{file.etag}"' if file.etag else ""
+
+
+def safety_headers(file: StoredFile) -> dict[str, str]:
+    """What every answer about a file's bytes carries (200, 206, 304, 416)."""
+    headers = {
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-cache",
+    }
+    if file.etag:
+        headers["ETag"] = etag_header(file)
+    return headers
+
+
+def download_headers(
+    file: StoredFile, *, byte_range: tuple[int, int] | None, inline: bool
+) -> dict[str, str]:
+    """The headers of a 200 or 206 carrying the file's bytes (or ``byte_range`` of them).
+
+    ``Content-Disposition`` is ``attachment`` unless ``inline`` was asked for *and*
+    the type is safe to show (raster images, PDF, plain text whose bytes agree).
+    """
+    length = byte_range[1] - byte_range[0] + 1 if byte_range else file.size
+    headers = {
+        "Content-Type": file.content_type or "application/octet-stream",
+        "Content-Length": str(length),
+    }
+    if byte_range:
+        headers["Content-Range"] = f"bytes {byte_range[0]}-{byte_range[1]}/{file.size}"
+    show_inline = inline and is_inline_safe(file.content_type, file.filename)
+    headers["Content-Disposition"] = content_disposition(file.filename, inline=show_inline)
+    return {**headers, **safety_headers(file)}
+
+
 def body_iterator(
     request: HttpRequest, stream: BlobStream
 ) -> Iterator[bytes] | AsyncIterator[bytes]:
@@ -76,14 +117,14 @@ def body_iterator(
     sending it (the whole file in memory); an async iterator is sent chunk by chunk.
     The test client (WSGI-style) wants a sync one. A body of one chunk is read here,
     in the view's thread; a longer one by a reader thread of its own (see
-    :func:`_read_ahead`).
+    :func:`read_ahead`).
     """
     if not isinstance(request, ASGIRequest):
         return _sync_chunks(stream)
     if stream.length <= CHUNK_BYTES:
         with stream:
             return _one_chunk(stream.read())
-    return _read_ahead(stream)
+    return read_ahead(stream)
 
 
 def _sync_chunks(stream: BlobStream) -> Iterator[bytes]:
@@ -97,7 +138,7 @@ async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _read_ahead(stream: BlobStream) -> AsyncIterator[bytes]:
+async def read_ahead(stream: BlobStream) -> AsyncIterator[bytes]:
     """Chunks from a reader thread that stays up to ``READ_AHEAD_CHUNKS`` ahead.
 
     Reading S3 and writing to the client overlap, and the event loop is woken once

@@ -1,0 +1,142 @@
+"""Long-lived request threads (chatui/request_threads.py) and the connections they keep."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+from unittest import mock
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.db.backends.signals import connection_created
+
+from chatui.request_threads import RequestThreads
+
+
+def _thread_of_sync_work() -> int:
+    return threading.get_ident()
+
+
+async def _request(threads: RequestThreads, hold: asyncio.Event | None = None) -> int:
+    """What Django does for one request: thread-sensitive sync work inside the lend."""
+    async with threads.lend():
+        ident = await sync_to_async(_thread_of_sync_work)()
+        if hold is not None:
+            await hold.wait()
+        assert await sync_to_async(_thread_of_sync_work)() == ident  # one thread per request
+        return ident
+
+
+def test_requests_one_after_another_share_one_thread() -> None:
+    threads = RequestThreads(keep=4)
+
+    async def run() -> list[int]:
+        return [await _request(threads) for _ in range(5)]
+
+    idents = asyncio.run(run())
+    assert len(set(idents)) == 1
+    assert threads.started == 1
+    assert threads.idle == 1
+    threads.close()
+
+
+def test_overlapping_requests_get_threads_of_their_own_and_only_keep_are_kept() -> None:
+    threads = RequestThreads(keep=2)
+
+    async def run() -> list[int]:
+        hold = asyncio.Event()
+        tasks = [asyncio.create_task(_request(threads, hold)) for _ in range(4)]
+        await asyncio.sleep(0.2)
+        hold.set()
+        return await asyncio.gather(*tasks)
+
+    idents = asyncio.run(run())
+    assert len(set(idents)) == 4  # nobody waited for a thread
+    assert threads.started == 4
+    assert threads.idle == 2
+    threads.close()
+    assert threads.idle == 0
+
+
+def _connections_made(app: Any, requests: int, headers: list[tuple[bytes, bytes]]) -> int:
+    made: list[object] = []
+
+    def note(**kwargs: Any) -> None:
+        made.append(kwargs["connection"])
+
+    async def one() -> int:
+        sent: list[dict[str, Any]] = []
+        done = asyncio.Event()
+        pending = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if pending:
+                return pending.pop()
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/api/files",
+            "raw_path": b"/api/files",
+            "query_string": b"",
+            "root_path": "",
+            "scheme": "http",
+            "headers": [(b"host", b"testserver"), *headers],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
+        await app(scope, receive, send)
+        done.set()
+        return sent[0]["status"]
+
+    async def run() -> list[int]:
+        return [await one() for _ in range(requests)]
+
+    connection_created.connect(note)
+    try:
+        statuses = asyncio.run(run())
+    finally:
+        connection_created.disconnect(note)
+    assert statuses == [200] * requests
+    return len(made)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("max_age", "expected"), [(60, 1), (0, 5)])
+def test_conn_max_age_is_honoured_under_asgi(settings, user, max_age, expected) -> None:
+    """Five requests, one connection with CONN_MAX_AGE=60; one each with 0."""
+    from rest_framework.authtoken.models import Token
+
+    from chatui.asgi import ChatuiASGIHandler
+
+    connection.settings_dict["CONN_MAX_AGE"] = max_age
+    token = Token.objects.create(user=user).key
+    handler = ChatuiASGIHandler()
+    handler.threads = RequestThreads(keep=4)
+    # Django never closes a connection to an in-memory SQLite database (the test
+    # database): let the request threads' connections close as a file's would. The
+    # shared in-memory database lives on in this thread's connection.
+    in_memory = "django.db.backends.sqlite3.base.DatabaseWrapper.is_in_memory_db"
+    try:
+        with mock.patch(in_memory, return_value=False):
+            made = _connections_made(handler, 5, [(b"authorization", f"Token {token}".encode())])
+    finally:
+        handler.threads.close()
+    assert made == expected
+
+
+def test_sync_callers_keep_their_own_thread() -> None:
+    """Under async_to_sync (tests, commands) the request's sync work stays on the
+    calling thread, with its connection and open transaction, as asgiref does."""
+    from asgiref.sync import async_to_sync
+
+    threads = RequestThreads(keep=2)
+    assert async_to_sync(_request)(threads) == threading.get_ident()
+    assert threads.started == 0
