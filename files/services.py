@@ -286,7 +286,12 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
         with transaction.atomic():
             owner = User.objects.select_for_update().get(pk=row.owner_id)
             _check_quota(owner, row.size)
-            row.full_clean()
+            # Field checks only. The key's uniqueness, the check constraints and the
+            # foreign keys (owner locked just above, session checked by the caller)
+            # are the database's to enforce: full_clean would first ask it, five queries.
+            row.full_clean(
+                exclude=["owner", "session"], validate_unique=False, validate_constraints=False
+            )
             row.save(force_insert=True)
     except BaseException:
         storage.delete_quietly(row.key)

@@ -267,3 +267,11 @@ def test_failed_insert_after_a_multipart_blob_removes_it(s3_moto, user) -> None:
     with failing_save, pytest.raises(OperationalError):
         services.file_upload(owner=user, content=big, filename="big.bin")
     assert storage.list_keys() == [] and not StoredFile.objects.exists()
+
+
+def test_an_upload_asks_the_database_only_what_it_must(s3_moto, user, django_assert_num_queries):
+    """Lock the owner, insert the row; the savepoint pair is the test's transaction.
+    Uniqueness, check constraints and foreign keys are the database's to enforce:
+    validating them first cost five more queries."""
+    with django_assert_num_queries(4):
+        services.file_upload(owner=user, content=b"x", filename="a.txt")
