@@ -110,13 +110,12 @@ def _connections_made(app: Any, requests: int, headers: list[tuple[bytes, bytes]
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("max_age", "expected"), [(60, 1), (0, 5)])
-def test_conn_max_age_is_honoured_under_asgi(settings, user, max_age, expected) -> None:
+def test_conn_max_age_is_honoured_under_asgi(user, max_age, expected) -> None:
     """Five requests, one connection with CONN_MAX_AGE=60; one each with 0."""
     from rest_framework.authtoken.models import Token
 
     from chatui.asgi import ChatuiASGIHandler
 
-    connection.settings_dict["CONN_MAX_AGE"] = max_age
     token = Token.objects.create(user=user).key
     handler = ChatuiASGIHandler()
     handler.threads = RequestThreads(keep=4)
@@ -124,10 +123,13 @@ def test_conn_max_age_is_honoured_under_asgi(settings, user, max_age, expected) 
     # database): let the request threads' connections close as a file's would. The
     # shared in-memory database lives on in this thread's connection.
     in_memory = "django.db.backends.sqlite3.base.DatabaseWrapper.is_in_memory_db"
+    configured = connection.settings_dict["CONN_MAX_AGE"]  # shared by every thread
+    connection.settings_dict["CONN_MAX_AGE"] = max_age
     try:
         with mock.patch(in_memory, return_value=False):
             made = _connections_made(handler, 5, [(b"authorization", f"Token {token}".encode())])
     finally:
+        connection.settings_dict["CONN_MAX_AGE"] = configured
         handler.threads.close()
     assert made == expected
 
