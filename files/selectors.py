@@ -57,11 +57,12 @@ def file_list_for_user(
     """The user's files, filtered and ordered; invalid choices raise InvalidInput."""
     # Owner alone decides (the key prefix is a model invariant, checked on every
     # single-file read); a key filter here would defeat the index-only count.
-    files = StoredFile.objects.filter(owner=user)
-    files = files.filter(_filters(source=source, category=category, q=q, tagged=tagged))
+    # Through the reverse manager every row gets ``user`` itself as its owner: no join,
+    # and no User built per row (select_related did both, a third of a page's cost).
+    files = user.stored_files.filter(_filters(source=source, category=category, q=q, tagged=tagged))
     if session is not None:
         files = files.filter(session=session)
-    return files.select_related("owner").order_by(*_ordering(ordering))
+    return files.order_by(*_ordering(ordering))
 
 
 def _filters(*, source: str | None, category: str | None, q: str | None, tagged: bool | None) -> Q:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
+import functools
+import uuid
+
+from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -46,4 +49,13 @@ class StoredFileOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_download_url(self, file: StoredFile) -> str:
-        return reverse("files:download", kwargs={"file_id": file.pk})
+        return _download_url_pattern(get_script_prefix()).replace(str(_ANY_ID), str(file.pk))
+
+
+_ANY_ID = uuid.UUID(int=0)
+
+
+@functools.cache
+def _download_url_pattern(script_prefix: str) -> str:
+    """``reverse`` once per script prefix: per row it was a tenth of a page's cost."""
+    return reverse("files:download", kwargs={"file_id": _ANY_ID})

@@ -123,3 +123,30 @@ def test_session_get_for_user(user, other_user) -> None:
     for bad in [theirs.pk, "nope"]:
         with pytest.raises(InvalidInput):
             session_get_for_user(user=user, session_id=bad)
+
+
+def test_a_page_of_files_costs_two_queries_and_each_row_knows_its_owner(
+    s3_moto, user, make_stored_file, django_assert_num_queries
+) -> None:
+    """The count and the page; the owner comes with the user (no join, no User per row)."""
+    from django.urls import reverse, set_script_prefix
+
+    from files.serializers import StoredFileOutputSerializer
+
+    for index in range(3):
+        make_stored_file(filename=f"f{index}.txt")
+    with django_assert_num_queries(2):
+        files = file_list_for_user(user=user)
+        assert files.count() == 3
+        page = list(files[:2])
+        rows = StoredFileOutputSerializer(page, many=True).data
+    assert all(file.owner is user for file in page)  # the caller's object, not a copy
+    assert [row["user_email"] for row in rows] == [user.email] * 2
+    first = files.first()
+    assert rows[0]["download_url"] == reverse("files:download", kwargs={"file_id": first.pk})
+    set_script_prefix("/chat/")
+    try:
+        moved = StoredFileOutputSerializer(first).data["download_url"]
+    finally:
+        set_script_prefix("/")
+    assert moved == f"/chat/api/files/{first.pk}/download"
