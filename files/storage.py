@@ -34,6 +34,7 @@ import boto3.exceptions
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import determine_content_length
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import storages
@@ -103,6 +104,9 @@ class ChatuiS3Storage(S3Storage):
                         endpoint_url=self.endpoint_url,
                         config=self.client_config,
                         verify=self.verify,
+                    )
+                    shared.meta.client.meta.events.register(
+                        "before-sign.s3.PutObject", _send_small_bodies_at_once
                     )
                     self.__dict__["_shared_connection"] = shared
         return shared
@@ -181,6 +185,19 @@ def _reset_on_setting_change(*, setting: str, **_: Any) -> None:
 def reset_storage() -> None:
     with _lock:
         storages._storages.pop("default", None)
+
+
+def _send_small_bodies_at_once(request: Any, **_: Any) -> None:
+    """No ``Expect: 100-continue`` on a PutObject of at most ``SINGLE_PUT_MAX_BYTES``.
+
+    botocore asks for it on every PutObject, so each small upload waited one extra
+    round trip for the server's go-ahead (about 0.5 ms of a 1 MiB PUT's 9 ms here).
+    It only saves sending a body the server would refuse, which for a body this
+    small costs less than the wait.
+    """
+    length = determine_content_length(request.body)
+    if length is not None and length <= SINGLE_PUT_MAX_BYTES and "Expect" in request.headers:
+        del request.headers["Expect"]
 
 
 def _client() -> Any:
