@@ -22,6 +22,7 @@ threads are idle; a thread that is let go closes its database connections first.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -51,8 +52,21 @@ class RequestThreads:
         try:
             async with ThreadSensitiveContext(executor=executor):
                 yield
-        finally:
-            self._give_back(executor)
+        except BaseException:
+            # Cancelled (the client left) or failed: sync work may still be running
+            # on the thread, which an await cannot stop. Take the thread back only
+            # once it has finished, so no other request queues behind it.
+            loop = asyncio.get_running_loop()
+
+            def give_back_from_thread(_: object) -> None:
+                try:
+                    loop.call_soon_threadsafe(self._give_back, executor)
+                except RuntimeError:  # the loop is closed (shutdown): nothing to reuse
+                    _let_go(executor)
+
+            executor.submit(lambda: None).add_done_callback(give_back_from_thread)
+            raise
+        self._give_back(executor)
 
     @property
     def idle(self) -> int:

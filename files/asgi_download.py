@@ -15,7 +15,7 @@ answered here instead, at the ASGI level:
   must lie under the owner's prefix (``file_get_for_user``'s second check);
 * the body comes from the same ``services.file_open`` and carries the same
   headers as the view's answer (``downloads.download_headers``) plus the ones the
-  middleware would add (``SITE_HEADERS``), which a test compares header by header.
+  middleware would add (:func:`site_headers`); a test compares them header by header.
 
 Everything else — a browser's session cookie, a wrong or missing token, another
 user's id, a range, a database or S3 error before the first byte — goes to Django

@@ -142,3 +142,36 @@ def test_sync_callers_keep_their_own_thread() -> None:
     threads = RequestThreads(keep=2)
     assert async_to_sync(_request)(threads) == threading.get_ident()
     assert threads.started == 0
+
+
+def test_a_cancelled_requests_thread_is_not_lent_while_its_work_still_runs() -> None:
+    threads = RequestThreads(keep=2)
+    release = threading.Event()
+
+    def slow_view() -> int:
+        release.wait(5)
+        return threading.get_ident()
+
+    async def cancelled_request() -> None:
+        async with threads.lend():
+            await sync_to_async(slow_view)()
+
+    async def run() -> tuple[int, int]:
+        first = asyncio.create_task(cancelled_request())
+        await asyncio.sleep(0.1)
+        first.cancel()  # the client left; slow_view goes on in its thread
+        await asyncio.gather(first, return_exceptions=True)
+        busy_thread_free = threads.idle
+        second = await _request(threads)
+        release.set()
+        for _ in range(100):  # the first thread comes back once slow_view returns
+            if threads.idle == 2:
+                break
+            await asyncio.sleep(0.02)
+        return busy_thread_free, second
+
+    busy_thread_free, _second = asyncio.run(run())
+    assert busy_thread_free == 0  # not handed back while slow_view ran
+    assert threads.started == 2
+    assert threads.idle == 2
+    threads.close()
