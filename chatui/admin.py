@@ -1,11 +1,12 @@
 """Users in the admin, with what each stores: file count, bytes, quota (annotated in
-the changelist query, no query per row), and an inline of their largest files."""
+the changelist query, no query per row), and an inline of their largest files.
+Deleting a user deletes their files' blobs first, as deleting a file does."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -14,9 +15,10 @@ from django.template.defaultfilters import filesizeformat
 from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from chatui.errors import StorageUnavailable
 from files.models import StoredFile
 from files.selectors import users_with_file_totals
-from files.services import user_quota_bytes
+from files.services import files_delete_for_user, user_quota_bytes
 
 from .models import User
 
@@ -84,6 +86,22 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return users_with_file_totals(super().get_queryset(request))
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        """The user's blobs first (the cascade would leave them in the bucket)."""
+        files_delete_for_user(user=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """The bulk "Delete selected" action: user by user, each one's blobs first."""
+        deleted = 0
+        try:
+            for user in queryset:
+                files_delete_for_user(user=user)
+                user.delete()
+                deleted += 1
+        except StorageUnavailable as err:
+            self.message_user(request, f"Stopped after {deleted}: {err.message}", messages.ERROR)
 
     @admin.display(description="files", ordering="file_count")
     def file_count(self, obj: User) -> int:

@@ -375,6 +375,20 @@ def file_delete(*, file: StoredFile) -> None:
     file.delete()
 
 
+def files_delete_for_user(*, user: User) -> int:
+    """Delete every file of ``user``, each blob then its row; returns how many.
+
+    For deleting the user: the rows would go with the user by cascade, but their
+    blobs would stay in the bucket, found only by ``files_reconcile``. Stops at the
+    first StorageUnavailable with the remaining files (and the user) intact.
+    """
+    deleted = 0
+    for file in user.stored_files.all():
+        file_delete(file=file)
+        deleted += 1
+    return deleted
+
+
 # --- Reading bytes -------------------------------------------------------------------
 
 

@@ -334,3 +334,36 @@ def test_storage_overview(admin_client_: Client, user: Any, other_user: Any) -> 
     svg = html[start : html.index("</svg>", start)]
     assert svg.count("<rect") == 30 and "<script" not in svg
     assert "orphan blobs 7" in html
+
+
+# --- Deleting a user -------------------------------------------------------------------
+
+USERS = "/admin/chatui/user/"
+
+
+@on_s3mock
+def test_deleting_a_user_deletes_their_blobs_and_nobody_elses(
+    s3_backend: Any, admin_client_: Client, user: Any, other_user: Any, make_stored_file: Any
+) -> None:
+    for index in range(2):
+        make_stored_file(filename=f"mine{index}.txt")
+    theirs = make_stored_file(owner=other_user, filename="theirs.txt")
+    response = admin_client_.post(f"{USERS}{user.pk}/delete/", {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert list(StoredFile.objects.all()) == [theirs]
+    assert storage.list_keys("users/") == [theirs.key]
+
+
+@on_s3mock
+def test_bulk_user_delete_stops_with_a_message_when_storage_is_down(
+    s3_backend: Any, admin_client_: Client, user: Any, make_stored_file: Any, settings: Any
+) -> None:
+    mine = make_stored_file()
+    settings.S3_ENDPOINT = "http://127.0.0.1:9"  # nothing listens there
+    settings.S3_TIMEOUT = 1.0
+    data = {"action": "delete_selected", "_selected_action": [str(user.pk)], "post": "yes"}
+    notes = _messages(admin_client_.post(USERS, data, follow=True))
+    assert any("Stopped after 0" in note for note in notes)
+    assert User.objects.filter(pk=user.pk).exists()
+    assert StoredFile.objects.filter(pk=mine.pk).exists()
