@@ -13,7 +13,11 @@ from .models import StoredFile
 
 
 class StoredFileOutputSerializer(serializers.ModelSerializer):
-    """File metadata; never a presigned URL (listing must not call S3 per row)."""
+    """File metadata; never a presigned URL (listing must not call S3 per row).
+
+    ``status`` is ``broken`` once ``files_reconcile --apply`` found the blob missing or
+    different (``status_detail`` says which and when); the Files page shows it.
+    """
 
     session = serializers.UUIDField(source="session_id", allow_null=True, read_only=True)
     last_modified = serializers.DateTimeField(
@@ -44,6 +48,8 @@ class StoredFileOutputSerializer(serializers.ModelSerializer):
             "checksum",
             "user_email",
             "download_url",
+            "status",
+            "status_detail",
         ]
         read_only_fields = fields
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 RESPONSE_FIELDS = {
     "id", "key", "filename", "size", "content_type", "category", "source", "source_tool",
     "tags", "tagged", "session", "created_at", "last_modified", "etag", "checksum",
-    "user_email", "download_url",
+    "user_email", "download_url", "status", "status_detail",
 }  # fmt: skip
 
 
@@ -232,6 +232,21 @@ def test_list_newest_first_paginated(api_client, s3_backend) -> None:
     assert page["next"] and page["previous"] is None
     second = api_client.get("/api/files?page_size=2&page=2").json()
     assert [f["id"] for f in second["results"]] == [ids[0]]
+
+
+def test_a_row_reconcile_marked_broken_says_so_in_the_list(api_client, user, s3_backend) -> None:
+    from django.core.management import call_command
+
+    from files import storage
+
+    kept, lost = (_upload(api_client, name=name).json() for name in ("kept.txt", "lost.txt"))
+    assert kept["status"] == "ok" and kept["status_detail"] == ""
+    storage.delete(lost["key"])
+    call_command("files_reconcile", "--apply", "--min-age", "0s")  # repaired: exits 0
+    listed = {f["filename"]: f for f in api_client.get("/api/files").json()["results"]}
+    assert listed["kept.txt"]["status"] == "ok"
+    assert listed["lost.txt"]["status"] == "broken"
+    assert listed["lost.txt"]["status_detail"].startswith("missing_blob")
 
 
 def test_list_filters_and_ordering(api_client, user, s3_backend) -> None:

@@ -124,6 +124,9 @@ function row(file) {
         thumb,
         el("span", { className: "filename", title: name, text: name }),
         file.tagged ? el("span", { className: "badge badge-tag", text: "tagged" }) : null,
+        file.status === "broken"
+          ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
+          : null,
       ),
     ),
     el("td", { className: "col-category", dataset: { label: "Category" }, text: CATEGORY_LABELS[file.category] || file.category }),

@@ -69,9 +69,14 @@ print("seeded", StoredFile.objects.filter(owner=many).count())
 class LiveSite:
     url: str
     users: list[str]
+    env: dict[str, str] = field(default_factory=dict, repr=False)
     many_files_user: str = MANY_FILES_USER
     password: str = TEST_PASSWORD
     _next_user: int = field(default=0)
+
+    def shell(self, script: str) -> str:
+        """Run ``script`` in ``manage.py shell`` against the site's database."""
+        return _manage(self.env, "shell", "-c", script)
 
     def take_user(self) -> str:
         """A user no other test has touched."""
@@ -147,7 +152,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory, s3mock_server: Any) -> I
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, server, log)
-        yield LiveSite(url=url, users=[f"user{i}@example.com" for i in range(POOL_SIZE)])
+        yield LiveSite(url=url, users=[f"user{i}@example.com" for i in range(POOL_SIZE)], env=env)
     finally:
         server.terminate()
         try:

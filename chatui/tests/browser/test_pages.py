@@ -208,6 +208,21 @@ def test_download_gives_back_the_same_bytes(session: Any) -> None:
         assert fh.read() == original
 
 
+def test_a_file_reconcile_marked_broken_is_flagged(session: Any, live_site: Any) -> None:
+    made = session.upload("lost.txt", b"gone soon")
+    session.upload("fine.txt", b"still here")
+    live_site.shell(
+        "from files.models import StoredFile; StoredFile.objects.filter(pk="
+        f"{made['id']!r}).update(status='broken', status_detail='missing_blob: found')"
+    )
+    page = session.page
+    page.goto("/files")
+    badge = file_row(page, "lost.txt").locator(".badge-broken")
+    expect(badge).to_have_text("content missing")
+    expect(badge).to_have_attribute("title", "missing_blob: found")
+    expect(file_row(page, "fine.txt").locator(".badge-broken")).to_have_count(0)
+
+
 def test_bulk_tag_and_zip_download(session: Any) -> None:
     session.upload("one.txt", b"1")
     session.upload("two.txt", b"2")
