@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,13 +108,20 @@ def _token(user: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def fast() -> Recorder:
-    return Recorder(_django())
+def fast() -> Iterator[Recorder]:
+    yield Recorder(_django())
+    # The request threads keep their database connections open (CONN_MAX_AGE): close
+    # them, or they outlive the test database's teardown.
+    from chatui.asgi import request_threads
+
+    request_threads.close()
 
 
 @pytest.fixture
-def app(fast: Recorder) -> FastDownloads:
-    return FastDownloads(fast, RequestThreads(keep=2))
+def app(fast: Recorder) -> Iterator[FastDownloads]:
+    threads = RequestThreads(keep=2)
+    yield FastDownloads(fast, threads)
+    threads.close()
 
 
 @pytest.mark.parametrize("size", [0, 10, CHUNK_BYTES, CHUNK_BYTES * 2 + 7])
