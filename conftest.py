@@ -237,6 +237,26 @@ def stored_file(make_stored_file: Callable[..., Any]) -> Any:
     return make_stored_file()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's, plus: close the connections worker threads keep (CONN_MAX_AGE).
+
+    Channels' database work runs on asgiref's one thread-sensitive thread, and
+    in-process ASGI requests on ``chatui.asgi.request_threads``; both outlive the
+    tests, and on PostgreSQL their open connections stopped the test database from
+    being dropped ("is being accessed by other users").
+    """
+    yield
+    import sys
+
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+    if "chatui.asgi" in sys.modules:
+        sys.modules["chatui.asgi"].request_threads.close(wait=True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # botocore looks for credentials in the environment and ~/.aws; keep tests hermetic.
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")

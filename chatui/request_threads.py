@@ -82,12 +82,12 @@ class RequestThreads:
         else:
             _let_go(executor)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = False) -> None:
         """Close every kept thread's connections and let the threads end."""
         while self._idle:
-            _let_go(self._idle.pop())
+            _let_go(self._idle.pop(), wait=wait)
 
 
-def _let_go(executor: ThreadPoolExecutor) -> None:
+def _let_go(executor: ThreadPoolExecutor, *, wait: bool = False) -> None:
     executor.submit(connections.close_all)  # in that thread: connections are per thread
-    executor.shutdown(wait=False)
+    executor.shutdown(wait=wait)
