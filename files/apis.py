@@ -326,13 +326,15 @@ class FileDownloadApi(APIView):
         response = StreamingHttpResponse(
             body_iterator(request._request, stream), status=206 if byte_range else 200
         )
-        for name, value in download_headers(file, byte_range=byte_range, inline=inline).items():
-            response[name] = value
-        return response
+        return _with_headers(response, download_headers(file, byte_range=byte_range, inline=inline))
 
 
 def _with_safety_headers(response: HttpResponse, file: StoredFile) -> HttpResponse:
-    for name, value in safety_headers(file).items():
+    return _with_headers(response, safety_headers(file))
+
+
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
         response[name] = value
     return response
 

@@ -185,9 +185,9 @@ def find_owned_file(token: str, file_id: str) -> StoredFile | None:
     if row is None:
         return None
     values = dict(zip(LOOKUP_FIELDS, row[:-1], strict=True))
+    values["id"] = StoredFile._meta.pk.to_python(values["id"])  # SQLite gives hex text
     owner = User(pk=values.pop("owner"), email=row[-1], is_active=True)
     file = StoredFile(owner=owner, **values)
-    file.id = StoredFile._meta.pk.to_python(file.id)
     return file if key_belongs_to(file.key, owner.email) else None
 
 

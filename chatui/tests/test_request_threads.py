@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 
 from chatui.request_threads import RequestThreads
+from chatui.testing.asgi import call, http_scope
 
 
 def _thread_of_sync_work() -> int:
@@ -60,44 +61,15 @@ def test_overlapping_requests_get_threads_of_their_own_and_only_keep_are_kept() 
     assert threads.idle == 0
 
 
-def _connections_made(app: Any, requests: int, headers: list[tuple[bytes, bytes]]) -> int:
+def _connections_made(app: Any, requests: int, headers: dict[str, str]) -> int:
     made: list[object] = []
 
     def note(**kwargs: Any) -> None:
         made.append(kwargs["connection"])
 
-    async def one() -> int:
-        sent: list[dict[str, Any]] = []
-        done = asyncio.Event()
-        pending = [{"type": "http.request", "body": b"", "more_body": False}]
-
-        async def receive() -> dict[str, Any]:
-            if pending:
-                return pending.pop()
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": "/api/files",
-            "raw_path": b"/api/files",
-            "query_string": b"",
-            "root_path": "",
-            "scheme": "http",
-            "headers": [(b"host", b"testserver"), *headers],
-            "client": ("127.0.0.1", 5000),
-            "server": ("testserver", 80),
-        }
-        await app(scope, receive, send)
-        done.set()
-        return sent[0]["status"]
-
     async def run() -> list[int]:
-        return [await one() for _ in range(requests)]
+        scope = http_scope("/api/files", headers)
+        return [(await call(app, scope)).status for _ in range(requests)]
 
     connection_created.connect(note)
     try:
@@ -127,7 +99,7 @@ def test_conn_max_age_is_honoured_under_asgi(user, max_age, expected) -> None:
     connection.settings_dict["CONN_MAX_AGE"] = max_age
     try:
         with mock.patch(in_memory, return_value=False):
-            made = _connections_made(handler, 5, [(b"authorization", f"Token {token}".encode())])
+            made = _connections_made(handler, 5, {"Authorization": f"Token {token}"})
     finally:
         connection.settings_dict["CONN_MAX_AGE"] = configured
         handler.threads.close()

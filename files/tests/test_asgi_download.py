@@ -18,6 +18,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from chatui.request_threads import RequestThreads
+from chatui.testing.asgi import Answer, call, http_scope
 from files import storage
 from files.asgi_download import FastDownloads, find_owned_file
 from files.downloads import CHUNK_BYTES
@@ -25,13 +26,6 @@ from files.models import StoredFile
 from files.selectors import file_get_for_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
 
 
 @dataclass
@@ -52,51 +46,8 @@ def _django() -> Any:
     return django_asgi_app
 
 
-def _scope(path: str, headers: dict[str, str], method: str = "GET") -> dict[str, Any]:
-    raw_path, _, query = path.partition("?")
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": raw_path,
-        "raw_path": raw_path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [
-            (k.lower().encode(), v.encode()) for k, v in {"Host": "testserver", **headers}.items()
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-
-
 def get(app: Any, path: str, headers: dict[str, str], *, method: str = "GET") -> Answer:
-    scope = _scope(path, headers, method)
-
-    async def run() -> Answer:
-        sent: list[dict[str, Any]] = []
-        finished = asyncio.Event()
-        pending = [{"type": "http.request", "body": b"", "more_body": False}]
-
-        async def receive() -> dict[str, Any]:
-            if pending:
-                return pending.pop()
-            await finished.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await app(scope, receive, send)
-        finished.set()
-        start = sent[0]
-        body = b"".join(m.get("body", b"") for m in sent[1:])
-        names = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-        return Answer(start["status"], names, body)
-
-    return asyncio.run(run())
+    return asyncio.run(call(app, http_scope(path, headers, method)))
 
 
 def _download(file: StoredFile) -> str:
@@ -253,26 +204,6 @@ def test_a_row_whose_key_left_the_owners_prefix_is_not_served(
 def test_a_client_that_leaves_stops_the_download(s3_backend, user, make_stored_file, app):
     size = CHUNK_BYTES * 8
     file = make_stored_file(content=os.urandom(size), filename="big.bin")
-    scope = _scope(_download(file), _token(user))
-    sent: list[int] = []
-
-    async def run() -> None:
-        left = asyncio.Event()
-        pending = [{"type": "http.request", "body": b"", "more_body": False}]
-
-        async def receive() -> dict[str, Any]:
-            if pending:
-                return pending.pop()
-            await left.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body":
-                sent.append(len(message["body"]))
-                left.set()  # gone after the first chunk
-                await asyncio.sleep(0.05)
-
-        await asyncio.wait_for(app(scope, receive, send), 30)
-
-    asyncio.run(run())
-    assert 0 < sum(sent) < size
+    scope = http_scope(_download(file), _token(user))
+    answer = asyncio.run(asyncio.wait_for(call(app, scope, leave_after_first_body=True), 30))
+    assert 0 < len(answer.body) < size
