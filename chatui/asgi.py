@@ -1,11 +1,13 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-HTTP goes through Django's ASGI handler with three changes:
+HTTP goes through Django's ASGI handler with four changes:
 
 * ``POST /api/files`` multipart bodies reach the view unread, so uploads stream to
   S3 and an oversized one is refused before it is received (files/asgi_upload.py);
 * each request's sync work runs on a long-lived thread lent for the request, so
   database connections outlive it (chatui/request_threads.py);
+* the middleware chain is built synchronous, so the chain and the view run in one
+  trip to that thread instead of bouncing between it and the event loop;
 * a plain token-authenticated ``GET /api/files/{id}/download`` of the caller's own
   file is answered before Django's stack; anything else falls through to Django
   (files/asgi_download.py).
@@ -17,6 +19,7 @@ from this site's own origins (AllowedHostsOriginValidator).
 import os
 
 import django
+from asgiref.sync import sync_to_async
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before importing consumers
@@ -32,6 +35,21 @@ class ChatuiASGIHandler(StreamingUploadASGIHandler):
     """Django's handler with streamed uploads, on long-lived request threads."""
 
     threads = request_threads
+
+    def __init__(self) -> None:
+        # Django's ASGIHandler builds an *async* middleware chain. Every middleware
+        # here is synchronous, so a request went from the event loop to the request
+        # thread (the chain), back to the loop (Django's async view-calling step),
+        # and to the thread again (the view): six trips with the signals, where
+        # three do, and about 1.5 ms of a 1 MiB upload's 15 ms in-process. Built
+        # synchronous, the chain and the view run in one trip, on the same request
+        # thread as before; what each middleware does is unchanged.
+        super().__init__()
+        self.load_middleware(is_async=False)
+
+    async def get_response_async(self, request):  # type: ignore[no-untyped-def]
+        """BaseHandler.get_response (the sync chain, the view, logging) in one trip."""
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
     async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
