@@ -67,7 +67,10 @@ class RequestBodyStream:
         return b"".join(parts)
 
     def read_sync(self, size: int) -> bytes:
-        """:meth:`read` from the view's worker thread (one event-loop trip per call)."""
+        """:meth:`read` from the view's worker thread (one event-loop trip per call,
+        none once the body has ended)."""
+        if self.finished:
+            return b""
         return async_to_sync(self.read)(size)
 
     async def receive_after_body(self) -> dict[str, Any]:

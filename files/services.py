@@ -12,7 +12,9 @@ import base64
 import binascii
 import hashlib
 import logging
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
 from django.conf import settings
@@ -153,11 +155,11 @@ class FileUpload:
         self.size += len(data)
         if self.size > max_upload_bytes():
             check_upload_size(self.size)
-        self._sha256.update(data)
         if self._writer is not None:
+            self._sha256.update(data)
             self._writer.write(data)
             return
-        self._head += data
+        self._head += data  # hashed when it leaves (_start_multipart, _store_blob)
         if len(self._head) > storage.SINGLE_PUT_MAX_BYTES:
             self._start_multipart()
 
@@ -199,6 +201,7 @@ class FileUpload:
     def _start_multipart(self) -> None:
         self.content_type = self._sniff(bytes(self._head[:SNIFF_BYTES]), complete=False)
         self._writer = storage.MultipartWriter(self.key, content_type=self.content_type)
+        self._sha256.update(self._head)
         self._writer.write(self._head)
         self._head = bytearray()
 
@@ -206,7 +209,13 @@ class FileUpload:
         if self._writer is None:
             body, self._head = bytes(self._head), bytearray()
             self.content_type = self._sniff(body, complete=True)
-            blob = storage.put_bytes(self.key, body, content_type=self.content_type)
+            # The checksum is worked out while the PutObject is on the wire: hashlib
+            # lets go of the GIL on big buffers, and the PUT mostly waits on S3.
+            hashing = _checksum_pool().submit(self._sha256.update, body)
+            try:
+                blob = storage.put_bytes(self.key, body, content_type=self.content_type)
+            finally:
+                hashing.result()
         else:
             blob = self._writer.close()
         self._blob_stored = True
@@ -214,6 +223,18 @@ class FileUpload:
 
     def _sniff(self, head: bytes, *, complete: bool) -> str:
         return sniff_content_type(head, self.name, self.content_type_hint, complete=complete)
+
+
+_checksums: ThreadPoolExecutor | None = None
+_checksums_lock = threading.Lock()
+
+
+def _checksum_pool() -> ThreadPoolExecutor:
+    global _checksums
+    with _checksums_lock:
+        if _checksums is None:
+            _checksums = ThreadPoolExecutor(max_workers=4, thread_name_prefix="checksum")
+        return _checksums
 
 
 def file_upload(

@@ -8,6 +8,7 @@ server's threads use their own database connections.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -16,14 +17,17 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 from django.db import OperationalError
 from rest_framework.authtoken.models import Token
 
 from chat.models import ChatSession
 from files import services, storage
+from files.asgi_upload import RequestBodyStream
 from files.models import StoredFile
 
 MIB = 1024 * 1024
@@ -110,6 +114,32 @@ def _file_part_head(name: str = "big.bin") -> bytes:
 
 
 # --- Streamed uploads ---------------------------------------------------------------
+
+
+def test_body_stream_asks_the_server_nothing_more_once_the_body_has_ended() -> None:
+    """The view's last read_sync (the end of the body) costs no trip to the event loop."""
+    messages = [{"type": "http.request", "body": b"x" * 100, "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        if not messages:
+            raise AssertionError("receive() called after the body ended")
+        return messages.pop()
+
+    async def view_reads(body: RequestBodyStream) -> list[bytes]:
+        trips = 0
+        real = async_to_sync
+
+        def counted(func):  # type: ignore[no-untyped-def]
+            nonlocal trips
+            trips += 1
+            return real(func)
+
+        with mock.patch("files.asgi_upload.async_to_sync", counted):
+            reads = await sync_to_async(lambda: [body.read_sync(1024), body.read_sync(1024)])()
+        assert trips == 1
+        return reads
+
+    assert asyncio.run(view_reads(RequestBodyStream(receive))) == [b"x" * 100, b""]
 
 
 def test_streamed_upload_stores_exact_bytes_checksum_and_row(live_server_url, token, s3_backend):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import socket
+import threading
 from unittest import mock
 
 import pytest
@@ -241,6 +243,30 @@ def test_file_upload_in_pieces_hashes_and_stores_every_byte(s3_moto, user) -> No
         file = upload.finish(tags={"k": "v"})
     assert (file.size, file.tags) == (len(data), {"k": "v"})
     assert file.checksum == hashlib.sha256(data).hexdigest()
+    assert services.file_read_bytes(file=file) == data
+
+
+def test_small_upload_in_pieces_is_hashed_once_beside_its_one_put(s3_moto, user) -> None:
+    """Held for one PutObject, the body is hashed while the PUT runs (not per piece)."""
+    data = os.urandom(300_001)
+    hashed_on: list[str] = []
+    with services.FileUpload(owner=user, filename="small.bin") as upload:
+        for start in range(0, len(data), 65_536):
+            upload.write(data[start : start + 65_536])
+        real = upload._sha256
+
+        class Watched:
+            def update(self, chunk: bytes) -> None:
+                hashed_on.append(threading.current_thread().name)
+                real.update(chunk)
+
+            def hexdigest(self) -> str:
+                return real.hexdigest()
+
+        upload._sha256 = Watched()
+        file = upload.finish()
+    assert file.checksum == hashlib.sha256(data).hexdigest()
+    assert len(hashed_on) == 1 and hashed_on[0].startswith("checksum")
     assert services.file_read_bytes(file=file) == data
 
 
