@@ -22,8 +22,8 @@ user's id, a range, a database or S3 error before the first byte — goes to Dja
 unchanged, which answers it exactly as before (401, 404, 206, 503, ...). The fast
 path never produces an error of its own; it only ever says "yours, here it is".
 
-The database and S3 work run on one of the request threads (``chatui.request_threads``),
-so the connection is reused as for any request.
+The database and S3 work run in one call on one of the request threads
+(``RequestThreads.run``), so the connection is reused as for any request.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.http.request import split_domain_port, validate_host
@@ -220,8 +219,7 @@ class FastDownloads:
         found = _token_and_id(scope)
         ready = None
         if found is not None:
-            async with self.threads.lend():
-                ready = await sync_to_async(_find_and_open)(*found)
+            ready = await self.threads.run(_find_and_open, *found)
         if ready is None:
             await self.app(scope, receive, send)
         else:

@@ -147,3 +147,86 @@ def test_a_cancelled_requests_thread_is_not_lent_while_its_work_still_runs() -> 
     assert threads.started == 2
     assert threads.idle == 2
     threads.close()
+
+
+# --- run(): one call on a kept thread, for the download fast path --------------------
+
+
+def test_run_reuses_one_kept_thread_and_returns_the_result() -> None:
+    threads = RequestThreads(keep=2)
+
+    async def run() -> list[tuple[int, int]]:
+        return [await threads.run(lambda n: (n, threading.get_ident()), n) for n in range(4)]
+
+    results = asyncio.run(run())
+    assert [n for n, _ in results] == [0, 1, 2, 3]
+    assert len({ident for _, ident in results}) == 1
+    assert results[0][1] != threading.get_ident()
+    assert (threads.started, threads.idle) == (1, 1)
+    threads.close()
+
+
+def test_run_raises_the_calls_error_and_keeps_the_thread() -> None:
+    threads = RequestThreads(keep=2)
+
+    def fails() -> None:
+        raise ValueError("boom")
+
+    async def run() -> None:
+        with pytest.raises(ValueError, match="boom"):
+            await threads.run(fails)
+        for _ in range(50):  # handed back from the thread, on the loop
+            if threads.idle:
+                return
+            await asyncio.sleep(0.01)
+
+    asyncio.run(run())
+    assert (threads.started, threads.idle) == (1, 1)
+    threads.close()
+
+
+def test_run_cancelled_does_not_lend_its_thread_while_the_call_still_runs() -> None:
+    threads = RequestThreads(keep=2)
+    release = threading.Event()
+
+    async def run() -> tuple[int, int, int]:
+        first = asyncio.create_task(threads.run(release.wait, 5))
+        await asyncio.sleep(0.1)
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        idle_while_busy = threads.idle
+        other = await threads.run(threading.get_ident)
+        release.set()
+        for _ in range(100):
+            if threads.idle == 2:
+                break
+            await asyncio.sleep(0.02)
+        return idle_while_busy, other, threads.started
+
+    idle_while_busy, _other, started = asyncio.run(run())
+    assert idle_while_busy == 0
+    assert started == 2  # the second call got a thread of its own
+    assert threads.idle == 2
+    threads.close()
+
+
+def test_run_under_async_to_sync_stays_on_the_calling_thread() -> None:
+    from asgiref.sync import async_to_sync
+
+    threads = RequestThreads(keep=2)
+    assert async_to_sync(threads.run)(threading.get_ident) == threading.get_ident()
+    assert threads.started == 0
+
+
+def test_run_sees_the_callers_context_variables() -> None:
+    import contextvars
+
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+    threads = RequestThreads(keep=1)
+
+    async def run() -> str:
+        request_id.set("abc123")
+        return await threads.run(request_id.get)
+
+    assert asyncio.run(run()) == "abc123"
+    threads.close()
