@@ -302,11 +302,14 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
     The quota is re-checked here, inside the transaction that inserts: on PostgreSQL
     ``select_for_update`` on the user row serialises one user's uploads across
     processes; on SQLite the IMMEDIATE transaction mode does (one writer at a time).
+    An owner without a quota (as loaded for this request) has nothing to re-check,
+    so the insert is the transaction's only query.
     """
     try:
         with transaction.atomic():
-            owner = User.objects.select_for_update().get(pk=row.owner_id)
-            _check_quota(owner, row.size)
+            if user_quota_bytes(row.owner):
+                owner = User.objects.select_for_update().get(pk=row.owner_id)
+                _check_quota(owner, row.size)
             # Field checks only. The key's uniqueness, the check constraints and the
             # foreign keys (owner locked just above, session checked by the caller)
             # are the database's to enforce: full_clean would first ask it, five queries.
