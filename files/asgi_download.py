@@ -173,20 +173,28 @@ def _lookup_sql() -> str:
 
 
 LOOKUP_FIELDS = ("id", "owner", "key", "filename", "content_type", "size", "etag")
+_FILE_ATTNAMES = [StoredFile._meta.get_field(name).attname for name in LOOKUP_FIELDS]
+_OWNER_ATTNAMES = ["id", "email", "is_active"]
 
 
 def find_owned_file(token: str, file_id: str) -> StoredFile | None:
-    """The file ``file_id`` when ``token`` belongs to its owner, an active user."""
+    """The file ``file_id`` when ``token`` belongs to its owner, an active user.
+
+    The instances are built as the ORM builds a fetched row (``from_db``, the other
+    fields deferred): keyword ``__init__`` looked up a default for each of the
+    twenty fields left out, a third of this function's time.
+    """
     pk = StoredFile._meta.pk.get_db_prep_value(uuid.UUID(file_id), connection)
     with connection.cursor() as cursor:
         cursor.execute(_lookup_sql(), [pk, token, True])
         row = cursor.fetchone()
     if row is None:
         return None
-    values = dict(zip(LOOKUP_FIELDS, row[:-1], strict=True))
-    values["id"] = StoredFile._meta.pk.to_python(values["id"])  # SQLite gives hex text
-    owner = User(pk=values.pop("owner"), email=row[-1], is_active=True)
-    file = StoredFile(owner=owner, **values)
+    values = list(row[:-1])
+    values[0] = StoredFile._meta.pk.to_python(values[0])  # SQLite gives hex text
+    file = StoredFile.from_db(connection.alias, _FILE_ATTNAMES, values)
+    owner = User.from_db(connection.alias, _OWNER_ATTNAMES, [file.owner_id, row[-1], True])
+    file.owner = owner
     return file if key_belongs_to(file.key, owner.email) else None
 
 

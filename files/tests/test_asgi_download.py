@@ -20,8 +20,8 @@ from rest_framework.authtoken.models import Token
 from chatui.request_threads import RequestThreads
 from chatui.testing.asgi import Answer, call, http_scope
 from files import storage
-from files.asgi_download import FastDownloads, find_owned_file
-from files.downloads import CHUNK_BYTES
+from files.asgi_download import FastDownloads, _find_and_open, find_owned_file
+from files.downloads import CHUNK_BYTES, download_headers
 from files.models import StoredFile
 from files.selectors import file_get_for_user
 
@@ -188,6 +188,19 @@ def test_the_lookup_agrees_with_file_get_for_user(s3_backend, user, other_user, 
     assert found.owner.email == user.email
     theirs = make_stored_file(owner=other_user)
     assert find_owned_file(token, str(theirs.id)) is None
+
+
+def test_finding_and_opening_a_file_is_one_query(
+    s3_backend, user, make_stored_file, django_assert_num_queries
+) -> None:
+    """The fast path's instances defer every field it did not select: touching one
+    (in the headers, the ownership check or ``file_open``) would cost a query each."""
+    file = make_stored_file(content=b"one query")
+    token = _token(user)["Authorization"].removeprefix("Token ")
+    with django_assert_num_queries(1):
+        ready = _find_and_open(token, str(file.id))
+        download_headers(ready.file, byte_range=None, inline=False)
+    assert ready.body == b"one query"
 
 
 def test_a_row_whose_key_left_the_owners_prefix_is_not_served(
