@@ -78,6 +78,54 @@ def test_put_head_read_delete_round_trip(s3_moto) -> None:
     assert storage.list_keys() == []
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Wed, 21 Oct 2015 07:28:00 GMT",  # Last-Modified, RFC 1123
+        "Thu, 01 Jan 1970 00:00:00 GMT",
+        "2009-10-12T17:50:30.000Z",  # a listing's LastModified, ISO 8601
+        "2009-10-12T17:50:30Z",
+        "2024-02-29T23:59:59.123456+00:00",
+        "2024-02-29T23:59:59+02:00",
+        "Wed, 21 Oct 2015 07:28:00 -0000",  # no zone: botocore's parser decides
+        "2009-10-12T17:50:30",
+        "1445412480",  # epoch seconds
+        1445412480,
+    ],
+)
+def test_s3_timestamps_parse_as_botocore_parses_them(value) -> None:
+    from botocore.utils import parse_timestamp
+
+    parsed, expected = storage.parse_s3_timestamp(value), parse_timestamp(value)
+    assert parsed == expected
+    assert (parsed.tzinfo is None) == (expected.tzinfo is None)
+
+
+def test_an_unreadable_timestamp_is_botocores_error() -> None:
+    with pytest.raises(ValueError, match="Invalid timestamp"):
+        storage.parse_s3_timestamp("not a date")
+
+
+def test_the_storage_client_parses_dates_with_the_fast_parser(s3_moto, monkeypatch) -> None:
+    # given: a spy in place before the client is built
+    seen: list[str] = []
+    parse = storage.parse_s3_timestamp
+
+    def spy(value):
+        seen.append(value)
+        return parse(value)
+
+    storage.put_bytes("users/a@b.c/uploads/t.txt", b"t", content_type="text/plain")
+    monkeypatch.setattr(storage, "parse_s3_timestamp", spy)
+    storage.reset_storage()
+    # when
+    listed = list(storage.iter_blobs("users/"))
+    # then: HeadObject's Last-Modified and the listing's LastModified both went through it
+    head = storage._client().head_object(Bucket=storage._bucket(), Key=listed[0].key)
+    assert len(seen) == 2
+    assert head["LastModified"] == listed[0].last_modified
+
+
 def test_put_sends_no_acl(s3_moto) -> None:
     sent: list[dict] = []
     storage._client().meta.events.register(
