@@ -4,14 +4,15 @@
 
 Starts, in a temporary directory (never the developer's var/): s3mock
 (``manage.py runs3mock``), a SQLite database, and the app under uvicorn
-(``chatui.asgi``, one process, token auth). Then measures:
+(``chatui.asgi``, one process, token auth, production settings: ``DEBUG=false``).
+Then measures:
 
 * upload and download of 1 MiB and 256 MiB through the API against boto3 straight
   to the same endpoint (target: API >= 0.7x direct). Both sides use the same HTTP
   library: the API client is urllib3 (what boto3 runs on), streaming 1 MiB blocks
   each way, so the ratio measures the server, not two clients. Each row: a warm-up
   of each side, then API and direct runs taken in turn (so load from elsewhere hits
-  both alike), and the median of each;
+  both alike; 41 of each for 1 MiB, 5 for the big file), and the median of each;
 * the same downloads with ``FILES_DOWNLOAD_REDIRECT=true`` (a second server; the
   client follows the 302 to a presigned URL), an extra row not judged by a target;
 * the server's peak RSS above idle while moving 256 MiB (target < 100 MiB);
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -60,7 +62,12 @@ def _environment(workdir: Path, endpoint: str) -> dict[str, str]:
         "S3_BUCKET": BUCKET,
         "FILES_MAX_UPLOAD_MB": "300",
         "LOG_LEVEL": "WARNING",
-        "DEBUG": "true",
+        # Production settings, as bench/chat_ws.py: DEBUG on would log every query
+        # and have SQLite quote its parameters again, which production never pays.
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_TLS": "false",  # plain HTTP on loopback, as behind a TLS proxy
     }
 
 
@@ -310,12 +317,15 @@ def _setup_database(env: dict[str, str]) -> str:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
     from chatui.models import User
 
     call_command("migrate", verbosity=0, interactive=False)
+    # WhiteNoise (DEBUG=false) warns at start without it; the API serves no static files.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     user = User.objects.create_user(EMAIL, "bench-password-1")
     return Token.objects.create(user=user).key
 
@@ -374,12 +384,12 @@ def _measure(
     print(f"load average before: {_load()}", flush=True)
     bench.api_upload(small)  # warm up imports, connections and the database
     bench.api_download()
-    for label, api, direct in _throughput_rows(bench, small, repeat=15):
+    for label, api, direct in _throughput_rows(bench, small, repeat=41):
         rows.append((label, f"{api:.1f} MiB/s", f"{direct:.1f} MiB/s", _ratio(api, direct)))
     rss = PeakRss(pid)
     idle = rss.rss()
     with rss:
-        big_rows = _throughput_rows(bench, big, repeat=3)
+        big_rows = _throughput_rows(bench, big, repeat=5)
     for label, api, direct in big_rows:
         rows.append((label, f"{api:.1f} MiB/s", f"{direct:.1f} MiB/s", _ratio(api, direct)))
     above_idle = (rss.peak - idle) / MIB
