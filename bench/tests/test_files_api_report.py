@@ -27,3 +27,38 @@ def test_targets_met_pass_and_unjudged_rows_do_not_count() -> None:
 def test_a_plain_fail_verdict_fails_the_report() -> None:
     rows = [HEADER, ("p99", "120.0 ms", "< 100 ms", _verdict(False))]
     assert _report(rows) is False
+
+
+def test_cpu_meter_charges_each_side_with_the_cpu_its_processes_spent() -> None:
+    """The CPU table's figures: another process's CPU, per side, to the millisecond."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.files_api import CpuMeter
+
+    burn = (
+        "import sys, time\n"
+        "sys.stdin.readline()\n"
+        "end = time.process_time() + 0.3\n"
+        "while time.process_time() < end: pass\n"
+        "print('done', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", burn], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        cpu = CpuMeter({"child": child.pid})
+
+        def burn_in_child() -> None:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            assert child.stdout.readline() == "done\n"
+
+        cpu.timed("row|api", burn_in_child)
+        cpu.timed("row|direct", lambda: time.sleep(0.1))  # the child waits, idle
+    finally:
+        child.communicate("")
+    assert 0.29 <= cpu.spent["row|api"]["child"] <= 0.6
+    assert cpu.spent["row|direct"]["child"] < 0.01
