@@ -141,21 +141,31 @@ class CpuMeter:
     CPU all three processes spend, not only by the server's wall-clock time.
     """
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], records: dict | None = None) -> None:
         self.pids = pids
-        self.spent: dict[str, dict[str, float]] = {}  # "row|side" -> process -> seconds
+        # "row|side" -> (runs, process -> CPU seconds summed over those runs)
+        self.records: dict[str, tuple[int, dict[str, float]]] = {} if records is None else records
+
+    def for_server(self, pid: int) -> CpuMeter:
+        """The same meter with another server process, adding to the same records."""
+        return CpuMeter({**self.pids, "server": pid}, self.records)
+
+    def timed(self, key: str, action: Callable[[], object]) -> float:
+        """Wall seconds of ``action``; its processes' CPU is added under ``key``."""
+        before = self._now()
+        seconds = _seconds(action)
+        runs, spent = self.records.get(key, (0, dict.fromkeys(before, 0.0)))
+        after = self._now()
+        self.records[key] = (runs + 1, {n: spent[n] + after[n] - before[n] for n in spent})
+        return seconds
+
+    def mean(self, key: str) -> dict[str, float]:
+        """CPU seconds per run under ``key``, per process."""
+        runs, spent = self.records[key]
+        return {name: seconds / runs for name, seconds in spent.items()}
 
     def _now(self) -> dict[str, float]:
         return {name: _process_cpu_seconds(pid) for name, pid in self.pids.items()}
-
-    def timed(self, key: str, action: Callable[[], object]) -> float:
-        """Wall seconds of ``action``; its CPU is added to ``spent[key]``."""
-        before = self._now()
-        seconds = _seconds(action)
-        spent = self.spent.setdefault(key, dict.fromkeys(before, 0.0))
-        for name, value in self._now().items():
-            spent[name] += value - before[name]
-        return seconds
 
 
 def _process_cpu_seconds(pid: int) -> float:
@@ -183,8 +193,6 @@ def _medians(
     for _ in range(repeat):
         api_times.append(cpu.timed(f"{row}|api", api))
         direct_times.append(cpu.timed(f"{row}|direct", direct))
-    for side in ("api", "direct"):
-        cpu.spent[f"{row}|{side}"] = {k: v / repeat for k, v in cpu.spent[f"{row}|{side}"].items()}
     return statistics.median(api_times), statistics.median(direct_times)
 
 
@@ -313,9 +321,9 @@ def _throughput_rows(
 def _cpu_report(cpu: CpuMeter) -> None:
     """Mean CPU milliseconds per operation, per process, for each side of each row."""
     print("\nCPU per operation (user + system, mean of the measured runs):")
-    for key, spent in cpu.spent.items():
+    for key in cpu.records:
         row, side = key.split("|")
-        shares = "  ".join(f"{name} {seconds * 1000:7.1f} ms" for name, seconds in spent.items())
+        shares = "  ".join(f"{name} {s * 1000:7.1f} ms" for name, s in cpu.mean(key).items())
         print(f"  {row:18s} {side:6s} {shares}")
 
 
@@ -435,9 +443,7 @@ def _run(workdir: Path, big_mib: int, row_count: int) -> int:
             bench.s3.create_bucket(Bucket=BUCKET)
             processes = {"s3mock": s3mock.process.pid, "client": os.getpid()}
             cpu = CpuMeter({"server": server.pid, **processes})
-            redirect_cpu = CpuMeter({"server": redirect.pid, **processes})
-            redirect_cpu.spent = cpu.spent  # one report
-            redirecting = (f"http://127.0.0.1:{redirect_port}", redirect_cpu)
+            redirecting = (f"http://127.0.0.1:{redirect_port}", cpu.for_server(redirect.pid))
             return _measure(bench, cpu, redirecting, small, big, row_count)
 
 

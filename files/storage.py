@@ -147,12 +147,9 @@ def parse_s3_timestamp(value: Any) -> datetime:
     time zone, goes to botocore's own parser, so the answers are the same.
     """
     if isinstance(value, str):
+        parse = parsedate_to_datetime if value.endswith("GMT") else datetime.fromisoformat
         try:
-            parsed = (
-                parsedate_to_datetime(value)
-                if value.endswith("GMT")
-                else (datetime.fromisoformat(value))
-            )
+            parsed = parse(value)
         except (TypeError, ValueError):
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
