@@ -13,7 +13,7 @@ HTTP goes through Django's ASGI handler with four changes:
   (files/asgi_download.py).
 
 Websockets are authenticated by the Django session cookie and only accepted
-from this site's own origins (AllowedHostsOriginValidator).
+from this site's own origins, compared as CSRF compares them (chatui/ws_origin.py).
 """
 
 import os
@@ -62,15 +62,13 @@ django_asgi_app = ChatuiASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chatui.routing import websocket_urlpatterns  # noqa: E402
+from chatui.ws_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": FastDownloads(django_asgi_app, request_threads),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
