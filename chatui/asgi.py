@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-HTTP goes through Django's ASGI handler with four changes:
+HTTP goes through Django's ASGI handler with these changes:
 
 * ``POST /api/files`` multipart bodies reach the view unread, so uploads stream to
   S3 and an oversized one is refused before it is received (files/asgi_upload.py);
@@ -8,6 +8,8 @@ HTTP goes through Django's ASGI handler with four changes:
   database connections outlive it (chatui/request_threads.py);
 * the middleware chain is built synchronous, so the chain and the view run in one
   trip to that thread instead of bouncing between it and the event loop;
+* a body whose declared ``Content-Length`` is over every limit is refused (413)
+  before it is read (chatui/body_limits.py);
 * a plain token-authenticated ``GET /api/files/{id}/download`` of the caller's own
   file is answered before Django's stack; anything else falls through to Django
   (files/asgi_download.py).
@@ -63,12 +65,13 @@ django_asgi_app = ChatuiASGIHandler()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chatui.body_limits import DeclaredSizeLimit  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
 from chatui.ws_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": FastDownloads(django_asgi_app, request_threads),
+        "http": DeclaredSizeLimit(FastDownloads(django_asgi_app, request_threads)),
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

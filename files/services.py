@@ -26,7 +26,13 @@ from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, QuotaExceed
 from chatui.models import User
 
 from . import storage
-from .content_types import SNIFF_BYTES, categorize, is_inline_safe, sniff_content_type
+from .content_types import (
+    SNIFF_BYTES,
+    categorize,
+    content_type_hint_check,
+    is_inline_safe,
+    sniff_content_type,
+)
 from .downloads import content_disposition
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
@@ -138,7 +144,7 @@ class FileUpload:
         self.source_tool = source_tool if self.source == StoredFile.Source.TOOL else ""
         self.owner = owner
         self.name = display_filename(filename)
-        self.content_type_hint = content_type_hint
+        self.content_type_hint = content_type_hint_check(content_type_hint)
         check_upload_size(expected_size)
         _check_quota(owner, expected_size)  # fail fast; re-checked under the lock
         generated = self.source == StoredFile.Source.TOOL
