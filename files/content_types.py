@@ -47,10 +47,9 @@ HINTABLE_TYPES = frozenset(
     }
 )
 # RFC 9110 media type: type "/" subtype *( ";" parameter ), tokens in ASCII.
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_MEDIA_TYPE = re.compile(
-    rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|\"[\x20-\x21\x23-\x5b\x5d-\x7e]*\"))*"
-)
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
+_MEDIA_TYPE = re.compile(rf"{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))*")
 MAX_HINT_CHARS = 255
 
 # Served inline on request (?inline=1); everything else is an attachment.
