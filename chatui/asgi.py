@@ -1,16 +1,11 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-HTTP goes through Django's ASGI handler with four changes:
+HTTP goes through Django's ASGI handler with two changes:
 
 * ``POST /api/files`` multipart bodies reach the view unread, so uploads stream to
   S3 and an oversized one is refused before it is received (files/asgi_upload.py);
 * each request's sync work runs on a long-lived thread lent for the request, so
   database connections outlive it (chatui/request_threads.py);
-* the middleware chain is built synchronous, so the chain and the view run in one
-  trip to that thread instead of bouncing between it and the event loop;
-* a plain token-authenticated ``GET /api/files/{id}/download`` of the caller's own
-  file is answered before Django's stack; anything else falls through to Django
-  (files/asgi_download.py).
 
 Websockets are authenticated by the Django session cookie and only accepted
 from this site's own origins (AllowedHostsOriginValidator).
@@ -25,7 +20,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before importing consumers
 
 from chatui.request_threads import RequestThreads  # noqa: E402
-from files.asgi_download import FastDownloads  # noqa: E402
 from files.asgi_upload import StreamingUploadASGIHandler  # noqa: E402
 
 request_threads = RequestThreads()
@@ -68,7 +62,7 @@ from chatui.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": FastDownloads(django_asgi_app, request_threads),
+        "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

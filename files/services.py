@@ -26,8 +26,7 @@ from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, QuotaExceed
 from chatui.models import User
 
 from . import storage
-from .content_types import SNIFF_BYTES, categorize, is_inline_safe, sniff_content_type
-from .downloads import content_disposition
+from .content_types import SNIFF_BYTES, categorize, sniff_content_type
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
 from .storage import BlobStream
@@ -457,16 +456,14 @@ def file_read_bytes(
         return stream.read()
 
 
-def file_download_url(*, file: StoredFile, inline: bool = False) -> str:
-    """A short-lived presigned GET URL that makes S3 send our safe headers.
+def file_download_url(*, file: StoredFile, content_disposition: str, content_type: str) -> str:
+    """A short-lived presigned GET URL that makes S3 answer with the given headers.
 
-    The disposition and type are signed into the URL, so S3 serves SVG/HTML as
+    The disposition and type (built by ``downloads.download_headers``, the same as
+    the streamed answer's) are signed into the URL, so S3 serves SVG/HTML as
     attachments exactly as the streaming download does.
     """
     _assert_owned(file)
-    show_inline = inline and is_inline_safe(file.content_type, file.filename)
     return storage.presigned_url(
-        file.key,
-        content_disposition=content_disposition(file.filename, inline=show_inline),
-        content_type=file.content_type,
+        file.key, content_disposition=content_disposition, content_type=content_type
     )
