@@ -14,7 +14,6 @@ from this site's own origins (AllowedHostsOriginValidator).
 import os
 
 import django
-from asgiref.sync import sync_to_async
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before importing consumers
@@ -29,21 +28,6 @@ class ChatuiASGIHandler(StreamingUploadASGIHandler):
     """Django's handler with streamed uploads, on long-lived request threads."""
 
     threads = request_threads
-
-    def __init__(self) -> None:
-        # Django's ASGIHandler builds an *async* middleware chain. Every middleware
-        # here is synchronous, so a request went from the event loop to the request
-        # thread (the chain), back to the loop (Django's async view-calling step),
-        # and to the thread again (the view): six trips with the signals, where
-        # three do, and about 1.5 ms of a 1 MiB upload's 15 ms in-process. Built
-        # synchronous, the chain and the view run in one trip, on the same request
-        # thread as before; what each middleware does is unchanged.
-        super().__init__()
-        self.load_middleware(is_async=False)
-
-    async def get_response_async(self, request):  # type: ignore[no-untyped-def]
-        """BaseHandler.get_response (the sync chain, the view, logging) in one trip."""
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
     async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http":

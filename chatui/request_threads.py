@@ -19,6 +19,13 @@ Requests are never made to wait for a thread: when every kept thread is lent out
 new one is started, and on its return it is kept only while fewer than ``keep``
 threads are idle; a thread that is let go closes its database connections first.
 
+A reach into library behaviour (STYLE rule 12), kept because without it every
+request paid for a new database connection: it relies on asgiref running a
+``sync_to_async`` call inside ``ThreadSensitiveContext(executor=...)`` on that
+executor's thread, and on Django's handler reusing an entered context.
+``chatui/tests/test_request_threads.py`` pins both (one thread for consecutive
+requests; ``CONN_MAX_AGE`` honoured under ASGI) and fails if either changes.
+
 """
 
 from __future__ import annotations

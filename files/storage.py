@@ -39,12 +39,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
-from botocore.utils import determine_content_length
 from django.conf import settings
 from django.core.files.base import File
-from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
 from chatui.errors import FileNotFound, StorageUnavailable
@@ -110,9 +109,6 @@ class ChatuiS3Storage(S3Storage):
                         config=self.client_config,
                         verify=self.verify,
                     )
-                    shared.meta.client.meta.events.register(
-                        "before-sign.s3.PutObject", _send_small_bodies_at_once
-                    )
                     self.__dict__["_shared_connection"] = shared
         return shared
 
@@ -145,6 +141,9 @@ def parse_s3_timestamp(value: Any) -> datetime:
     a listing (ISO 8601): 65 ms a ListObjectsV2 page of 1000 keys. The standard
     library reads both forms in about 5 us. Anything else, or a result without a
     time zone, goes to botocore's own parser, so the answers are the same.
+    Installed through botocore's ``set_parser_defaults(timestamp_parser=...)``;
+    ``test_the_storage_client_parses_dates_with_the_fast_parser`` fails if botocore
+    stops calling it.
     """
     if isinstance(value, str):
         parse = parsedate_to_datetime if value.endswith("GMT") else datetime.fromisoformat
@@ -204,15 +203,34 @@ def _transfer_config() -> TransferConfig:
 # --- The cached instance -----------------------------------------------------------
 
 
+_storage: ChatuiS3Storage | None = None
+
+
 def get_storage() -> ChatuiS3Storage:
-    """The configured storage (``STORAGES["default"]``), rebuilt after settings change."""
-    storage = storages["default"]
-    if not isinstance(storage, ChatuiS3Storage):
+    """The storage ``STORAGES["default"]`` names, built once and rebuilt after settings change.
+
+    Built here from the setting (Django's documented ``BACKEND``/``OPTIONS``), not
+    taken from ``django.core.files.storage.storages``, so that dropping it when an
+    ``S3_*`` setting changes needs no private attribute of Django's handler.
+    """
+    global _storage
+    current = _storage
+    if current is None:
+        with _lock:
+            if _storage is None:
+                _storage = _build_storage()
+            current = _storage
+    return current
+
+
+def _build_storage() -> ChatuiS3Storage:
+    config = settings.STORAGES["default"]
+    backend = import_string(config["BACKEND"])
+    if not (isinstance(backend, type) and issubclass(backend, ChatuiS3Storage)):
         raise StorageUnavailable(
-            "STORAGES['default'] must be files.storage.ChatuiS3Storage; "
-            f"it is {type(storage).__name__}."
+            f"STORAGES['default'] must be files.storage.ChatuiS3Storage; it is {config['BACKEND']}."
         )
-    return storage
+    return backend(**config.get("OPTIONS", {}))
 
 
 @receiver(setting_changed)
@@ -223,21 +241,10 @@ def _reset_on_setting_change(*, setting: str, **_: Any) -> None:
 
 
 def reset_storage() -> None:
+    """Forget the built storage; the next :func:`get_storage` builds it from settings."""
+    global _storage
     with _lock:
-        storages._storages.pop("default", None)
-
-
-def _send_small_bodies_at_once(request: Any, **_: Any) -> None:
-    """No ``Expect: 100-continue`` on a PutObject of at most ``SINGLE_PUT_MAX_BYTES``.
-
-    botocore asks for it on every PutObject, so each small upload waited one extra
-    round trip for the server's go-ahead (about 0.5 ms of a 1 MiB PUT's 9 ms here).
-    It only saves sending a body the server would refuse, which for a body this
-    small costs less than the wait.
-    """
-    length = determine_content_length(request.body)
-    if length is not None and length <= SINGLE_PUT_MAX_BYTES and "Expect" in request.headers:
-        del request.headers["Expect"]
+        _storage = None
 
 
 def _client() -> Any:

@@ -135,19 +135,6 @@ def test_put_sends_no_acl(s3_moto) -> None:
     assert sent and not any(name.lower() == "x-amz-acl" for name in sent[0])
 
 
-def test_small_puts_send_their_body_without_waiting_for_100_continue(s3_moto) -> None:
-    expect: list[bytes | None] = []
-
-    def note(request, **_) -> None:
-        expect.append(request.headers.get("Expect"))
-
-    storage._client().meta.events.register("before-send.s3.PutObject", note)
-    storage.put_bytes("users/a@b.c/small", b"x" * storage.SINGLE_PUT_MAX_BYTES, content_type="a/b")
-    big = b"x" * (storage.SINGLE_PUT_MAX_BYTES + 1)
-    storage._client().put_object(Bucket=storage._bucket(), Key="users/a@b.c/big", Body=big)
-    assert expect == [None, b"100-continue"]
-
-
 def test_large_put_streams_as_multipart(s3_moto) -> None:
     # given 20 MiB, more than the 8 MiB multipart threshold
     data = bytes(range(256)) * (20 * 4096)
