@@ -195,7 +195,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
-# --- S3 storage (files/storage.py is the only reader of these) ----------------
+# --- S3 storage (files/storage/backend.py is the only reader of these) ----------------
 
 S3_USE_MOCK = env_bool("S3_USE_MOCK", True)
 S3_MOCK_DEFAULT_ENDPOINT = "http://127.0.0.1:8003"
@@ -241,7 +241,7 @@ def _s3mock_bind() -> tuple[str, int]:
 
 S3MOCK_HOST, S3MOCK_PORT = _s3mock_bind()
 
-# One storage path for every mode: files/storage.py reads the S3_* settings above.
+# One storage path for every mode: files/storage/backend.py reads the S3_* settings above.
 STORAGES = {
     "default": {"BACKEND": "files.storage.ChatuiS3Storage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

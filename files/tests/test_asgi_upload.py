@@ -68,7 +68,7 @@ def _client(url: str, token: str) -> httpx.Client:
 
 
 def _pending_multipart_uploads() -> list[Any]:
-    response = storage._client().list_multipart_uploads(Bucket=storage._bucket())
+    response = storage.client().list_multipart_uploads(Bucket=storage.bucket_name())
     return response.get("Uploads", [])
 
 
