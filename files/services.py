@@ -21,6 +21,7 @@ from django.db.models import Sum
 from chat.models import ChatSession
 from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, QuotaExceeded
 from chatui.models import User
+from chatui.text import text_check
 
 from . import storage
 from .content_types import SNIFF_BYTES, categorize, sniff_content_type
@@ -90,6 +91,7 @@ def validate_tags(tags: object) -> dict[str, str]:
         return {}
     if not isinstance(tags, dict):
         raise InvalidInput("tags must be an object of string keys and values.")
+    text_check(tags, field="tags")
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"At most {MAX_TAGS} tags are allowed.")
     for key, value in tags.items():
@@ -133,6 +135,7 @@ class FileUpload:
         self.source = _valid_source(source, source_tool)
         self.source_tool = source_tool if self.source == StoredFile.Source.TOOL else ""
         self.owner = owner
+        text_check(filename, field="filename")
         self.name = display_filename(filename)
         self.content_type_hint = content_type_hint
         check_upload_size(expected_size)
@@ -323,6 +326,7 @@ def file_update(
     """Change metadata only: a rename never moves the blob (the key stays)."""
     fields: list[str] = []
     if filename is not None:
+        text_check(filename, field="filename")
         new_name = display_filename(filename, fallback="")
         if not new_name:
             raise InvalidInput("filename must not be empty.", field="filename")
