@@ -12,13 +12,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatui.errors import FileTooLarge, InvalidInput
+from chatui.errors import FileTooLarge, InvalidInput, InvalidJson, JsonTooDeep
+from chatui.json_limits import LimitedJSONParser, json_loads_limited
 
 from . import services
 from .asgi_upload import RequestBodyStream, streamed_body
@@ -104,13 +105,15 @@ def _parse_tags_field(raw: Any) -> dict[str, str] | None:
     if isinstance(raw, dict):
         return raw
     try:
-        return json.loads(raw)
-    except (TypeError, ValueError):
+        return json_loads_limited(raw)
+    except JsonTooDeep:
+        raise
+    except (InvalidJson, TypeError):
         raise InvalidInput("tags must be a JSON object.", field="tags") from None
 
 
 class FileListCreateApi(APIView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, LimitedJSONParser]
 
     class FilterSerializer(serializers.Serializer):
         source = serializers.ChoiceField(StoredFile.Source.values, required=False)

@@ -24,7 +24,12 @@ from chatui.models import User
 from chatui.text import text_check
 
 from . import storage
-from .content_types import SNIFF_BYTES, categorize, sniff_content_type
+from .content_types import (
+    SNIFF_BYTES,
+    categorize,
+    content_type_hint_check,
+    sniff_content_type,
+)
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
 from .storage import BlobStream
@@ -137,7 +142,7 @@ class FileUpload:
         self.owner = owner
         text_check(filename, field="filename")
         self.name = display_filename(filename)
-        self.content_type_hint = content_type_hint
+        self.content_type_hint = content_type_hint_check(content_type_hint)
         check_upload_size(expected_size)
         _check_quota(owner, expected_size)  # fail fast; re-checked under the lock
         generated = self.source == StoredFile.Source.TOOL

@@ -144,6 +144,10 @@ ADMIN_MODELS: dict[str, AdminRow] = {
     "files.reconcilerun": AdminRow(add=403),
     "tools.toolrun": AdminRow(add=403),
     "chat.chatsession": AdminRow(),
+    # django-axes' sign-in records (chatui/login_throttle.py): read and delete only
+    "axes.accessattempt": AdminRow(add=403),
+    "axes.accesslog": AdminRow(add=403),
+    "axes.accessfailurelog": AdminRow(add=403),
 }
 
 # Arguments that make each built-in tool succeed for the owner on the owner's CSV.
@@ -284,8 +288,25 @@ def world(
         "files.reconcilerun": str(reconcile.pk),
         "tools.toolrun": str(run.pk),
         "chat.chatsession": str(session.pk),
+        **_axes_records(user.email),
     }
     return World(users, clients, values, admin_objects)
+
+
+def _axes_records(email: str) -> dict[str, str]:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    seen = {"username": email, "ip_address": "10.0.0.1", "user_agent": "t", "path_info": "/"}
+    attempt = AccessAttempt.objects.create(
+        **seen, http_accept="*/*", get_data="", post_data="", failures_since_start=1
+    )
+    log = AccessLog.objects.create(**seen, http_accept="*/*")
+    failure = AccessFailureLog.objects.create(**seen, http_accept="*/*")
+    return {
+        "axes.accessattempt": str(attempt.pk),
+        "axes.accesslog": str(log.pk),
+        "axes.accessfailurelog": str(failure.pk),
+    }
 
 
 def _logged_in(user: Any) -> APIClient:
@@ -435,9 +456,10 @@ async def test_websocket_doors() -> None:
 
     alice_cookie, bob_cookie, session_id = await setup()
 
-    # anonymous: closed with 4401
+    # anonymous: accepted, then closed with 4401
     anon = communicator(None)
-    assert await anon.connect() == (False, 4401)
+    assert await anon.connect() == (True, None)
+    assert await anon.receive_output() == {"type": "websocket.close", "code": 4401}
     await anon.disconnect()
 
     # another user naming alice's chat: not_found, and nothing of it
