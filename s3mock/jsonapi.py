@@ -323,4 +323,9 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 
 
 def _error(error: ApiError) -> Response:
-    return _json(error.status, {"error": {"code": error.code, "message": error.message}})
+    return error_response(error.status, error.code, error.message)
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """The JSON API's error shape: ``{"error": {"code": ..., "message": ...}}``."""
+    return _json(status, {"error": {"code": code, "message": message}})

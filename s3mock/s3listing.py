@@ -25,7 +25,7 @@ def list_objects_v1(ctx: Ctx) -> Response:
     result = ctx.store.list_objects(ctx.bucket, prefix, marker, max_keys, delimiter)
     head = [
         ("Name", ctx.bucket),
-        ("Prefix", encode(prefix)),
+        ("Prefix", prefix),  # v1 echoes it as sent, even with encoding-type=url
         ("Marker", encode(marker)),
         ("MaxKeys", max_keys),
         ("Delimiter", encode(delimiter) if delimiter else None),

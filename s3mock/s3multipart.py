@@ -8,6 +8,7 @@ from . import xmlio
 from .conditions import check_preconditions, invalid_range
 from .errors import S3Error
 from .http import Response
+from .records import ObjectInfo
 from .s3buckets import owner_xml
 from .s3context import Ctx, empty, xml_response
 from .s3objects import attrs_from_headers, copy_source
@@ -66,17 +67,26 @@ def _copy_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 async def complete_upload(ctx: Ctx) -> Response:
-    upload = _upload(ctx)
+    upload_id = ctx.request.query.get("uploadId", "")
+    ctx.store.head_bucket(ctx.bucket)
     root = await ctx.xml_body()
     if root.tag != "CompleteMultipartUpload":
         raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
     requested = [_requested_part(node) for node in root.findall("Part")]
     if not requested:
         raise S3Error("MalformedXML", "You must specify at least one part.")
+    again = ctx.store.multipart.completed(ctx.bucket, ctx.key, upload_id, requested)
+    if again is not None:  # a repeated Complete (a retry) gets the first one's answer
+        return _complete_result(ctx, again)
+    upload = _upload(ctx)
     if len(requested) > THREAD_COMPLETE_PARTS:
         info = await asyncio.to_thread(ctx.store.multipart.complete, upload, requested)
     else:
         info = ctx.store.multipart.complete(upload, requested)
+    return _complete_result(ctx, info)
+
+
+def _complete_result(ctx: Ctx, info: ObjectInfo) -> Response:
     fields = [
         ("Location", f"/{ctx.bucket}/{xmlio.url_encode(ctx.key)}"),
         ("Bucket", ctx.bucket),

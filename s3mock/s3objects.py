@@ -55,9 +55,14 @@ def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
 
 
 def _without_aws_chunked(encoding: str) -> str:
-    """aws-chunked describes the transfer, not the object, so S3 does not store it."""
-    kept = [part.strip() for part in encoding.split(",") if part.strip()]
-    return ",".join(part for part in kept if part.lower() != "aws-chunked")
+    """aws-chunked describes the transfer, not the object, so S3 does not store it.
+
+    Any other value is kept exactly as sent (``gzip, br`` stays ``gzip, br``).
+    """
+    parts = [part.strip() for part in encoding.split(",")]
+    if "aws-chunked" not in (part.lower() for part in parts):
+        return encoding.strip()
+    return ", ".join(part for part in parts if part and part.lower() != "aws-chunked")
 
 
 def tags_from_header(headers: Mapping[str, str]) -> dict[str, str]:
