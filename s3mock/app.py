@@ -143,7 +143,7 @@ def error_response(error: S3Error, request: S3Request, request_id: str) -> Respo
     fields.append(("Resource", error.resource or _safe_path(request)))
     fields.append(("RequestId", request_id))
     body = f"{xmlio.DECLARATION}<Error>{xmlio.elements(fields)}</Error>".encode()
-    headers = [("Content-Type", "application/xml")]
+    headers = [("Content-Type", "application/xml"), *error.headers]
     if error.code == "InvalidRange" and "ActualObjectSize" in error.extra:
         headers.append(("Content-Range", f"bytes */{error.extra['ActualObjectSize']}"))
     return Response(error.status, headers, body)

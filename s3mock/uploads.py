@@ -154,11 +154,17 @@ class Multipart:
             writer.discard()
 
     def copy_part(
-        self, upload: UploadInfo, number: int, src_bucket: str, src_key: str, byte_range=None
+        self,
+        upload: UploadInfo,
+        number: int,
+        src_bucket: str,
+        src_key: str,
+        byte_range: tuple[int, int] | None = None,
+        src_version: str | None = None,
     ) -> PartInfo:
         """UploadPartCopy: ``byte_range`` is (start, length) or None for the whole source."""
         check_part_number(number)
-        with self._store.open_object(src_bucket, src_key) as source:
+        with self._store.open_object(src_bucket, src_key, src_version) as source:
             start, length = byte_range or (0, source.info.size)
             writer = self.part_writer(upload)
             try:

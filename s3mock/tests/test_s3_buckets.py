@@ -132,13 +132,14 @@ def test_get_bucket_location(s3_client, s3_bucket):
 
 
 def test_unsupported_subresources_answer_not_implemented(s3_client, s3_bucket):
-    with pytest.raises(ClientError) as versioning:
-        s3_client.get_bucket_versioning(Bucket=s3_bucket)
+    with pytest.raises(ClientError) as lifecycle:
+        s3_client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)
     with pytest.raises(ClientError) as policy:
         s3_client.put_bucket_policy(Bucket=s3_bucket, Policy="{}")
 
-    assert (error_code(versioning), status(versioning)) == ("NotImplemented", 501)
+    assert (error_code(lifecycle), status(lifecycle)) == ("NotImplemented", 501)
     assert error_code(policy) == "NotImplemented"
+    assert "not implemented by s3mock" in policy.value.response["Error"]["Message"]
 
 
 def test_the_configured_bucket_exists_from_the_start(s3_client, s3mock_server):
