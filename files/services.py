@@ -27,6 +27,7 @@ from chatui.models import User
 
 from . import storage
 from .content_types import SNIFF_BYTES, categorize, is_inline_safe, sniff_content_type
+from .documents.jobs import text_extraction_enqueue_on_commit
 from .downloads import content_disposition
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
@@ -316,7 +317,9 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
             row.full_clean(
                 exclude=["owner", "session"], validate_unique=False, validate_constraints=False
             )
+            row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
+            text_extraction_enqueue_on_commit(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)
         raise
