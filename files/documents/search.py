@@ -89,7 +89,7 @@ def _sqlite(words: list[str], files_sql: str, params: list, limit: int, skip: in
     select = (
         'SELECT c.file_id, f.filename, c.page, c."offset", '
         f"snippet(files_textchunk_fts, 0, %s, %s, '…', {SNIPPET_TOKENS}), "
-        f"bm25(files_textchunk_fts) AS rank {base} ORDER BY rank, c.id LIMIT %s OFFSET %s"
+        f"-bm25(files_textchunk_fts) AS rank {base} ORDER BY rank DESC, c.id LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) {base}", [match, *params])
