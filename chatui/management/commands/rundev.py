@@ -1,4 +1,5 @@
-"""Run the whole app on one machine: s3mock and the web app, stopped together on Ctrl-C.
+"""Run the whole app on one machine: s3mock, the web app and a document worker, stopped
+together on Ctrl-C.
 
 This is the README's first command (``make run`` calls it after setup). It
 migrates the database, starts s3mock when ``S3_USE_MOCK`` is on, prepares the
@@ -27,7 +28,7 @@ def _port_open(host: str, port: int) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Start s3mock (when S3_USE_MOCK is on) and the web app; Ctrl-C stops both."
+    help = "Start s3mock (when S3_USE_MOCK is on), the web app and a worker; Ctrl-C stops all."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="web app address")
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             self._run_if_available("storage_init")
             if not options["no_demo"]:
                 self._run_if_available("create_demo")
+            worker = [sys.executable, "manage.py", "files_worker"]  # document extraction jobs
+            children.append(subprocess.Popen(worker, cwd=settings.BASE_DIR))
             web = [sys.executable, "manage.py", "runserver", f"{options['host']}:{options['port']}"]
             children.append(subprocess.Popen(web, cwd=settings.BASE_DIR))
             self.stdout.write(
