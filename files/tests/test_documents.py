@@ -129,7 +129,9 @@ def test_snippet_highlights_and_escapes(s3_backend: Any, user: Any) -> None:
     run_worker()
     (hit,) = search_chunks(user=user, q="needleword").hits
     assert "<mark>needleword</mark>" in hit.snippet_html
-    assert "&lt;b&gt;" in hit.snippet_html
+    assert "<b>" not in hit.snippet_html  # escaped (SQLite) or dropped as markup (ts_headline)
+    if connection.vendor == "sqlite":
+        assert "&lt;b&gt;" in hit.snippet_html
     assert "needleword" in hit.snippet and "<mark>" not in hit.snippet
 
 
