@@ -4,9 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-scaleout lint format check-migrations bench
+.PHONY: setup ocr run test test-scaleout lint format check-migrations bench
 
-setup: $(STAMP)
+setup: $(STAMP) ocr
+
+# OCR for scanned documents uses Debian's tesseract (no model is downloaded at run time).
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

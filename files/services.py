@@ -30,6 +30,7 @@ from .content_types import (
     content_type_hint_check,
     sniff_content_type,
 )
+from .documents.jobs import text_extraction_enqueue_on_commit
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
 from .storage import BlobStream
@@ -279,7 +280,9 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
             row.full_clean(
                 exclude=["owner", "session"], validate_unique=False, validate_constraints=False
             )
+            row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
+            text_extraction_enqueue_on_commit(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)
         raise
