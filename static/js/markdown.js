@@ -15,6 +15,10 @@ const marked = new Marked({
   gfm: true,
   breaks: false,
   renderer: {
+    // HTML written in the reply is shown as text, as the model wrote it (never markup).
+    html({ text }) {
+      return escapeHtml(text);
+    },
     code({ text, lang }) {
       const language = (lang || "").trim().split(/\s+/)[0].toLowerCase();
       const known = language && hljs.getLanguage(language);
