@@ -31,7 +31,7 @@ FILE_MARKER = "x-file"
 # "x-column" marks a parameter whose value is a column name of the chosen CSV file.
 ACCEPT_MARKER = "x-accept"
 COLUMN_MARKER = "x-column"
-CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+CSV_EXTENSIONS = (".csv", ".tsv")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 SINGLE_FILE_PARAMS = ("file_id", "filename")
 MULTI_FILE_PARAM = "file_ids"

@@ -8,6 +8,8 @@ import { formatSize, isRaster } from "./format.js";
 import { icon } from "./icons.js";
 import { Counter, Outbox, collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
+import { ComposerMenu } from "./picker.js";
+import { buildToolForm } from "./toolform.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
 const config = readConfig("chat-config");
@@ -468,6 +470,49 @@ nodes.composer.addEventListener("submit", (event) => {
   submit();
 });
 
+// "@" picks a file by name, "/" a command or tool (registered before the composer's
+// own keys, so the menu takes Enter and the arrows while it is open).
+const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
+  files: (q) => api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results),
+  commands: () => [{ name: "help", description: "The commands and tools" }, ...(state.tools || [])],
+  pickFile: (file) => uploads.addExisting(file),
+  pickCommand: (command) => {
+    if (command.name === "help") {
+      nodes.input.value = "/help";
+      submit();
+    } else openToolForm(command);
+  },
+});
+
+async function loadTools() {
+  try {
+    state.tools = await api("/api/tools");
+  } catch {
+    state.tools = []; // the menu then offers /help only; /help names the tools
+  }
+}
+
+let toolForm = null;
+function openToolForm(tool) {
+  const dialog = $("tool-dialog");
+  const error = $("tool-error");
+  error.hidden = true;
+  $("tool-title").textContent = `/${tool.name}`;
+  $("tool-description").textContent = tool.description;
+  toolForm = { tool, form: buildToolForm($("tool-fields"), tool, { onError: (text) => Object.assign(error, { hidden: false, textContent: text }) }) };
+  nodes.input.value = "";
+  dialog.showModal();
+}
+
+$("tool-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!toolForm) return;
+  const args = toolForm.form.values();
+  $("tool-dialog").close("ok");
+  nodes.input.value = `/${toolForm.tool.name} ${JSON.stringify(args)}`;
+  submit();
+});
+
 nodes.input.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.isComposing) return; // the picker took the key
   if (event.key === "Enter" && !event.shiftKey) {
@@ -744,3 +789,4 @@ if (state.sessionId) {
 }
 connect();
 loadTagged();
+loadTools();

@@ -185,3 +185,81 @@ def test_arrow_up_recalls_and_long_messages_collapse(make_session: Any) -> None:
     page.focus("#message-input")
     page.keyboard.press("ArrowUp")
     assert page.input_value("#message-input") == long_text
+
+
+SALES = b"day,revenue,costs\n2024-01-01,10,7\n2024-01-02,12,8\n2024-01-03,9,6\n"
+
+
+def test_at_picks_a_file_by_part_of_its_name(session: Any) -> None:
+    # given two files
+    session.upload("sales-2024.csv", SALES, "text/csv")
+    session.upload("holiday-photos.txt", b"notes", "text/plain")
+    page = session.page
+    open_chat(page)
+    # when "@sal" is typed
+    page.fill("#message-input", "what is in @sa")
+    page.locator("#message-input").press("l")  # a real key, so the input event fires
+    menu = page.locator("#composer-menu")
+    expect(menu.get_by_role("option")).to_have_count(1)
+    expect(menu.get_by_role("option").first).to_contain_text("sales-2024.csv")
+    shoot_modes(page, "chat-file-picker")
+    # then Enter picks it: the name goes into the text and the file is attached
+    page.press("#message-input", "Enter")
+    expect(menu).to_be_hidden()
+    assert page.input_value("#message-input") == "what is in @sales-2024.csv "
+    expect(page.locator("#uploads li[data-file-id]")).to_contain_text("sales-2024.csv")
+    reply = send_message_typed(page)
+    expect(reply).to_contain_text("sales-2024.csv")  # the assistant saw the file
+
+
+def send_message_typed(page: Any) -> Any:
+    replies = page.locator(".msg-assistant")
+    before = replies.count()
+    page.press("#message-input", "Enter")
+    reply = replies.nth(before)
+    expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
+    return reply
+
+
+def shoot_modes(page: Any, name: str) -> None:
+    """Light, dark and 390 px screenshots of the page as it is now."""
+    size = page.viewport_size
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        shoot(page, f"{name}-{scheme}")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 390, "height": 820})
+    shoot(page, f"{name}-390")
+    page.set_viewport_size(size)
+
+
+def test_slash_menu_opens_the_plot_csv_form_with_columns(session: Any) -> None:
+    # given a CSV and a text file
+    session.upload("sales.csv", SALES, "text/csv")
+    session.upload("readme.txt", b"hello", "text/plain")
+    page = session.page
+    open_chat(page)
+    # when "/plo" is typed, the menu offers plot_csv
+    page.fill("#message-input", "/pl")
+    page.locator("#message-input").press("o")
+    option = page.locator("#composer-menu").get_by_role("option")
+    expect(option.first).to_contain_text("/plot_csv")
+    shoot_modes(page, "chat-command-menu")
+    page.press("#message-input", "Enter")
+    # then the form offers only the CSV, and the columns of its header
+    dialog = page.locator("#tool-dialog")
+    expect(dialog).to_be_visible()
+    files = dialog.locator("#tool-plot_csv-file_id option")
+    expect(files).to_have_text(["sales.csv"])
+    y = dialog.locator("#tool-plot_csv-y option")
+    expect(y).to_have_text(["day", "revenue", "costs"])
+    dialog.locator("#tool-plot_csv-x").select_option("day")
+    dialog.locator("#tool-plot_csv-y").select_option(["revenue"])
+    shoot_modes(page, "chat-tool-form")
+    # and running it draws the chart in the chat
+    replies = page.locator(".msg-assistant")
+    before = replies.count()
+    dialog.get_by_role("button", name="Run in chat").click()
+    reply = replies.nth(before)
+    expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
+    expect(reply.locator("img[alt^='Preview of sales_line.png']")).to_be_visible()
