@@ -201,7 +201,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The browser libraries come from npm (package.json, installed by `make setup` with
+# `npm ci`); only their distributed builds are served, under static/vendor/.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/marked", NODE_MODULES / "marked" / "lib"),
+    ("vendor/dompurify", NODE_MODULES / "dompurify" / "dist"),
+    ("vendor/highlight/es", NODE_MODULES / "@highlightjs" / "cdn-assets" / "es"),
+    ("vendor/highlight/styles", NODE_MODULES / "@highlightjs" / "cdn-assets" / "styles"),
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
 # --- S3 storage (files/storage/backend.py is the only reader of these) ----------------

@@ -97,6 +97,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/docs/", "GET"): Row(200, 200, 200),
     ("api/tools", "GET"): Row(401, 200, 200),
     ("api/tools/<str:name>/run", "POST"): Row(401, 404, 200),  # body: see TOOL_ARGUMENTS
+    # A tool form's choices: each user sees only their own files and columns.
+    ("api/tools/<str:name>/files", "GET"): Row(401, 200, 200),
+    ("api/tools/<str:name>/columns", "GET"): Row(401, 404, 200, query="file=<str:file_id>"),
     ("api/chats", "GET"): Row(401, 200, 200),
     ("api/chats", "POST"): Row(401, 201, 201, body={"title": "mine"}),
     ("api/chats/<str:session_id>", "GET"): Row(401, 404, 200),
@@ -392,7 +395,7 @@ def test_http_doors(world: World, s3_backend: Any) -> None:
     problems: list[str] = []
     # DELETE rows last: the owner's delete removes what the other rows need.
     for (route, method), row in sorted(ROUTES.items(), key=lambda item: item[0][1] == "DELETE"):
-        url = _url(route, world.values) + (f"?{row.query}" if row.query else "")
+        url = _url(route + (f"?{row.query}" if row.query else ""), world.values)
         body = row.body
         if route == "api/tools/<str:name>/run":
             body = _tool_body("csv_summary", world.values)
