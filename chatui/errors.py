@@ -242,3 +242,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body["details"] = exc.detail
     response.data = body
     return response
+
+
+class TextNotAvailable(DomainError):
+    """The file's extracted text is not there: still processing, or extraction failed."""
+
+    code = "text_not_available"
+    status = 409
+    default_message = "This file's text is not available."

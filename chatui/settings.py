@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "channels",
     "storages",
     "axes",  # sign-in throttling (chatui/login_throttle.py)
+    "django_tasks",
+    "django_tasks_db",
     "chatui",
     "s3mock",
     "files",
@@ -199,10 +201,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The browser libraries come from npm (package.json, installed by `make setup` with
+# `npm ci`); only their distributed builds are served, under static/vendor/.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/marked", NODE_MODULES / "marked" / "lib"),
+    ("vendor/dompurify", NODE_MODULES / "dompurify" / "dist"),
+    ("vendor/highlight/es", NODE_MODULES / "@highlightjs" / "cdn-assets" / "es"),
+    ("vendor/highlight/styles", NODE_MODULES / "@highlightjs" / "cdn-assets" / "styles"),
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
-# --- S3 storage (files/storage.py is the only reader of these) ----------------
+# --- S3 storage (files/storage/backend.py is the only reader of these) ----------------
 
 S3_USE_MOCK = env_bool("S3_USE_MOCK", True)
 S3_MOCK_DEFAULT_ENDPOINT = "http://127.0.0.1:8003"
@@ -248,7 +259,7 @@ def _s3mock_bind() -> tuple[str, int]:
 
 S3MOCK_HOST, S3MOCK_PORT = _s3mock_bind()
 
-# One storage path for every mode: files/storage.py reads the S3_* settings above.
+# One storage path for every mode: files/storage/backend.py reads the S3_* settings above.
 STORAGES = {
     "default": {"BACKEND": "files.storage.ChatuiS3Storage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -269,6 +280,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # non-file request bodies (JSON 
 FILE_UPLOAD_TEMP_DIR = None
 
 # --- Tools and chat ---------------------------------------------------------
+
+# --- Documents: text extraction jobs and the full-text index ---------------------
+# Background jobs go through Django's Tasks API (the django-tasks backport) with the
+# database backend: the same database the app uses, SQLite by default. Run workers with
+# `python manage.py files_worker` (rundev starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DOCUMENTS_EXTRACT_TIMEOUT_S = env_float("DOCUMENTS_EXTRACT_TIMEOUT_S", 120.0)
+DOCUMENTS_EXTRACT_MEMORY_MB = env_int("DOCUMENTS_EXTRACT_MEMORY_MB", 1024, minimum=64)
+DOCUMENTS_MAX_PAGES = env_int("DOCUMENTS_MAX_PAGES", 2000, minimum=1)
+DOCUMENTS_MAX_UNZIPPED_MB = env_int("DOCUMENTS_MAX_UNZIPPED_MB", 500, minimum=1)
+DOCUMENTS_MAX_IMAGE_PIXELS = env_int("DOCUMENTS_MAX_IMAGE_PIXELS", 80_000_000, minimum=1)
+DOCUMENTS_MAX_TEXT_CHARS = env_int("DOCUMENTS_MAX_TEXT_CHARS", 20_000_000, minimum=1000)
+DOCUMENTS_OCR = env_bool("DOCUMENTS_OCR", True)
+DOCUMENTS_OCR_MAX_PAGES = env_int("DOCUMENTS_OCR_MAX_PAGES", 50)
+DOCUMENTS_OCR_LANG = env_str("DOCUMENTS_OCR_LANG", "eng")
+DOCUMENTS_LEASE_S = env_int("DOCUMENTS_LEASE_S", 300, minimum=10)
+DOCUMENTS_MAX_ATTEMPTS = env_int("DOCUMENTS_MAX_ATTEMPTS", 3, minimum=1)
 
 TOOLS_TIMEOUT_S = env_float("TOOLS_TIMEOUT_S", 60.0)
 # Tools offered to the chat and the API, by import path; TOOLS_EXTRA plugs in more.

@@ -36,6 +36,7 @@ from chatui.errors import (
     ToolMemoryExceeded,
     ToolTimeout,
 )
+from chatui.text import text_check, text_storable
 from chatui.zip_limits import zip_input_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user, file_list_for_user
@@ -79,6 +80,7 @@ def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
     """The arguments if they match the tool's schema; InvalidToolArguments otherwise."""
     if not isinstance(arguments, dict):
         raise InvalidToolArguments("The tool's arguments must be a JSON object.")
+    text_check(arguments, field="arguments")
     errors = list(_validator(type(tool)).iter_errors(arguments))
     if errors:
         best = best_match(errors)
@@ -231,21 +233,10 @@ class _RunContext:
 
 def _recordable(arguments: Any) -> Any:
     """Arguments as stored: they hold ids and names only, but may still be huge junk."""
-    text = json.dumps(_without_nul(arguments), default=str, ensure_ascii=False)
+    text = json.dumps(text_storable(arguments), default=str, ensure_ascii=False)
     if len(text) <= MAX_RECORDED_ARGUMENT_CHARS:
         return json.loads(text)
     return {"_truncated": text[:MAX_RECORDED_ARGUMENT_CHARS]}
-
-
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL's jsonb cannot hold U+0000 (SQLite can): record it as U+FFFD."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_without_nul(str(key)): _without_nul(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_without_nul(item) for item in value]
-    return value
 
 
 def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:

@@ -147,6 +147,19 @@ async def test_an_empty_message_is_refused(alice: tuple[Any, str]) -> None:
     assert not await database_sync_to_async(ChatSession.objects.exists)()
 
 
+@pytest.mark.parametrize("content", ["hi\x00", "hi \ud800"])
+async def test_a_chat_message_with_unstorable_text_gets_an_error_frame(
+    alice: tuple[Any, str], content: str
+) -> None:
+    async with connected(alice[1]) as comm:
+        await comm.send_json_to({"type": "chat", "session_id": None, "content": content})
+        error = await comm.receive_json_from()
+        assert await comm.receive_nothing(timeout=0.2)
+    assert (error["type"], error["code"]) == ("error", "invalid_text")
+    assert error["details"] == {"field": "content"}
+    assert not await database_sync_to_async(ChatSession.objects.exists)()
+
+
 async def test_another_users_session_is_not_found_and_never_joined(
     alice: tuple[Any, str], bob: tuple[Any, str]
 ) -> None:
