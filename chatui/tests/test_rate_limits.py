@@ -39,6 +39,7 @@ def test_search_and_tool_runs_are_limited_separately(api_client: Any, settings: 
     searches = [api_client.get("/api/files", {"q": "x"}).status_code for _ in range(3)]
     assert searches == [200, 200, 429]
     assert api_client.get("/api/files").status_code == 200  # no q: not a search
+    assert api_client.get("/api/search", {"q": "x"}).status_code == 429  # the same count
     runs = [
         api_client.post("/api/tools/csv_summary/run", {"file_id": "nope"}, format="json")
         for _ in range(2)
