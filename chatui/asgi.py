@@ -1,14 +1,16 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-HTTP goes through Django's ASGI handler with two changes:
+HTTP goes through Django's ASGI handler with these changes:
 
 * ``POST /api/files`` multipart bodies reach the view unread, so uploads stream to
   S3 and an oversized one is refused before it is received (files/asgi_upload.py);
 * each request's sync work runs on a long-lived thread lent for the request, so
   database connections outlive it (chatui/request_threads.py);
+* a body whose declared ``Content-Length`` is over every limit is refused (413)
+  before it is read (chatui/body_limits.py).
 
 Websockets are authenticated by the Django session cookie and only accepted
-from this site's own origins (AllowedHostsOriginValidator).
+from this site's own origins, compared as CSRF compares them (chatui/ws_origin.py).
 """
 
 import os
@@ -40,15 +42,14 @@ django_asgi_app = ChatuiASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chatui.body_limits import DeclaredSizeLimit  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
+from chatui.ws_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "http": DeclaredSizeLimit(django_asgi_app),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

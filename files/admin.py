@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from chatui.errors import StorageUnavailable
 
 from .content_types import is_inline_safe
+from .documents.ops import text_reindex
 from .downloads import download_response
 from .integrity import file_resniff, file_verify
 from .models import ReconcileRun, StoredFile
@@ -84,6 +85,9 @@ class OwnerEmailFilter(admin.SimpleListFilter):
         }
 
 
+TEXT_FIELDS = ["text_status", "text_error", "text_detail", "pages", "words", "text_attempts"]
+
+
 @admin.register(StoredFile)
 class StoredFileAdmin(admin.ModelAdmin):
     list_display = [
@@ -95,6 +99,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         "tool",
         "session",
         "status",
+        "text_status",
         "created_at",
     ]
     list_filter = [
@@ -104,15 +109,18 @@ class StoredFileAdmin(admin.ModelAdmin):
         "created_at",
         SizeBandFilter,
         "status",
+        "text_status",
+        "text_error",
     ]
     search_fields = ["filename", "key", "owner__email"]
     list_select_related = ["owner", "session"]
     date_hierarchy = "created_at"
     raw_id_fields = ["session"]
-    actions = ["verify_files", "resniff_content_type"]
+    actions = ["verify_files", "resniff_content_type", "reindex_text"]
     fieldsets = [
         (None, {"fields": ["filename", "owner", "tags", "tagged", "session"]}),
         ("Content", {"fields": ["download", "thumbnail", "api_download_url"]}),
+        ("Text", {"fields": TEXT_FIELDS}),
         (
             "Storage",
             {
@@ -150,6 +158,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         "download",
         "thumbnail",
         "api_download_url",
+        *TEXT_FIELDS,
     ]
 
     # --- Columns and change-page fields --------------------------------------------
@@ -211,6 +220,14 @@ class StoredFileAdmin(admin.ModelAdmin):
     )
     def resniff_content_type(self, request: HttpRequest, queryset: QuerySet[StoredFile]) -> None:
         self._per_file(request, queryset, _resniff_one, "re-sniffed")
+
+    @admin.action(description="Re-index the text (queue extraction again)", permissions=["change"])
+    def reindex_text(self, request: HttpRequest, queryset: QuerySet[StoredFile]) -> None:
+        queued = 0
+        for file in queryset.order_by("created_at"):
+            text_reindex(file=file)
+            queued += 1
+        self.message_user(request, f"{queued} file(s) queued for text extraction.", messages.INFO)
 
     def _per_file(
         self,

@@ -10,13 +10,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatui.errors import FileTooLarge, InvalidInput
+from chatui.json_limits import LimitedJSONParser
 
 from . import services
 from .asgi_upload import request_body
@@ -60,7 +61,7 @@ def _reject_oversized_json(request: Request) -> None:
 class FileListCreateApi(APIView):
     # multipart/form-data is parsed by services.file_upload_multipart as it arrives;
     # DRF's MultiPartParser is listed only so the request's media type is accepted.
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, LimitedJSONParser]
 
     class FilterSerializer(serializers.Serializer):
         source = serializers.ChoiceField(StoredFile.Source.values, required=False)

@@ -50,6 +50,10 @@ class StoredFileOutputSerializer(serializers.ModelSerializer):
             "download_url",
             "status",
             "status_detail",
+            "text_status",
+            "pages",
+            "words",
+            "text_error",
         ]
         read_only_fields = fields
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -19,12 +18,20 @@ from django.conf import settings
 from django.db import transaction
 
 from chat.models import ChatSession
-from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput
+from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, InvalidJson, JsonTooDeep
+from chatui.json_limits import json_loads_limited
 from chatui.models import User
+from chatui.text import text_check
 
 from . import storage
 from .asgi_upload import BodyReader
-from .content_types import SNIFF_BYTES, categorize, sniff_content_type
+from .content_types import (
+    SNIFF_BYTES,
+    categorize,
+    content_type_hint_check,
+    sniff_content_type,
+)
+from .documents.jobs import text_extraction_enqueue_on_commit
 from .keys import build_key, display_filename, key_belongs_to
 from .limits import MIB, check_quota, check_upload_size, max_upload_bytes, user_quota_bytes
 from .models import StoredFile
@@ -61,6 +68,7 @@ def validate_tags(tags: object) -> dict[str, str]:
         return {}
     if not isinstance(tags, dict):
         raise InvalidInput("tags must be an object of string keys and values.")
+    text_check(tags, field="tags")
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"At most {MAX_TAGS} tags are allowed.")
     for key, value in tags.items():
@@ -104,8 +112,9 @@ class FileUpload:
         self.source = _valid_source(source, source_tool)
         self.source_tool = source_tool if self.source == StoredFile.Source.TOOL else ""
         self.owner = owner
+        text_check(filename, field="filename")
         self.name = display_filename(filename)
-        self.content_type_hint = content_type_hint
+        self.content_type_hint = content_type_hint_check(content_type_hint)
         check_upload_size(expected_size)
         check_quota(owner, expected_size)  # fail fast; re-checked under the lock
         generated = self.source == StoredFile.Source.TOOL
@@ -242,7 +251,9 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
             row.full_clean(
                 exclude=["owner", "session"], validate_unique=False, validate_constraints=False
             )
+            row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
+            text_extraction_enqueue_on_commit(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)
         raise
@@ -325,8 +336,10 @@ def parse_tags_json(raw: str | None) -> dict[str, str] | None:
     if raw in (None, ""):
         return None
     try:
-        return json.loads(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return json_loads_limited(raw)  # type: ignore[arg-type]
+    except JsonTooDeep:
+        raise
+    except (InvalidJson, TypeError):
         raise InvalidInput("tags must be a JSON object.", field="tags") from None
 
 
@@ -343,6 +356,7 @@ def file_update(
     """Change metadata only: a rename never moves the blob (the key stays)."""
     fields: list[str] = []
     if filename is not None:
+        text_check(filename, field="filename")
         new_name = display_filename(filename, fallback="")
         if not new_name:
             raise InvalidInput("filename must not be empty.", field="filename")
