@@ -1,5 +1,5 @@
 """Staff see every file here. Deleting goes through ``file_delete`` (blob, then row);
-verifying and re-sniffing through ``files.integrity``. The storage overview page is
+verifying and re-sniffing through ``files.ops.integrity``. The storage overview page is
 mounted on the default admin site at ``/admin/storage/``."""
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from django.utils.html import format_html
 
 from chatui.errors import StorageUnavailable
 
+from .api.downloads import download_response
 from .content_types import is_inline_safe
 from .documents.ops import text_reindex
-from .downloads import download_response
-from .integrity import file_resniff, file_verify
 from .models import ReconcileRun, StoredFile
-from .overview import storage_overview
+from .ops.integrity import file_resniff, file_verify
+from .ops.overview import storage_overview
 from .services import file_delete
 from .storage import BlobMissing
 

@@ -10,8 +10,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from chat.models import ChatSession
+from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
-from files.serializers import StoredFileOutputSerializer
 
 pytestmark = pytest.mark.django_db
 

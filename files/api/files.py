@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,12 +18,10 @@ from rest_framework.views import APIView
 from chatui.errors import FileTooLarge, InvalidInput
 from chatui.json_limits import LimitedJSONParser
 
-from . import services
-from .asgi_upload import request_body
-from .downloads import download_response
-from .health import health_report
-from .models import StoredFile
-from .selectors import (
+from .. import services
+from ..asgi_upload import request_body
+from ..models import StoredFile
+from ..selectors import (
     ORDERINGS,
     file_get_for_user,
     file_list_for_user,
@@ -32,6 +29,7 @@ from .selectors import (
     stats_subject_for,
     user_file_stats,
 )
+from .downloads import download_response
 from .serializers import StoredFileOutputSerializer
 
 
@@ -249,17 +247,3 @@ class UserFileStatsApi(APIView):
     def get(self, request: Request, email: str) -> Response:
         subject = stats_subject_for(requester=request.user, email=email)
         return Response(user_file_stats(user=subject))
-
-
-class HealthApi(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="health",
-        responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
-    )
-    def get(self, request: Request) -> Response:
-        report = health_report()
-        healthy = report["status"] == "ok"
-        return Response(report, status=200 if healthy else 503)
