@@ -9,7 +9,6 @@ deletes remove the blob first, then the row (see :func:`file_delete`).
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -18,8 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from chat.models import ChatSession
-from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, InvalidJson, JsonTooDeep
-from chatui.json_limits import json_loads_limited
+from chatui.errors import FileTooLarge, InvalidInput
 from chatui.models import User
 from chatui.text import text_check
 
@@ -37,12 +35,10 @@ from .limits import MIB, check_quota, check_upload_size, max_upload_bytes, user_
 from .models import StoredFile
 from .multipart_stream import StreamedUploadForm
 from .storage import BlobStream
+from .validation import decode_base64_strict, validate_tags
 
 logger = logging.getLogger(__name__)
 
-MAX_TAGS = 50
-MAX_TAG_KEY_CHARS = 100
-MAX_TAG_VALUE_CHARS = 1000
 INLINE_CONTENT_MAX_BYTES = 10 * MIB
 READ_CHUNK_BYTES = MIB  # file_upload reads files in hand this much at a time
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers, the small form fields
@@ -60,23 +56,6 @@ class ContentTooLargeToInclude(FileTooLarge):
 
 
 # --- Input validation --------------------------------------------------------------
-
-
-def validate_tags(tags: object) -> dict[str, str]:
-    """Tags are a small flat map of strings to strings."""
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict):
-        raise InvalidInput("tags must be an object of string keys and values.")
-    text_check(tags, field="tags")
-    if len(tags) > MAX_TAGS:
-        raise InvalidInput(f"At most {MAX_TAGS} tags are allowed.")
-    for key, value in tags.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not key.strip():
-            raise InvalidInput("tags must be an object of non-empty string keys and string values.")
-        if len(key) > MAX_TAG_KEY_CHARS or len(value) > MAX_TAG_VALUE_CHARS:
-            raise InvalidInput("A tag key or value is too long.")
-    return dict(tags)
 
 
 def _check_session(owner: User, session: ChatSession | None) -> None:
@@ -283,15 +262,6 @@ def file_upload_base64(
     )
 
 
-def decode_base64_strict(value: str) -> bytes:
-    if not isinstance(value, str) or not value.isascii():
-        raise InvalidBase64()
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidBase64() from None
-
-
 def check_multipart_length(content_length: int) -> int:
     """413 by ``Content-Length`` alone, before a byte of the body is read; returns the
     file size the length implies (at least), for the early quota check."""
@@ -329,18 +299,6 @@ def file_upload_multipart(
         form.read_from(body, max_body_bytes=max_body)
         tags, session = clean_fields(form.fields)
         return form.upload.finish(tags=tags, session=session)  # type: ignore[union-attr]
-
-
-def parse_tags_json(raw: str | None) -> dict[str, str] | None:
-    """Multipart forms carry tags as a JSON string."""
-    if raw in (None, ""):
-        return None
-    try:
-        return json_loads_limited(raw)  # type: ignore[arg-type]
-    except JsonTooDeep:
-        raise
-    except (InvalidJson, TypeError):
-        raise InvalidInput("tags must be a JSON object.", field="tags") from None
 
 
 # --- Update and delete ---------------------------------------------------------------

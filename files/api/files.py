@@ -29,6 +29,7 @@ from ..selectors import (
     stats_subject_for,
     user_file_stats,
 )
+from ..validation import parse_tags_json
 from .downloads import download_response
 from .serializers import StoredFileOutputSerializer
 
@@ -142,7 +143,7 @@ class FileListCreateApi(APIView):
     def _clean_fields(self, fields: dict[str, str]) -> tuple[dict[str, str] | None, Any]:
         form = self.FormFieldsSerializer(data=fields)
         form.is_valid(raise_exception=True)
-        tags = services.parse_tags_json(form.validated_data.get("tags"))
+        tags = parse_tags_json(form.validated_data.get("tags"))
         return tags, self._session(form.validated_data.get("session"))
 
     def _session(self, session_id: Any) -> Any:
