@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable, Iterator
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -44,7 +44,7 @@ READ_CHUNK_BYTES = MIB  # file_upload reads files in hand this much at a time
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers, the small form fields
 
 
-FieldsCleaner = Callable[[dict[str, str]], "tuple[dict[str, str] | None, ChatSession | None]"]
+FieldsCleaner = Callable[[dict[str, str]], dict[str, Any]]  # form fields -> finish() kwargs
 
 
 class ContentTooLargeToInclude(FileTooLarge):
@@ -281,8 +281,9 @@ def file_upload_multipart(
     """A ``multipart/form-data`` upload parsed while it arrives: body -> parser -> S3.
 
     ``clean_fields`` turns the small form fields (collected wherever they stand in
-    the form) into ``(tags, session)`` once the body is complete; an error from it,
-    the parser or S3 aborts the upload so nothing is left in the bucket.
+    the form) into :meth:`FileUpload.finish`'s keyword arguments once the body is
+    complete; an error from it, the parser or S3 aborts the upload so nothing is
+    left in the bucket.
     """
     expected_size = check_multipart_length(content_length)
 
@@ -297,8 +298,8 @@ def file_upload_multipart(
     max_body = max_upload_bytes() + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + MULTIPART_OVERHEAD_BYTES
     with StreamedUploadForm(content_type, start_upload) as form:
         form.read_from(body, max_body_bytes=max_body)
-        tags, session = clean_fields(form.fields)
-        return form.upload.finish(tags=tags, session=session)  # type: ignore[union-attr]
+        finish_kwargs = clean_fields(form.fields)
+        return form.upload.finish(**finish_kwargs)  # type: ignore[union-attr]
 
 
 # --- Update and delete ---------------------------------------------------------------

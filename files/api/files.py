@@ -140,11 +140,14 @@ class FileListCreateApi(APIView):
             file = self._upload_json(request)
         return Response(StoredFileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
 
-    def _clean_fields(self, fields: dict[str, str]) -> tuple[dict[str, str] | None, Any]:
+    def _clean_fields(self, fields: dict[str, str]) -> dict[str, Any]:
+        """The form's small fields as ``FileUpload.finish``'s keyword arguments."""
         form = self.FormFieldsSerializer(data=fields)
         form.is_valid(raise_exception=True)
-        tags = parse_tags_json(form.validated_data.get("tags"))
-        return tags, self._session(form.validated_data.get("session"))
+        return {
+            "tags": parse_tags_json(form.validated_data.get("tags")),
+            "session": self._session(form.validated_data.get("session")),
+        }
 
     def _session(self, session_id: Any) -> Any:
         if not session_id:
