@@ -39,6 +39,7 @@ class ObjectInfo:
     versioned: bool = False  # written while versioning was Enabled (else the "null" version)
     delete_marker: bool = False
     seq: int = 0  # write order (ns clock), newest first in a key's version list
+    checksum: dict[str, str] | None = None  # {"algorithm": "crc32", "value": b64, "type": ...}
 
     @property
     def quoted_etag(self) -> str:
@@ -64,6 +65,7 @@ class ObjectInfo:
             "versioned": self.versioned,
             "delete_marker": self.delete_marker,
             "seq": self.seq,
+            "checksum": self.checksum,
         }
 
     @classmethod
@@ -82,6 +84,7 @@ class ObjectInfo:
             versioned=record.get("versioned", False),
             delete_marker=record.get("delete_marker", False),
             seq=record.get("seq", 0),
+            checksum=record.get("checksum"),
         )
 
 

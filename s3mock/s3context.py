@@ -63,14 +63,19 @@ class Ctx:
             raise S3Error("InvalidArgument", f"{name} out of range", ArgumentName=name)
         return value if high is None else min(value, high)
 
-    def body(self) -> BodyReader:
-        return BodyReader(self.request, self.auth)
+    def body(self, default_algorithm: str | None = None) -> BodyReader:
+        """The request body, verified; ``default_algorithm`` is computed when none is sent."""
+        return BodyReader(self.request, self.auth, default_algorithm)
 
-    async def xml_body(self):
-        """Read and parse a bounded XML request document (verified like any body)."""
+    async def xml_body(self, *, object_checksums: bool = False):
+        """Read and parse a bounded XML request document (verified like any body).
+
+        ``object_checksums``: x-amz-checksum-* headers describe the object, not the XML.
+        """
         chunks = []
         size = 0
-        async for chunk in self.body().chunks():
+        reader = BodyReader(self.request, self.auth, object_checksums=object_checksums)
+        async for chunk in reader.chunks():
             size += len(chunk)
             if size > xmlio.MAX_XML_BODY:
                 raise S3Error("MalformedXML", "The XML you provided was too large.")
@@ -85,8 +90,26 @@ class BodyReader:
     why the store commits only after the last chunk.
     """
 
-    def __init__(self, request: S3Request, auth: Any):
-        self._source: VerifiedBody = request_body(request, auth)
+    def __init__(
+        self,
+        request: S3Request,
+        auth: Any,
+        default_algorithm: str | None = None,
+        *,
+        object_checksums: bool = False,
+    ):
+        self._source: VerifiedBody = request_body(
+            request, auth, default_algorithm, object_checksums=object_checksums
+        )
+
+    @property
+    def sent_algorithm(self) -> str | None:
+        """The flexible checksum algorithm the client sent (header or trailer), if any."""
+        return self._source.sent_algorithm
+
+    def stored_checksum(self) -> dict[str, str] | None:
+        """The checksum to keep with the object; valid once iteration has ended."""
+        return self._source.stored_checksum()
 
     def chunks(self) -> AsyncIterator[bytes]:
         return aiter(self._source)

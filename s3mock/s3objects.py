@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from urllib.parse import parse_qsl, unquote
 
 from . import xmlio
+from .checksums import DEFAULT_ALGORITHM
 from .conditions import NOT_MODIFIED, check_preconditions, etag_matches, parse_range
 from .errors import S3Error
 from .http import Response
@@ -33,9 +34,14 @@ RESPONSE_OVERRIDES = {
 async def put_object(ctx: Ctx) -> Response:
     attrs = attrs_from_headers(ctx.request.headers)
     _check_write_conditions(ctx)
-    body = ctx.body()
+    body = ctx.body(DEFAULT_ALGORITHM)
     info = await ctx.store.put_object_stream(
-        ctx.bucket, ctx.key, body.chunks(), attrs, md5_hex=body.md5_hex
+        ctx.bucket,
+        ctx.key,
+        body.chunks(),
+        attrs,
+        md5_hex=body.md5_hex,
+        checksum=body.stored_checksum,
     )
     headers = [("ETag", info.quoted_etag), *body.checksum_headers()]
     return empty(200, headers + version_headers(ctx, info))
@@ -107,6 +113,7 @@ async def head_object(ctx: Ctx) -> Response:
         return _not_modified(info)
     byte_range = parse_range(ctx.request.headers.get("range"), info.size)
     headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
+    headers += checksum_headers(ctx, info, whole=byte_range is None)
     return empty(*_with_range(headers, byte_range, info.size))
 
 
@@ -151,6 +158,7 @@ async def get_object(ctx: Ctx) -> Response:
         opened.close()
         raise
     headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
+    headers += checksum_headers(ctx, info, whole=byte_range is None)
     status, headers = _with_range(headers, byte_range, info.size)
     start, length = byte_range or (0, info.size)
     return Response(status, headers, _stream(opened, start, length))
@@ -181,6 +189,18 @@ def object_headers(info: ObjectInfo, query: Mapping[str, str]) -> list[tuple[str
         headers = [(n, v) for n, v in headers if n not in overrides]
         headers.extend(overrides.items())
     return headers
+
+
+def checksum_headers(ctx: Ctx, info: ObjectInfo, *, whole: bool) -> list[tuple[str, str]]:
+    """The stored checksum, on a whole-object read with ``x-amz-checksum-mode: ENABLED``."""
+    mode = ctx.request.headers.get("x-amz-checksum-mode", "").upper()
+    if mode != "ENABLED" or not whole or not info.checksum:
+        return []
+    checksum = info.checksum
+    return [
+        (f"x-amz-checksum-{checksum['algorithm']}", checksum["value"]),
+        ("x-amz-checksum-type", checksum["type"]),
+    ]
 
 
 def _with_range(

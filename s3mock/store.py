@@ -160,6 +160,7 @@ class Store(VersioningMixin):
         *,
         etag: str | None = None,
         parts_count: int | None = None,
+        checksum: dict[str, str] | None = None,
     ) -> ObjectInfo:
         """Publish a finished writer as ``key``; the ETag defaults to the writer's md5."""
         if etag is None:
@@ -179,6 +180,7 @@ class Store(VersioningMixin):
             parts_count=parts_count,
             versioned=versioned,
             seq=next_seq(),
+            checksum=checksum,
         )
         writer.finish(info.to_record())
         with self._lock:
@@ -198,6 +200,7 @@ class Store(VersioningMixin):
         attrs: ObjectAttrs,
         *,
         md5_hex: Callable[[], str] | None = None,
+        checksum: Callable[[], dict[str, str] | None] | None = None,
     ) -> ObjectInfo:
         """Stream a body to disk; commit only if the iteration ends cleanly.
 
@@ -209,7 +212,8 @@ class Store(VersioningMixin):
             async for chunk in chunks:
                 writer.write(chunk)
             etag = md5_hex() if md5_hex is not None else None
-            return self.commit_object(bucket, writer, key, attrs, etag=etag)
+            stored = checksum() if checksum is not None else None
+            return self.commit_object(bucket, writer, key, attrs, etag=etag, checksum=stored)
         finally:
             writer.discard()
 
@@ -257,7 +261,13 @@ class Store(VersioningMixin):
             try:
                 writer.copy_from(source.file, 0, src.size)
                 return self.commit_object(
-                    dst_bucket, writer, dst_key, attrs, etag=src.etag, parts_count=src.parts_count
+                    dst_bucket,
+                    writer,
+                    dst_key,
+                    attrs,
+                    etag=src.etag,
+                    parts_count=src.parts_count,
+                    checksum=src.checksum,
                 )
             finally:
                 writer.discard()
