@@ -40,6 +40,7 @@ class ObjectInfo:
     delete_marker: bool = False
     seq: int = 0  # write order (ns clock), newest first in a key's version list
     checksum: dict[str, str] | None = None  # {"algorithm": "crc32", "value": b64, "type": ...}
+    parts: list[list] | None = None  # multipart: [size, part checksum or None] per part
 
     @property
     def quoted_etag(self) -> str:
@@ -66,6 +67,7 @@ class ObjectInfo:
             "delete_marker": self.delete_marker,
             "seq": self.seq,
             "checksum": self.checksum,
+            "parts": self.parts,
         }
 
     @classmethod
@@ -85,6 +87,7 @@ class ObjectInfo:
             delete_marker=record.get("delete_marker", False),
             seq=record.get("seq", 0),
             checksum=record.get("checksum"),
+            parts=record.get("parts"),
         )
 
 

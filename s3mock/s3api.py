@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import s3buckets, s3listing, s3multipart, s3objects, s3versions
+from . import s3attributes, s3buckets, s3listing, s3multipart, s3objects, s3versions
 from .errors import S3Error
 from .http import Response, S3Request
 from .s3context import Ctx
@@ -23,7 +23,6 @@ UNSUPPORTED_SUBRESOURCES = frozenset(
         "accelerate",
         "acl",
         "analytics",
-        "attributes",
         "cors",
         "encryption",
         "intelligent-tiering",
@@ -114,6 +113,7 @@ async def _object_operation(ctx: Ctx) -> Response:
     elif method == "GET":
         handler = _pick(query, s3objects.get_object, uploadId=s3multipart.list_parts)
         handler = _pick(query, handler, tagging=s3objects.get_tagging)
+        handler = _pick(query, handler, attributes=s3attributes.get_object_attributes)
     elif method == "HEAD":
         handler = s3objects.head_object
     elif method == "DELETE":

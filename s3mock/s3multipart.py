@@ -6,13 +6,13 @@ import asyncio
 
 from . import xmlio
 from .checksums import ALGORITHMS, DEFAULT_ALGORITHM, upload_checksum
-from .conditions import check_preconditions, invalid_range
+from .conditions import check_preconditions, invalid_range, still_holds, write_condition
 from .errors import S3Error
 from .http import Response
 from .records import ObjectInfo
 from .s3buckets import owner_xml
 from .s3context import Ctx, empty, xml_response
-from .s3objects import attrs_from_headers, copy_source
+from .s3objects import attrs_from_headers, copy_source, current_object
 from .s3versions import version_headers
 from .uploads import UploadInfo, check_part_number, is_upload_id
 
@@ -104,7 +104,10 @@ async def complete_upload(ctx: Ctx) -> Response:
     upload = _upload(ctx)
     algorithm = upload.checksum_algorithm or DEFAULT_ALGORITHM
     expected = ctx.request.headers.get(f"x-amz-checksum-{algorithm}")
-    args = (upload, requested, claimed, expected)
+    condition = write_condition(ctx.request.headers, ctx.key)
+    if condition is not None:  # checked now (412), and again as the object lands (409)
+        condition(current_object(ctx))
+    args = (upload, requested, claimed, expected, still_holds(condition))
     if len(requested) > THREAD_COMPLETE_PARTS:
         info = await asyncio.to_thread(ctx.store.multipart.complete, *args)
     else:

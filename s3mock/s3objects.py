@@ -8,10 +8,11 @@ from urllib.parse import parse_qsl, unquote
 
 from . import xmlio
 from .checksums import DEFAULT_ALGORITHM
-from .conditions import NOT_MODIFIED, check_preconditions, etag_matches, parse_range
+from .conditions import NOT_MODIFIED, check_preconditions, still_holds, write_condition
 from .errors import S3Error
 from .http import Response
 from .records import DEFAULT_CONTENT_TYPE, SYSTEM_HEADERS, ObjectAttrs, ObjectInfo, OpenObject
+from .s3attributes import read_range
 from .s3context import Ctx, empty, xml_response
 from .s3versions import version_headers
 from .validation import check_key, check_tags
@@ -33,7 +34,9 @@ RESPONSE_OVERRIDES = {
 
 async def put_object(ctx: Ctx) -> Response:
     attrs = attrs_from_headers(ctx.request.headers)
-    _check_write_conditions(ctx)
+    condition = write_condition(ctx.request.headers, ctx.key)
+    if condition is not None:  # checked now (412), and again as the write lands (409)
+        condition(current_object(ctx))
     body = ctx.body(DEFAULT_ALGORITHM)
     info = await ctx.store.put_object_stream(
         ctx.bucket,
@@ -42,9 +45,19 @@ async def put_object(ctx: Ctx) -> Response:
         attrs,
         md5_hex=body.md5_hex,
         checksum=body.stored_checksum,
+        precondition=still_holds(condition),
     )
     headers = [("ETag", info.quoted_etag), *body.checksum_headers()]
     return empty(200, headers + version_headers(ctx, info))
+
+
+def current_object(ctx: Ctx) -> ObjectInfo | None:
+    try:
+        return ctx.store.head_object(ctx.bucket, ctx.key)
+    except S3Error as error:
+        if error.code != "NoSuchKey":
+            raise
+        return None
 
 
 def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
@@ -80,30 +93,10 @@ def tags_from_header(headers: Mapping[str, str]) -> dict[str, str]:
     return check_tags(parse_qsl(raw, keep_blank_values=True))
 
 
-def _check_write_conditions(ctx: Ctx) -> None:
-    """Conditional writes: ``If-None-Match: *`` (create only) and ``If-Match``."""
-    headers = ctx.request.headers
-    if "if-none-match" not in headers and "if-match" not in headers:
-        return
-    try:
-        current: ObjectInfo | None = ctx.store.head_object(ctx.bucket, ctx.key)
-    except S3Error:
-        current = None
-    if headers.get("if-none-match", "").strip() == "*" and current is not None:
-        raise S3Error("PreconditionFailed", "At least one of the pre-conditions did not hold")
-    if_match = headers.get("if-match")
-    if if_match is not None:
-        if current is None:
-            raise S3Error("NoSuchKey", "The specified key does not exist.", Key=ctx.key)
-        if not etag_matches(if_match, current.etag):
-            raise S3Error("PreconditionFailed", "At least one of the pre-conditions did not hold")
-
-
 # --- get and head ----------------------------------------------------------------
 
 
 async def head_object(ctx: Ctx) -> Response:
-    _refuse_part_number(ctx)
     version_id = ctx.request.query.get("versionId")
     info = _live_or_marker(ctx, lambda: ctx.store.head_object(ctx.bucket, ctx.key, version_id))
     if info.delete_marker:
@@ -111,8 +104,8 @@ async def head_object(ctx: Ctx) -> Response:
     status = check_preconditions(ctx.request.headers, info)
     if status == NOT_MODIFIED:
         return _not_modified(info)
-    byte_range = parse_range(ctx.request.headers.get("range"), info.size)
-    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
+    byte_range, part_headers = read_range(ctx, info)
+    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info) + part_headers
     headers += checksum_headers(ctx, info, whole=byte_range is None)
     return empty(*_with_range(headers, byte_range, info.size))
 
@@ -140,7 +133,6 @@ def _marker_not_allowed(ctx: Ctx, marker: ObjectInfo) -> S3Error:
 
 
 async def get_object(ctx: Ctx) -> Response:
-    _refuse_part_number(ctx)
     version_id = ctx.request.query.get("versionId")
     if version_id is not None:
         wanted = ctx.store.head_object(ctx.bucket, ctx.key, version_id)
@@ -153,11 +145,11 @@ async def get_object(ctx: Ctx) -> Response:
         if status == NOT_MODIFIED:
             opened.close()
             return _not_modified(info)
-        byte_range = parse_range(ctx.request.headers.get("range"), info.size)
+        byte_range, part_headers = read_range(ctx, info)
     except BaseException:
         opened.close()
         raise
-    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
+    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info) + part_headers
     headers += checksum_headers(ctx, info, whole=byte_range is None)
     status, headers = _with_range(headers, byte_range, info.size)
     start, length = byte_range or (0, info.size)
@@ -216,11 +208,6 @@ def _with_range(
 def _not_modified(info: ObjectInfo) -> Response:
     last_modified = xmlio.http_date(info.last_modified)
     return empty(304, [("ETag", info.quoted_etag), ("Last-Modified", last_modified)])
-
-
-def _refuse_part_number(ctx: Ctx) -> None:
-    if "partNumber" in ctx.request.query:
-        raise S3Error("NotImplemented", "GetObject by partNumber is not implemented by s3mock.")
 
 
 def _title(header: str) -> str:

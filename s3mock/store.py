@@ -161,8 +161,13 @@ class Store(VersioningMixin):
         etag: str | None = None,
         parts_count: int | None = None,
         checksum: dict[str, str] | None = None,
+        parts: list[list] | None = None,
+        precondition: Callable[[ObjectInfo | None], None] | None = None,
     ) -> ObjectInfo:
-        """Publish a finished writer as ``key``; the ETag defaults to the writer's md5."""
+        """Publish a finished writer as ``key``; the ETag defaults to the writer's md5.
+
+        ``precondition`` sees the current object under the lock, just before publishing.
+        """
         if etag is None:
             assert writer.md5 is not None, "pass etag= when the writer skipped md5"
             etag = writer.md5.hexdigest()
@@ -181,11 +186,14 @@ class Store(VersioningMixin):
             versioned=versioned,
             seq=next_seq(),
             checksum=checksum,
+            parts=parts,
         )
         writer.finish(info.to_record())
         with self._lock:
             entry = self._bucket(bucket)  # deleted meanwhile -> NoSuchBucket
             _, base = self._object_base(entry, key)
+            if precondition is not None:
+                precondition(entry.objects.get(key))
             self._make_room(entry, key, info)
             writer.publish(base + ".obj")
             diskfmt.unlink_quietly(base + ".tags")
@@ -201,6 +209,7 @@ class Store(VersioningMixin):
         *,
         md5_hex: Callable[[], str] | None = None,
         checksum: Callable[[], dict[str, str] | None] | None = None,
+        precondition: Callable[[ObjectInfo | None], None] | None = None,
     ) -> ObjectInfo:
         """Stream a body to disk; commit only if the iteration ends cleanly.
 
@@ -213,7 +222,9 @@ class Store(VersioningMixin):
                 writer.write(chunk)
             etag = md5_hex() if md5_hex is not None else None
             stored = checksum() if checksum is not None else None
-            return self.commit_object(bucket, writer, key, attrs, etag=etag, checksum=stored)
+            return self.commit_object(
+                bucket, writer, key, attrs, etag=etag, checksum=stored, precondition=precondition
+            )
         finally:
             writer.discard()
 
@@ -268,6 +279,7 @@ class Store(VersioningMixin):
                     etag=src.etag,
                     parts_count=src.parts_count,
                     checksum=src.checksum,
+                    parts=src.parts,
                 )
             finally:
                 writer.discard()

@@ -207,6 +207,7 @@ class Multipart:
         requested: list[tuple[int, str]],
         claimed: dict[int, dict[str, str]] | None = None,
         expected: str | None = None,
+        precondition: Callable[[ObjectInfo | None], None] | None = None,
     ) -> ObjectInfo:
         """Check the client's part list against the stored parts, then concatenate.
 
@@ -238,15 +239,22 @@ class Multipart:
             with self._lock:
                 self.get(upload.bucket, upload.key, upload.upload_id)  # raced with abort?
                 del self._uploads[upload.upload_id]
-            info = self._store.commit_object(
-                upload.bucket,
-                writer,
-                upload.key,
-                upload.attrs,
-                etag=etag,
-                parts_count=len(parts),
-                checksum=checksum,
-            )
+            try:
+                info = self._store.commit_object(
+                    upload.bucket,
+                    writer,
+                    upload.key,
+                    upload.attrs,
+                    etag=etag,
+                    parts_count=len(parts),
+                    checksum=checksum,
+                    parts=[[part.size, _part_value(part, summer.algorithm)] for part in parts],
+                    precondition=precondition,
+                )
+            except BaseException:  # refused (a 409): the upload stays, as it was
+                with self._lock:
+                    self._uploads[upload.upload_id] = upload
+                raise
         finally:
             writer.discard()
         self._remember(upload, requested, info)
@@ -333,6 +341,12 @@ def _check_claims(
                 )
         same = stored.get("algorithm") == summer.algorithm
         summer.add_part(stored.get("value") if same else None)
+
+
+def _part_value(part: PartInfo, algorithm: str) -> str | None:
+    """The part's checksum in the object's algorithm (GetObjectAttributes lists it)."""
+    checksum = part.checksum or {}
+    return checksum.get("value") if checksum.get("algorithm") == algorithm else None
 
 
 def check_part_number(number: int) -> None:
