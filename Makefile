@@ -4,15 +4,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-scaleout lint format check-migrations bench
+.PHONY: setup setup-clients run test test-scaleout lint format check-migrations bench
 
-setup: $(STAMP)
+setup: $(STAMP) setup-clients
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The real S3 clients s3mock is tested with: aws CLI and s3cmd (pip, own venv), rclone (Debian).
+CLIENTS_VENV := .venv-clients
+CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
+
+setup-clients: $(CLIENTS_STAMP)
+	command -v rclone >/dev/null || (apt-get update -qq && apt-get install -y -qq rclone)
+
+$(CLIENTS_STAMP): requirements-clients.txt
+	test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -r requirements-clients.txt
+	touch $(CLIENTS_STAMP)
 
 run: setup
 	$(PY) manage.py rundev
