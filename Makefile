@@ -3,10 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup setup-clients run test test-scaleout lint format check-migrations bench
+.PHONY: setup setup-clients ocr run test test-scaleout lint format check-migrations bench
 
-setup: $(STAMP) setup-clients
+setup: $(STAMP) $(NODE_STAMP) ocr setup-clients
+
+# The chat page's browser libraries (marked, DOMPurify, highlight.js) from npm, exactly
+# as package-lock.json pins them; Django serves their dist folders (STATICFILES_DIRS).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# OCR for scanned documents uses Debian's tesseract (no model is downloaded at run time).
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +31,8 @@ CLIENTS_VENV := .venv-clients
 CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
 
 setup-clients: $(CLIENTS_STAMP)
-	command -v rclone >/dev/null || (apt-get update -qq && apt-get install -y -qq rclone)
+	@command -v rclone >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone >/dev/null; }
 
 $(CLIENTS_STAMP): requirements-clients.txt
 	test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
