@@ -29,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "InvalidRange": 416,
     "InvalidRequest": 400,
     "KeyTooLongError": 400,
+    "MalformedACLError": 400,
     "MalformedXML": 400,
     "MaxMessageLengthExceeded": 400,
     "MethodNotAllowed": 405,

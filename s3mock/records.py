@@ -41,6 +41,7 @@ class ObjectInfo:
     seq: int = 0  # write order (ns clock), newest first in a key's version list
     checksum: dict[str, str] | None = None  # {"algorithm": "crc32", "value": b64, "type": ...}
     parts: list[list] | None = None  # multipart: [size, part checksum or None] per part
+    acl: str = "private"  # a canned ACL
 
     @property
     def quoted_etag(self) -> str:
@@ -68,6 +69,7 @@ class ObjectInfo:
             "seq": self.seq,
             "checksum": self.checksum,
             "parts": self.parts,
+            "acl": self.acl,
         }
 
     @classmethod
@@ -88,6 +90,7 @@ class ObjectInfo:
             seq=record.get("seq", 0),
             checksum=record.get("checksum"),
             parts=record.get("parts"),
+            acl=record.get("acl", "private"),
         )
 
 
@@ -99,6 +102,7 @@ class ObjectAttrs:
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    acl: str = "private"  # canned ACL: x-amz-acl on PUT, CreateMultipartUpload, copy
 
 
 @dataclass(frozen=True)

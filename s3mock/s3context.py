@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import xmlio
+from .acl import allows
 from .auth import ANONYMOUS
 from .body import VerifiedBody, request_body
 from .errors import S3Error
@@ -35,6 +36,33 @@ class Ctx:
         """Raise AccessDenied for an unsigned request (ListBuckets, CreateBucket)."""
         if self.anonymous:
             raise S3Error("AccessDenied", "Access Denied: this request must be signed")
+
+    def authorize(self, permission: str | None) -> None:
+        """NoSuchBucket, then AccessDenied unless the caller owns the bucket or its canned
+        ACL (READ, WRITE) or the object's (READ_OBJECT) grants ``permission``."""
+        owner = self.store.head_bucket(self.bucket).owner
+        if owner == self.owner or permission is None:
+            self.own_bucket()
+            return
+        if permission == "READ_OBJECT":
+            acl = self._object_acl()
+            permission = "READ"
+        else:
+            acl = None
+        if acl is None:
+            acl = self.store.bucket_setting(self.bucket, "acl", "private")
+        if not allows(acl, permission, anonymous=self.anonymous):
+            raise S3Error("AccessDenied", "Access Denied", BucketName=self.bucket)
+
+    def _object_acl(self) -> str | None:
+        """The ACL of the object a read names; None when missing (the bucket's decides)."""
+        try:
+            info = self.store.head_object(
+                self.bucket, self.key, self.request.query.get("versionId")
+            )
+        except S3Error:
+            return None
+        return info.acl
 
     def own_bucket(self, name: str | None = None) -> None:
         """Raise NoSuchBucket, then AccessDenied, unless the caller owns the bucket.

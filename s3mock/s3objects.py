@@ -12,6 +12,7 @@ from .conditions import NOT_MODIFIED, check_preconditions, still_holds, write_co
 from .errors import S3Error
 from .http import Response
 from .records import DEFAULT_CONTENT_TYPE, SYSTEM_HEADERS, ObjectAttrs, ObjectInfo, OpenObject
+from .s3acl import canned_from_headers
 from .s3attributes import read_range
 from .s3context import Ctx, empty, xml_response
 from .s3versions import version_headers
@@ -72,7 +73,8 @@ def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
     if encoding:
         system["content-encoding"] = encoding
     content_type = headers.get("content-type") or DEFAULT_CONTENT_TYPE
-    return ObjectAttrs(content_type, metadata, system, tags_from_header(headers))
+    acl = canned_from_headers(headers)
+    return ObjectAttrs(content_type, metadata, system, tags_from_header(headers), acl)
 
 
 def _without_aws_chunked(encoding: str) -> str:
@@ -282,7 +284,9 @@ async def copy_object(ctx: Ctx) -> Response:
         kept = ObjectAttrs(source.content_type, source.metadata, source.headers, source.tags)
         chosen = requested if directive == "REPLACE" else kept
         tags = requested.tags if tag_directive == "REPLACE" else source.tags
-        return ObjectAttrs(chosen.content_type, chosen.metadata, chosen.headers, tags)
+        return ObjectAttrs(
+            chosen.content_type, chosen.metadata, chosen.headers, tags, requested.acl
+        )
 
     source = ctx.store.head_object(src_bucket, src_key, src_version)
     if source.delete_marker:

@@ -381,6 +381,7 @@ def _upload_record(upload: UploadInfo) -> dict:
         "metadata": attrs.metadata,
         "headers": attrs.headers,
         "tags": attrs.tags,
+        "acl": attrs.acl,
         "checksum_algorithm": upload.checksum_algorithm,
         "checksum_type": upload.checksum_type,
     }
@@ -398,7 +399,11 @@ def _load_upload(bucket: str, directory: Path) -> UploadInfo | None:
         log.warning("s3mock: ignoring upload %s: %s", directory, exc)
         return None
     attrs = ObjectAttrs(
-        record["content_type"], record["metadata"], record["headers"], record["tags"]
+        record["content_type"],
+        record["metadata"],
+        record["headers"],
+        record["tags"],
+        record.get("acl", "private"),
     )
     initiated = datetime.fromtimestamp(record["initiated"], UTC)
     checksum = (record.get("checksum_algorithm", ""), record.get("checksum_type", ""))
