@@ -8,6 +8,8 @@ from __future__ import annotations
 
 STATUS_BY_CODE: dict[str, int] = {
     "AccessDenied": 403,
+    "AccessForbidden": 403,
+    "BadRequest": 400,
     "AuthorizationHeaderMalformed": 400,
     "AuthorizationQueryParametersError": 400,
     "BadDigest": 400,
@@ -35,6 +37,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "MethodNotAllowed": 405,
     "MissingContentLength": 411,
     "NoSuchBucket": 404,
+    "NoSuchCORSConfiguration": 404,
     "NoSuchKey": 404,
     "NoSuchTagSet": 404,
     "NoSuchUpload": 404,

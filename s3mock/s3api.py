@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import s3acl, s3attributes, s3buckets, s3listing, s3multipart, s3objects, s3versions
+from . import s3acl, s3attributes, s3buckets, s3cors, s3listing, s3multipart, s3objects, s3versions
 from .errors import S3Error
 from .http import Response, S3Request
 from .s3context import Ctx
@@ -22,7 +22,6 @@ UNSUPPORTED_SUBRESOURCES = frozenset(
     {
         "accelerate",
         "analytics",
-        "cors",
         "encryption",
         "intelligent-tiering",
         "inventory",
@@ -81,12 +80,15 @@ async def _bucket_operation(ctx: Ctx) -> Response:
         handler = _pick(query, None, versioning=s3versions.put_bucket_versioning)
         handler = _pick(query, handler, acl=s3acl.put_bucket_acl)
         handler = _pick(query, handler, tagging=s3acl.put_bucket_tagging)
+        handler = _pick(query, handler, cors=s3cors.put_bucket_cors)
         if handler is not None:
             return await handler(ctx)
     if method in ("GET", "HEAD"):
         return await _bucket_read(ctx)
     if method == "DELETE" and "tagging" in query:
         return await s3acl.delete_bucket_tagging(ctx)
+    if method == "DELETE" and "cors" in query:
+        return await s3cors.delete_bucket_cors(ctx)
     if method == "DELETE" and not query.keys() - {"x-id"}:
         return s3buckets.delete_bucket(ctx)
     if method == "POST" and "delete" in query:
@@ -110,6 +112,8 @@ async def _bucket_read(ctx: Ctx) -> Response:
         return await s3acl.get_bucket_tagging(ctx)
     if "acl" in query:
         return await s3acl.get_bucket_acl(ctx)
+    if "cors" in query:
+        return await s3cors.get_bucket_cors(ctx)
     if query.get("list-type") == "2":
         return s3listing.list_objects_v2(ctx)
     return s3listing.list_objects_v1(ctx)
