@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import jsonapi, s3api, s3cors, xmlio
+from . import jsonapi, s3api, s3cors, s3post, xmlio
 from .auth import authenticate
 from .errors import S3Error
 from .hosts import host_allowed
@@ -105,6 +105,11 @@ class _Router:
             return await self._json_api(request)
         if request.method == "OPTIONS":  # a CORS preflight carries no signature
             return s3cors.preflight(request, self.store, _bucket_of(request))
+        if s3post.is_post_object(request) and "/" not in request.path.strip("/"):
+            bucket = _bucket_of(request)  # the form's policy signature authorises it
+            return await s3post.post_object(
+                request, self.store, self.credentials, self.region, bucket
+            )
         auth = authenticate(request, self.credentials, region=self.region)
         if inspect.isawaitable(auth):
             auth = await auth

@@ -27,6 +27,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "InvalidDigest": 400,
     "InvalidPart": 400,
     "InvalidPartNumber": 416,
+    "InvalidPolicyDocument": 400,
     "InvalidPartOrder": 400,
     "InvalidRange": 416,
     "InvalidRequest": 400,
