@@ -263,3 +263,25 @@ def test_slash_menu_opens_the_plot_csv_form_with_columns(session: Any) -> None:
     reply = replies.nth(before)
     expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
     expect(reply.locator("img[alt^='Preview of sales_line.png']")).to_be_visible()
+
+
+def test_plain_request_plots_a_file_by_name(session: Any) -> None:
+    # given sales.csv uploaded on the Files page (not in this chat)
+    session.upload("sales.csv", SALES, "text/csv")
+    page = session.page
+    open_chat(page)
+    # when the built-in assistant is asked in plain words
+    reply = send_message(page, "plot revenue by day from sales.csv")
+    # then it ran plot_csv on that file and the chart is shown
+    expect(reply.locator(".tool-card[data-tool=plot_csv] .tool-status")).to_have_text("done")
+    expect(reply.locator("img[alt='Preview of sales_line.png']")).to_be_visible()
+    expect(reply).to_contain_text("Plotted revenue from sales.csv")
+
+
+def test_an_ambiguous_name_gets_a_question(session: Any) -> None:
+    session.upload("report.csv", SALES, "text/csv")
+    session.upload("report.csv", SALES + b"2024-01-04,1,1\n", "text/csv")
+    page = session.page
+    open_chat(page)
+    reply = send_message(page, "plot revenue by day from report.csv")
+    expect(reply).to_contain_text("Which report.csv do you mean? You have 2 files")
