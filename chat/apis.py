@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 
 from chat import services
 from chat.selectors import (
-    session_file_count_to_delete,
     session_files,
+    session_files_to_delete,
     session_get_for_user,
     session_list_for_user,
 )
@@ -118,9 +118,28 @@ class ChatDeletePreviewApi(APIView):
     @extend_schema(
         operation_id="chats_delete_preview",
         responses=inline_serializer(
-            "ChatDeletePreview", {"files_to_delete": serializers.IntegerField()}
+            "ChatDeletePreview",
+            {
+                "files_to_delete": serializers.IntegerField(),
+                "files": serializers.ListField(
+                    child=serializers.CharField(), help_text="Names of the files deleted."
+                ),
+                "kept_files": serializers.ListField(
+                    child=serializers.CharField(),
+                    help_text="Names of the chat's other files (tagged, or made elsewhere): kept.",
+                ),
+            },
         ),
     )
     def get(self, request: Request, session_id: str) -> Response:
         session = session_get_for_user(user=request.user, session_id=session_id)
-        return Response({"files_to_delete": session_file_count_to_delete(session=session)})
+        doomed = list(session_files_to_delete(session=session).values_list("id", "filename"))
+        doomed_ids = {file_id for file_id, _ in doomed}
+        kept = [f.filename for f in session_files(session=session) if f.id not in doomed_ids]
+        return Response(
+            {
+                "files_to_delete": len(doomed),
+                "files": [name for _, name in doomed],
+                "kept_files": kept,
+            }
+        )

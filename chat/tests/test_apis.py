@@ -95,7 +95,7 @@ def test_delete_preview_files_and_delete(
 
     assert [f["filename"] for f in files.data] == ["made.txt", "kept.txt"]
     assert files.data[0]["download_url"] == f"/api/files/{made.id}/download"
-    assert preview.data == {"files_to_delete": 1}
+    assert preview.data == {"files_to_delete": 1, "files": ["made.txt"], "kept_files": ["kept.txt"]}
     assert deleted.status_code == 200 and deleted.data == {"deleted_files": 1}
     assert api_client.get(f"/api/files/{made.id}").status_code == 404
     assert api_client.get(f"/api/files/{kept.id}").data["session"] is None

@@ -181,6 +181,7 @@ function onResponseComplete(frame) {
   renderReply(reply);
   endReply(frame.status);
   sessionListTouch(state.sessionId);
+  loadSessionFiles(); // files attached before the chat existed now belong to it
 }
 
 function onError(frame) {
@@ -404,6 +405,8 @@ function scrollToEnd(force = false) {
 
 const uploads = new UploadList(nodes.uploads, $("upload-status"), {
   maxBytes: config.maxUploadBytes,
+  deleteOnRemove: true,
+  onDiscarded: () => loadSessionFiles(),
   onUploaded: (stored, item) => {
     item.dataset.fileId = stored.id;
     if (state.sessionId) loadSessionFiles();
@@ -667,9 +670,15 @@ async function deleteSession(id, item) {
   try {
     const preview = await api(`/api/chats/${id}/delete-preview`);
     const count = preview.files_to_delete;
-    summary.textContent = count
-      ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it (tagged files are kept).`
-      : "This deletes the chat. No files will be deleted.";
+    summary.replaceChildren(
+      count
+        ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it:`
+        : "This deletes the chat. No files will be deleted.",
+    );
+    if (count) summary.append(el("ul", { className: "doomed-files" }, preview.files.map((name) => el("li", { text: name }))));
+    if (preview.kept_files?.length) {
+      summary.append(el("span", { className: "muted small", text: `Kept (tagged, or made elsewhere): ${preview.kept_files.join(", ")}.` }));
+    }
     keepLabel.hidden = count === 0;
   } catch (error) {
     summary.textContent = `This deletes the chat. (Could not count its files: ${error.message})`;

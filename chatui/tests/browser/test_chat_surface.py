@@ -6,6 +6,7 @@ Screenshots (light, dark, 390 px) go to ``var/screenshots/``.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -285,3 +286,41 @@ def test_an_ambiguous_name_gets_a_question(session: Any) -> None:
     open_chat(page)
     reply = send_message(page, "plot revenue by day from report.csv")
     expect(reply).to_contain_text("Which report.csv do you mean? You have 2 files")
+
+
+def test_upload_chips_empty_files_and_the_delete_dialog(session: Any) -> None:
+    from .test_pages import drop_files
+
+    page = session.page
+    open_chat(page)
+    # an empty file is refused with words, and no stray colon for a nameless error
+    drop_files(page, "#message-input", [("empty.txt", b"", "text/plain")])
+    expect(page.locator("#uploads li[data-state=error]")).to_contain_text(
+        "empty.txt is empty (0 bytes); empty files are not stored."
+    )
+    page.locator("#uploads li[data-state=error] .upload-remove").click()
+    # removing an uploaded chip before sending deletes that upload
+    drop_files(page, "#message-input", [("oops.csv", SALES, "text/csv")])
+    chip = page.locator("#uploads li[data-state=done]")
+    expect(chip).to_have_count(1)
+    chip.locator(".upload-remove").click()
+    expect(page.locator("#upload-status")).to_have_text("The removed upload was deleted.")
+    assert session.api_get("/api/files")[1]["count"] == 0
+    # a file uploaded before the chat's first message shows in the panel after the reply
+    drop_files(page, "#message-input", [("kept.csv", SALES, "text/csv")])
+    expect(page.locator("#uploads li[data-state=done]")).to_have_count(1)
+    send_message(page, "here it is")
+    reply = send_message(page, "plot revenue by day from kept.csv")
+    expect(reply.locator("img[alt='Preview of kept_line.png']")).to_be_visible()
+    expect(page.locator("#session-files .panel-file-name")).to_have_text(
+        ["kept.csv", "kept_line.png"]
+    )
+    # the delete dialog names what it deletes and what it keeps
+    page.locator("#session-list .session-item").first.get_by_role(
+        "button", name=re.compile("^Delete")
+    ).click()
+    summary = page.locator("#delete-summary")
+    expect(summary.locator(".doomed-files li")).to_have_text(["kept_line.png"])
+    expect(summary).to_contain_text("Kept (tagged, or made elsewhere): kept.csv.")
+    shoot_modes(page, "chat-delete-dialog")
+    page.locator("#delete-dialog").get_by_role("button", name="Cancel").click()
