@@ -31,6 +31,7 @@ from chat.selectors import session_files
 from chat.services import message_create
 from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_get
 from chatui.errors import DomainError
+from chatui.text import text_storable
 from files.models import StoredFile
 from files.serializers import StoredFileOutputSerializer
 
@@ -214,8 +215,8 @@ async def _tool_call_report(
         {
             "id": call.id,
             "name": call.name,
-            "arguments": arguments,
-            "result": result,
+            "arguments": text_storable(arguments),  # the model's, refused if unstorable
+            "result": text_storable(result),
             "file_ids": [str(f.id) for f in files],
             "error": error.as_dict() if error else None,
         }
@@ -248,7 +249,7 @@ async def _reply_save(reply: _Reply, status: str) -> Message:
     return await database_sync_to_async(message_create)(
         session=reply.session,
         role=Message.Role.ASSISTANT,
-        content=reply.content,
+        content=text_storable(reply.content),  # a model may stream NUL; PostgreSQL refuses it
         files=reply.files,
         tool_calls=reply.tool_calls,
         status=status,

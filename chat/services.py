@@ -17,6 +17,7 @@ from django.db import transaction
 from chat.models import ChatSession, Message
 from chat.selectors import session_files_to_delete, session_get_for_user
 from chatui.errors import InvalidInput
+from chatui.text import text_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user
 from files.services import file_delete
@@ -38,6 +39,7 @@ def session_rename(*, session: ChatSession, title: str) -> ChatSession:
 
 
 def _title_clean(title: str) -> str:
+    text_check(title, field="title")
     title = " ".join(title.split())
     if len(title) > TITLE_MAX:
         raise InvalidInput(f"A chat title has at most {TITLE_MAX} characters.")
@@ -114,6 +116,7 @@ def chat_message_post(
 
 def message_content_check(content: str, file_ids: list[str]) -> None:
     """Checks that need no database, run before a new chat is created for the message."""
+    text_check(content, field="content")
     if not content.strip() and not file_ids:
         raise InvalidInput("A message needs some text or a file.")
     if len(content) > MESSAGE_MAX_CHARS:

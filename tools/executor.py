@@ -29,11 +29,15 @@ from chat.models import ChatSession
 from chatui.errors import (
     DomainError,
     FileNotFound,
+    HostileInput,
     InvalidInput,
     InvalidToolArguments,
     ToolInputTooLarge,
+    ToolMemoryExceeded,
     ToolTimeout,
 )
+from chatui.text import text_check, text_storable
+from chatui.zip_limits import zip_input_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user, file_list_for_user
 from files.services import file_delete, file_read_bytes, file_upload
@@ -41,6 +45,7 @@ from files.services import file_delete, file_read_bytes, file_upload
 from .base import MULTI_FILE_PARAM, SINGLE_FILE_PARAMS, GeneratedFile, InputFile, Tool
 from .models import ToolRun
 from .registry import tool_get
+from .run_slots import run_slot
 from .sandbox import Limits, run_isolated
 
 logger = logging.getLogger(__name__)
@@ -75,6 +80,7 @@ def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
     """The arguments if they match the tool's schema; InvalidToolArguments otherwise."""
     if not isinstance(arguments, dict):
         raise InvalidToolArguments("The tool's arguments must be a JSON object.")
+    text_check(arguments, field="arguments")
     errors = list(_validator(type(tool)).iter_errors(arguments))
     if errors:
         best = best_match(errors)
@@ -150,6 +156,7 @@ def _check_input_size(files: list[StoredFile]) -> None:
 
 def _as_input(file: StoredFile) -> InputFile:
     content = file_read_bytes(file=file, max_bytes=settings.TOOLS_MAX_INPUT_FILE_BYTES)
+    zip_input_check(content, file.filename)  # before any parser sees a zip-based file
     return InputFile(str(file.pk), file.filename, file.content_type, len(content), content)
 
 
@@ -242,21 +249,10 @@ class _RunContext:
 
 def _recordable(arguments: Any) -> Any:
     """Arguments as stored: they hold ids and names only, but may still be huge junk."""
-    text = json.dumps(_without_nul(arguments), default=str, ensure_ascii=False)
+    text = json.dumps(text_storable(arguments), default=str, ensure_ascii=False)
     if len(text) <= MAX_RECORDED_ARGUMENT_CHARS:
         return json.loads(text)
     return {"_truncated": text[:MAX_RECORDED_ARGUMENT_CHARS]}
-
-
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL's jsonb cannot hold U+0000 (SQLite can): record it as U+FFFD."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_without_nul(str(key)): _without_nul(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_without_nul(item) for item in value]
-    return value
 
 
 def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
@@ -264,13 +260,21 @@ def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
     run = ToolRun.objects.create(
         **context.fields(), status=status, error_code=exc.code, error_message=exc.message
     )
-    logger.info(
-        "tool run tool=%s status=%s code=%s duration_ms=%s",
-        run.tool_name,
-        status,
-        exc.code,
-        run.duration_ms,
-    )
+    if isinstance(exc, (HostileInput, ToolMemoryExceeded)):  # the input's fault: no traceback
+        logger.warning(
+            "tool refused hostile input tool=%s code=%s reason=%s",
+            run.tool_name,
+            exc.code,
+            exc.message,
+        )
+    else:
+        logger.info(
+            "tool run tool=%s status=%s code=%s duration_ms=%s",
+            run.tool_name,
+            status,
+            exc.code,
+            run.duration_ms,
+        )
     return run
 
 
@@ -323,8 +327,9 @@ def _execute(
     tool: Tool, arguments: Any, *, user: Any, session: ChatSession | None
 ) -> tuple[str, list[StoredFile]]:
     validated = validate_arguments(tool, arguments)
-    kwargs = resolve_file_arguments(tool, validated, user=user, session=session)
-    result = run_isolated(tool, kwargs, _limits())
+    with run_slot(user.pk):
+        kwargs = resolve_file_arguments(tool, validated, user=user, session=session)
+        result = run_isolated(tool, kwargs, _limits())
     text = bounded_text(result.text if isinstance(result.text, str) else str(result.text))
     stored = store_generated(user=user, tool_name=tool.name, files=result.files, session=session)
     return text, stored

@@ -56,8 +56,8 @@ def messages_of(session_id: str) -> list[tuple[str, str, str]]:
 
 async def test_anonymous_socket_is_closed_with_4401(transactional_db: None) -> None:
     comm = communicator(cookie=None)
-    connected, code = await comm.connect()
-    assert (connected, code) == (False, 4401)
+    assert await comm.connect() == (True, None)  # accepted, so the browser sees the code
+    assert await comm.receive_output() == {"type": "websocket.close", "code": 4401}
     await comm.disconnect()
 
 
@@ -144,6 +144,19 @@ async def test_an_empty_message_is_refused(alice: tuple[Any, str]) -> None:
         error = await comm.receive_json_from()
         assert await comm.receive_nothing(timeout=0.2)
     assert (error["type"], error["code"]) == ("error", "invalid")
+    assert not await database_sync_to_async(ChatSession.objects.exists)()
+
+
+@pytest.mark.parametrize("content", ["hi\x00", "hi \ud800"])
+async def test_a_chat_message_with_unstorable_text_gets_an_error_frame(
+    alice: tuple[Any, str], content: str
+) -> None:
+    async with connected(alice[1]) as comm:
+        await comm.send_json_to({"type": "chat", "session_id": None, "content": content})
+        error = await comm.receive_json_from()
+        assert await comm.receive_nothing(timeout=0.2)
+    assert (error["type"], error["code"]) == ("error", "invalid_text")
+    assert error["details"] == {"field": "content"}
     assert not await database_sync_to_async(ChatSession.objects.exists)()
 
 

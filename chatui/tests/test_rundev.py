@@ -1,7 +1,14 @@
-"""The README's first command: s3mock and the web app start together and stop on Ctrl-C."""
+"""The README's first command: s3mock and the web app start together and stop on Ctrl-C.
+
+Also when rundev inherits SIGINT ignored and blocked: a command started in the
+background of a non-interactive shell (``make test &``, as CI harnesses run it)
+gets SIGINT ignored, and Python then raises no KeyboardInterrupt. Before rundev
+took its stop signals back, that run found rundev alive 30 s after SIGINT.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,6 +17,8 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
+import pytest
 
 from chatui.testing.processes import free_port
 
@@ -32,7 +41,21 @@ def wait_until(predicate, timeout: float) -> bool:
     return False
 
 
-def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path):
+def as_background_job() -> None:
+    """In the child before exec: SIGINT as a non-interactive shell's ``cmd &`` leaves it
+    (ignored), and blocked as well, the worst a parent can hand down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def kill_all(processes: list[psutil.Process]) -> None:
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+
+
+@pytest.mark.parametrize("inherited", ["foreground", "background_job"])
+def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
     # given a fresh var dir and free ports
     web_port, s3_port = free_port(), free_port()
     env = {
@@ -43,7 +66,11 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path):
         "REDIS_URL": "",
     }
     cmd = [sys.executable, "manage.py", "rundev", "--port", str(web_port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    preexec = as_background_job if inherited == "background_job" else None
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, preexec_fn=preexec
+    )
+    servers: list[psutil.Process] = []
     try:
         # when it has started
         login = f"http://127.0.0.1:{web_port}/accounts/login/"
@@ -52,15 +79,24 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path):
         health = httpx.get(f"http://127.0.0.1:{web_port}/api/health", timeout=10).json()
         assert health["storage"]["ok"] is True
         assert (tmp_path / "s3mock").is_dir()
+        # and each server leads a process group of its own, with no autoreloader under it
+        servers = psutil.Process(proc.pid).children(recursive=True)
+        assert len(servers) == 2, [s.cmdline() for s in servers]
+        assert all(os.getpgid(s.pid) == s.pid for s in servers)
+        assert any("--noreload" in s.cmdline() for s in servers)
         # when the user presses Ctrl-C
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         output = proc.stdout.read()
         # then both servers are gone and it said how to sign in on the way
+        _, alive = psutil.wait_procs(servers, timeout=5)
+        assert not alive, alive
         assert not answers(login)
         assert not answers(f"http://127.0.0.1:{s3_port}/health")
         assert "demo@example.com" in output
-    finally:
+    finally:  # never leave a server behind, whatever failed
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            rundev = psutil.Process(proc.pid)
+            servers = [*servers, *rundev.children(recursive=True), rundev]
+        kill_all(servers)
+        proc.wait()

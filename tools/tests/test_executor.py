@@ -30,6 +30,7 @@ from chatui.errors import (
     ToolTimeout,
     UnknownTool,
 )
+from chatui.text import UnstorableText
 from files.models import StoredFile
 from tools import executor
 from tools.base import (
@@ -120,12 +121,16 @@ class BigOutputTool(Tool):
 
 class TextTool(Tool):
     name = "text_out"
-    description = "Returns the given text, or base64 of random bytes."
-    parameters = object_schema({"text": {"type": "string"}, "b64": {"type": "integer"}})
+    description = (
+        "Returns the given text (or latin-1 text given as hex), or base64 of random bytes."
+    )
+    parameters = object_schema(
+        {"text": {"type": "string"}, "hex": {"type": "string"}, "b64": {"type": "integer"}}
+    )
 
-    def run(self, *, text: str = "", b64: int = 0) -> ToolResult:
+    def run(self, *, text: str = "", hex: str = "", b64: int = 0) -> ToolResult:
         blob = base64.b64encode(os.urandom(b64)).decode() if b64 else ""
-        return ToolResult(text=f"{text}{blob}")
+        return ToolResult(text=f"{text}{bytes.fromhex(hex).decode('latin-1')}{blob}")
 
 
 class BadResultTool(Tool):
@@ -500,9 +505,17 @@ def test_long_text_and_binary_text_are_capped(storage: Any, user: Any, settings:
     settings.TOOLS_MAX_TEXT_CHARS = 500
     long = tool_run(user=user, name="text_out", arguments={"text": "word " * 200}).text
     assert long.endswith("\n[truncated: 500 more characters]") and len(long) < 600
-    raw = "ok \x00\x01\x02\x89PNG" + "\x00" * 50
-    binary = tool_run(user=user, name="text_out", arguments={"text": raw}).text
+    raw = "ok \x00\x01\x02\x89PNG" + "\x00" * 50  # made by the tool: arguments refuse NUL
+    hex_text = raw.encode("latin-1").hex()
+    binary = tool_run(user=user, name="text_out", arguments={"hex": hex_text}).text
     assert binary == "ok [binary data removed: 57 characters]"
+
+
+def test_arguments_with_nul_are_refused_and_recorded_storably(storage: Any, user: Any) -> None:
+    with pytest.raises(UnstorableText):
+        tool_run(user=user, name="text_out", arguments={"text": "a\x00b"})
+    run = ToolRun.objects.get()
+    assert (run.error_code, run.arguments) == ("invalid_text", {"text": "a\ufffdb"})
 
 
 # --- A built-in tool through the executor ----------------------------------------------------

@@ -1,23 +1,42 @@
-"""Run the whole app on one machine: s3mock and the web app, stopped together on Ctrl-C.
+"""Run the whole app on one machine: s3mock, the web app and a document worker, stopped
+together on Ctrl-C.
 
 This is the README's first command (``make run`` calls it after setup). It
 migrates the database, starts s3mock when ``S3_USE_MOCK`` is on, prepares the
 bucket and a demo account when those commands exist, then serves the ASGI app
 with Django's ``runserver`` (Daphne, so websockets work).
+
+Stopping is deterministic:
+
+* rundev takes SIGINT and SIGTERM for itself at start. A process started in the
+  background of a non-interactive shell (``cmd &``, as CI harnesses do) inherits
+  SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler: Ctrl-C
+  or ``kill -INT`` did nothing and rundev ran on. The signals are also unblocked,
+  in case the parent had them masked.
+* Each server runs in its own process group (``start_new_session``) without
+  Django's autoreloader (``--noreload``: no watcher process with a second server
+  under it), and is stopped as a group: SIGTERM, then SIGKILL for whatever is left
+  after ``STOP_GRACE_S`` (the web app's tool forkserver and its children included).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+STOP_GRACE_S = 10.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -26,8 +45,42 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_signals_take() -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt here, whatever the parent left us."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _interrupt)
+
+
+def server_start(cmd: list[str]) -> subprocess.Popen[bytes]:
+    """A child server in a process group of its own (its pid is the group id)."""
+    return subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)
+
+
+def _group_signal(child: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+        os.killpg(child.pid, sig)
+
+
+def servers_stop(children: list[subprocess.Popen[bytes]], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM every group, wait up to ``grace_s`` in all, then SIGKILL what is left."""
+    for child in children:
+        _group_signal(child, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(deadline - time.monotonic(), 0))
+    for child in children:
+        _group_signal(child, signal.SIGKILL)  # stragglers, and a leader that ignored SIGTERM
+        child.wait()
+
+
 class Command(BaseCommand):
-    help = "Start s3mock (when S3_USE_MOCK is on) and the web app; Ctrl-C stops both."
+    help = "Start s3mock (when S3_USE_MOCK is on), the web app and a worker; Ctrl-C stops all."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="web app address")
@@ -35,26 +88,32 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="skip creating the demo user")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        stop_signals_take()
         children: list[subprocess.Popen[bytes]] = []
         try:
             call_command("migrate", interactive=False, verbosity=0)
             if settings.S3_USE_MOCK:
-                children.append(self._start_s3mock())
+                self._start_s3mock(children)
             self._run_if_available("storage_init")
             if not options["no_demo"]:
                 self._run_if_available("create_demo")
-            web = [sys.executable, "manage.py", "runserver", f"{options['host']}:{options['port']}"]
-            children.append(subprocess.Popen(web, cwd=settings.BASE_DIR))
-            self.stdout.write(
-                f"chatui is at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)"
-            )
+            worker = [sys.executable, "manage.py", "files_worker"]  # document extraction jobs
+            children.append(server_start(worker))
+            address = f"{options['host']}:{options['port']}"
+            web = [sys.executable, "manage.py", "runserver", "--noreload", address]
+            children.append(server_start(web))
+            self.stdout.write(f"chatui is at http://{address}/ (Ctrl-C stops it)")
             self._wait(children)
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
-            self._stop(children)
+            # A second Ctrl-C while the servers shut down must not abandon them half-stopped.
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_IGN)
+            servers_stop(children)
 
-    def _start_s3mock(self) -> subprocess.Popen[bytes]:
+    def _start_s3mock(self, children: list[subprocess.Popen[bytes]]) -> None:
+        """Start s3mock (into ``children`` at once, so any exit stops it) and wait for it."""
         host, port = settings.S3MOCK_HOST, settings.S3MOCK_PORT
         if _port_open(host, port):
             raise CommandError(
@@ -62,13 +121,13 @@ class Command(BaseCommand):
                 "at a free port (s3mock will listen there)."
             )
         cmd = [sys.executable, "manage.py", "runs3mock", "--host", host, "--port", str(port)]
-        proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR)
+        proc = server_start(cmd)
+        children.append(proc)
         deadline = time.monotonic() + 20
         while not _port_open(host, port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise CommandError("s3mock did not start; see its output above.")
             time.sleep(0.1)
-        return proc
 
     def _run_if_available(self, name: str) -> None:
         if name in get_commands():
@@ -78,15 +137,3 @@ class Command(BaseCommand):
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         raise CommandError("A server stopped unexpectedly; see its output above.")
-
-    def _stop(self, children: list[subprocess.Popen[bytes]]) -> None:
-        # A second Ctrl-C while the servers shut down must not abandon them half-stopped.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
