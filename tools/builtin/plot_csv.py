@@ -80,7 +80,8 @@ def _label(value: float | str | datetime) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d" if value.time() == datetime.min.time() else "%Y-%m-%d %H:%M")
+        midnight = value.time() == datetime.min.time()
+        return value.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")
     return str(value)
 
 
