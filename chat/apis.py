@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from chat import services
 from chat.selectors import (
+    match_snippet,
     session_files,
     session_files_to_delete,
     session_get_for_user,
@@ -41,13 +42,28 @@ class ChatListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
-    @extend_schema(operation_id="chats_list", responses=SessionOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="chats_list",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="Search: chats whose title or message text contains this; each "
+                "result then carries `match`, an excerpt of the first matching message.",
+            )
+        ],
+        responses=SessionOutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
+        q = request.query_params.get("q", "").strip()[:200]
         paginator = ChatPagination()
-        page = paginator.paginate_queryset(
-            session_list_for_user(user=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(SessionOutputSerializer(page, many=True).data)
+        sessions = session_list_for_user(user=request.user, q=q or None)
+        page = paginator.paginate_queryset(sessions, request, view=self)
+        rows = SessionOutputSerializer(page, many=True).data
+        if q:
+            for row, session in zip(rows, page, strict=True):
+                row["match"] = match_snippet(getattr(session, "match", None), q)
+        return paginator.get_paginated_response(rows)
 
     @extend_schema(
         operation_id="chats_create",

@@ -8,6 +8,7 @@ import { formatSize, isRaster } from "./format.js";
 import { icon } from "./icons.js";
 import { Counter, Outbox, collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
+import { initChatSearch } from "./chatsearch.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
 import { UploadList, acceptDrops } from "./uploads.js";
@@ -628,6 +629,7 @@ function newChat() {
 }
 
 $("new-chat").addEventListener("click", newChat);
+initChatSearch({ input: $("chat-search"), results: $("search-results"), list: nodes.sessions, open: openSession });
 
 nodes.sessions.addEventListener("click", async (event) => {
   const item = event.target.closest(".session-item");

@@ -324,3 +324,19 @@ def test_upload_chips_empty_files_and_the_delete_dialog(session: Any) -> None:
     expect(summary).to_contain_text("Kept (tagged, or made elsewhere): kept.csv.")
     shoot_modes(page, "chat-delete-dialog")
     page.locator("#delete-dialog").get_by_role("button", name="Cancel").click()
+
+
+def test_search_across_chats_finds_a_message(session: Any) -> None:
+    page = session.page
+    open_chat(page)
+    send_message(page, "the flamingo budget for spring")
+    page.locator("#new-chat").click()
+    send_message(page, "something else entirely")
+    # when a word from the first chat's message is searched
+    page.fill("#chat-search", "flamin")
+    hits = page.locator("#search-results .search-hit")
+    expect(hits).to_have_count(1)
+    expect(hits.first.locator(".hit-match")).to_contain_text("flamingo budget")
+    # then the hit opens that chat
+    hits.first.locator("a").click()
+    expect(page.locator(".msg-user").first).to_contain_text("the flamingo budget for spring")
