@@ -11,6 +11,7 @@ import { codeOf, renderMarkdownInto } from "./markdown.js";
 import { initChatSearch } from "./chatsearch.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
+import { initZoom } from "./zoom.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
 const config = readConfig("chat-config");
@@ -232,7 +233,12 @@ function appendMessage(message) {
       { className: "msg msg-user", dataset: { messageId: message.id }, "aria-label": "You said" },
       collapsible(el("div", { className: "msg-body plain", text: message.content })),
     );
-    if (message.files?.length) bubble.append(fileChips(message.files));
+    if (message.files?.length) {
+      const images = message.files.filter(isRaster);
+      const others = message.files.filter((file) => !isRaster(file));
+      if (images.length) bubble.append(fileChips(images, { previews: true })); // thumbnails
+      if (others.length) bubble.append(fileChips(others));
+    }
     nodes.messages.append(bubble);
     maybeTitleFrom(message.content);
     scrollToEnd(true);
@@ -371,7 +377,14 @@ function fileChip(file, { preview = false } = {}) {
   return el(
     "figure",
     { className: "file-preview" },
-    el("img", { src: `${file.download_url}?inline=1`, alt: `Preview of ${file.filename}`, onload: () => scrollToEnd() }),
+    el("img", {
+      src: `${file.download_url}?inline=1`,
+      alt: `Preview of ${file.filename}`,
+      className: "zoomable",
+      tabindex: "0",
+      title: "Click to enlarge",
+      onload: () => scrollToEnd(),
+    }),
     el("figcaption", {}, chip),
   );
 }
@@ -629,6 +642,7 @@ function newChat() {
 }
 
 $("new-chat").addEventListener("click", newChat);
+initZoom(nodes.messages);
 initChatSearch({ input: $("chat-search"), results: $("search-results"), list: nodes.sessions, open: openSession });
 
 nodes.sessions.addEventListener("click", async (event) => {

@@ -13,7 +13,7 @@ import warnings
 from datetime import date, datetime
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DayLocator
 from matplotlib.figure import Figure
 
 from chatui.errors import ToolError
@@ -94,9 +94,15 @@ def _sparse_labels(axes: object, positions: list[float], x: list) -> None:
     axes.tick_params(axis="x", labelrotation=30 if long and len(labels) > 4 else 0)  # type: ignore[attr-defined]
 
 
-def _dates_axis(axes: object) -> None:
-    """Matplotlib's concise date labels: '2024', 'Feb', '03' instead of full stamps."""
-    locator = AutoDateLocator(minticks=3, maxticks=MAX_X_LABELS)
+def _dates_axis(axes: object, x: list[datetime]) -> None:
+    """Matplotlib's concise date labels: '2024', 'Feb', '03' instead of full stamps.
+    Dates without a time of day never get hour ticks: a short span ticks each day."""
+    date_only = all(v.time() == datetime.min.time() for v in x)
+    short = (max(x) - min(x)).days <= MAX_X_LABELS
+    if date_only and short:
+        locator: AutoDateLocator | DayLocator = DayLocator()
+    else:
+        locator = AutoDateLocator(minticks=3, maxticks=MAX_X_LABELS)
     axes.xaxis.set_major_locator(locator)  # type: ignore[attr-defined]
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[attr-defined]
 
@@ -124,7 +130,7 @@ def _draw(figure: Figure, kind: str, x: list, ys: dict[str, list[float]]) -> Non
     elif is_text:
         _sparse_labels(axes, [float(i) for i in range(len(x))], x)
     elif x and isinstance(x[0], datetime):
-        _dates_axis(axes)
+        _dates_axis(axes, x)
 
 
 def render_png(kind: str, x: list, x_label: str, ys: dict[str, list[float]], title: str) -> bytes:

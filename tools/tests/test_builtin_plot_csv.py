@@ -84,7 +84,7 @@ def _x_labels(kind: str, x: list, n: int) -> list[str]:
     return [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
 
 
-@pytest.mark.parametrize("rows", [7, 30, 400, 3000])
+@pytest.mark.parametrize("rows", [3, 7, 30, 400, 3000])
 @pytest.mark.parametrize("kind", ["line", "bar", "scatter"])
 def test_date_axes_stay_concise_whatever_the_row_count(kind: str, rows: int) -> None:
     # given a daily date column, as a CSV holds it
@@ -100,7 +100,7 @@ def test_date_axes_stay_concise_whatever_the_row_count(kind: str, rows: int) -> 
     labels = _x_labels(kind, xs, rows)
     # then a dozen labels at most, none a full timestamp
     assert 2 <= len(labels) <= 13, labels
-    assert all(len(label) <= 10 and "00:00" not in label for label in labels), labels
+    assert all(len(label) <= 10 and ":" not in label for label in labels), labels
 
 
 def test_many_text_categories_get_spaced_labels() -> None:

@@ -340,3 +340,32 @@ def test_search_across_chats_finds_a_message(session: Any) -> None:
     # then the hit opens that chat
     hits.first.locator("a").click()
     expect(page.locator(".msg-user").first).to_contain_text("the flamingo budget for spring")
+
+
+def test_sent_images_show_as_thumbnails_and_charts_zoom(session: Any) -> None:
+    from .test_pages import drop_files, png_bytes
+
+    page = session.page
+    open_chat(page)
+    # given an image sent with a message
+    drop_files(page, "#message-input", [("photo.png", png_bytes((320, 200)), "image/png")])
+    expect(page.locator("#uploads li[data-state=done]")).to_have_count(1)
+    send_message(page, "look at this")
+    thumb = page.locator(".msg-user img[alt='Preview of photo.png']")
+    expect(thumb).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('.msg-user img.zoomable')?.naturalWidth === 320"
+    )
+    # when it is clicked, it opens enlarged; Esc closes it
+    thumb.click()
+    zoom = page.locator("dialog.zoom-dialog")
+    expect(zoom).to_be_visible()
+    expect(zoom.locator(".zoom-caption")).to_have_text("photo.png")
+    page.keyboard.press("Escape")
+    expect(zoom).to_be_hidden()
+    # and a generated chart zooms the same way
+    session.upload("sales.csv", SALES, "text/csv")
+    reply = send_message(page, "plot revenue by day from sales.csv")
+    reply.locator("img.zoomable").click()
+    expect(zoom.locator(".zoom-caption")).to_have_text("sales_line.png")
+    shoot_modes(page, "chat-zoom")
