@@ -272,6 +272,16 @@ def test_list_filters_and_ordering(api_client, user, s3_backend) -> None:
     assert names("file_type=tool") == []
 
 
+def test_list_by_checksum_finds_duplicates(api_client, s3_backend) -> None:
+    first = _upload(api_client, b"same bytes", "a.txt").json()
+    _upload(api_client, b"other bytes", "b.txt")
+    again = _upload(api_client, b"same bytes", "copy of a.txt").json()
+    assert again["checksum"] == first["checksum"]
+    response = api_client.get(f"/api/files?checksum={first['checksum']}&ordering=filename")
+    assert [f["filename"] for f in response.json()["results"]] == ["a.txt", "copy of a.txt"]
+    assert api_client.get("/api/files?checksum=nothex").json()["code"] == "invalid"
+
+
 def test_list_makes_no_storage_call(api_client, s3_backend, settings) -> None:
     for i in range(3):
         _upload(api_client, name=f"{i}.txt")

@@ -561,6 +561,7 @@ $("tool-form").addEventListener("submit", async (event) => {
 
 const uploads = new UploadList($("uploads"), $("upload-status"), {
   maxBytes: config.maxUploadBytes,
+  onDiscarded: () => reloadAll(),
   onUploaded: () => {
     clearTimeout(uploads.refresh);
     uploads.refresh = setTimeout(reloadAll, 150);

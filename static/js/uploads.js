@@ -54,7 +54,10 @@ export class UploadList {
         row.state.textContent = "Uploaded";
         this.announce(`${file.name} uploaded.`);
         if (row.item.dataset.removed) this.discard(stored.id); // removed while uploading
-        else this.onUploaded(stored, row.item);
+        else {
+          this.onUploaded(stored, row.item);
+          this.offerExisting(row, stored);
+        }
         return stored;
       })
       .catch((error) => {
@@ -103,6 +106,43 @@ export class UploadList {
       if (item.dataset.fileId && !item.dataset.existing) this.discard(item.dataset.fileId);
     });
     return { item, bar, state };
+  }
+
+  /** Same bytes (sha256) already stored under another file: offer to use that one. */
+  async offerExisting(row, stored) {
+    if (!stored.checksum) return;
+    let same;
+    try {
+      const page = await api(`/api/files?checksum=${stored.checksum}&page_size=5&ordering=created_at`);
+      same = page.results.find((file) => file.id !== stored.id);
+    } catch {
+      return; // only an offer: the upload itself succeeded
+    }
+    if (!same || !row.item.isConnected) return;
+    const use = el("button", { type: "button", className: "btn btn-ghost btn-small", text: `Use ${same.filename}` });
+    const keep = el("button", { type: "button", className: "btn btn-ghost btn-small", text: "Keep both" });
+    const offer = el(
+      "span",
+      { className: "duplicate-offer", role: "group", "aria-label": "Duplicate upload" },
+      `Same content as ${same.filename}, already in your files.`,
+      use,
+      keep,
+    );
+    row.state.replaceChildren(offer);
+    keep.addEventListener("click", () => (row.state.textContent = "Uploaded (kept both)"));
+    use.addEventListener("click", async () => {
+      try {
+        await api(`/api/files/${stored.id}`, { method: "DELETE" });
+      } catch (error) {
+        row.state.textContent = `Could not remove the copy: ${error.message}`;
+        return;
+      }
+      Object.assign(row.item.dataset, { fileId: same.id, existing: "true" });
+      row.item.querySelector(".upload-name").textContent = same.filename;
+      row.state.textContent = "Using the file you already had";
+      this.announce(`Using ${same.filename}; the copy was removed.`);
+      this.onDiscarded(stored.id);
+    });
   }
 
   /** Deletes a file this list uploaded and the user then removed (the chat's chips). */

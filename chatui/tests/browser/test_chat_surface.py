@@ -369,3 +369,23 @@ def test_sent_images_show_as_thumbnails_and_charts_zoom(session: Any) -> None:
     reply.locator("img.zoomable").click()
     expect(zoom.locator(".zoom-caption")).to_have_text("sales_line.png")
     shoot_modes(page, "chat-zoom")
+
+
+def test_a_duplicate_upload_offers_the_existing_file(session: Any) -> None:
+    from .test_pages import drop_files
+
+    original = session.upload("sales.csv", SALES, "text/csv")
+    page = session.page
+    open_chat(page)
+    # when the same bytes are dropped again under another name
+    drop_files(page, "#message-input", [("sales copy.csv", SALES, "text/csv")])
+    row = page.locator("#uploads li.upload")
+    expect(row.locator(".duplicate-offer")).to_contain_text("Same content as sales.csv")
+    # then "Use sales.csv" removes the copy and attaches the original
+    row.get_by_role("button", name="Use sales.csv").click()
+    expect(row).to_have_attribute("data-file-id", original["id"])
+    expect(row.locator(".upload-name")).to_have_text("sales.csv")
+    status, listing = session.api_get("/api/files")
+    assert status == 200 and [f["filename"] for f in listing["results"]] == ["sales.csv"]
+    reply = send_message(page, "what is this?")
+    expect(reply).to_contain_text("sales.csv")
