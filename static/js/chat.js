@@ -11,6 +11,7 @@ import { codeOf, renderMarkdownInto } from "./markdown.js";
 import { initChatSearch } from "./chatsearch.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
+import { FilesPanel } from "./panel.js";
 import { initZoom } from "./zoom.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
@@ -42,8 +43,6 @@ const state = {
   retryTimer: null,
   replying: null, // {messageId, text, bubble, body, cards: Map}
   waitingForReply: false,
-  sessionFiles: [],
-  tagged: [],
 };
 
 // --- The websocket, reconnected with backoff -----------------------------------------
@@ -716,75 +715,15 @@ window.addEventListener("popstate", () => {
   else newChat();
 });
 
-// --- The files panel ----------------------------------------------------------------
+// --- The files panel (panel.js) and code copy buttons ----------------------------------
 
-function setSessionFiles(files) {
-  state.sessionFiles = files || [];
-  renderFileList(nodes.sessionFiles, state.sessionFiles, "No files in this chat yet.");
-}
-
-async function loadSessionFiles() {
-  if (!state.sessionId) return;
-  try {
-    setSessionFiles(await api(`/api/chats/${state.sessionId}/files`));
-  } catch (error) {
-    if (error.code !== "not_found") showBanner(`Could not load the chat's files: ${error.message}`);
-  }
-}
-
-async function loadTagged() {
-  try {
-    const page = await api("/api/files?tagged=true&page_size=100");
-    state.tagged = page.results;
-    renderFileList(nodes.taggedFiles, state.tagged, "No tagged files. Tag a file to send it with every message.");
-  } catch (error) {
-    clear(nodes.taggedFiles).append(el("li", { className: "error", text: error.message }));
-  }
-}
-
-function renderFileList(list, files, emptyText) {
-  clear(list);
-  if (!files.length) {
-    list.append(el("li", { className: "empty muted", text: emptyText }));
-    return;
-  }
-  for (const file of files) {
-    const toggle = el("button", {
-      type: "button",
-      className: "tag-toggle",
-      "aria-pressed": file.tagged ? "true" : "false",
-      "aria-label": `${file.tagged ? "Untag" : "Tag"} ${file.filename}`,
-      title: file.tagged ? "Tagged: sent with every message. Click to untag." : "Tag: send with every message",
-      dataset: { fileId: file.id },
-      text: file.tagged ? "Tagged" : "Tag",
-    });
-    list.append(
-      el(
-        "li",
-        { className: "panel-file", dataset: { fileId: file.id } },
-        el("a", { href: file.download_url, download: "", className: "panel-file-name", title: file.filename, text: file.filename }),
-        el("span", { className: "muted small", text: formatSize(file.size) }),
-        toggle,
-      ),
-    );
-  }
-}
-
-nodes.panel.addEventListener("click", async (event) => {
-  const toggle = event.target.closest(".tag-toggle");
-  if (!toggle) return;
-  const tagged = toggle.getAttribute("aria-pressed") !== "true";
-  toggle.disabled = true;
-  try {
-    const file = await api(`/api/files/${toggle.dataset.fileId}`, { method: "PATCH", json: { tagged } });
-    state.sessionFiles = state.sessionFiles.map((f) => (f.id === file.id ? file : f));
-    setSessionFiles(state.sessionFiles);
-    await loadTagged();
-  } catch (error) {
-    toggle.disabled = false;
-    showBanner(`Could not change the tag: ${error.message}`);
-  }
-});
+const panel = new FilesPanel(
+  { sessionFiles: nodes.sessionFiles, taggedFiles: nodes.taggedFiles, panel: nodes.panel, toggle: nodes.panelToggle },
+  () => state.sessionId,
+);
+const setSessionFiles = (files) => panel.setSessionFiles(files);
+const loadSessionFiles = () => panel.loadSessionFiles();
+const loadTagged = () => panel.loadTagged();
 
 nodes.messages.addEventListener("click", async (event) => {
   const button = event.target.closest(".code-copy");
@@ -796,12 +735,6 @@ nodes.messages.addEventListener("click", async (event) => {
     button.textContent = "Copy failed";
   }
   setTimeout(() => (button.textContent = "Copy"), 1500);
-});
-
-nodes.panelToggle.addEventListener("click", () => {
-  const open = nodes.panel.classList.toggle("open");
-  nodes.panelToggle.setAttribute("aria-expanded", String(open));
-  if (open) nodes.panel.querySelector("h2").focus?.();
 });
 
 // --- Start --------------------------------------------------------------------------

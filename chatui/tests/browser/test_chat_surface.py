@@ -83,7 +83,7 @@ def test_streamed_markdown_keeps_finished_blocks(
     page.press("#message-input", "Enter")
     reply = page.locator(".msg-assistant").last
     # when the table has arrived, mark its element
-    expect(reply.locator("table td").first).to_have_text("Oslo")
+    expect(reply.locator("table td").first).to_have_text("Oslo", timeout=20_000)
     reply.locator("table").evaluate("(t) => { t.__seen = true; }")
     # then after the rest has streamed, the same table element is still there (not rebuilt)
     expect(reply).not_to_have_attribute("aria-busy", "true", timeout=20_000)
@@ -106,7 +106,7 @@ def test_escape_stops_a_reply(make_session: Any, llm_site: str, fake_llm: FakeLL
     page.fill("#message-input", "tell me a long story")
     page.press("#message-input", "Enter")
     reply = page.locator(".msg-assistant").last
-    expect(reply.locator(".md-block").first).to_contain_text("word1")
+    expect(reply.locator(".md-block").first).to_contain_text("word1", timeout=20_000)
     # when Esc is pressed
     page.keyboard.press("Escape")
     # then the reply ends as stopped, well before its 20 s, and the composer is back
