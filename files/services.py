@@ -114,6 +114,10 @@ class FileUpload:
         self, *, tags: dict[str, str] | None = None, session: ChatSession | None = None
     ) -> StoredFile:
         """Store the blob, then insert the row (the blob is removed if the row fails)."""
+        if self.size == 0 and self.source == StoredFile.Source.USER:
+            # A user's empty upload is a mistake (a failed export, a wrong pick); a tool
+            # may still store an empty result.
+            raise InvalidInput(f"{self.name} is empty (0 bytes); empty files are not stored.")
         clean_tags = validate_tags(tags)
         _check_session(self.owner, session)
         blob = self._blob.close()

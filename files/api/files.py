@@ -69,6 +69,7 @@ class FileListCreateApi(APIView):
         q = serializers.CharField(required=False, max_length=200)
         tagged = serializers.BooleanField(required=False, allow_null=True, default=None)
         session = serializers.UUIDField(required=False)
+        checksum = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)  # sha256: duplicates
         ordering = serializers.ChoiceField(ORDERINGS, required=False, default="-created_at")
         page = serializers.IntegerField(required=False, min_value=1)
         page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
@@ -112,6 +113,7 @@ class FileListCreateApi(APIView):
             "category": data.get("category"),
             "q": data.get("q"),
             "tagged": data.get("tagged"),
+            "checksum": data.get("checksum"),
             "session": session_get_for_user(user=self.request.user, session_id=session_id)
             if session_id
             else None,
