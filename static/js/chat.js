@@ -8,8 +8,11 @@ import { formatSize, isRaster } from "./format.js";
 import { icon } from "./icons.js";
 import { Counter, Outbox, collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
+import { initChatSearch } from "./chatsearch.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
+import { FilesPanel } from "./panel.js";
+import { initZoom } from "./zoom.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
 const config = readConfig("chat-config");
@@ -40,8 +43,6 @@ const state = {
   retryTimer: null,
   replying: null, // {messageId, text, bubble, body, cards: Map}
   waitingForReply: false,
-  sessionFiles: [],
-  tagged: [],
 };
 
 // --- The websocket, reconnected with backoff -----------------------------------------
@@ -181,6 +182,7 @@ function onResponseComplete(frame) {
   renderReply(reply);
   endReply(frame.status);
   sessionListTouch(state.sessionId);
+  loadSessionFiles(); // files attached before the chat existed now belong to it
 }
 
 function onError(frame) {
@@ -230,7 +232,12 @@ function appendMessage(message) {
       { className: "msg msg-user", dataset: { messageId: message.id }, "aria-label": "You said" },
       collapsible(el("div", { className: "msg-body plain", text: message.content })),
     );
-    if (message.files?.length) bubble.append(fileChips(message.files));
+    if (message.files?.length) {
+      const images = message.files.filter(isRaster);
+      const others = message.files.filter((file) => !isRaster(file));
+      if (images.length) bubble.append(fileChips(images, { previews: true })); // thumbnails
+      if (others.length) bubble.append(fileChips(others));
+    }
     nodes.messages.append(bubble);
     maybeTitleFrom(message.content);
     scrollToEnd(true);
@@ -369,7 +376,14 @@ function fileChip(file, { preview = false } = {}) {
   return el(
     "figure",
     { className: "file-preview" },
-    el("img", { src: `${file.download_url}?inline=1`, alt: `Preview of ${file.filename}`, onload: () => scrollToEnd() }),
+    el("img", {
+      src: `${file.download_url}?inline=1`,
+      alt: `Preview of ${file.filename}`,
+      className: "zoomable",
+      tabindex: "0",
+      title: "Click to enlarge",
+      onload: () => scrollToEnd(),
+    }),
     el("figcaption", {}, chip),
   );
 }
@@ -404,6 +418,8 @@ function scrollToEnd(force = false) {
 
 const uploads = new UploadList(nodes.uploads, $("upload-status"), {
   maxBytes: config.maxUploadBytes,
+  deleteOnRemove: true,
+  onDiscarded: () => loadSessionFiles(),
   onUploaded: (stored, item) => {
     item.dataset.fileId = stored.id;
     if (state.sessionId) loadSessionFiles();
@@ -625,6 +641,8 @@ function newChat() {
 }
 
 $("new-chat").addEventListener("click", newChat);
+initZoom(nodes.messages);
+initChatSearch({ input: $("chat-search"), results: $("search-results"), list: nodes.sessions, open: openSession });
 
 nodes.sessions.addEventListener("click", async (event) => {
   const item = event.target.closest(".session-item");
@@ -667,9 +685,15 @@ async function deleteSession(id, item) {
   try {
     const preview = await api(`/api/chats/${id}/delete-preview`);
     const count = preview.files_to_delete;
-    summary.textContent = count
-      ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it (tagged files are kept).`
-      : "This deletes the chat. No files will be deleted.";
+    summary.replaceChildren(
+      count
+        ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it:`
+        : "This deletes the chat. No files will be deleted.",
+    );
+    if (count) summary.append(el("ul", { className: "doomed-files" }, preview.files.map((name) => el("li", { text: name }))));
+    if (preview.kept_files?.length) {
+      summary.append(el("span", { className: "muted small", text: `Kept (tagged, or made elsewhere): ${preview.kept_files.join(", ")}.` }));
+    }
     keepLabel.hidden = count === 0;
   } catch (error) {
     summary.textContent = `This deletes the chat. (Could not count its files: ${error.message})`;
@@ -691,75 +715,15 @@ window.addEventListener("popstate", () => {
   else newChat();
 });
 
-// --- The files panel ----------------------------------------------------------------
+// --- The files panel (panel.js) and code copy buttons ----------------------------------
 
-function setSessionFiles(files) {
-  state.sessionFiles = files || [];
-  renderFileList(nodes.sessionFiles, state.sessionFiles, "No files in this chat yet.");
-}
-
-async function loadSessionFiles() {
-  if (!state.sessionId) return;
-  try {
-    setSessionFiles(await api(`/api/chats/${state.sessionId}/files`));
-  } catch (error) {
-    if (error.code !== "not_found") showBanner(`Could not load the chat's files: ${error.message}`);
-  }
-}
-
-async function loadTagged() {
-  try {
-    const page = await api("/api/files?tagged=true&page_size=100");
-    state.tagged = page.results;
-    renderFileList(nodes.taggedFiles, state.tagged, "No tagged files. Tag a file to send it with every message.");
-  } catch (error) {
-    clear(nodes.taggedFiles).append(el("li", { className: "error", text: error.message }));
-  }
-}
-
-function renderFileList(list, files, emptyText) {
-  clear(list);
-  if (!files.length) {
-    list.append(el("li", { className: "empty muted", text: emptyText }));
-    return;
-  }
-  for (const file of files) {
-    const toggle = el("button", {
-      type: "button",
-      className: "tag-toggle",
-      "aria-pressed": file.tagged ? "true" : "false",
-      "aria-label": `${file.tagged ? "Untag" : "Tag"} ${file.filename}`,
-      title: file.tagged ? "Tagged: sent with every message. Click to untag." : "Tag: send with every message",
-      dataset: { fileId: file.id },
-      text: file.tagged ? "Tagged" : "Tag",
-    });
-    list.append(
-      el(
-        "li",
-        { className: "panel-file", dataset: { fileId: file.id } },
-        el("a", { href: file.download_url, download: "", className: "panel-file-name", title: file.filename, text: file.filename }),
-        el("span", { className: "muted small", text: formatSize(file.size) }),
-        toggle,
-      ),
-    );
-  }
-}
-
-nodes.panel.addEventListener("click", async (event) => {
-  const toggle = event.target.closest(".tag-toggle");
-  if (!toggle) return;
-  const tagged = toggle.getAttribute("aria-pressed") !== "true";
-  toggle.disabled = true;
-  try {
-    const file = await api(`/api/files/${toggle.dataset.fileId}`, { method: "PATCH", json: { tagged } });
-    state.sessionFiles = state.sessionFiles.map((f) => (f.id === file.id ? file : f));
-    setSessionFiles(state.sessionFiles);
-    await loadTagged();
-  } catch (error) {
-    toggle.disabled = false;
-    showBanner(`Could not change the tag: ${error.message}`);
-  }
-});
+const panel = new FilesPanel(
+  { sessionFiles: nodes.sessionFiles, taggedFiles: nodes.taggedFiles, panel: nodes.panel, toggle: nodes.panelToggle },
+  () => state.sessionId,
+);
+const setSessionFiles = (files) => panel.setSessionFiles(files);
+const loadSessionFiles = () => panel.loadSessionFiles();
+const loadTagged = () => panel.loadTagged();
 
 nodes.messages.addEventListener("click", async (event) => {
   const button = event.target.closest(".code-copy");
@@ -771,12 +735,6 @@ nodes.messages.addEventListener("click", async (event) => {
     button.textContent = "Copy failed";
   }
   setTimeout(() => (button.textContent = "Copy"), 1500);
-});
-
-nodes.panelToggle.addEventListener("click", () => {
-  const open = nodes.panel.classList.toggle("open");
-  nodes.panelToggle.setAttribute("aria-expanded", String(open));
-  if (open) nodes.panel.querySelector("h2").focus?.();
 });
 
 // --- Start --------------------------------------------------------------------------
