@@ -63,7 +63,7 @@ def open_llm_chat(page: Any, url: str) -> None:
 
 
 TABLE_AND_CODE = [
-    "Here is the summary:\n\n",
+    "Here is the summary\nby city:\n\n",
     "| city | sales |\n| --- | ---: |\n",
     "| Oslo | 12 |\n| Lima | 7 |\n\n",
     "```python\ndef total(rows):\n",
@@ -91,6 +91,7 @@ def test_streamed_markdown_keeps_finished_blocks(
     expect(reply.locator("code.language-python .hljs-keyword").first).to_have_text("def")
     expect(reply.locator("input[type=checkbox][checked]")).to_have_count(1)
     expect(reply.locator("input[type=checkbox]")).to_have_count(2)
+    expect(reply.locator(".md-block").first.locator("br")).to_have_count(1)  # a single newline
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         shoot(page, f"chat-table-code-{scheme}")
