@@ -426,7 +426,7 @@ nodes.composer.addEventListener("submit", (event) => {
 // "@" picks a file by name, "/" a command or tool (registered before the composer's
 // own keys, so the menu takes Enter and the arrows while it is open).
 const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
-  files: (q) => api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results),
+  files: filesNamedOrMentioning,
   commands: () => [{ name: "help", description: "The commands and tools" }, ...(state.tools || [])],
   pickFile: (file) => uploads.addExisting(file),
   pickCommand: (command) => {
@@ -436,6 +436,23 @@ const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
     } else openToolForm(command);
   },
 });
+
+/** Files whose name contains ``q``, then (from 3 characters) files whose text does. */
+async function filesNamedOrMentioning(q) {
+  const byName = api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results);
+  const byText =
+    q.length < 3
+      ? Promise.resolve([])
+      : api(`/api/search?page_size=5&q=${encodeURIComponent(q)}`)
+          .then((page) => page.results)
+          .catch(() => []); // name matches alone still help
+  const [named, found] = await Promise.all([byName, byText]);
+  const seen = new Set(named.map((file) => file.id));
+  const mentioning = found
+    .filter((hit) => !seen.has(hit.file_id) && seen.add(hit.file_id))
+    .map((hit) => ({ id: hit.file_id, filename: hit.filename, snippet: hit.snippet }));
+  return [...named, ...mentioning];
+}
 
 async function loadTools() {
   try {

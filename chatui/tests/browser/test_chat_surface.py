@@ -390,3 +390,22 @@ def test_a_duplicate_upload_offers_the_existing_file(session: Any) -> None:
     assert status == 200 and [f["filename"] for f in listing["results"]] == ["sales.csv"]
     reply = send_message(page, "what is this?")
     expect(reply).to_contain_text("sales.csv")
+
+
+def test_at_also_finds_a_file_by_its_text(session: Any) -> None:
+    from .conftest import _manage
+
+    # given a file whose name does not say what it holds, indexed (the worker's job, here)
+    session.upload("notes-q3.txt", b"The zebra budget was approved on Monday.\n")
+    _manage(session.site.env, "files_index", "--rebuild", "--now", "--user", session.email)
+    page = session.page
+    open_chat(page)
+    # when a word of its text is typed after @
+    page.fill("#message-input", "see @zebr")
+    page.locator("#message-input").press("a")
+    option = page.locator("#composer-menu").get_by_role("option").first
+    # then the picker offers it, saying the match is in its text, and attaches it
+    expect(option).to_contain_text("notes-q3.txt")
+    expect(option.locator(".menu-detail")).to_contain_text("in its text")
+    page.press("#message-input", "Enter")
+    expect(page.locator("#uploads li[data-file-id]")).to_contain_text("notes-q3.txt")
