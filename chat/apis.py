@@ -21,7 +21,7 @@ from chat.selectors import (
     session_list_for_user,
 )
 from chat.serializers import MessageOutputSerializer, SessionOutputSerializer, session_payload
-from files.serializers import StoredFileOutputSerializer
+from files.api.serializers import StoredFileOutputSerializer
 
 
 class ChatPagination(PageNumberPagination):

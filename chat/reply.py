@@ -32,8 +32,8 @@ from chat.services import message_create
 from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_get
 from chatui.errors import DomainError
 from chatui.text import text_storable
+from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
-from files.serializers import StoredFileOutputSerializer
 
 logger = logging.getLogger(__name__)
 

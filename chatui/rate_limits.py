@@ -2,7 +2,7 @@
 
 Kinds and their settings (``RATE_LIMITS`` in settings, from ``RATE_LIMIT_*``):
 ``uploads`` (``POST /api/files``), ``tool_runs`` (``POST /api/tools/{name}/run``),
-``search`` (``GET /api/files?q=``) and ``chat`` (websocket ``chat`` frames). A
+``search`` (``GET /api/files?q=``, ``GET /api/search``) and ``chat`` (websocket ``chat`` frames). A
 moving window per user and kind, kept in Redis when ``REDIS_URL`` is set (so every
 process counts together) and in the process otherwise.
 
@@ -37,6 +37,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("files:list", "POST"): "uploads",
     ("tools:run", "POST"): "tool_runs",
     ("files:list", "GET?q"): "search",
+    ("files:search", "GET"): "search",
 }
 
 

@@ -35,6 +35,7 @@ from chatui.errors import (
     ToolInputTooLarge,
     ToolMemoryExceeded,
     ToolTimeout,
+    UnreadableInput,
 )
 from chatui.text import text_check, text_storable
 from chatui.zip_limits import zip_input_check
@@ -260,9 +261,9 @@ def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
     run = ToolRun.objects.create(
         **context.fields(), status=status, error_code=exc.code, error_message=exc.message
     )
-    if isinstance(exc, (HostileInput, ToolMemoryExceeded)):  # the input's fault: no traceback
-        logger.warning(
-            "tool refused hostile input tool=%s code=%s reason=%s",
+    if isinstance(exc, (HostileInput, ToolMemoryExceeded, UnreadableInput)):
+        logger.warning(  # the input's fault: the reason, no traceback
+            "tool refused its input tool=%s code=%s reason=%s",
             run.tool_name,
             exc.code,
             exc.message,

@@ -189,7 +189,7 @@ def test_quota_overrun_is_413_and_changes_nothing(api_client, user, s3_backend) 
     assert _snapshot(s3_backend) == before
 
 
-def test_chunked_upload_over_the_limit_is_stopped_by_the_upload_handler(
+def test_upload_over_the_limit_within_the_form_overhead_is_stopped_by_the_parser(
     api_client, s3_backend, settings
 ) -> None:
     # given a body whose Content-Length passes the early check (within the form overhead)

@@ -2,7 +2,7 @@
 
 The one download path: token and session downloads reach ``FileDownloadApi`` through
 Django's stack, and every answer about a file's bytes is built by
-``files.downloads.download_response``. These tests pin what a client sees: status,
+``files.api.downloads.download_response``. These tests pin what a client sees: status,
 headers (attachment, nosniff, sandbox CSP, ETag, Cache-Control, the middleware's
 own), bytes, isolation, and that a client which leaves stops the S3 read.
 """
@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from chatui.testing.asgi import Answer, call, http_scope
 from files import storage
-from files.downloads import CHUNK_BYTES
+from files.api.downloads import CHUNK_BYTES
 from files.models import StoredFile
 
 pytestmark = pytest.mark.django_db(transaction=True)
