@@ -4,13 +4,14 @@
 
 import { api, friendly } from "./api.js";
 import { ask, clear, el, hideBanner, readConfig, showBanner } from "./dom.js";
-import { formatSize, isRaster } from "./format.js";
+import { isRaster } from "./format.js";
 import { icon } from "./icons.js";
 import { Counter, Outbox, collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
 import { initChatSearch } from "./chatsearch.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
+import { fileChips, statusNote, toolCard } from "./bubbles.js";
 import { FilesPanel } from "./panel.js";
 import { initZoom } from "./zoom.js";
 import { UploadList, acceptDrops } from "./uploads.js";
@@ -322,72 +323,6 @@ function endReply(status) {
   scrollToEnd();
 }
 
-function statusNote(status) {
-  const words = {
-    stopped: "Stopped.",
-    error: "The reply could not be finished.",
-    interrupted: "Connection lost while the reply was being written.",
-  };
-  return el("p", { className: "msg-status", text: words[status] || status });
-}
-
-function toolCard({ name, arguments: args, result, error, files = [], running = false }) {
-  const status = running ? "running…" : error ? "failed" : "done";
-  const summary = el(
-    "summary",
-    {},
-    el("span", { className: "tool-icon" }, icon("bolt")),
-    el("span", { className: "tool-name", text: name }),
-    el("span", { className: `tool-status tool-${running ? "running" : error ? "failed" : "done"}`, text: status }),
-  );
-  const card = el(
-    "details",
-    { className: "tool-card", dataset: { tool: name } },
-    summary,
-    el("h4", { text: "Arguments" }),
-    el("pre", { className: "tool-args", text: JSON.stringify(args ?? {}, null, 2) }),
-  );
-  if (!running) {
-    card.append(el("h4", { text: error ? "Error" : "Result" }));
-    card.append(el("pre", { className: "tool-result", text: error ? error.message || error.code : result || "" }));
-  }
-  if (files.length) card.append(fileChips(files));
-  // Generated files matter more than the arguments: show them outside the fold too.
-  const wrap = el("div", { className: "tool-block" }, card);
-  if (files.length) wrap.append(fileChips(files, { previews: true }));
-  return wrap;
-}
-
-function fileChips(files, { previews = false } = {}) {
-  const list = el("ul", { className: previews ? "chips chips-preview" : "chips" });
-  for (const file of files) list.append(el("li", {}, fileChip(file, { preview: previews })));
-  return list;
-}
-
-function fileChip(file, { preview = false } = {}) {
-  const chip = el(
-    "span",
-    { className: "file-chip", dataset: { fileId: file.id } },
-    el("span", { className: "chip-icon" }, icon(isRaster(file) ? "image" : "file")),
-    el("a", { href: file.download_url, download: "", className: "chip-name", title: `Download ${file.filename}`, text: file.filename }),
-    el("span", { className: "chip-size muted", text: formatSize(file.size) }),
-  );
-  if (!preview || !isRaster(file)) return chip;
-  return el(
-    "figure",
-    { className: "file-preview" },
-    el("img", {
-      src: `${file.download_url}?inline=1`,
-      alt: `Preview of ${file.filename}`,
-      className: "zoomable",
-      tabindex: "0",
-      title: "Click to enlarge",
-      onload: () => scrollToEnd(),
-    }),
-    el("figcaption", {}, chip),
-  );
-}
-
 function maybeTitleFrom(content) {
   if (nodes.title.dataset.untitled !== "true") return;
   const title = content.split(/\s+/).join(" ").trim().slice(0, TITLE_FROM_MESSAGE);
@@ -408,6 +343,8 @@ nodes.messages.addEventListener("scroll", () => {
   const box = nodes.messages;
   pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
 });
+
+document.addEventListener("chat:media-loaded", () => scrollToEnd());
 
 function scrollToEnd(force = false) {
   if (force) pinned = true;
@@ -489,7 +426,7 @@ nodes.composer.addEventListener("submit", (event) => {
 // "@" picks a file by name, "/" a command or tool (registered before the composer's
 // own keys, so the menu takes Enter and the arrows while it is open).
 const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
-  files: (q) => api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results),
+  files: filesNamedOrMentioning,
   commands: () => [{ name: "help", description: "The commands and tools" }, ...(state.tools || [])],
   pickFile: (file) => uploads.addExisting(file),
   pickCommand: (command) => {
@@ -499,6 +436,23 @@ const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
     } else openToolForm(command);
   },
 });
+
+/** Files whose name contains ``q``, then (from 3 characters) files whose text does. */
+async function filesNamedOrMentioning(q) {
+  const byName = api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results);
+  const byText =
+    q.length < 3
+      ? Promise.resolve([])
+      : api(`/api/search?page_size=5&q=${encodeURIComponent(q)}`)
+          .then((page) => page.results)
+          .catch(() => []); // name matches alone still help
+  const [named, found] = await Promise.all([byName, byText]);
+  const seen = new Set(named.map((file) => file.id));
+  const mentioning = found
+    .filter((hit) => !seen.has(hit.file_id) && seen.add(hit.file_id))
+    .map((hit) => ({ id: hit.file_id, filename: hit.filename, snippet: hit.snippet }));
+  return [...named, ...mentioning];
+}
 
 async function loadTools() {
   try {

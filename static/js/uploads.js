@@ -72,12 +72,13 @@ export class UploadList {
   /** A chip for a file already stored (picked with @): removing it only detaches it. */
   addExisting(stored) {
     if (this.list.querySelector(`li[data-file-id="${CSS.escape(stored.id)}"]`)) return;
-    const row = this.row({ name: stored.filename, size: stored.size });
+    const row = this.row({ name: stored.filename, size: stored.size ?? 0 });
     row.item.dataset.state = "done";
     row.item.dataset.fileId = stored.id;
     row.item.dataset.existing = "true";
     row.bar.remove();
     row.state.textContent = "Attached";
+    if (stored.size == null) row.item.querySelector(".upload-size").textContent = ""; // a search hit
     this.list.append(row.item);
     this.announce(`${stored.filename} attached.`);
   }

@@ -63,7 +63,7 @@ def open_llm_chat(page: Any, url: str) -> None:
 
 
 TABLE_AND_CODE = [
-    "Here is the summary:\n\n",
+    "Here is the summary\nby city:\n\n",
     "| city | sales |\n| --- | ---: |\n",
     "| Oslo | 12 |\n| Lima | 7 |\n\n",
     "```python\ndef total(rows):\n",
@@ -91,6 +91,7 @@ def test_streamed_markdown_keeps_finished_blocks(
     expect(reply.locator("code.language-python .hljs-keyword").first).to_have_text("def")
     expect(reply.locator("input[type=checkbox][checked]")).to_have_count(1)
     expect(reply.locator("input[type=checkbox]")).to_have_count(2)
+    expect(reply.locator(".md-block").first.locator("br")).to_have_count(1)  # a single newline
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         shoot(page, f"chat-table-code-{scheme}")
@@ -389,3 +390,22 @@ def test_a_duplicate_upload_offers_the_existing_file(session: Any) -> None:
     assert status == 200 and [f["filename"] for f in listing["results"]] == ["sales.csv"]
     reply = send_message(page, "what is this?")
     expect(reply).to_contain_text("sales.csv")
+
+
+def test_at_also_finds_a_file_by_its_text(session: Any) -> None:
+    from .conftest import _manage
+
+    # given a file whose name does not say what it holds, indexed (the worker's job, here)
+    session.upload("notes-q3.txt", b"The zebra budget was approved on Monday.\n")
+    _manage(session.site.env, "files_index", "--rebuild", "--now", "--user", session.email)
+    page = session.page
+    open_chat(page)
+    # when a word of its text is typed after @
+    page.fill("#message-input", "see @zebr")
+    page.locator("#message-input").press("a")
+    option = page.locator("#composer-menu").get_by_role("option").first
+    # then the picker offers it, saying the match is in its text, and attaches it
+    expect(option).to_contain_text("notes-q3.txt")
+    expect(option.locator(".menu-detail")).to_contain_text("in its text")
+    page.press("#message-input", "Enter")
+    expect(page.locator("#uploads li[data-file-id]")).to_contain_text("notes-q3.txt")

@@ -21,10 +21,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 from stream_zip import ZIP_64, stream_zip
 
-from . import services
-from .api.downloads import CHUNK_BYTES, content_disposition, read_ahead
-from .models import StoredFile
-from .selectors import file_get_for_user
+from .. import services
+from ..models import StoredFile
+from ..selectors import file_get_for_user
+from .downloads import CHUNK_BYTES, content_disposition, read_ahead
 
 ZIP_MAX_FILES = 500
 MEMBER_MODE = 0o600
