@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import h11
 from django.conf import settings
@@ -41,6 +42,7 @@ class TimedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._idle_since: float | None = time.monotonic()
+        self._seen_cycle: Any = None
         self._window_start = time.monotonic()
         self._window_bytes = 0
         self._watchdog: asyncio.TimerHandle | None = self.loop.call_later(TICK_S, self._tick)
@@ -67,6 +69,9 @@ class TimedH11Protocol(H11Protocol):
         self._watchdog = self.loop.call_later(TICK_S, self._tick)
 
     def _too_slow(self, now: float) -> str | None:
+        if self.cycle is not self._seen_cycle:  # a request came (and maybe went) since
+            self._seen_cycle = self.cycle  # the last tick: the wait starts again
+            self._idle_since = None
         state = self.conn.their_state
         waiting = state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
         if waiting:

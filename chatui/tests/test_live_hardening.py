@@ -219,3 +219,19 @@ def test_honest_requests_pass_the_timeouts(app: LiveApp) -> None:
         assert uploaded.status_code == 201
         time.sleep(3)  # idle on a kept-alive connection, under the keep-alive timeout
         assert api.get("/api/files").status_code == 200
+
+
+def test_a_busy_kept_alive_connection_is_not_taken_for_a_slow_one(app: LiveApp) -> None:
+    # requests every 0.4 s on one connection for longer than the header timeout (2 s)
+    request = f"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", app.port), timeout=10) as sock:
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            sock.sendall(request)
+            answer = b""
+            while b"</html>" not in answer:
+                chunk = sock.recv(65536)
+                assert chunk, f"closed after {time.monotonic() - started:.1f} s"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200")
+            time.sleep(0.4)
