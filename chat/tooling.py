@@ -17,6 +17,7 @@ from chat.llm import ToolSpec
 from chat.models import ChatSession, Message
 from chatui.errors import InvalidInput
 from files.models import StoredFile
+from tools.executor import tool_run
 from tools.registry import tool_function_specs
 
 
@@ -69,9 +70,9 @@ def tool_call_execute(
 ) -> ToolOutcome:
     """Run a tool for ``user``; the executor checks the arguments and file access,
     stores generated files in ``session`` and raises a DomainError on failure."""
-    from tools.executor import tool_run  # the executor imports chat models; import late
-
     if not isinstance(arguments, dict):
         raise InvalidInput("The tool arguments must be a JSON object.")
-    outcome = tool_run(user=user, name=name, arguments=arguments, session=session, message=message)
+    outcome = tool_run(
+        user=user, name=name, arguments=arguments, session_id=session.id, message=message
+    )
     return ToolOutcome(text=outcome.text, files=list(outcome.files))

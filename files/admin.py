@@ -93,7 +93,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         "category",
         "source",
         "tool",
-        "session",
+        "session_id",
         "status",
         "created_at",
     ]
@@ -106,12 +106,11 @@ class StoredFileAdmin(admin.ModelAdmin):
         "status",
     ]
     search_fields = ["filename", "key", "owner__email"]
-    list_select_related = ["owner", "session"]
+    list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["session"]
     actions = ["verify_files", "resniff_content_type"]
     fieldsets = [
-        (None, {"fields": ["filename", "owner", "tags", "tagged", "session"]}),
+        (None, {"fields": ["filename", "owner", "tags", "tagged", "session_id"]}),
         ("Content", {"fields": ["download", "thumbnail", "api_download_url"]}),
         (
             "Storage",

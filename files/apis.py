@@ -37,11 +37,11 @@ from .selectors import (
     ORDERINGS,
     file_get_for_user,
     file_list_for_user,
-    session_get_for_user,
     stats_subject_for,
     user_file_stats,
 )
 from .serializers import StoredFileOutputSerializer
+from .sessions import session_id_for_user
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers, the small form fields
 
@@ -163,15 +163,14 @@ class FileListCreateApi(APIView):
         return paginator.get_paginated_response(data)
 
     def _filter_kwargs(self, data: dict[str, Any]) -> dict[str, Any]:
-        session_id = data.get("session")
         return {
             "source": data.get("source") or data.get("file_type"),
             "category": data.get("category"),
             "q": data.get("q"),
             "tagged": data.get("tagged"),
-            "session": session_get_for_user(user=self.request.user, session_id=session_id)
-            if session_id
-            else None,
+            "session_id": session_id_for_user(
+                user=self.request.user, session_id=data.get("session")
+            ),
             "ordering": data["ordering"],
         }
 
@@ -195,11 +194,6 @@ class FileListCreateApi(APIView):
             file = self._upload_json(request)
         return Response(StoredFileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
 
-    def _session(self, session_id: Any) -> Any:
-        if not session_id:
-            return None
-        return session_get_for_user(user=self.request.user, session_id=session_id)
-
     def _upload_multipart(self, request: Request) -> StoredFile:
         form = self.MultipartInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -210,7 +204,7 @@ class FileListCreateApi(APIView):
             filename=upload.name or "",
             content_type_hint=upload.content_type or "",
             tags=_parse_tags_field(form.validated_data.get("tags")),
-            session=self._session(form.validated_data.get("session")),
+            session_id=form.validated_data.get("session"),
         )
 
     def _upload_streamed(self, request: Request, body: RequestBodyStream) -> StoredFile:
@@ -232,7 +226,7 @@ class FileListCreateApi(APIView):
             fields.is_valid(raise_exception=True)
             return form.upload.finish(  # type: ignore[union-attr]  (read_from checked it)
                 tags=_parse_tags_field(fields.validated_data.get("tags")),
-                session=self._session(fields.validated_data.get("session")),
+                session_id=fields.validated_data.get("session"),
             )
 
     def _upload_json(self, request: Request) -> StoredFile:
@@ -245,7 +239,7 @@ class FileListCreateApi(APIView):
             content_base64=data["content_base64"],
             content_type_hint=data.get("content_type", ""),
             tags=data.get("tags"),
-            session=self._session(data.get("session")),
+            session_id=data.get("session"),
         )
 
 

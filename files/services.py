@@ -15,13 +15,12 @@ import logging
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 
-from chat.models import ChatSession
 from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, QuotaExceeded
 from chatui.models import User
 from chatui.text import text_check
@@ -31,6 +30,7 @@ from .content_types import SNIFF_BYTES, categorize, is_inline_safe, sniff_conten
 from .downloads import content_disposition
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
+from .sessions import session_id_for_user
 from .storage import BlobStream
 
 logger = logging.getLogger(__name__)
@@ -106,11 +106,6 @@ def validate_tags(tags: object) -> dict[str, str]:
     return dict(tags)
 
 
-def _check_session(owner: User, session: ChatSession | None) -> None:
-    if session is not None and session.owner_id != owner.pk:
-        raise InvalidInput("The chat session does not exist.", field="session")
-
-
 # --- Upload --------------------------------------------------------------------------
 
 
@@ -166,12 +161,10 @@ class FileUpload:
         if len(self._head) > storage.SINGLE_PUT_MAX_BYTES:
             self._start_multipart()
 
-    def finish(
-        self, *, tags: dict[str, str] | None = None, session: ChatSession | None = None
-    ) -> StoredFile:
+    def finish(self, *, tags: dict[str, str] | None = None, session_id: Any = None) -> StoredFile:
         """Store the blob, then insert the row (the blob is removed if the row fails)."""
         clean_tags = validate_tags(tags)
-        _check_session(self.owner, session)
+        session = session_id_for_user(user=self.owner, session_id=session_id)
         blob = self._store_blob()
         row = StoredFile(
             owner=self.owner,
@@ -185,7 +178,7 @@ class FileUpload:
             source_tool=self.source_tool,
             category=categorize(self.name, self.content_type),
             tags=clean_tags,
-            session=session,
+            session_id=session,
         )
         return _insert_or_discard_blob(row)
 
@@ -249,7 +242,7 @@ def file_upload(
     source: str = StoredFile.Source.USER,
     source_tool: str = "",
     tags: dict[str, str] | None = None,
-    session: ChatSession | None = None,
+    session_id: Any = None,
 ) -> StoredFile:
     """Store ``content`` for ``owner``: blob to S3 first, then the row.
 
@@ -258,7 +251,6 @@ def file_upload(
     """
     _valid_source(source, source_tool)
     clean_tags = validate_tags(tags)
-    _check_session(owner, session)
     with FileUpload(
         owner=owner,
         filename=filename,
@@ -269,7 +261,7 @@ def file_upload(
     ) as upload:
         for chunk in _chunks(content):
             upload.write(chunk)
-        return upload.finish(tags=clean_tags, session=session)
+        return upload.finish(tags=clean_tags, session_id=session_id)
 
 
 def _chunks(content: bytes | IO[bytes]) -> Iterator[bytes]:
@@ -314,11 +306,9 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
                 owner = User.objects.select_for_update().get(pk=row.owner_id)
                 _check_quota(owner, row.size)
             # Field checks only. The key's uniqueness, the check constraints and the
-            # foreign keys (owner locked just above, session checked by the caller)
-            # are the database's to enforce: full_clean would first ask it, five queries.
-            row.full_clean(
-                exclude=["owner", "session"], validate_unique=False, validate_constraints=False
-            )
+            # owner's foreign key (locked just above) are the database's to enforce:
+            # full_clean would first ask it, five queries.
+            row.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
             row.save(force_insert=True)
     except BaseException:
         storage.delete_quietly(row.key)
@@ -333,7 +323,7 @@ def file_upload_base64(
     content_base64: str,
     content_type_hint: str = "",
     tags: dict[str, str] | None = None,
-    session: ChatSession | None = None,
+    session_id: Any = None,
 ) -> StoredFile:
     """The original JSON API's form: strict base64 (no whitespace, no data: URLs)."""
     if len(content_base64) // 4 * 3 > max_upload_bytes() + 3:
@@ -345,7 +335,7 @@ def file_upload_base64(
         filename=filename,
         content_type_hint=content_type_hint,
         tags=tags,
-        session=session,
+        session_id=session_id,
     )
 
 

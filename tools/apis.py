@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatui.errors import InvalidToolArguments
-from files.selectors import session_get_for_user
 from files.serializers import StoredFileOutputSerializer
 
 from .executor import tool_run
@@ -80,8 +79,8 @@ class ToolRunApi(APIView):
         },
     )
     def post(self, request: Request, name: str) -> Response:
-        arguments, session = self._parse(request)
-        outcome = tool_run(user=request.user, name=name, arguments=arguments, session=session)
+        arguments, session_id = self._parse(request)
+        outcome = tool_run(user=request.user, name=name, arguments=arguments, session_id=session_id)
         return Response(self.OutputSerializer(outcome).data)
 
     def _parse(self, request: Request) -> tuple[dict[str, Any], Any]:
@@ -90,7 +89,4 @@ class ToolRunApi(APIView):
         arguments = dict(request.data)
         params = self.InputSerializer(data={"session": arguments.pop("session", None)})
         params.is_valid(raise_exception=True)
-        session_id = params.validated_data.get("session")
-        if session_id is None:
-            return arguments, None
-        return arguments, session_get_for_user(user=request.user, session_id=session_id)
+        return arguments, params.validated_data.get("session")
