@@ -23,7 +23,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat import services
-from chat.context import ChatContext, context_build
+from chat.context import ContextPlan, context_plan
 from chat.models import ChatSession, Message
 from chat.protocol import (
     AttachFileFrame,
@@ -176,7 +176,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 user_message=begun.message,
                 message_id=message_id,
                 sink=sink,
-                context=begun.context,
+                plan=begun.plan,
             )
         except DomainError as exc:
             await self._group_frame(session.id, {"type": "error", **exc.as_dict()})
@@ -233,7 +233,7 @@ class _ChatBegun:
     session_payload: dict[str, Any] | None  # for the ``session`` frame, when the socket switches
     message: Message | None = None  # None when ``error``
     payload: dict[str, Any] = dataclasses.field(default_factory=dict)  # the ``message`` frame's
-    context: ChatContext = dataclasses.field(default_factory=ChatContext)  # for the model
+    plan: ContextPlan = dataclasses.field(default_factory=ContextPlan)  # the model's context
     error: DomainError | None = None  # the message was refused; the chat was still opened
 
 
@@ -241,7 +241,8 @@ class _ChatBegun:
 def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegun:
     """Everything a ``chat`` frame needs from the database before the reply, in one trip
     to the thread every socket shares: the chat (created for a ``null`` id) and its
-    history when the socket switches to it, the message saved, and the reply's context.
+    history when the socket switches to it, the message saved, and what the reply's
+    context needs from the database (its files' bytes are read off this thread).
     A refused message still opens the chat, as a ``load_session`` would have."""
     session, session_payload = None, None
     if frame.session_id is None or with_session:
@@ -258,9 +259,9 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
         if session is None:
             raise
         return _ChatBegun(session, session_payload, error=exc)
-    context = context_build(user=user, session=session, message=message)
+    plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
     payload = message_payload(message, files=None if frame.file_ids else [])
-    return _ChatBegun(session, session_payload, message, payload, context)
+    return _ChatBegun(session, session_payload, message, payload, plan)
 
 
 def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
