@@ -3,10 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup run test test-scaleout lint format check-migrations bench
+.PHONY: setup ocr run test test-scaleout lint format check-migrations bench
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP) ocr
+
+# The chat page's browser libraries (marked, DOMPurify, highlight.js) from npm, exactly
+# as package-lock.json pins them; Django serves their dist folders (STATICFILES_DIRS).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# OCR for scanned documents uses Debian's tesseract (no model is downloaded at run time).
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -260,3 +260,12 @@ def django_db_setup(django_db_setup: None) -> Iterator[None]:
 def pytest_configure(config: pytest.Config) -> None:
     # botocore looks for credentials in the environment and ~/.aws; keep tests hermetic.
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit counts are per user id, and ids repeat from test to test."""
+    from chatui.rate_limits import rate_limits_reset
+
+    rate_limits_reset()
+    yield

@@ -53,6 +53,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            # Accepted, then closed: a close before accepting is an HTTP 403 at the
+            # handshake, which a browser cannot tell from any other failure; 4401 lets
+            # the page send the visitor to sign in.
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from chat.selectors import session_list_for_user
+from chat.services import MESSAGE_MAX_CHARS
 
 SESSIONS_SHOWN = 200
 
@@ -19,5 +20,6 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     config = {
         "email": request.user.email,
         "maxUploadBytes": settings.FILES_MAX_UPLOAD_MB * 1024 * 1024,
+        "maxMessageChars": MESSAGE_MAX_CHARS,
     }
     return render(request, "chat/chat.html", {"sessions": sessions, "config": config})

@@ -1,31 +1,26 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-HTTP goes through Django's ASGI handler with four changes:
+HTTP goes through Django's ASGI handler with these changes:
 
 * ``POST /api/files`` multipart bodies reach the view unread, so uploads stream to
   S3 and an oversized one is refused before it is received (files/asgi_upload.py);
 * each request's sync work runs on a long-lived thread lent for the request, so
   database connections outlive it (chatui/request_threads.py);
-* the middleware chain is built synchronous, so the chain and the view run in one
-  trip to that thread instead of bouncing between it and the event loop;
-* a plain token-authenticated ``GET /api/files/{id}/download`` of the caller's own
-  file is answered before Django's stack; anything else falls through to Django
-  (files/asgi_download.py).
+* a body whose declared ``Content-Length`` is over every limit is refused (413)
+  before it is read (chatui/body_limits.py).
 
 Websockets are authenticated by the Django session cookie and only accepted
-from this site's own origins (AllowedHostsOriginValidator).
+from this site's own origins, compared as CSRF compares them (chatui/ws_origin.py).
 """
 
 import os
 
 import django
-from asgiref.sync import sync_to_async
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatui.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before importing consumers
 
 from chatui.request_threads import RequestThreads  # noqa: E402
-from files.asgi_download import FastDownloads  # noqa: E402
 from files.asgi_upload import StreamingUploadASGIHandler  # noqa: E402
 
 request_threads = RequestThreads()
@@ -35,21 +30,6 @@ class ChatuiASGIHandler(StreamingUploadASGIHandler):
     """Django's handler with streamed uploads, on long-lived request threads."""
 
     threads = request_threads
-
-    def __init__(self) -> None:
-        # Django's ASGIHandler builds an *async* middleware chain. Every middleware
-        # here is synchronous, so a request went from the event loop to the request
-        # thread (the chain), back to the loop (Django's async view-calling step),
-        # and to the thread again (the view): six trips with the signals, where
-        # three do, and about 1.5 ms of a 1 MiB upload's 15 ms in-process. Built
-        # synchronous, the chain and the view run in one trip, on the same request
-        # thread as before; what each middleware does is unchanged.
-        super().__init__()
-        self.load_middleware(is_async=False)
-
-    async def get_response_async(self, request):  # type: ignore[no-untyped-def]
-        """BaseHandler.get_response (the sync chain, the view, logging) in one trip."""
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
     async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http":
@@ -62,15 +42,14 @@ django_asgi_app = ChatuiASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chatui.body_limits import DeclaredSizeLimit  # noqa: E402
 from chatui.routing import websocket_urlpatterns  # noqa: E402
+from chatui.ws_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": FastDownloads(django_asgi_app, request_threads),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "http": DeclaredSizeLimit(django_asgi_app),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -16,7 +16,6 @@ from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +128,46 @@ class ToolInputTooLarge(DomainError):
     default_message = "The files given to the tool are larger than the tool input limit."
 
 
+class HostileInput(ToolError):
+    """A file refused by a tool's input checks (a decompression bomb, too many entries)."""
+
+    code = "hostile_input"
+    default_message = "The file was refused: it is built to exhaust the server."
+
+
+class ToolMemoryExceeded(ToolError):
+    code = "tool_memory_exceeded"
+    default_message = "The tool needed more memory than allowed and was stopped."
+
+
+class InvalidJson(InvalidInput):
+    code = "invalid_json"
+    default_message = "The body is not valid JSON."
+
+
+class JsonTooDeep(InvalidJson):
+    code = "json_too_deep"
+    default_message = "The JSON is nested too deeply."
+
+
+class BodyTooLarge(DomainError):
+    code = "body_too_large"
+    status = 413
+    default_message = "The request body is larger than allowed."
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind; ``retry_after`` (seconds) becomes ``Retry-After``."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = "Too many requests; slow down and try again shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **details: Any) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, retry_after=self.retry_after, **details)
+
+
 class ChatNotFound(NotFound):
     default_message = "Chat not found."
 
@@ -158,7 +197,7 @@ _DRF_CODES: dict[type[Exception], str] = {
     drf.MethodNotAllowed: "method_not_allowed",
     drf.NotAcceptable: "not_acceptable",
     drf.UnsupportedMediaType: "unsupported_media_type",
-    drf.Throttled: "throttled",
+    drf.Throttled: "rate_limited",
     drf.ParseError: "invalid",
     drf.ValidationError: "invalid",
 }
@@ -180,8 +219,14 @@ def _drf_message(exc: drf.APIException) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every API failure as ``{"code", "message"[, "details"]}``."""
+    # Imported here: rest_framework.views loads the parser classes, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.status)
+        response = Response(exc.as_dict(), status=exc.status)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, OperationalError):  # lost connection, "database is locked": retryable
         logger.error("database unavailable: %s", exc)
         return Response(DatabaseUnavailable().as_dict(), status=DatabaseUnavailable.status)
@@ -197,3 +242,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body["details"] = exc.detail
     response.data = body
     return response
+
+
+class TextNotAvailable(DomainError):
+    """The file's extracted text is not there: still processing, or extraction failed."""
+
+    code = "text_not_available"
+    status = 409
+    default_message = "This file's text is not available."

@@ -19,25 +19,26 @@ Requests are never made to wait for a thread: when every kept thread is lent out
 new one is started, and on its return it is kept only while fewer than ``keep``
 threads are idle; a thread that is let go closes its database connections first.
 
-:meth:`RequestThreads.run` runs one call on the same kept threads for ASGI code that
-sits in front of Django (the download fast path), without ``ThreadSensitiveContext``.
+A reach into library behaviour (STYLE rule 12), kept because without it every
+request paid for a new database connection: it relies on asgiref running a
+``sync_to_async`` call inside ``ThreadSensitiveContext(executor=...)`` on that
+executor's thread, and on Django's handler reusing an entered context.
+``chatui/tests/test_request_threads.py`` pins both (one thread for consecutive
+requests; ``CONN_MAX_AGE`` honoured under ASGI) and fails if either changes.
+
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
 
-from asgiref.sync import AsyncToSync, ThreadSensitiveContext, sync_to_async
+from asgiref.sync import AsyncToSync, ThreadSensitiveContext
 from django.db import connections
 
 DEFAULT_KEEP = 16
-T = TypeVar("T")
 
 
 class RequestThreads:
@@ -63,26 +64,6 @@ class RequestThreads:
             self._give_back_once_done(executor)
             raise
         self._give_back(executor)
-
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
-        """``func(*args)`` on a kept thread, for code outside Django's handler.
-
-        What ``lend()`` around one ``sync_to_async`` call does (same threads, same
-        kept connections, same rule under ``async_to_sync``), without asgiref's
-        thread-sensitive machinery: 50 µs a call instead of 170 µs here, which the
-        download fast path (files/asgi_download.py) pays on every request.
-        """
-        if getattr(AsyncToSync.executors, "current", None) is not None:
-            return await sync_to_async(func)(*args)  # on the calling thread, as lend()
-        executor = self._idle.pop() if self._idle else self._start()
-        call = functools.partial(contextvars.copy_context().run, func, *args)
-        try:
-            result = await asyncio.get_running_loop().run_in_executor(executor, call)
-        except BaseException:
-            self._give_back_once_done(executor)
-            raise
-        self._give_back(executor)
-        return result
 
     def _give_back_once_done(self, executor: ThreadPoolExecutor) -> None:
         """After a cancellation or error: sync work may still be running on the

@@ -9,6 +9,7 @@ has its development value, so a production deployment cannot start half-configur
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -95,6 +96,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI/Redoc served from /static/ (works offline)
     "channels",
     "storages",
+    "axes",  # sign-in throttling (chatui/login_throttle.py)
+    "django_tasks",
+    "django_tasks_db",
     "chatui",
     "s3mock",
     "files",
@@ -112,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chatui.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes documents
 ]
 
 ROOT_URLCONF = "chatui.urls"
@@ -180,6 +185,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "chatui.login_throttle.LoginThrottleBackend",  # django-axes' lockout check, first
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -192,10 +201,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The browser libraries come from npm (package.json, installed by `make setup` with
+# `npm ci`); only their distributed builds are served, under static/vendor/.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/marked", NODE_MODULES / "marked" / "lib"),
+    ("vendor/dompurify", NODE_MODULES / "dompurify" / "dist"),
+    ("vendor/highlight/es", NODE_MODULES / "@highlightjs" / "cdn-assets" / "es"),
+    ("vendor/highlight/styles", NODE_MODULES / "@highlightjs" / "cdn-assets" / "styles"),
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
-# --- S3 storage (files/storage.py is the only reader of these) ----------------
+# --- S3 storage (files/storage/backend.py is the only reader of these) ----------------
 
 S3_USE_MOCK = env_bool("S3_USE_MOCK", True)
 S3_MOCK_DEFAULT_ENDPOINT = "http://127.0.0.1:8003"
@@ -241,7 +259,7 @@ def _s3mock_bind() -> tuple[str, int]:
 
 S3MOCK_HOST, S3MOCK_PORT = _s3mock_bind()
 
-# One storage path for every mode: files/storage.py reads the S3_* settings above.
+# One storage path for every mode: files/storage/backend.py reads the S3_* settings above.
 STORAGES = {
     "default": {"BACKEND": "files.storage.ChatuiS3Storage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -263,6 +281,23 @@ FILE_UPLOAD_TEMP_DIR = None
 
 # --- Tools and chat ---------------------------------------------------------
 
+# --- Documents: text extraction jobs and the full-text index ---------------------
+# Background jobs go through Django's Tasks API (the django-tasks backport) with the
+# database backend: the same database the app uses, SQLite by default. Run workers with
+# `python manage.py files_worker` (rundev starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DOCUMENTS_EXTRACT_TIMEOUT_S = env_float("DOCUMENTS_EXTRACT_TIMEOUT_S", 120.0)
+DOCUMENTS_EXTRACT_MEMORY_MB = env_int("DOCUMENTS_EXTRACT_MEMORY_MB", 1024, minimum=64)
+DOCUMENTS_MAX_PAGES = env_int("DOCUMENTS_MAX_PAGES", 2000, minimum=1)
+DOCUMENTS_MAX_UNZIPPED_MB = env_int("DOCUMENTS_MAX_UNZIPPED_MB", 500, minimum=1)
+DOCUMENTS_MAX_IMAGE_PIXELS = env_int("DOCUMENTS_MAX_IMAGE_PIXELS", 80_000_000, minimum=1)
+DOCUMENTS_MAX_TEXT_CHARS = env_int("DOCUMENTS_MAX_TEXT_CHARS", 20_000_000, minimum=1000)
+DOCUMENTS_OCR = env_bool("DOCUMENTS_OCR", True)
+DOCUMENTS_OCR_MAX_PAGES = env_int("DOCUMENTS_OCR_MAX_PAGES", 50)
+DOCUMENTS_OCR_LANG = env_str("DOCUMENTS_OCR_LANG", "eng")
+DOCUMENTS_LEASE_S = env_int("DOCUMENTS_LEASE_S", 300, minimum=10)
+DOCUMENTS_MAX_ATTEMPTS = env_int("DOCUMENTS_MAX_ATTEMPTS", 3, minimum=1)
+
 TOOLS_TIMEOUT_S = env_float("TOOLS_TIMEOUT_S", 60.0)
 # Tools offered to the chat and the API, by import path; TOOLS_EXTRA plugs in more.
 TOOLS = [
@@ -281,8 +316,13 @@ TOOLS_MAX_INPUT_TOTAL_BYTES = env_int("TOOLS_MAX_INPUT_TOTAL_MB", 100, minimum=1
 TOOLS_MAX_OUTPUT_FILE_BYTES = env_int("TOOLS_MAX_OUTPUT_FILE_MB", 50, minimum=1) * 1024 * 1024
 TOOLS_MAX_OUTPUT_TOTAL_BYTES = env_int("TOOLS_MAX_OUTPUT_MB", 100, minimum=1) * 1024 * 1024
 TOOLS_MAX_TEXT_CHARS = env_int("TOOLS_MAX_TEXT_CHARS", 20_000, minimum=500)
-# Address-space cap for the process a tool runs in; 0 leaves it unlimited.
-TOOLS_MAX_MEMORY_MB = env_int("TOOLS_MAX_MEMORY_MB", 0)
+# Memory cap (RLIMIT_DATA, enforced by the kernel) of the process a tool runs in; 0 = none.
+TOOLS_MAX_MEMORY_MB = env_int("TOOLS_MAX_MEMORY_MB", 512)
+# Zip-based inputs (XLSX, DOCX, ZIP) are checked before any parser opens them.
+TOOLS_MAX_UNZIPPED_MB = env_int("TOOLS_MAX_UNZIPPED_MB", 256, minimum=1)
+TOOLS_MAX_ZIP_ENTRIES = env_int("TOOLS_MAX_ZIP_ENTRIES", 10_000, minimum=1)
+# Tool runs one user may have in flight at once (every process together, with Redis).
+TOOLS_MAX_CONCURRENT_PER_USER = env_int("TOOLS_MAX_CONCURRENT_PER_USER", 2, minimum=1)
 CHAT_CONTEXT_MAX_CHARS = env_int("CHAT_CONTEXT_MAX_CHARS", 60_000, minimum=1000)
 LLM_BASE_URL = env_str("LLM_BASE_URL")
 LLM_API_KEY = env_str("LLM_API_KEY")
@@ -323,6 +363,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chatui.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "chatui.json_limits.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["chatui.rate_limits.RouteThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -336,6 +382,32 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security ---------------------------------------------------------------
+
+# JSON bodies (every API view, the multipart `tags` field): size and nesting depth.
+API_JSON_MAX_BYTES = env_int("API_JSON_MAX_KB", 10 * 1024, minimum=1) * 1024
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32, minimum=2)
+
+# Per-user rate limits ("N/second|minute|hour"; empty = off), counted in Redis when
+# REDIS_URL is set (every process together), else in each process.
+RATE_LIMITS = {
+    "uploads": env_str("RATE_LIMIT_UPLOADS", "120/minute"),
+    "tool_runs": env_str("RATE_LIMIT_TOOL_RUNS", "60/minute"),
+    "search": env_str("RATE_LIMIT_SEARCH", "120/minute"),
+    "chat": env_str("RATE_LIMIT_CHAT", "30/minute"),
+}
+
+# Sign-in throttling (django-axes, chatui/login_throttle.py): after LOGIN_FAILURE_LIMIT
+# failures the account and, separately, the address wait LOGIN_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (axes' default is USERNAME_FIELD)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "chatui.login_throttle.lockout_response"
+AXES_VERBOSE = False
+
+# DEBUG error pages mask credential-bearing settings (chatui/debug_filter.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "chatui.debug_filter.CredentialMaskingFilter"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

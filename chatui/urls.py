@@ -19,3 +19,9 @@ urlpatterns = [
     path("api/", include("tools.urls")),
     path("api/", include("chat.urls")),
 ]
+
+# Errors raised outside DRF's views are JSON under /api/ too (chatui/error_views.py).
+handler400 = "chatui.error_views.bad_request"
+handler403 = "chatui.error_views.permission_denied"
+handler404 = "chatui.error_views.page_not_found"
+handler500 = "chatui.error_views.server_error"

@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -20,11 +20,12 @@ from django.utils.html import format_html
 from chatui.errors import StorageUnavailable
 
 from .content_types import is_inline_safe
-from .downloads import body_iterator, content_disposition
+from .documents.ops import text_reindex
+from .downloads import download_response
 from .integrity import file_resniff, file_verify
 from .models import ReconcileRun, StoredFile
 from .overview import storage_overview
-from .services import file_delete, file_open
+from .services import file_delete
 from .storage import BlobMissing
 
 MB = 1024 * 1024
@@ -84,6 +85,9 @@ class OwnerEmailFilter(admin.SimpleListFilter):
         }
 
 
+TEXT_FIELDS = ["text_status", "text_error", "text_detail", "pages", "words", "text_attempts"]
+
+
 @admin.register(StoredFile)
 class StoredFileAdmin(admin.ModelAdmin):
     list_display = [
@@ -95,6 +99,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         "tool",
         "session_id",
         "status",
+        "text_status",
         "created_at",
     ]
     list_filter = [
@@ -104,14 +109,17 @@ class StoredFileAdmin(admin.ModelAdmin):
         "created_at",
         SizeBandFilter,
         "status",
+        "text_status",
+        "text_error",
     ]
     search_fields = ["filename", "key", "owner__email"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    actions = ["verify_files", "resniff_content_type"]
+    actions = ["verify_files", "resniff_content_type", "reindex_text"]
     fieldsets = [
         (None, {"fields": ["filename", "owner", "tags", "tagged", "session_id"]}),
         ("Content", {"fields": ["download", "thumbnail", "api_download_url"]}),
+        ("Text", {"fields": TEXT_FIELDS}),
         (
             "Storage",
             {
@@ -149,6 +157,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         "download",
         "thumbnail",
         "api_download_url",
+        *TEXT_FIELDS,
     ]
 
     # --- Columns and change-page fields --------------------------------------------
@@ -211,6 +220,14 @@ class StoredFileAdmin(admin.ModelAdmin):
     def resniff_content_type(self, request: HttpRequest, queryset: QuerySet[StoredFile]) -> None:
         self._per_file(request, queryset, _resniff_one, "re-sniffed")
 
+    @admin.action(description="Re-index the text (queue extraction again)", permissions=["change"])
+    def reindex_text(self, request: HttpRequest, queryset: QuerySet[StoredFile]) -> None:
+        queued = 0
+        for file in queryset.order_by("created_at"):
+            text_reindex(file=file)
+            queued += 1
+        self.message_user(request, f"{queued} file(s) queued for text extraction.", messages.INFO)
+
     def _per_file(
         self,
         request: HttpRequest,
@@ -246,29 +263,18 @@ class StoredFileAdmin(admin.ModelAdmin):
         return [download, *super().get_urls()]
 
     def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Stream the blob to staff (the API's download is the owner's alone)."""
+        """The blob for staff, answered as the owner's download is (same helper, headers)."""
         file = self.get_object(request, unquote(object_id))
         if file is None:
             raise Http404("No such file.")
         if not self.has_view_permission(request, file):
             raise PermissionDenied
-        inline = request.GET.get("inline") == "1" and is_inline_safe(
-            file.content_type, file.filename
-        )
         try:
-            stream = file_open(file=file)
+            return download_response(request, file, inline=request.GET.get("inline") == "1")
         except BlobMissing as err:
             raise Http404("The file's blob is missing from storage.") from err
         except StorageUnavailable as err:
             return HttpResponse(err.message, status=503, content_type="text/plain")
-        response = StreamingHttpResponse(
-            body_iterator(request, stream), content_type=file.content_type
-        )
-        response["Content-Length"] = str(file.size)
-        response["Content-Disposition"] = content_disposition(file.filename, inline=inline)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
 
 
 def _is_raster_image(file: StoredFile) -> bool:

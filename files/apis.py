@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatui.errors import FileTooLarge, InvalidInput
+from chatui.errors import FileTooLarge, InvalidInput, InvalidJson, JsonTooDeep
+from chatui.json_limits import LimitedJSONParser, json_loads_limited
 
 from . import services
 from .asgi_upload import RequestBodyStream, streamed_body
-from .downloads import (
-    RangeNotSatisfiable,
-    body_iterator,
-    download_headers,
-    etag_header,
-    parse_range,
-    safety_headers,
-)
+from .downloads import download_response
 from .health import health_report
 from .models import StoredFile
 from .multipart_stream import StreamedUploadForm
@@ -111,13 +104,15 @@ def _parse_tags_field(raw: Any) -> dict[str, str] | None:
     if isinstance(raw, dict):
         return raw
     try:
-        return json.loads(raw)
-    except (TypeError, ValueError):
+        return json_loads_limited(raw)
+    except JsonTooDeep:
+        raise
+    except (InvalidJson, TypeError):
         raise InvalidInput("tags must be a JSON object.", field="tags") from None
 
 
 class FileListCreateApi(APIView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, LimitedJSONParser]
 
     class FilterSerializer(serializers.Serializer):
         source = serializers.ChoiceField(StoredFile.Source.values, required=False)
@@ -303,41 +298,7 @@ class FileDownloadApi(APIView):
     def get(self, request: Request, file_id: str) -> HttpResponse:
         file = file_get_for_user(user=request.user, file_id=file_id)
         inline = request.query_params.get("inline") in {"1", "true"}
-        if settings.FILES_DOWNLOAD_REDIRECT:
-            return HttpResponseRedirect(services.file_download_url(file=file, inline=inline))
-        if file.etag and request.headers.get("If-None-Match") == etag_header(file):
-            return _with_safety_headers(HttpResponse(status=304), file)
-        try:
-            byte_range = parse_range(request.headers.get("Range"), file.size)
-        except RangeNotSatisfiable:
-            return _range_not_satisfiable(file)
-        return self._stream(request, file, byte_range, inline)
-
-    def _stream(
-        self, request: Request, file: StoredFile, byte_range: tuple[int, int] | None, inline: bool
-    ) -> StreamingHttpResponse:
-        stream = services.file_open(file=file, byte_range=byte_range)
-        response = StreamingHttpResponse(
-            body_iterator(request._request, stream), status=206 if byte_range else 200
-        )
-        return _with_headers(response, download_headers(file, byte_range=byte_range, inline=inline))
-
-
-def _with_safety_headers(response: HttpResponse, file: StoredFile) -> HttpResponse:
-    return _with_headers(response, safety_headers(file))
-
-
-def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
-def _range_not_satisfiable(file: StoredFile) -> HttpResponse:
-    body = {"code": "range_not_satisfiable", "message": "The requested range is not in the file."}
-    response = HttpResponse(json.dumps(body), status=416, content_type="application/json")
-    response["Content-Range"] = f"bytes */{file.size}"
-    return _with_safety_headers(response, file)
+        return download_response(request._request, file, inline=inline)
 
 
 class UserFileStatsApi(APIView):

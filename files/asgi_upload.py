@@ -13,6 +13,12 @@ can refuse by ``Content-Length`` before a byte of the body is read.
 The view runs in a worker thread; :meth:`RequestBodyStream.read_sync` brings it the
 body in batches of about a MiB (one trip to the event loop per batch, not per
 64 KiB ASGI message).
+
+This relies on Django's ``ASGIHandler.handle`` reading the body through
+``self.read_body(receive)`` and building the request with
+``self.create_request(scope, body_file)``;
+``files/tests/test_asgi_upload.py::test_djangos_asgi_handler_still_reads_bodies_through_the_hooks_we_override``
+fails if a Django upgrade changes that.
 """
 
 from __future__ import annotations

@@ -15,23 +15,43 @@ import re
 
 import filetype
 
+from chatui.errors import InvalidInput
+
 from .keys import extension
 
 SNIFF_BYTES = 64 * 1024
 OCTET_STREAM = "application/octet-stream"
 
-# Types a hint may never introduce: they render (and run script) in a browser.
-ACTIVE_TYPES = frozenset(
+# The only types a client's hint may give bytes the sniffer cannot identify: binary
+# formats no browser renders. Anything else is stored as application/octet-stream.
+HINTABLE_TYPES = frozenset(
     {
-        "text/html",
-        "application/xhtml+xml",
-        "image/svg+xml",
-        "text/javascript",
-        "application/javascript",
-        "application/xml",
-        "text/xml",
+        "application/octet-stream",
+        "application/vnd.apache.parquet",
+        "application/x-parquet",
+        "application/vnd.sqlite3",
+        "application/x-sqlite3",
+        "application/x-hdf5",
+        "application/x-netcdf",
+        "application/x-protobuf",
+        "application/x-msgpack",
+        "application/x-npy",
+        "application/vnd.ms-excel",
+        "application/msword",
+        "application/vnd.ms-powerpoint",
+        "application/x-ole-storage",
+        "application/x-iso9660-image",
+        "application/x-apple-diskimage",
+        "model/gltf-binary",
+        "model/stl",
     }
 )
+# RFC 9110 media type: type "/" subtype *( ";" parameter ), tokens in ASCII.
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"[\x20\x21\x23-\x5b\x5d-\x7e]*"'
+_MEDIA_TYPE = re.compile(rf"{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))*")
+MAX_HINT_CHARS = 255
+
 # Served inline on request (?inline=1); everything else is an attachment.
 INLINE_SAFE_TYPES = frozenset(
     {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "application/pdf"}
@@ -149,6 +169,21 @@ def _is_json(text: str) -> bool:
     return True
 
 
+def content_type_hint_check(hint: str) -> str:
+    """The client's content type, or InvalidInput (400 ``invalid``) when it is not a
+    media type: ASCII tokens only, no CR/LF, at most 255 characters. (Passed on, such
+    a value made S3 refuse the request, which read as a storage failure.)"""
+    if not hint:
+        return ""
+    if len(hint) > MAX_HINT_CHARS or not _MEDIA_TYPE.fullmatch(hint.strip()):
+        raise InvalidInput(
+            "content_type must be a media type such as application/octet-stream "
+            "(ASCII, type/subtype[; name=value]).",
+            field="content_type",
+        )
+    return hint.strip()
+
+
 def sniff_content_type(head: bytes, filename: str, hint: str = "", *, complete: bool) -> str:
     """The content type of a file whose first bytes are ``head``.
 
@@ -164,9 +199,7 @@ def sniff_content_type(head: bytes, filename: str, hint: str = "", *, complete: 
     if text is not None:
         return _text_type(head, text, ext, complete)
     cleaned_hint = hint.split(";")[0].strip().lower()
-    if cleaned_hint and cleaned_hint not in ACTIVE_TYPES and "/" in cleaned_hint:
-        return cleaned_hint
-    return OCTET_STREAM
+    return cleaned_hint if cleaned_hint in HINTABLE_TYPES else OCTET_STREAM
 
 
 def categorize(filename: str, content_type: str) -> str:

@@ -1,14 +1,19 @@
-"""HTTP pieces of a download: Range parsing, Content-Disposition, the streamed body.
+"""The one way a file's bytes are answered over HTTP: :func:`download_response`.
 
-Kept apart from the API views so each stays a screenful, and shared by the two ways
-a download is served (the DRF view, and the token fast path in ``asgi_download``).
-Nothing here touches S3: the body comes from ``services.file_open`` as a
-:class:`~files.storage.BlobStream`.
+Every door that serves a file's bytes (the owner's ``GET /api/files/{id}/download``
+and the admin's staff download) calls :func:`download_response`, so each answer
+carries the same headers: ``attachment`` unless the type is safe inline, ``nosniff``,
+a sandboxing CSP, ``ETag`` and ``Cache-Control``. It answers 302 to a presigned URL
+in redirect mode (``FILES_DOWNLOAD_REDIRECT``), 304 to a matching ``If-None-Match``,
+206/416 to a ``Range``, else 200 with the body streamed from S3. Nothing here
+touches S3 itself: the body comes from ``services.file_open`` as a
+:class:`~files.storage.BlobStream`, the presigned URL from ``services.file_download_url``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 import unicodedata
@@ -16,9 +21,11 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
+from . import services
 from .content_types import is_inline_safe
 from .models import StoredFile
 from .storage import BlobStream
@@ -106,6 +113,56 @@ def download_headers(
     show_inline = inline and is_inline_safe(file.content_type, file.filename)
     headers["Content-Disposition"] = content_disposition(file.filename, inline=show_inline)
     return {**headers, **safety_headers(file)}
+
+
+def download_response(request: HttpRequest, file: StoredFile, *, inline: bool) -> HttpResponse:
+    """The answer to a GET of ``file``'s bytes; the caller has checked who may read it.
+
+    Raises the storage seam's errors (``BlobMissing``, ``StorageUnavailable``) for
+    the caller's error handler.
+    """
+    if settings.FILES_DOWNLOAD_REDIRECT:
+        return _redirect(file, inline=inline)
+    if file.etag and request.headers.get("If-None-Match") == etag_header(file):
+        return _with_headers(HttpResponse(status=304), safety_headers(file))
+    try:
+        byte_range = parse_range(request.headers.get("Range"), file.size)
+    except RangeNotSatisfiable:
+        return _range_not_satisfiable(file)
+    stream = services.file_open(file=file, byte_range=byte_range)
+    response = StreamingHttpResponse(
+        body_iterator(request, stream), status=206 if byte_range else 200
+    )
+    return _with_headers(response, download_headers(file, byte_range=byte_range, inline=inline))
+
+
+def _redirect(file: StoredFile, *, inline: bool) -> HttpResponse:
+    """302 to a presigned URL that makes S3 answer with our disposition and type.
+
+    Cheap: presigning is local HMAC work, no request to S3.
+    """
+    headers = download_headers(file, byte_range=None, inline=inline)
+    url = services.file_download_url(
+        file=file,
+        content_disposition=headers["Content-Disposition"],
+        content_type=headers["Content-Type"],
+    )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"  # the URL is a short-lived credential
+    return response
+
+
+def _range_not_satisfiable(file: StoredFile) -> HttpResponse:
+    body = {"code": "range_not_satisfiable", "message": "The requested range is not in the file."}
+    response = HttpResponse(json.dumps(body), status=416, content_type="application/json")
+    response["Content-Range"] = f"bytes */{file.size}"
+    return _with_headers(response, safety_headers(file))
+
+
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def body_iterator(

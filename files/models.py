@@ -21,6 +21,12 @@ class StoredFile(models.Model):
         OK = "ok", "OK"
         BROKEN = "broken", "Broken (blob missing or different)"
 
+    class TextStatus(models.TextChoices):
+        NONE = "none", "Not indexed"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
     class Category(models.TextChoices):
         CODE = "code", "Code"
         IMAGE = "image", "Image"
@@ -55,6 +61,20 @@ class StoredFile(models.Model):
         help_text="Set by files_reconcile --apply --broken=mark; cleared when the blob is back.",
     )
     status_detail = models.CharField(max_length=200, blank=True)
+    # Extracted text (files.documents): state of the latest extraction job.
+    text_status = models.CharField(
+        max_length=10, choices=TextStatus.choices, default=TextStatus.NONE
+    )
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    words = models.PositiveIntegerField(null=True, blank=True)
+    text_error = models.CharField(
+        max_length=12, blank=True, help_text="encrypted, corrupt, unsupported, too_large or error"
+    )
+    text_detail = models.CharField(max_length=300, blank=True)
+    text_attempts = models.PositiveSmallIntegerField(default=0)
+    text_lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker holds the extraction job until then."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -65,6 +85,7 @@ class StoredFile(models.Model):
             models.Index(fields=["owner", "tagged"], name="file_owner_tagged"),
             models.Index(fields=["owner", "filename"], name="file_owner_filename"),
             models.Index(fields=["owner", "size"], name="file_owner_size"),
+            models.Index(fields=["text_status", "text_lease_until"], name="file_text_status"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -135,3 +156,6 @@ class ReconcileRun(models.Model):
             + self.checksum_mismatches
             + self.stale_multipart_uploads
         )
+
+
+from .documents.models import TextChunk  # noqa: E402, F401 (registers the model with this app)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chatui.models import User
 
+from .documents.ops import documents_queue_depth
 from .models import ReconcileRun, StoredFile
 from .selectors import users_with_file_totals
 
@@ -35,6 +36,7 @@ def storage_overview(*, today: date | None = None) -> dict[str, Any]:
         "top_users": _top_users(),
         "per_day": files_per_day(today=today),
         "last_reconcile": ReconcileRun.objects.order_by("-started_at").first(),
+        "documents": documents_queue_depth(),
     }
 
 

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import logging
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from django.conf import settings
@@ -26,8 +23,13 @@ from chatui.models import User
 from chatui.text import text_check
 
 from . import storage
-from .content_types import SNIFF_BYTES, categorize, is_inline_safe, sniff_content_type
-from .downloads import content_disposition
+from .content_types import (
+    SNIFF_BYTES,
+    categorize,
+    content_type_hint_check,
+    sniff_content_type,
+)
+from .documents.jobs import text_extraction_enqueue_on_commit
 from .keys import build_key, display_filename, key_belongs_to
 from .models import StoredFile
 from .sessions import session_id_for_user
@@ -114,11 +116,11 @@ class FileUpload:
 
     Both doors go through it (:func:`file_upload` for bytes or a file in hand, the
     streaming multipart API for request bodies), so the checks, the content sniffing,
-    the key layout and the blob-then-row rule live in one place. Bodies up to
-    ``storage.SINGLE_PUT_MAX_BYTES`` are held and sent in one PutObject at the end;
-    larger ones leave as S3 multipart parts while they arrive, so memory stays at a
-    few parts whatever the size. Use it as a context manager: leaving the block with
-    an error discards whatever reached S3 (nothing is left without a row).
+    the key layout and the blob-then-row rule live in one place. The bytes go to S3
+    through the storage seam's one write path, ``storage.BlobWriter`` (one PutObject
+    for a small body, multipart parts while a large one arrives), which also works
+    out the sha256 kept in the row. Use it as a context manager: leaving the block
+    with an error discards whatever reached S3 (nothing is left without a row).
     """
 
     def __init__(
@@ -136,47 +138,39 @@ class FileUpload:
         self.owner = owner
         text_check(filename, field="filename")
         self.name = display_filename(filename)
-        self.content_type_hint = content_type_hint
+        self.content_type_hint = content_type_hint_check(content_type_hint)
         check_upload_size(expected_size)
         _check_quota(owner, expected_size)  # fail fast; re-checked under the lock
         generated = self.source == StoredFile.Source.TOOL
         self.key = build_key(email=owner.email, generated=generated, filename=self.name)
-        self.content_type = ""
-        self.size = 0
-        self._sha256 = hashlib.sha256()
-        self._head = bytearray()  # held until it passes SINGLE_PUT_MAX_BYTES
-        self._writer: storage.MultipartWriter | None = None
-        self._blob_stored = False
+        self._blob = storage.BlobWriter(self.key, content_type_of=self._sniff)
 
-    def write(self, data: bytes) -> None:
+    @property
+    def size(self) -> int:
+        return self._blob.size
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Take the next bytes; raises FileTooLarge as soon as the limit is passed."""
-        self.size += len(data)
-        if self.size > max_upload_bytes():
-            check_upload_size(self.size)
-        if self._writer is not None:
-            self._sha256.update(data)
-            self._writer.write(data)
-            return
-        self._head += data  # hashed when it leaves (_start_multipart, _store_blob)
-        if len(self._head) > storage.SINGLE_PUT_MAX_BYTES:
-            self._start_multipart()
+        if self._blob.size + len(data) > max_upload_bytes():
+            check_upload_size(self._blob.size + len(data))
+        self._blob.write(data)
 
     def finish(self, *, tags: dict[str, str] | None = None, session_id: Any = None) -> StoredFile:
         """Store the blob, then insert the row (the blob is removed if the row fails)."""
         clean_tags = validate_tags(tags)
         session = session_id_for_user(user=self.owner, session_id=session_id)
-        blob = self._store_blob()
+        blob = self._blob.close()
         row = StoredFile(
             owner=self.owner,
             key=self.key,
             filename=self.name,
-            content_type=self.content_type,
-            size=self.size,
-            checksum=self._sha256.hexdigest(),
+            content_type=blob.content_type,
+            size=blob.size,
+            checksum=blob.sha256,
             etag=blob.etag,
             source=self.source,
             source_tool=self.source_tool,
-            category=categorize(self.name, self.content_type),
+            category=categorize(self.name, blob.content_type),
             tags=clean_tags,
             session_id=session,
         )
@@ -184,8 +178,7 @@ class FileUpload:
 
     def abort(self) -> None:
         """Drop the parts already sent (a finished blob is the row's business)."""
-        if self._writer is not None and not self._blob_stored:
-            self._writer.abort()
+        self._blob.abort()
 
     def __enter__(self) -> FileUpload:
         return self
@@ -194,43 +187,11 @@ class FileUpload:
         if exc_type is not None:
             self.abort()
 
-    def _start_multipart(self) -> None:
-        self.content_type = self._sniff(bytes(self._head[:SNIFF_BYTES]), complete=False)
-        self._writer = storage.MultipartWriter(self.key, content_type=self.content_type)
-        self._sha256.update(self._head)
-        self._writer.write(self._head)
-        self._head = bytearray()
-
-    def _store_blob(self) -> storage.BlobInfo:
-        if self._writer is None:
-            body, self._head = bytes(self._head), bytearray()
-            self.content_type = self._sniff(body, complete=True)
-            # The checksum is worked out while the PutObject is on the wire: hashlib
-            # lets go of the GIL on big buffers, and the PUT mostly waits on S3.
-            hashing = _checksum_pool().submit(self._sha256.update, body)
-            try:
-                blob = storage.put_bytes(self.key, body, content_type=self.content_type)
-            finally:
-                hashing.result()
-        else:
-            blob = self._writer.close()
-        self._blob_stored = True
-        return blob
-
-    def _sniff(self, head: bytes, *, complete: bool) -> str:
-        return sniff_content_type(head, self.name, self.content_type_hint, complete=complete)
-
-
-_checksums: ThreadPoolExecutor | None = None
-_checksums_lock = threading.Lock()
-
-
-def _checksum_pool() -> ThreadPoolExecutor:
-    global _checksums
-    with _checksums_lock:
-        if _checksums is None:
-            _checksums = ThreadPoolExecutor(max_workers=4, thread_name_prefix="checksum")
-        return _checksums
+    def _sniff(self, head: bytes, whole: bool) -> str:
+        """The content type from the first bytes (``whole``: they are all there is)."""
+        return sniff_content_type(
+            head[:SNIFF_BYTES], self.name, self.content_type_hint, complete=whole
+        )
 
 
 def file_upload(
@@ -309,7 +270,9 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
             # owner's foreign key (locked just above) are the database's to enforce:
             # full_clean would first ask it, five queries.
             row.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
+            row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
+            text_extraction_enqueue_on_commit(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)
         raise
@@ -451,16 +414,14 @@ def file_read_bytes(
         return stream.read()
 
 
-def file_download_url(*, file: StoredFile, inline: bool = False) -> str:
-    """A short-lived presigned GET URL that makes S3 send our safe headers.
+def file_download_url(*, file: StoredFile, content_disposition: str, content_type: str) -> str:
+    """A short-lived presigned GET URL that makes S3 answer with the given headers.
 
-    The disposition and type are signed into the URL, so S3 serves SVG/HTML as
+    The disposition and type (built by ``downloads.download_headers``, the same as
+    the streamed answer's) are signed into the URL, so S3 serves SVG/HTML as
     attachments exactly as the streaming download does.
     """
     _assert_owned(file)
-    show_inline = inline and is_inline_safe(file.content_type, file.filename)
     return storage.presigned_url(
-        file.key,
-        content_disposition=content_disposition(file.filename, inline=show_inline),
-        content_type=file.content_type,
+        file.key, content_disposition=content_disposition, content_type=content_type
     )

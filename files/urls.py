@@ -11,12 +11,15 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import apis
+from .documents import apis as document_apis
 
 app_name = "files"
 
 urlpatterns = [
     path("files", apis.FileListCreateApi.as_view(), name="list"),
     path("files/<str:file_id>", apis.FileDetailApi.as_view(), name="detail"),
+    path("files/<str:file_id>/text", document_apis.FileTextApi.as_view(), name="text"),
+    path("search", document_apis.SearchApi.as_view(), name="search"),
     path("files/<str:file_id>/download", apis.FileDownloadApi.as_view(), name="download"),
     path("users/<str:email>/files/stats", apis.UserFileStatsApi.as_view(), name="stats"),
     path("health", apis.HealthApi.as_view(), name="health"),

@@ -12,13 +12,14 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from . import jsonapi, s3api, xmlio
 from .auth import authenticate
 from .errors import S3Error
+from .hosts import host_allowed
 from .http import Response, S3Request
 from .store import Store
 
@@ -30,13 +31,19 @@ NO_BODY_STATUSES = (204, 304)
 
 
 def create_app(
-    *, data_dir: Path, credentials: dict[str, str], region: str, json_bucket: str
+    *,
+    data_dir: Path,
+    credentials: dict[str, str],
+    region: str,
+    json_bucket: str,
+    allowed_hosts: Iterable[str] = (),
 ) -> ASGIApp:
     """Open (or create) the store under ``data_dir`` and return the ASGI callable.
 
     ``credentials`` maps access key to secret; each key is an account, and the
     first one owns ``json_bucket``, which exists from the start so the product
-    (and the JSON API) can use it without creating it.
+    (and the JSON API) can use it without creating it. Requests are served only
+    for loopback ``Host`` names and addresses and those in ``allowed_hosts``.
     """
     if not credentials:
         raise ValueError("s3mock needs at least one ACCESS:SECRET credential pair")
@@ -44,6 +51,7 @@ def create_app(
     default_owner = next(iter(credentials))
     store.ensure_bucket(json_bucket, default_owner)
     router = _Router(store, credentials, region, json_bucket, default_owner)
+    router.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -69,6 +77,7 @@ class _Router:
         self.region = region
         self.json_bucket = json_bucket
         self.default_owner = default_owner
+        self.allowed_hosts: frozenset[str] = frozenset()
 
     async def serve(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         request = S3Request.from_scope(scope, receive)
@@ -87,6 +96,8 @@ class _Router:
 
     async def handle(self, request: S3Request) -> Response:
         first = request.raw_path.lstrip("/").split("/", 1)[0]
+        if not host_allowed(request.headers.get("host"), self.allowed_hosts):
+            return _foreign_host(request, json_api=first in JSON_API_SEGMENTS)
         if first in JSON_API_SEGMENTS:
             return await self._json_api(request)
         auth = authenticate(request, self.credentials, region=self.region)
@@ -98,6 +109,18 @@ class _Router:
         return await jsonapi.handle(
             request, self.store, bucket=self.json_bucket, default_owner=self.default_owner
         )
+
+
+def _foreign_host(request: S3Request, *, json_api: bool) -> Response:
+    """400 for a Host that is neither loopback nor allowed (DNS rebinding), before auth."""
+    shown = request.headers.get("host", "")[:200]
+    message = (
+        f"Host {shown!r} is not served: s3mock answers loopback names and addresses only. "
+        "Add the name to S3MOCK_ALLOWED_HOSTS to serve it."
+    )
+    if json_api:
+        return jsonapi.error_response(400, "invalid_host", message)
+    raise S3Error("InvalidRequest", message)
 
 
 def _body_may_be_left(request: S3Request, response: Response) -> bool:
@@ -120,7 +143,7 @@ def error_response(error: S3Error, request: S3Request, request_id: str) -> Respo
     fields.append(("Resource", error.resource or _safe_path(request)))
     fields.append(("RequestId", request_id))
     body = f"{xmlio.DECLARATION}<Error>{xmlio.elements(fields)}</Error>".encode()
-    headers = [("Content-Type", "application/xml")]
+    headers = [("Content-Type", "application/xml"), *error.headers]
     if error.code == "InvalidRange" and "ActualObjectSize" in error.extra:
         headers.append(("Content-Range", f"bytes */{error.extra['ActualObjectSize']}"))
     return Response(error.status, headers, body)

@@ -39,6 +39,7 @@ AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 SERVICE = "s3"
+ANONYMOUS = ""  # the access key of an unsigned request: S3 decides per resource (ACLs)
 
 # Query parameters SigV2 puts in the canonicalised resource (botocore's list).
 # fmt: off
@@ -95,7 +96,12 @@ def authenticate(
     region: str,
     now: datetime | None = None,
 ) -> AuthContext:
-    """Return the caller's identity or raise the S3Error S3 would send."""
+    """Return the caller's identity or raise the S3Error S3 would send.
+
+    An unsigned request is the anonymous caller (``access_key`` ``""``), not an error:
+    as on S3, the resource decides, so a missing bucket is NoSuchBucket and a public
+    one may be read.
+    """
     now = now or datetime.now(UTC)
     header = request.headers.get("authorization", "")
     if header.startswith(ALGORITHM + " "):
@@ -109,7 +115,7 @@ def authenticate(
         return _sigv4_query(request, credentials, region, now)
     if "AWSAccessKeyId" in query or "Signature" in query:
         return _sigv2_query(request, credentials, now)
-    raise S3Error("AccessDenied", "Access Denied: anonymous requests are not allowed")
+    return AuthContext(ANONYMOUS, "anonymous", _payload_claim(request))
 
 
 # --- SigV4 ------------------------------------------------------------------------
@@ -193,8 +199,10 @@ def _check_presign_window(expires_text: str, amz_date: str, now: datetime) -> No
     if not expires_text.isdigit():
         raise S3Error(error, "X-Amz-Expires should be a number")
     expires = int(expires_text)
-    if not 0 < expires <= MAX_PRESIGN_EXPIRES:
-        raise S3Error(error, "X-Amz-Expires must be between 1 and 604800 seconds")
+    if not 0 < expires <= MAX_PRESIGN_EXPIRES:  # S3: 403, like an expired URL
+        raise S3Error(
+            "AccessDenied", "X-Amz-Expires must be between 1 and 604800 seconds (one week)"
+        )
     signed_at = _parse_amz_date(amz_date, error)
     if now > signed_at + timedelta(seconds=expires):
         raise S3Error("AccessDenied", "Request has expired", Expires=amz_date)

@@ -35,6 +35,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "NoSuchKey": 404,
     "NoSuchTagSet": 404,
     "NoSuchUpload": 404,
+    "NoSuchVersion": 404,
     "NotImplemented": 501,
     "PreconditionFailed": 412,
     "RequestTimeTooSkewed": 403,
@@ -53,3 +54,4 @@ class S3Error(Exception):
         self.status = STATUS_BY_CODE.get(code, 400)
         self.resource = resource
         self.extra = extra  # extra child elements, e.g. BucketName, Key, UploadId
+        self.headers: list[tuple[str, str]] = []  # e.g. x-amz-delete-marker on a 404

@@ -31,6 +31,7 @@ MAX_FILENAME_BYTES = 240
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE = 10, 128, 256  # the S3 object tag limits
 EMAIL_RE = re.compile(r"^[^\s/\\@]{1,64}@[^\s/\\@]{1,189}$")
+TOTAL_COUNT_HEADER = "X-Total-Count"  # GET /files: every matching file, before the limit
 META_FILENAME = "original-filename"  # percent-encoded: metadata travels as HTTP headers
 
 
@@ -148,7 +149,9 @@ async def _list(call: _Call) -> Response:
     ]
     found.sort(key=lambda info: (info.last_modified, info.key), reverse=True)
     files = [_describe(info) for info in found[:limit]]
-    return _json(200, {"files": files, "count": len(files)})
+    response = _json(200, files)  # a bare list, as the original mock answered
+    response.headers.append((TOTAL_COUNT_HEADER, str(len(found))))
+    return response
 
 
 def _download(call: _Call, key: str) -> Response:
@@ -265,10 +268,15 @@ def _parse_limit(raw: str | None) -> int:
 
 
 def safe_filename(name: str) -> str:
-    """A key-safe version of a user's filename: no separators, ``..`` or control
-    characters, bounded, unicode kept, never empty."""
+    """A key-safe version of a user's filename: spaces and separators become ``_`` (as
+    in the original mock), no ``..`` or control characters, bounded, unicode kept,
+    never empty."""
     name = unicodedata.normalize("NFC", name)
-    name = "".join("_" if c in "/\\" else c for c in name if unicodedata.category(c)[0] != "C")
+    name = "".join(
+        "_" if c in "/\\\t" or unicodedata.category(c) == "Zs" else c
+        for c in name
+        if c == "\t" or unicodedata.category(c)[0] != "C"
+    )
     while ".." in name:
         name = name.replace("..", ".")
     name = name.strip(" .")
@@ -317,10 +325,15 @@ def _from_s3_error(error: S3Error) -> ApiError:
     return ApiError(error.status, "invalid", error.message)
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
+def _json(status: int, body: dict[str, Any] | list[Any]) -> Response:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     return Response(status, [("content-type", "application/json")], data)
 
 
 def _error(error: ApiError) -> Response:
-    return _json(error.status, {"error": {"code": error.code, "message": error.message}})
+    return error_response(error.status, error.code, error.message)
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """The JSON API's error shape: ``{"error": {"code": ..., "message": ...}}``."""
+    return _json(status, {"error": {"code": code, "message": message}})

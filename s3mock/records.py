@@ -34,12 +34,20 @@ class ObjectInfo:
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    version: str = ""
+    version: str = ""  # internal id of this write; the S3 version id when ``versioned``
     parts_count: int | None = None
+    versioned: bool = False  # written while versioning was Enabled (else the "null" version)
+    delete_marker: bool = False
+    seq: int = 0  # write order (ns clock), newest first in a key's version list
 
     @property
     def quoted_etag(self) -> str:
         return f'"{self.etag}"'
+
+    @property
+    def version_id(self) -> str:
+        """The version id S3 clients see: ``null`` for a write made without versioning."""
+        return self.version if self.versioned else "null"
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -53,6 +61,9 @@ class ObjectInfo:
             "tags": self.tags,
             "version": self.version,
             "parts_count": self.parts_count,
+            "versioned": self.versioned,
+            "delete_marker": self.delete_marker,
+            "seq": self.seq,
         }
 
     @classmethod
@@ -68,6 +79,9 @@ class ObjectInfo:
             tags=record["tags"],
             version=record["version"],
             parts_count=record.get("parts_count"),
+            versioned=record.get("versioned", False),
+            delete_marker=record.get("delete_marker", False),
+            seq=record.get("seq", 0),
         )
 
 
@@ -86,6 +100,16 @@ class BucketInfo:
     name: str
     owner: str
     created: datetime
+
+
+def next_seq() -> int:
+    """A strictly increasing write stamp (the ns clock, bumped past the last one)."""
+    global _last_seq
+    _last_seq = max(time.time_ns(), _last_seq + 1)
+    return _last_seq
+
+
+_last_seq = 0
 
 
 def now() -> datetime:

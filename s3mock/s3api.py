@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import s3buckets, s3listing, s3multipart, s3objects
+from . import s3buckets, s3listing, s3multipart, s3objects, s3versions
 from .errors import S3Error
 from .http import Response, S3Request
 from .s3context import Ctx
@@ -48,8 +48,6 @@ UNSUPPORTED_SUBRESOURCES = frozenset(
         "select",
         "session",
         "torrent",
-        "versioning",
-        "versions",
         "website",
     }
 )
@@ -77,6 +75,8 @@ async def _bucket_operation(ctx: Ctx) -> Response:
     if method == "PUT" and "tagging" in query:
         raise S3Error("NotImplemented", "Bucket tagging is not implemented.")
     ctx.own_bucket()
+    if method == "PUT" and "versioning" in query:
+        return await s3versions.put_bucket_versioning(ctx)
     if method in ("GET", "HEAD"):
         return await _bucket_read(ctx)
     if method == "DELETE" and "tagging" not in query:
@@ -94,6 +94,10 @@ async def _bucket_read(ctx: Ctx) -> Response:
         return s3multipart.list_uploads(ctx)
     if "location" in query:
         return s3buckets.get_location(ctx)
+    if "versioning" in query:
+        return s3versions.get_bucket_versioning(ctx)
+    if "versions" in query:
+        return s3versions.list_object_versions(ctx)
     if "tagging" in query:
         raise S3Error("NotImplemented", "Bucket tagging is not implemented.")
     if query.get("list-type") == "2":

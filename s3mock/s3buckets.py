@@ -15,8 +15,14 @@ MAX_CREATE_BODY = 64 * 1024
 
 
 async def create_bucket(ctx: Ctx) -> Response:
+    """CreateBucket; re-creating your own bucket is 200 in us-east-1 (legacy), 409 elsewhere."""
+    ctx.require_signed()
     await _drain_configuration(ctx)  # a LocationConstraint is accepted and ignored
-    ctx.store.create_bucket(ctx.bucket, ctx.owner)
+    try:
+        ctx.store.create_bucket(ctx.bucket, ctx.owner)
+    except S3Error as error:
+        if error.code != "BucketAlreadyOwnedByYou" or ctx.region != "us-east-1":
+            raise
     return empty(200, [("Location", f"/{ctx.bucket}")])
 
 
@@ -39,6 +45,7 @@ def get_location(ctx: Ctx) -> Response:
 
 
 def list_buckets(ctx: Ctx) -> Response:
+    ctx.require_signed()
     buckets = "".join(
         f"<Bucket>{xmlio.element('Name', b.name)}"
         f"{xmlio.element('CreationDate', xmlio.iso8601(b.created))}"

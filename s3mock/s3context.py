@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import xmlio
+from .auth import ANONYMOUS
 from .body import VerifiedBody, request_body
 from .errors import S3Error
 from .http import Response, S3Request
@@ -26,8 +27,20 @@ class Ctx:
     def owner(self) -> str:
         return self.auth.access_key
 
+    @property
+    def anonymous(self) -> bool:
+        return self.auth.access_key == ANONYMOUS
+
+    def require_signed(self) -> None:
+        """Raise AccessDenied for an unsigned request (ListBuckets, CreateBucket)."""
+        if self.anonymous:
+            raise S3Error("AccessDenied", "Access Denied: this request must be signed")
+
     def own_bucket(self, name: str | None = None) -> None:
-        """Raise NoSuchBucket/AccessDenied unless the caller owns the bucket."""
+        """Raise NoSuchBucket, then AccessDenied, unless the caller owns the bucket.
+
+        The order is S3's: a missing bucket is NoSuchBucket even for an anonymous caller.
+        """
         name = self.bucket if name is None else name
         owner = self.store.head_bucket(name).owner
         if owner != self.owner:

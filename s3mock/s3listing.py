@@ -19,13 +19,13 @@ MAX_KEYS = 1000
 
 def list_objects_v1(ctx: Ctx) -> Response:
     query = ctx.request.query
-    encode = _encoder(query)
+    encode = encoder(query)
     prefix, delimiter, marker = (query.get(n, "") for n in ("prefix", "delimiter", "marker"))
     max_keys = ctx.query_int("max-keys", MAX_KEYS, high=MAX_KEYS)
     result = ctx.store.list_objects(ctx.bucket, prefix, marker, max_keys, delimiter)
     head = [
         ("Name", ctx.bucket),
-        ("Prefix", encode(prefix)),
+        ("Prefix", prefix),  # v1 echoes it as sent, even with encoding-type=url
         ("Marker", encode(marker)),
         ("MaxKeys", max_keys),
         ("Delimiter", encode(delimiter) if delimiter else None),
@@ -40,7 +40,7 @@ def list_objects_v1(ctx: Ctx) -> Response:
 
 def list_objects_v2(ctx: Ctx) -> Response:
     query = ctx.request.query
-    encode = _encoder(query)
+    encode = encoder(query)
     prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
     start_after = query.get("start-after", "")
     token = query.get("continuation-token")
@@ -81,7 +81,7 @@ def decode_token(token: str) -> str:
         ) from None
 
 
-def _encoder(query: dict[str, str]) -> Callable[[str], str]:
+def encoder(query: dict[str, str]) -> Callable[[str], str]:
     encoding = query.get("encoding-type")
     if encoding is None:
         return str

@@ -8,9 +8,11 @@ from . import xmlio
 from .conditions import check_preconditions, invalid_range
 from .errors import S3Error
 from .http import Response
+from .records import ObjectInfo
 from .s3buckets import owner_xml
 from .s3context import Ctx, empty, xml_response
 from .s3objects import attrs_from_headers, copy_source
+from .s3versions import version_headers
 from .uploads import UploadInfo, check_part_number, is_upload_id
 
 MAX_PARTS = 1000
@@ -37,12 +39,14 @@ async def upload_part(ctx: Ctx) -> Response:
 
 async def upload_part_copy(ctx: Ctx) -> Response:
     upload, number = _upload_and_part(ctx)
-    src_bucket, src_key = copy_source(ctx)
-    source = ctx.store.head_object(src_bucket, src_key)
+    src_bucket, src_key, src_version = copy_source(ctx)
+    source = ctx.store.head_object(src_bucket, src_key, src_version)
+    if source.delete_marker:
+        raise S3Error("InvalidRequest", "The source of a copy request may not be a delete marker.")
     check_preconditions(ctx.request.headers, source, prefix="x-amz-copy-source-")
     byte_range = _copy_range(ctx.request.headers.get("x-amz-copy-source-range"), source.size)
     part = await asyncio.to_thread(
-        ctx.store.multipart.copy_part, upload, number, src_bucket, src_key, byte_range
+        ctx.store.multipart.copy_part, upload, number, src_bucket, src_key, byte_range, src_version
     )
     fields = [("ETag", f'"{part.etag}"'), ("LastModified", xmlio.iso8601(part.last_modified))]
     return xml_response("CopyPartResult", xmlio.elements(fields))
@@ -66,24 +70,35 @@ def _copy_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 async def complete_upload(ctx: Ctx) -> Response:
-    upload = _upload(ctx)
+    upload_id = ctx.request.query.get("uploadId", "")
+    ctx.store.head_bucket(ctx.bucket)
     root = await ctx.xml_body()
     if root.tag != "CompleteMultipartUpload":
         raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
     requested = [_requested_part(node) for node in root.findall("Part")]
     if not requested:
         raise S3Error("MalformedXML", "You must specify at least one part.")
+    again = ctx.store.multipart.completed(ctx.bucket, ctx.key, upload_id, requested)
+    if again is not None:  # a repeated Complete (a retry) gets the first one's answer
+        return _complete_result(ctx, again)
+    upload = _upload(ctx)
     if len(requested) > THREAD_COMPLETE_PARTS:
         info = await asyncio.to_thread(ctx.store.multipart.complete, upload, requested)
     else:
         info = ctx.store.multipart.complete(upload, requested)
+    return _complete_result(ctx, info)
+
+
+def _complete_result(ctx: Ctx, info: ObjectInfo) -> Response:
     fields = [
         ("Location", f"/{ctx.bucket}/{xmlio.url_encode(ctx.key)}"),
         ("Bucket", ctx.bucket),
         ("Key", ctx.key),
         ("ETag", info.quoted_etag),
     ]
-    return xml_response("CompleteMultipartUploadResult", xmlio.elements(fields))
+    response = xml_response("CompleteMultipartUploadResult", xmlio.elements(fields))
+    response.headers += version_headers(ctx, info)
+    return response
 
 
 def _requested_part(node) -> tuple[int, str]:

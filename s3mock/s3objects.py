@@ -12,6 +12,7 @@ from .errors import S3Error
 from .http import Response
 from .records import DEFAULT_CONTENT_TYPE, SYSTEM_HEADERS, ObjectAttrs, ObjectInfo, OpenObject
 from .s3context import Ctx, empty, xml_response
+from .s3versions import version_headers
 from .validation import check_key, check_tags
 
 MAX_DELETE_KEYS = 1000
@@ -36,7 +37,8 @@ async def put_object(ctx: Ctx) -> Response:
     info = await ctx.store.put_object_stream(
         ctx.bucket, ctx.key, body.chunks(), attrs, md5_hex=body.md5_hex
     )
-    return empty(200, [("ETag", info.quoted_etag), *body.checksum_headers()])
+    headers = [("ETag", info.quoted_etag), *body.checksum_headers()]
+    return empty(200, headers + version_headers(ctx, info))
 
 
 def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
@@ -55,9 +57,14 @@ def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
 
 
 def _without_aws_chunked(encoding: str) -> str:
-    """aws-chunked describes the transfer, not the object, so S3 does not store it."""
-    kept = [part.strip() for part in encoding.split(",") if part.strip()]
-    return ",".join(part for part in kept if part.lower() != "aws-chunked")
+    """aws-chunked describes the transfer, not the object, so S3 does not store it.
+
+    Any other value is kept exactly as sent (``gzip, br`` stays ``gzip, br``).
+    """
+    parts = [part.strip() for part in encoding.split(",")]
+    if "aws-chunked" not in (part.lower() for part in parts):
+        return encoding.strip()
+    return ", ".join(part for part in parts if part and part.lower() != "aws-chunked")
 
 
 def tags_from_header(headers: Mapping[str, str]) -> dict[str, str]:
@@ -91,18 +98,48 @@ def _check_write_conditions(ctx: Ctx) -> None:
 
 async def head_object(ctx: Ctx) -> Response:
     _refuse_part_number(ctx)
-    info = ctx.store.head_object(ctx.bucket, ctx.key)
+    version_id = ctx.request.query.get("versionId")
+    info = _live_or_marker(ctx, lambda: ctx.store.head_object(ctx.bucket, ctx.key, version_id))
+    if info.delete_marker:
+        raise _marker_not_allowed(ctx, info)
     status = check_preconditions(ctx.request.headers, info)
     if status == NOT_MODIFIED:
         return _not_modified(info)
     byte_range = parse_range(ctx.request.headers.get("range"), info.size)
-    headers = object_headers(info, ctx.request.query)
+    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
     return empty(*_with_range(headers, byte_range, info.size))
+
+
+def _live_or_marker(ctx: Ctx, read):
+    """Run ``read``; a NoSuchKey hidden by a delete marker says so in its headers."""
+    try:
+        return read()
+    except S3Error as error:
+        marker = ctx.store.latest_marker(ctx.bucket, ctx.key) if error.code == "NoSuchKey" else None
+        if marker is not None:
+            error.headers = [("x-amz-delete-marker", "true"), *version_headers(ctx, marker)]
+        raise
+
+
+def _marker_not_allowed(ctx: Ctx, marker: ObjectInfo) -> S3Error:
+    error = S3Error(
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        Method=ctx.request.method,
+        ResourceType="DeleteMarker",
+    )
+    error.headers = [("x-amz-delete-marker", "true"), *version_headers(ctx, marker)]
+    return error
 
 
 async def get_object(ctx: Ctx) -> Response:
     _refuse_part_number(ctx)
-    opened = ctx.store.open_object(ctx.bucket, ctx.key)
+    version_id = ctx.request.query.get("versionId")
+    if version_id is not None:
+        wanted = ctx.store.head_object(ctx.bucket, ctx.key, version_id)
+        if wanted.delete_marker:
+            raise _marker_not_allowed(ctx, wanted)
+    opened = _live_or_marker(ctx, lambda: ctx.store.open_object(ctx.bucket, ctx.key, version_id))
     try:
         info = opened.info
         status = check_preconditions(ctx.request.headers, info)
@@ -113,7 +150,8 @@ async def get_object(ctx: Ctx) -> Response:
     except BaseException:
         opened.close()
         raise
-    status, headers = _with_range(object_headers(info, ctx.request.query), byte_range, info.size)
+    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
+    status, headers = _with_range(headers, byte_range, info.size)
     start, length = byte_range or (0, info.size)
     return Response(status, headers, _stream(opened, start, length))
 
@@ -173,8 +211,13 @@ def _title(header: str) -> str:
 
 
 async def delete_object(ctx: Ctx) -> Response:
-    ctx.store.delete_object(ctx.bucket, ctx.key)
-    return empty(204)
+    outcome = ctx.store.delete_object(ctx.bucket, ctx.key, ctx.request.query.get("versionId"))
+    headers = []
+    if outcome.delete_marker:
+        headers.append(("x-amz-delete-marker", "true"))
+    if outcome.version_id is not None:
+        headers.append(("x-amz-version-id", outcome.version_id))
+    return empty(204, headers)
 
 
 async def delete_objects(ctx: Ctx) -> Response:
@@ -182,21 +225,31 @@ async def delete_objects(ctx: Ctx) -> Response:
     if root.tag != "Delete":
         raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
     quiet = (xmlio.child_text(root, "Quiet", "false") or "").strip().lower() == "true"
-    keys = [xmlio.child_text(node, "Key") for node in root.findall("Object")]
-    if not keys or len(keys) > MAX_DELETE_KEYS or any(key is None for key in keys):
+    objects = [
+        (xmlio.child_text(node, "Key"), xmlio.child_text(node, "VersionId"))
+        for node in root.findall("Object")
+    ]
+    if not objects or len(objects) > MAX_DELETE_KEYS or any(k is None for k, _ in objects):
         raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
-    results = [_delete_one(ctx, key, quiet) for key in keys]
+    results = [_delete_one(ctx, key, version, quiet) for key, version in objects]
     return xml_response("DeleteResult", "".join(results))
 
 
-def _delete_one(ctx: Ctx, key: str, quiet: bool) -> str:
+def _delete_one(ctx: Ctx, key: str, version_id: str | None, quiet: bool) -> str:
     try:
         check_key(key)
-        ctx.store.delete_object(ctx.bucket, key)
+        outcome = ctx.store.delete_object(ctx.bucket, key, version_id)
     except S3Error as error:
-        fields = [("Key", key), ("Code", error.code), ("Message", error.message)]
+        fields = [("Key", key), ("VersionId", version_id)]
+        fields += [("Code", error.code), ("Message", error.message)]
         return f"<Error>{xmlio.elements(fields)}</Error>"
-    return "" if quiet else f"<Deleted>{xmlio.element('Key', key)}</Deleted>"
+    if quiet:
+        return ""
+    fields = [("Key", key), ("VersionId", version_id)]
+    if outcome.delete_marker:
+        fields.append(("DeleteMarker", "true"))
+        fields.append(("DeleteMarkerVersionId", outcome.version_id))
+    return f"<Deleted>{xmlio.elements(fields)}</Deleted>"
 
 
 # --- copy ------------------------------------------------------------------------
@@ -204,10 +257,11 @@ def _delete_one(ctx: Ctx, key: str, quiet: bool) -> str:
 
 async def copy_object(ctx: Ctx) -> Response:
     headers = ctx.request.headers
-    src_bucket, src_key = copy_source(ctx)
+    src_bucket, src_key, src_version = copy_source(ctx)
     directive = _directive(headers, "x-amz-metadata-directive")
     tag_directive = _directive(headers, "x-amz-tagging-directive")
-    if (src_bucket, src_key) == (ctx.bucket, ctx.key) and directive != "REPLACE":
+    same = (src_bucket, src_key) == (ctx.bucket, ctx.key) and src_version is None
+    if same and directive != "REPLACE":
         raise S3Error(
             "InvalidRequest",
             "This copy request is illegal because it is trying to copy an object to itself "
@@ -223,15 +277,23 @@ async def copy_object(ctx: Ctx) -> Response:
         tags = requested.tags if tag_directive == "REPLACE" else source.tags
         return ObjectAttrs(chosen.content_type, chosen.metadata, chosen.headers, tags)
 
-    args = (src_bucket, src_key, ctx.bucket, ctx.key, attrs_for)
-    info = await _maybe_threaded(ctx, src_bucket, src_key, ctx.store.copy_object, *args)
+    source = ctx.store.head_object(src_bucket, src_key, src_version)
+    if source.delete_marker:
+        raise S3Error("InvalidRequest", "The source of a copy request may not be a delete marker.")
+    args = (src_bucket, src_key, ctx.bucket, ctx.key, attrs_for, src_version)
+    info = await _maybe_threaded(source.size, ctx.store.copy_object, *args)
     fields = [("ETag", info.quoted_etag), ("LastModified", xmlio.iso8601(info.last_modified))]
-    return xml_response("CopyObjectResult", xmlio.elements(fields))
+    response = xml_response("CopyObjectResult", xmlio.elements(fields))
+    response.headers += version_headers(ctx, info)
+    if src_version is not None:
+        response.headers.append(("x-amz-copy-source-version-id", source.version_id))
+    return response
 
 
-def copy_source(ctx: Ctx) -> tuple[str, str]:
+def copy_source(ctx: Ctx) -> tuple[str, str, str | None]:
     """Parse ``x-amz-copy-source`` (``/bucket/key?versionId=..``, URL-encoded)."""
-    raw = ctx.request.headers["x-amz-copy-source"].split("?", 1)[0]
+    raw, _, query = ctx.request.headers["x-amz-copy-source"].partition("?")
+    version_id = dict(parse_qsl(query)).get("versionId") if query else None
     try:
         decoded = unquote(raw, errors="strict").lstrip("/")
     except UnicodeDecodeError:
@@ -245,7 +307,7 @@ def copy_source(ctx: Ctx) -> tuple[str, str]:
         )
     check_key(key)
     ctx.own_bucket(bucket)
-    return bucket, key
+    return bucket, key, version_id
 
 
 def _directive(headers: Mapping[str, str], name: str) -> str:
@@ -255,9 +317,9 @@ def _directive(headers: Mapping[str, str], name: str) -> str:
     return value
 
 
-async def _maybe_threaded(ctx: Ctx, src_bucket: str, src_key: str, func, *args):
+async def _maybe_threaded(size: int, func, *args):
     """Run a copy inline when small, in a thread when its size would stall the loop."""
-    if ctx.store.head_object(src_bucket, src_key).size > THREAD_COPY_BYTES:
+    if size > THREAD_COPY_BYTES:
         return await asyncio.to_thread(func, *args)
     return func(*args)
 

@@ -43,9 +43,11 @@ from .records import (
     ObjectInfo,
     OpenObject,
     new_version,
+    next_seq,
     now,
 )
 from .validation import check_bucket_name, check_key
+from .versioning import DeleteOutcome, VersioningMixin
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,13 @@ class _Bucket:
     info: BucketInfo
     path: Path
     objects: dict[str, ObjectInfo] = field(default_factory=dict)
-    keys: list[str] = field(default_factory=list)  # sorted
+    keys: list[str] = field(default_factory=list)  # sorted, live keys only
     known_dirs: set[str] = field(default_factory=set)  # fan-out dirs known to exist
+    versioning: str = ""  # "", "Enabled" or "Suspended"
+    chains: dict[str, list[ObjectInfo]] = field(default_factory=dict)  # see versioning
 
 
-class Store:
+class Store(VersioningMixin):
     def __init__(self, root: Path, *, fsync: bool = False):
         self.root = Path(root)
         self.fsync = fsync
@@ -122,7 +126,7 @@ class Store:
         """Refuse while objects remain; in-progress multipart uploads are discarded."""
         with self._lock:
             bucket = self._bucket(name)
-            if bucket.keys:
+            if bucket.keys or bucket.chains:
                 raise S3Error("BucketNotEmpty", BucketName=name)
             trash = diskfmt.temp_path(self.root / "buckets")
             os.rename(bucket.path, trash)
@@ -161,6 +165,7 @@ class Store:
         if etag is None:
             assert writer.md5 is not None, "pass etag= when the writer skipped md5"
             etag = writer.md5.hexdigest()
+        versioned = self._bucket(bucket).versioning == "Enabled"
         info = ObjectInfo(
             key=key,
             size=writer.size,
@@ -172,11 +177,14 @@ class Store:
             tags=dict(attrs.tags),
             version=new_version(),
             parts_count=parts_count,
+            versioned=versioned,
+            seq=next_seq(),
         )
         writer.finish(info.to_record())
         with self._lock:
             entry = self._bucket(bucket)  # deleted meanwhile -> NoSuchBucket
             _, base = self._object_base(entry, key)
+            self._make_room(entry, key, info)
             writer.publish(base + ".obj")
             diskfmt.unlink_quietly(base + ".tags")
             self._index_put(entry, info)
@@ -231,6 +239,7 @@ class Store:
         dst_bucket: str,
         dst_key: str,
         make_attrs: Callable[[ObjectInfo], ObjectAttrs] | None = None,
+        src_version: str | None = None,
     ) -> ObjectInfo:
         """Copy the bytes to another key; ``make_attrs`` chooses the rest from the source.
 
@@ -238,7 +247,7 @@ class Store:
         e.g. a failed precondition); by default everything is copied. The ETag
         stays the source's, since the bytes are the same.
         """
-        with self.open_object(src_bucket, src_key) as source:
+        with self.open_object(src_bucket, src_key, src_version) as source:
             src = source.info
             if make_attrs is None:
                 attrs = ObjectAttrs(src.content_type, src.metadata, src.headers, src.tags)
@@ -253,38 +262,54 @@ class Store:
             finally:
                 writer.discard()
 
-    def delete_object(self, bucket: str, key: str) -> None:
-        """Delete a key; a missing key is not an error (as in S3)."""
+    def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> DeleteOutcome:
+        """Delete a key (a marker when versioning is set) or one version for good.
+
+        A missing key or version is not an error, as in S3.
+        """
         with self._lock:
             entry = self._bucket(bucket)
-            info = entry.objects.pop(key, None)
-            if info is None:
-                return
+            if entry.versioning or version_id is not None:
+                return self._delete_versioned(entry, key, version_id)
+            if key in entry.objects:
+                self._drop_live(entry, key, unlink=True)
+            return DeleteOutcome(None, False)
+
+    def _unindex(self, entry: _Bucket, key: str) -> None:
+        if entry.objects.pop(key, None) is not None:
             del entry.keys[bisect.bisect_left(entry.keys, key)]
-            _, base = self._object_base(entry, key)
-            diskfmt.unlink_quietly(base + ".obj")
-            diskfmt.unlink_quietly(base + ".tags")
 
     # --- reading objects -----------------------------------------------------
 
-    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+    def head_object(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo:
+        if version_id is not None:
+            return self.find_version(bucket, key, version_id)
         with self._lock:
             info = self._bucket(bucket).objects.get(key)
         if info is None:
             raise _no_such_key(key)
         return info
 
-    def open_object(self, bucket: str, key: str) -> OpenObject:
-        """Open the current version; close it (or use ``with``) when done."""
+    def open_object(self, bucket: str, key: str, version_id: str | None = None) -> OpenObject:
+        """Open the current version (or ``version_id``); close it (or ``with``) when done."""
         with self._lock:
             entry = self._bucket(bucket)
-            if key not in entry.objects:
+            if version_id is None and key not in entry.objects:
                 raise _no_such_key(key)
+            wanted = self.find_version(bucket, key, version_id) if version_id else None
+            if wanted is not None and wanted.delete_marker:
+                raise S3Error(
+                    "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    Method="GET",
+                    ResourceType="DeleteMarker",
+                )
+            path = self.version_path(entry, wanted) if wanted else None
             try:
-                file = open(self._object_base(entry, key)[1] + ".obj", "rb")  # noqa: SIM115
+                file = open(path or self._object_base(entry, key)[1] + ".obj", "rb")  # noqa: SIM115
             except FileNotFoundError:
                 raise _no_such_key(key) from None
-            current = entry.objects[key]
+            current = wanted or entry.objects[key]
         try:
             record, _ = diskfmt.read_record(file)
         except BaseException:
@@ -320,6 +345,7 @@ class Store:
             diskfmt.write_json_atomic(path, record, fsync=self.fsync)
             info = replace(info, tags=dict(tags))
             entry.objects[key] = info
+            self._replace_in_chain(entry, info)
         return info
 
     def delete_tags(self, bucket: str, key: str) -> ObjectInfo:
@@ -383,6 +409,7 @@ class Store:
                 continue
             created = datetime.fromtimestamp(record["created"], UTC)
             entry = _Bucket(BucketInfo(record["name"], record["owner"], created), path)
+            entry.versioning = record.get("versioning", "")
             self._load_objects(entry)
             self._buckets[entry.info.name] = entry
 
@@ -396,6 +423,8 @@ class Store:
                     info = _load_object(path)
                     if info is not None:
                         entry.objects[info.key] = info
+            self._load_versions(entry, directory)
+        self._finish_load(entry)
         entry.keys = sorted(entry.objects)
 
 

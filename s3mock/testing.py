@@ -36,6 +36,7 @@ class S3MockProcess:
         region: str = "us-east-1",
         bucket: str = "chatui",
         start_timeout: float = 30.0,
+        allowed_hosts: str = "",
     ):
         self.data_dir = Path(data_dir)
         self.port = port
@@ -43,6 +44,7 @@ class S3MockProcess:
         self.region = region
         self.bucket = bucket
         self.start_timeout = start_timeout
+        self.allowed_hosts = allowed_hosts
         self.process: subprocess.Popen[str] | None = None
         self.exit_code: int | None = None  # of the last stop() or kill()
         pairs = [entry.split(":", 1) for entry in credentials.split(",") if entry.strip()]
@@ -73,6 +75,7 @@ class S3MockProcess:
             f"--credentials={self.credentials}",
             f"--region={self.region}",
             f"--bucket={self.bucket}",
+            f"--allowed-hosts={self.allowed_hosts}",
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10_000
+MAX_REMEMBERED_COMPLETIONS = 10_000  # per process; a restart forgets them
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -61,7 +63,23 @@ class Multipart:
         self._store = store
         self._lock = threading.RLock()
         self._uploads: dict[str, UploadInfo] = {}
+        # upload id -> (the completed upload, its part list, the object it made): a
+        # repeated CompleteMultipartUpload with the same parts answers the same, as S3 does.
+        self._completed: OrderedDict[str, tuple[UploadInfo, list[tuple[int, str]], ObjectInfo]]
+        self._completed = OrderedDict()
         self._load()
+
+    def completed(
+        self, bucket: str, key: str, upload_id: str, requested: list[tuple[int, str]]
+    ) -> ObjectInfo | None:
+        """The object an earlier Complete of this upload made, if the parts are the same."""
+        with self._lock:
+            found = self._completed.get(upload_id)
+        if found is None:
+            return None
+        upload, parts, info = found
+        same = [(n, normalize_etag(e)) for n, e in requested] == parts
+        return info if (upload.bucket, upload.key) == (bucket, key) and same else None
 
     def create(self, bucket: str, key: str, attrs: ObjectAttrs, owner: str) -> UploadInfo:
         check_key(key)
@@ -136,11 +154,17 @@ class Multipart:
             writer.discard()
 
     def copy_part(
-        self, upload: UploadInfo, number: int, src_bucket: str, src_key: str, byte_range=None
+        self,
+        upload: UploadInfo,
+        number: int,
+        src_bucket: str,
+        src_key: str,
+        byte_range: tuple[int, int] | None = None,
+        src_version: str | None = None,
     ) -> PartInfo:
         """UploadPartCopy: ``byte_range`` is (start, length) or None for the whole source."""
         check_part_number(number)
-        with self._store.open_object(src_bucket, src_key) as source:
+        with self._store.open_object(src_bucket, src_key, src_version) as source:
             start, length = byte_range or (0, source.info.size)
             writer = self.part_writer(upload)
             try:
@@ -182,8 +206,18 @@ class Multipart:
             )
         finally:
             writer.discard()
+        self._remember(upload, requested, info)
         shutil.rmtree(self._dir(upload), ignore_errors=True)
         return info
+
+    def _remember(
+        self, upload: UploadInfo, requested: list[tuple[int, str]], info: ObjectInfo
+    ) -> None:
+        parts = [(number, normalize_etag(etag)) for number, etag in requested]
+        with self._lock:
+            self._completed[upload.upload_id] = (upload, parts, info)
+            while len(self._completed) > MAX_REMEMBERED_COMPLETIONS:
+                self._completed.popitem(last=False)
 
     def _check_parts(self, upload: UploadInfo, requested: list[tuple[int, str]]) -> list[PartInfo]:
         numbers = [number for number, _ in requested]

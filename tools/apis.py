@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +16,8 @@ from chatui.errors import InvalidToolArguments
 from files.serializers import StoredFileOutputSerializer
 
 from .executor import tool_run
-from .registry import tool_list
+from .registry import tool_get, tool_list
+from .selectors import csv_columns_for_user, tool_files_for_user
 
 ERROR_RESPONSE = OpenApiResponse(description='A typed error: {"code": ..., "message": ...}.')
 
@@ -90,3 +91,36 @@ class ToolRunApi(APIView):
         params = self.InputSerializer(data={"session": arguments.pop("session", None)})
         params.is_valid(raise_exception=True)
         return arguments, params.validated_data.get("session")
+
+
+class ToolFilesApi(APIView):
+    """The user's files a tool accepts (its ``x-accept`` extensions), newest first."""
+
+    @extend_schema(
+        operation_id="tools_files",
+        summary="Your files this tool can read",
+        parameters=[OpenApiParameter("q", str, description="Part of the file name.")],
+        responses={200: StoredFileOutputSerializer(many=True), 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request, name: str) -> Response:
+        tool_get(name)  # an unknown tool is a typed 404
+        q = request.query_params.get("q", "").strip()
+        files = tool_files_for_user(user=request.user, tool_name=name, q=q)
+        return Response(StoredFileOutputSerializer(files, many=True).data)
+
+
+class ToolColumnsApi(APIView):
+    """The column names of a CSV file, for a tool form's column drop-downs."""
+
+    @extend_schema(
+        operation_id="tools_columns",
+        summary="Column names of one of your CSV files",
+        parameters=[OpenApiParameter("file", str, required=True, description="The file's id.")],
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+    )
+    def get(self, request: Request, name: str) -> Response:
+        tool_get(name)
+        columns = csv_columns_for_user(
+            user=request.user, file_id=request.query_params.get("file", "")
+        )
+        return Response({"columns": columns})

@@ -26,6 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 FILE_MARKER = "x-file"
+# Schema extensions for forms (stripped before an LLM sees the schema):
+# "x-accept" on a file parameter lists the filename extensions the tool reads;
+# "x-column" marks a parameter whose value is a column name of the chosen CSV file.
+ACCEPT_MARKER = "x-accept"
+COLUMN_MARKER = "x-column"
+CSV_EXTENSIONS = (".csv", ".tsv")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 SINGLE_FILE_PARAMS = ("file_id", "filename")
 MULTI_FILE_PARAM = "file_ids"
 FILE_PARAMS = (*SINGLE_FILE_PARAMS, MULTI_FILE_PARAM)
@@ -118,13 +125,19 @@ def strip_extensions(schema: Any) -> Any:
     return copy.copy(schema)
 
 
-def single_file_properties(description: str = "the file") -> dict[str, Any]:
-    """Schema properties for a tool that reads one file, by id or by name."""
+def single_file_properties(
+    description: str = "the file", *, accept: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Schema properties for a tool that reads one file, by id or by name; ``accept``
+    names the extensions a form offers (any file when empty)."""
+    marks: dict[str, Any] = {FILE_MARKER: True}
+    if accept:
+        marks[ACCEPT_MARKER] = list(accept)
     return {
         "file_id": {
             "type": "string",
             "description": f"Id of {description}.",
-            FILE_MARKER: True,
+            **marks,
         },
         "filename": {
             "type": "string",
@@ -133,7 +146,7 @@ def single_file_properties(description: str = "the file") -> dict[str, Any]:
                 f"Name of {description} within the current chat (the newest file with "
                 "that name); use instead of file_id."
             ),
-            FILE_MARKER: True,
+            **marks,
         },
     }
 

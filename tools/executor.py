@@ -28,13 +28,16 @@ from jsonschema.exceptions import ValidationError, best_match
 from chatui.errors import (
     DomainError,
     FileNotFound,
+    HostileInput,
     InvalidInput,
     InvalidToolArguments,
     ToolInputTooLarge,
+    ToolMemoryExceeded,
     ToolTimeout,
 )
 from chatui.ids import uuid_or_none
 from chatui.text import text_check, text_storable
+from chatui.zip_limits import zip_input_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user, file_list_for_user
 from files.services import file_delete, file_read_bytes, file_upload
@@ -43,6 +46,7 @@ from files.sessions import session_id_for_user
 from .base import MULTI_FILE_PARAM, SINGLE_FILE_PARAMS, GeneratedFile, InputFile, Tool
 from .models import ToolRun
 from .registry import tool_get
+from .run_slots import run_slot
 from .sandbox import Limits, run_isolated
 
 logger = logging.getLogger(__name__)
@@ -141,6 +145,7 @@ def _check_input_size(files: list[StoredFile]) -> None:
 
 def _as_input(file: StoredFile) -> InputFile:
     content = file_read_bytes(file=file, max_bytes=settings.TOOLS_MAX_INPUT_FILE_BYTES)
+    zip_input_check(content, file.filename)  # before any parser sees a zip-based file
     return InputFile(str(file.pk), file.filename, file.content_type, len(content), content)
 
 
@@ -244,13 +249,21 @@ def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
     run = ToolRun.objects.create(
         **context.fields(), status=status, error_code=exc.code, error_message=exc.message
     )
-    logger.info(
-        "tool run tool=%s status=%s code=%s duration_ms=%s",
-        run.tool_name,
-        status,
-        exc.code,
-        run.duration_ms,
-    )
+    if isinstance(exc, (HostileInput, ToolMemoryExceeded)):  # the input's fault: no traceback
+        logger.warning(
+            "tool refused hostile input tool=%s code=%s reason=%s",
+            run.tool_name,
+            exc.code,
+            exc.message,
+        )
+    else:
+        logger.info(
+            "tool run tool=%s status=%s code=%s duration_ms=%s",
+            run.tool_name,
+            status,
+            exc.code,
+            run.duration_ms,
+        )
     return run
 
 
@@ -296,8 +309,9 @@ def _execute(
     tool: Tool, arguments: Any, *, user: Any, session_id: uuid.UUID | None
 ) -> tuple[str, list[StoredFile]]:
     validated = validate_arguments(tool, arguments)
-    kwargs = resolve_file_arguments(tool, validated, user=user, session_id=session_id)
-    result = run_isolated(tool, kwargs, _limits())
+    with run_slot(user.pk):
+        kwargs = resolve_file_arguments(tool, validated, user=user, session_id=session_id)
+        result = run_isolated(tool, kwargs, _limits())
     text = bounded_text(result.text if isinstance(result.text, str) else str(result.text))
     stored = store_generated(
         user=user, tool_name=tool.name, files=result.files, session_id=session_id

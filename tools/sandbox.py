@@ -33,7 +33,13 @@ from typing import Any
 
 from django.conf import settings
 
-from chatui.errors import DomainError, ToolError, ToolOutputTooLarge, ToolTimeout
+from chatui.errors import (
+    DomainError,
+    ToolError,
+    ToolMemoryExceeded,
+    ToolOutputTooLarge,
+    ToolTimeout,
+)
 
 from .base import GeneratedFile, Tool, ToolResult
 
@@ -110,13 +116,18 @@ def output_problem(result: ToolResult, limits: Limits) -> str | None:
 def _child(conn: Connection, tool_cls: type[Tool], kwargs: dict[str, Any], limits: Limits) -> None:
     """Runs in the child: call the tool, check its output size, send one message."""
     if limits.max_memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
+        # RLIMIT_DATA (heap and private mappings) rather than RLIMIT_AS: the preloaded
+        # libraries already reserve ~300 MB of address space they never touch.
+        resource.setrlimit(resource.RLIMIT_DATA, (limits.max_memory_bytes, limits.max_memory_bytes))
     try:
         result = _checked(tool_cls().run(**kwargs))
         problem = output_problem(result, limits)
         message: tuple = ("domain", ToolOutputTooLarge(problem)) if problem else ("ok", result)
     except DomainError as exc:
         message = ("domain", exc)
+    except MemoryError:  # the cap above: the input's fault, reported without a traceback
+        limit_mb = limits.max_memory_bytes // (1024 * 1024)
+        message = ("domain", ToolMemoryExceeded(f"The tool needed more than {limit_mb} MB."))
     except BaseException as exc:  # any bug becomes a reported crash, traceback included
         message = _crash(exc)
     _send(conn, message)

@@ -63,15 +63,37 @@ def command_answer(content: str, request: LLMRequest) -> str | ToolCall:
 
 
 def help_text(tools: list[ToolSpec]) -> str:
+    """The commands and tools as markdown: a table, and a JSON example in a code block."""
     lines = [
-        "Offline assistant commands:",
-        "/help: this list",
-        "/tool <name> <json arguments>: run a tool",
-        "/<name> <json or key=value arguments>: the same, shorter",
-        "Tools:" if tools else "No tools are available.",
+        "**Offline assistant commands**",
+        "",
+        "| command | what it does |",
+        "| --- | --- |",
+        "| `/help` | this list |",
+        "| `/tool <name> <json arguments>` | run a tool |",
+        "| `/<name> <json or key=value arguments>` | the same, shorter |",
+        "",
     ]
+    if not tools:
+        return "\n".join([*lines, "No tools are available."])
+    lines += ["**Tools**", ""]
     lines += [f"- {tool.name}: {tool.description}" for tool in tools]
+    example = tools[0]
+    lines += ["", f"For example, `/tool {example.name}` with its arguments as JSON:", ""]
+    example_json = json.dumps(_example_arguments(example), indent=2, ensure_ascii=False)
+    lines += ["```json", example_json, "```"]
     return "\n".join(lines)
+
+
+def _example_arguments(tool: ToolSpec) -> dict[str, Any]:
+    """Placeholders for the tool's required parameters; a file is named by ``filename``."""
+    properties = tool.parameters.get("properties", {})
+    names = [n for n in tool.parameters.get("required") or [] if n not in {"file_id", "filename"}]
+    example: dict[str, Any] = {"filename": "data.csv"} if "filename" in properties else {}
+    samples = {"string": "…", "integer": 1, "number": 1, "boolean": True, "array": []}
+    for name in names:
+        example[name] = samples.get(properties.get(name, {}).get("type"), "…")
+    return example
 
 
 def command_parse(text: str, tools: list[ToolSpec]) -> ToolCall:

@@ -38,7 +38,7 @@ def session_cookie(user: Any) -> str:
 
 
 def communicator(cookie: str | None = None) -> WebsocketCommunicator:
-    headers = [(b"origin", ORIGIN)]
+    headers = [(b"origin", ORIGIN), (b"host", b"localhost")]  # a browser sends both
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     return WebsocketCommunicator(application, "/ws/chat/", headers=headers)

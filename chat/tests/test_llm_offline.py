@@ -74,6 +74,8 @@ async def test_no_files_is_said_plainly() -> None:
 async def test_help_lists_the_tools() -> None:
     text, _ = await reply_of(request("/help"))
     assert "- plot_csv: Plot CSV columns." in text and "/tool <name>" in text
+    assert "| command | what it does |" in text  # a markdown table
+    assert "```json\n{" in text  # a JSON example the page highlights
 
 
 @pytest.mark.parametrize(

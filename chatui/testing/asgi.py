@@ -1,7 +1,7 @@
 """Drive an ASGI app in-process with one HTTP request (for tests of ASGI-level code).
 
 Unlike Django's test client this goes through the ASGI application itself, so what
-sits in front of Django (``chatui.asgi``'s handler, the download fast path) runs.
+sits in front of Django (``chatui.asgi``'s handler, the streamed upload body) runs.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from rest_framework.test import APIClient
 from chat.services import session_create
 from chatui.middleware import CONTENT_SECURITY_POLICY
 from chatui.routing import websocket_urlpatterns
+from files.documents.jobs import extract_text
 from files.models import ReconcileRun
 from s3mock.app import JSON_API_SEGMENTS
 from tools.executor import tool_run
@@ -85,6 +86,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>", "PATCH"): Row(401, 404, 200, body={"tags": {"k": "v"}}),
     ("api/files/<str:file_id>", "DELETE"): Row(401, 404, 204),
     ("api/files/<str:file_id>/download", "GET"): Row(401, 404, 200),
+    # The owner's file is still queued for extraction here (no worker runs): a typed 409.
+    ("api/files/<str:file_id>/text", "GET"): Row(401, 404, 409, query="page=1"),
+    ("api/search", "GET"): Row(401, 200, 200, query="q=alice_secret_total"),
     # Staff may read anyone's stats (the admin's view of a user), nobody else may.
     ("api/users/<str:email>/files/stats", "GET"): Row(401, 403, 200, staff=200),
     ("api/health", "GET"): Row(200, 200, 200),
@@ -93,6 +97,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/docs/", "GET"): Row(200, 200, 200),
     ("api/tools", "GET"): Row(401, 200, 200),
     ("api/tools/<str:name>/run", "POST"): Row(401, 404, 200),  # body: see TOOL_ARGUMENTS
+    # A tool form's choices: each user sees only their own files and columns.
+    ("api/tools/<str:name>/files", "GET"): Row(401, 200, 200),
+    ("api/tools/<str:name>/columns", "GET"): Row(401, 404, 200, query="file=<str:file_id>"),
     ("api/chats", "GET"): Row(401, 200, 200),
     ("api/chats", "POST"): Row(401, 201, 201, body={"title": "mine"}),
     ("api/chats/<str:session_id>", "GET"): Row(401, 404, 200),
@@ -142,8 +149,16 @@ ADMIN_MODELS: dict[str, AdminRow] = {
     "chatui.user": AdminRow(extra={"<id>/password/": 200}),
     "files.storedfile": AdminRow(add=403, extra={"<path:object_id>/download/": 200}),
     "files.reconcilerun": AdminRow(add=403),
+    # django-tasks-db's own admin: read-only (no add, change or delete).
+    "django_tasks_database.dbtaskresult": AdminRow(
+        add=403, extra={"<path:object_id>/delete/": 403}
+    ),
     "tools.toolrun": AdminRow(add=403),
     "chat.chatsession": AdminRow(),
+    # django-axes' sign-in records (chatui/login_throttle.py): read and delete only
+    "axes.accessattempt": AdminRow(add=403),
+    "axes.accesslog": AdminRow(add=403),
+    "axes.accessfailurelog": AdminRow(add=403),
 }
 
 # Arguments that make each built-in tool succeed for the owner on the owner's CSV.
@@ -284,8 +299,26 @@ def world(
         "files.reconcilerun": str(reconcile.pk),
         "tools.toolrun": str(run.pk),
         "chat.chatsession": str(session.pk),
+        **_axes_records(user.email),
+        "django_tasks_database.dbtaskresult": str(extract_text.enqueue(str(file.pk)).id),
     }
     return World(users, clients, values, admin_objects)
+
+
+def _axes_records(email: str) -> dict[str, str]:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    seen = {"username": email, "ip_address": "10.0.0.1", "user_agent": "t", "path_info": "/"}
+    attempt = AccessAttempt.objects.create(
+        **seen, http_accept="*/*", get_data="", post_data="", failures_since_start=1
+    )
+    log = AccessLog.objects.create(**seen, http_accept="*/*")
+    failure = AccessFailureLog.objects.create(**seen, http_accept="*/*")
+    return {
+        "axes.accessattempt": str(attempt.pk),
+        "axes.accesslog": str(log.pk),
+        "axes.accessfailurelog": str(failure.pk),
+    }
 
 
 def _logged_in(user: Any) -> APIClient:
@@ -362,7 +395,7 @@ def test_http_doors(world: World, s3_backend: Any) -> None:
     problems: list[str] = []
     # DELETE rows last: the owner's delete removes what the other rows need.
     for (route, method), row in sorted(ROUTES.items(), key=lambda item: item[0][1] == "DELETE"):
-        url = _url(route, world.values) + (f"?{row.query}" if row.query else "")
+        url = _url(route + (f"?{row.query}" if row.query else ""), world.values)
         body = row.body
         if route == "api/tools/<str:name>/run":
             body = _tool_body("csv_summary", world.values)
@@ -435,9 +468,10 @@ async def test_websocket_doors() -> None:
 
     alice_cookie, bob_cookie, session_id = await setup()
 
-    # anonymous: closed with 4401
+    # anonymous: accepted, then closed with 4401
     anon = communicator(None)
-    assert await anon.connect() == (False, 4401)
+    assert await anon.connect() == (True, None)
+    assert await anon.receive_output() == {"type": "websocket.close", "code": 4401}
     await anon.disconnect()
 
     # another user naming alice's chat: not_found, and nothing of it

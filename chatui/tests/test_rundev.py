@@ -80,10 +80,11 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         assert health["storage"]["ok"] is True
         assert (tmp_path / "s3mock").is_dir()
         # and each server leads a process group of its own, with no autoreloader under it
-        servers = psutil.Process(proc.pid).children(recursive=True)
-        assert len(servers) == 2, [s.cmdline() for s in servers]
-        assert all(os.getpgid(s.pid) == s.pid for s in servers)
-        assert any("--noreload" in s.cmdline() for s in servers)
+        leaders = psutil.Process(proc.pid).children()
+        assert len(leaders) == 3, [s.cmdline() for s in leaders]  # s3mock, worker, web app
+        assert all(os.getpgid(s.pid) == s.pid for s in leaders)
+        assert any("--noreload" in s.cmdline() for s in leaders)
+        servers = psutil.Process(proc.pid).children(recursive=True)  # and what they started
         # when the user presses Ctrl-C
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)

@@ -159,6 +159,12 @@ def test_change_page_has_download_and_thumbnail_for_raster_images_only(
     response = admin_client_.get(f"{CHANGELIST}{svg.pk}/download/", {"inline": "1"})
     assert response["Content-Disposition"].startswith("attachment")
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    # the same headers as the owner's download (one helper builds both)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["ETag"] == f'"{svg.etag}"'
+    # (the admin's never_cache adds no-store to the helper's value)
+    assert response["Cache-Control"].startswith("private, no-cache")
+    assert response["Content-Length"] == str(svg.size)
 
 
 # --- Actions ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ RESPONSE_FIELDS = {
     "id", "key", "filename", "size", "content_type", "category", "source", "source_tool",
     "tags", "tagged", "session", "created_at", "last_modified", "etag", "checksum",
     "user_email", "download_url", "status", "status_detail",
+    "text_status", "pages", "words", "text_error",
 }  # fmt: skip
 
 

@@ -68,7 +68,7 @@ def _client(url: str, token: str) -> httpx.Client:
 
 
 def _pending_multipart_uploads() -> list[Any]:
-    response = storage._client().list_multipart_uploads(Bucket=storage._bucket())
+    response = storage.client().list_multipart_uploads(Bucket=storage.bucket_name())
     return response.get("Uploads", [])
 
 
@@ -114,6 +114,52 @@ def _file_part_head(name: str = "big.bin") -> bytes:
 
 
 # --- Streamed uploads ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_djangos_asgi_handler_still_reads_bodies_through_the_hooks_we_override() -> None:
+    """Pins the Django behaviour ``StreamingUploadASGIHandler`` relies on: ``handle``
+    reads the body with ``self.read_body(receive)`` (given the ``receive`` it was
+    called with) and builds the request with ``self.create_request(scope, body_file)``
+    from that body file. If a Django upgrade reads the body elsewhere, streamed
+    uploads would silently be spooled whole again; this test fails first."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    from chatui.testing.asgi import call, http_scope
+
+    seen: list[str] = []
+
+    class Probe(ASGIHandler):
+        async def read_body(self, receive: Any) -> Any:
+            seen.append("read_body:" + getattr(receive, "marker", "?"))
+            return await super().read_body(receive)
+
+        def create_request(self, scope: dict[str, Any], body_file: Any) -> Any:
+            body_file.seek(0)
+            seen.append("create_request:" + body_file.read().decode())
+            body_file.seek(0)
+            return super().create_request(scope, body_file)
+
+    class MarkedReceive:
+        marker = "ours"
+
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self) -> dict[str, Any]:
+            return await self.inner()
+
+    async def marked_call() -> Any:
+        probe = Probe()
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await probe(scope, MarkedReceive(receive), send)
+
+        scope = http_scope("/api/health", {}, method="POST")
+        return await call(app, scope)
+
+    asyncio.run(marked_call())
+    assert seen == ["read_body:ours", "create_request:"]
 
 
 def test_body_stream_asks_the_server_nothing_more_once_the_body_has_ended() -> None:

@@ -167,7 +167,7 @@ def open_multipart(s3_backend: Any) -> Iterator[Callable[[str], str]]:
     complete them; abort what is left afterwards so the bucket can be dropped."""
 
     def start(key: str) -> str:
-        client, bucket = storage._client(), storage._bucket()
+        client, bucket = storage.client(), storage.bucket_name()
         upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
         client.upload_part(
             Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=b"part one\n"

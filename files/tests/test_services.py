@@ -55,7 +55,7 @@ def test_upload_stream_hashes_every_byte(s3_moto, user) -> None:
 
 def test_small_bodies_take_one_put_and_large_ones_stream(s3_moto, user) -> None:
     operations: list[str] = []
-    storage._client().meta.events.register(
+    storage.client().meta.events.register(
         "before-call.s3.*", lambda model, **_: operations.append(model.name)
     )
     services.file_upload(owner=user, content=io.BytesIO(b"x" * 1000), filename="small")
@@ -123,7 +123,7 @@ def test_per_user_quota_overrides_the_default(s3_moto, user, settings) -> None:
 def test_quota_is_rechecked_after_the_blob_is_written(s3_moto, user, settings) -> None:
     # given a concurrent upload that lands between the first check and the insert
     settings.FILES_USER_QUOTA_MB = 1
-    real_put = storage.put_bytes
+    real_put = storage.objects.put_object
 
     def put_and_race(key, data, *, content_type):
         info = real_put(key, data, content_type=content_type)
@@ -133,7 +133,10 @@ def test_quota_is_rechecked_after_the_blob_is_written(s3_moto, user, settings) -
         return info
 
     # when / then
-    with mock.patch.object(storage, "put_bytes", put_and_race), pytest.raises(QuotaExceeded):
+    with (
+        mock.patch.object(storage.multipart, "put_object", put_and_race),
+        pytest.raises(QuotaExceeded),
+    ):
         services.file_upload(owner=user, content=b"x" * 500_000, filename="late")
     assert storage.list_keys() == []  # the late upload's blob was removed
 
@@ -254,7 +257,7 @@ def test_small_upload_in_pieces_is_hashed_once_beside_its_one_put(s3_moto, user)
     with services.FileUpload(owner=user, filename="small.bin") as upload:
         for start in range(0, len(data), 65_536):
             upload.write(data[start : start + 65_536])
-        real = upload._sha256
+        real = upload._blob._sha256
 
         class Watched:
             def update(self, chunk: bytes) -> None:
@@ -264,10 +267,10 @@ def test_small_upload_in_pieces_is_hashed_once_beside_its_one_put(s3_moto, user)
             def hexdigest(self) -> str:
                 return real.hexdigest()
 
-        upload._sha256 = Watched()
+        upload._blob._sha256 = Watched()
         file = upload.finish()
     assert file.checksum == hashlib.sha256(data).hexdigest()
-    assert len(hashed_on) == 1 and hashed_on[0].startswith("checksum")
+    assert len(hashed_on) == 1 and hashed_on[0].startswith("s3-io")
     assert services.file_read_bytes(file=file) == data
 
 
@@ -277,7 +280,7 @@ def test_file_upload_past_the_limit_stops_and_leaves_nothing(s3_moto, user, sett
         for _ in range(20):
             upload.write(b"x" * (1024 * 1024))
     assert storage.list_keys() == []
-    assert storage._client().list_multipart_uploads(Bucket=s3_moto).get("Uploads") is None
+    assert storage.client().list_multipart_uploads(Bucket=s3_moto).get("Uploads") is None
 
 
 def test_file_upload_bad_tags_at_finish_leave_no_parts(s3_moto, user) -> None:
@@ -285,7 +288,7 @@ def test_file_upload_bad_tags_at_finish_leave_no_parts(s3_moto, user) -> None:
         upload.write(b"x" * (9 * 1024 * 1024))
         upload.finish(tags={"": "empty key"})
     assert storage.list_keys() == [] and not StoredFile.objects.exists()
-    assert storage._client().list_multipart_uploads(Bucket=s3_moto).get("Uploads") is None
+    assert storage.client().list_multipart_uploads(Bucket=s3_moto).get("Uploads") is None
 
 
 def test_failed_insert_after_a_multipart_blob_removes_it(s3_moto, user) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import socket
 from urllib.parse import parse_qs, urlparse
@@ -15,19 +16,6 @@ from chatui.errors import StorageUnavailable
 from files import storage
 
 
-class _Stream(io.RawIOBase):
-    """Non-seekable, like an HTTP body."""
-
-    def __init__(self, data: bytes) -> None:
-        self._buffer = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        return self._buffer.read(size)
-
-
 def _closed_port_endpoint() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -36,7 +24,7 @@ def _closed_port_endpoint() -> str:
 
 def _record_operations() -> list[str]:
     operations: list[str] = []
-    storage._client().meta.events.register(
+    storage.client().meta.events.register(
         "before-call.s3.*", lambda model, **_: operations.append(model.name)
     )
     return operations
@@ -67,10 +55,12 @@ def test_changing_settings_rebuilds_the_storage(settings) -> None:
 
 def test_put_head_read_delete_round_trip(s3_moto) -> None:
     # when
-    info = storage.put("users/a@b.c/uploads/x.txt", _Stream(b"hello"), content_type="text/plain")
+    info = storage.put_bytes("users/a@b.c/uploads/x.txt", b"hello", content_type="text/plain")
     # then
     assert (info.size, info.content_type) == (5, "text/plain")
-    assert storage.head("users/a@b.c/uploads/x.txt") == info
+    assert info.sha256 == hashlib.sha256(b"hello").hexdigest()
+    head = storage.head("users/a@b.c/uploads/x.txt")
+    assert (head.size, head.etag, head.content_type) == (5, info.etag, "text/plain")
     with storage.open_stream("users/a@b.c/uploads/x.txt") as stream:
         assert stream.read() == b"hello"
     storage.delete("users/a@b.c/uploads/x.txt")
@@ -116,36 +106,23 @@ def test_the_storage_client_parses_dates_with_the_fast_parser(s3_moto, monkeypat
         return parse(value)
 
     storage.put_bytes("users/a@b.c/uploads/t.txt", b"t", content_type="text/plain")
-    monkeypatch.setattr(storage, "parse_s3_timestamp", spy)
+    monkeypatch.setattr(storage.backend, "parse_s3_timestamp", spy)
     storage.reset_storage()
     # when
     listed = list(storage.iter_blobs("users/"))
     # then: HeadObject's Last-Modified and the listing's LastModified both went through it
-    head = storage._client().head_object(Bucket=storage._bucket(), Key=listed[0].key)
+    head = storage.client().head_object(Bucket=storage.bucket_name(), Key=listed[0].key)
     assert len(seen) == 2
     assert head["LastModified"] == listed[0].last_modified
 
 
 def test_put_sends_no_acl(s3_moto) -> None:
     sent: list[dict] = []
-    storage._client().meta.events.register(
+    storage.client().meta.events.register(
         "before-call.s3.PutObject", lambda params, **_: sent.append(dict(params["headers"]))
     )
-    storage.put("users/a@b.c/x", _Stream(b"x"), content_type="text/plain")
+    storage.put_bytes("users/a@b.c/x", b"x", content_type="text/plain")
     assert sent and not any(name.lower() == "x-amz-acl" for name in sent[0])
-
-
-def test_small_puts_send_their_body_without_waiting_for_100_continue(s3_moto) -> None:
-    expect: list[bytes | None] = []
-
-    def note(request, **_) -> None:
-        expect.append(request.headers.get("Expect"))
-
-    storage._client().meta.events.register("before-send.s3.PutObject", note)
-    storage.put_bytes("users/a@b.c/small", b"x" * storage.SINGLE_PUT_MAX_BYTES, content_type="a/b")
-    big = b"x" * (storage.SINGLE_PUT_MAX_BYTES + 1)
-    storage._client().put_object(Bucket=storage._bucket(), Key="users/a@b.c/big", Body=big)
-    assert expect == [None, b"100-continue"]
 
 
 def test_large_put_streams_as_multipart(s3_moto) -> None:
@@ -153,15 +130,30 @@ def test_large_put_streams_as_multipart(s3_moto) -> None:
     data = bytes(range(256)) * (20 * 4096)
     operations = _record_operations()
     # when
-    info = storage.put("users/a@b.c/big.bin", _Stream(data), content_type="application/x")
+    info = storage.put_bytes("users/a@b.c/big.bin", data, content_type="application/x")
     # then
     assert operations.count("UploadPart") == 3
     assert "PutObject" not in operations
     assert info.size == len(data) and info.etag.endswith("-3")
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_every_write_is_one_put_when_small_and_multipart_when_large(s3_moto) -> None:
+    """The one write path: a body up to SINGLE_PUT_MAX_BYTES is one PutObject, sent
+    with If-None-Match so an existing object is never overwritten."""
+    operations = _record_operations()
+    small = b"s" * storage.SINGLE_PUT_MAX_BYTES
+    with storage.BlobWriter("users/a@b.c/s", content_type_of=lambda head, whole: "a/b") as writer:
+        for start in range(0, len(small), 1 << 20):
+            writer.write(small[start : start + (1 << 20)])
+        info = writer.close()
+    assert operations == ["PutObject"]
+    assert (info.size, info.content_type) == (len(small), "a/b")
+    assert info.sha256 == hashlib.sha256(small).hexdigest()
 
 
 def test_range_reads(s3_moto) -> None:
-    storage.put("users/a@b.c/r", _Stream(b"0123456789"), content_type="text/plain")
+    storage.put_bytes("users/a@b.c/r", b"0123456789", content_type="text/plain")
     with storage.open_stream("users/a@b.c/r", byte_range=(2, 4)) as stream:
         assert stream.read() == b"234"
         assert stream.content_range == "bytes 2-4/10"
@@ -190,7 +182,7 @@ def test_endpoint_down_is_storage_unavailable(settings) -> None:
     settings.S3_ENDPOINT = _closed_port_endpoint()
     settings.S3_TIMEOUT = 2.0
     with pytest.raises(StorageUnavailable):
-        storage.put("users/a@b.c/x", _Stream(b"x"), content_type="text/plain")
+        storage.put_bytes("users/a@b.c/x", b"x", content_type="text/plain")
     with pytest.raises(StorageUnavailable):
         storage.open_stream("users/a@b.c/x")
     with pytest.raises(StorageUnavailable):
@@ -204,7 +196,7 @@ def test_endpoint_down_is_storage_unavailable(settings) -> None:
 def test_missing_bucket_is_storage_unavailable_not_file_not_found(s3_moto, settings) -> None:
     settings.S3_BUCKET = "no-such-bucket"
     with pytest.raises(StorageUnavailable) as info:
-        storage.put("users/a@b.c/x", _Stream(b"x"), content_type="text/plain")
+        storage.put_bytes("users/a@b.c/x", b"x", content_type="text/plain")
     assert not isinstance(info.value, storage.BlobMissing)
 
 
@@ -254,7 +246,7 @@ def test_storage_check_explains_a_down_endpoint(settings) -> None:
 
 
 def _pending_uploads() -> list:
-    return storage._client().list_multipart_uploads(Bucket=storage._bucket()).get("Uploads", [])
+    return storage.client().list_multipart_uploads(Bucket=storage.bucket_name()).get("Uploads", [])
 
 
 def test_multipart_writer_sends_parts_as_they_fill(s3_moto) -> None:
@@ -296,7 +288,7 @@ def test_multipart_writer_reports_a_failed_part(s3_moto, monkeypatch) -> None:
 
 
 def test_multipart_uploads_are_listed_and_aborted(s3_moto) -> None:
-    client, bucket = storage._client(), storage._bucket()
+    client, bucket = storage.client(), storage.bucket_name()
     started = sorted(
         (key, client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
         for key in ["users/a@b.c/1", "users/a@b.c/2", "users/a@b.c/2", "other/3"]
@@ -321,4 +313,4 @@ def test_multipart_uploads_are_listed_and_aborted(s3_moto) -> None:
 )
 def test_multipart_listing_continues_from_the_markers_given(page, expected) -> None:
     last = {"Key": "last", "UploadId": "last-id"}
-    assert storage._next_upload_markers(page, last) == expected
+    assert storage.listing._next_upload_markers(page, last) == expected

@@ -30,7 +30,7 @@ def call(app, method: str, path: str, headers: list[tuple[bytes, bytes]] | None 
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": headers or [],
+        "headers": [(b"host", b"127.0.0.1:8003"), *(headers or [])],
     }
     asyncio.run(app(scope, receive, send))
     start = sent[0]

@@ -70,7 +70,7 @@ def test_upload_returns_the_file_and_uses_the_key_layout(api: httpx.Client, emai
     assert folder == f"users/{email}/uploads"
     date, clock, short, name = leaf.split("_", 3)
     assert len(date) == 8 and date.isdigit() and len(clock) == 6 and clock.isdigit()
-    assert len(short) == 8 and name == "report 2026 é.txt"
+    assert len(short) == 8 and name == "report_2026_é.txt"  # spaces become _, as originally
     assert created["filename"] == "report 2026 é.txt"
     assert created["size"] == 5
     assert created["content_type"] == "text/plain"
@@ -112,7 +112,7 @@ def test_two_emails_are_isolated(api: httpx.Client, email: str) -> None:
     mine = upload(api, email, "mine.txt")
     upload(api, other, "theirs.txt")
     # then the other user sees only their own file and cannot read, delete or count mine
-    listed = api.get("/files", headers=bearer(other)).json()["files"]
+    listed = api.get("/files", headers=bearer(other)).json()
     assert [f["filename"] for f in listed] == ["theirs.txt"]
     assert api.get(file_url(mine["key"]), headers=bearer(other)).status_code == 403
     assert api.delete(file_url(mine["key"]), headers=bearer(other)).status_code == 403
@@ -180,10 +180,14 @@ def test_list_is_newest_first_with_limit_and_file_type(api: httpx.Client, email:
     def listed(query: str) -> list[str]:
         response = api.get(f"/files{query}", headers=bearer(email))
         assert response.status_code == 200
-        return [f["filename"] for f in response.json()["files"]]
+        assert isinstance(response.json(), list)  # a bare list, as the original mock's
+        counts.append(int(response.headers["X-Total-Count"]))
+        return [f["filename"] for f in response.json()]
 
+    counts: list[int] = []
     assert listed("") == names[::-1]
     assert listed("?limit=3") == names[::-1][:3]
+    assert counts == [4, 4]  # every match, before the limit
     assert listed("?file_type=user") == ["f2.txt", "f0.txt"]
     assert listed("?file_type=tool&limit=1") == ["f3.txt"]
 
@@ -251,7 +255,9 @@ def test_wrong_method_is_405(api: httpx.Client, email: str) -> None:
         ("../../etc/passwd", "_._etc_passwd"),
         ("a\\b/c", "a_b_c"),
         ("bad\x00name\x1f.txt", "badname.txt"),
-        ("日本語 ファイル.txt", "日本語 ファイル.txt"),
+        ("日本語 ファイル.txt", "日本語_ファイル.txt"),
+        ("my report  v2.txt", "my_report__v2.txt"),
+        ("tab\tname.txt", "tab_name.txt"),
         ("..", "file"),
         ("", "file"),
         ("\u202etxt.exe", "txt.exe"),

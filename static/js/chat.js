@@ -1,12 +1,15 @@
 // The chat page: sessions, the websocket conversation, uploads, the files panel.
-// Protocol: chat/PROTOCOL.md. All model and user text is rendered with textContent
-// (markdown.js builds elements, never HTML).
+// Protocol: chat/PROTOCOL.md. User text is rendered with textContent; the assistant's
+// markdown goes through markdown.js (marked + DOMPurify).
 
 import { api, friendly } from "./api.js";
 import { ask, clear, el, hideBanner, readConfig, showBanner } from "./dom.js";
 import { formatSize, isRaster } from "./format.js";
 import { icon } from "./icons.js";
-import { renderMarkdown } from "./markdown.js";
+import { Counter, Outbox, collapsible } from "./composer.js";
+import { codeOf, renderMarkdownInto } from "./markdown.js";
+import { ComposerMenu } from "./picker.js";
+import { buildToolForm } from "./toolform.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
 const config = readConfig("chat-config");
@@ -26,6 +29,7 @@ const nodes = {
   taggedFiles: $("tagged-files"),
   panel: $("files-panel"),
   panelToggle: $("toggle-files"),
+  counter: $("composer-counter"),
 };
 
 const TITLE_FROM_MESSAGE = 60;
@@ -183,6 +187,7 @@ function onError(frame) {
   const words = errorWords(frame);
   const wasReplying = Boolean(state.replying || state.waitingForReply);
   if (wasReplying) endReply("error");
+  restoreRefused();
   const notice = el("div", { className: "notice notice-error", role: "alert" }, words);
   nodes.messages.append(notice);
   scrollToEnd(true);
@@ -219,10 +224,11 @@ function appendMessage(message) {
     return;
   }
   if (message.role === "user") {
+    outbox.accepted();
     const bubble = el(
       "article",
       { className: "msg msg-user", dataset: { messageId: message.id }, "aria-label": "You said" },
-      el("div", { className: "msg-body plain", text: message.content }),
+      collapsible(el("div", { className: "msg-body plain", text: message.content })),
     );
     if (message.files?.length) bubble.append(fileChips(message.files));
     nodes.messages.append(bubble);
@@ -293,7 +299,8 @@ function scheduleRender(reply) {
 function renderReply(reply) {
   if (reply.frame) cancelAnimationFrame(reply.frame);
   reply.frame = 0;
-  clear(reply.body).append(renderMarkdown(reply.text));
+  reply.body.querySelector(".typing")?.remove();
+  renderMarkdownInto(reply.body, reply.text);
 }
 
 function endReply(status) {
@@ -417,8 +424,28 @@ function attachedIds() {
   return Array.from(nodes.uploads.querySelectorAll("li[data-state=done][data-file-id]"), (li) => li.dataset.fileId);
 }
 
+const counter = new Counter(nodes.input, nodes.counter, config.maxMessageChars);
+const outbox = new Outbox();
+
+/** Puts a message the server refused back into the composer (text and file chips). */
+function restoreRefused() {
+  const pending = outbox.release();
+  if (!pending) return;
+  if (!nodes.input.value.trim()) nodes.input.value = pending.content;
+  else nodes.input.value = `${pending.content}\n${nodes.input.value}`;
+  nodes.uploads.append(...pending.chips);
+  autoGrow();
+  counter.update();
+}
+
 async function submit() {
   if (state.replying || state.waitingForReply) return;
+  if (counter.over) {
+    counter.update();
+    showBanner("This message is over the length limit. Shorten it (or send the text as a file); nothing was sent.");
+    nodes.input.focus();
+    return;
+  }
   if (uploads.inFlight.size) {
     $("upload-status").textContent = "Waiting for the uploads to finish…";
     await uploads.settled();
@@ -429,10 +456,12 @@ async function submit() {
   if (!content) content = fileIds.length === 1 ? "Here is a file." : "Here are some files.";
   const sent = send({ type: "chat", session_id: state.sessionId, content, file_ids: fileIds });
   if (!sent) return;
+  outbox.hold(nodes.input.value, fileIds, Array.from(nodes.uploads.children));
   state.waitingForReply = true;
   setReplying(true);
   nodes.input.value = "";
   autoGrow();
+  counter.update();
   clear(nodes.uploads);
 }
 
@@ -441,11 +470,70 @@ nodes.composer.addEventListener("submit", (event) => {
   submit();
 });
 
+// "@" picks a file by name, "/" a command or tool (registered before the composer's
+// own keys, so the menu takes Enter and the arrows while it is open).
+const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
+  files: (q) => api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results),
+  commands: () => [{ name: "help", description: "The commands and tools" }, ...(state.tools || [])],
+  pickFile: (file) => uploads.addExisting(file),
+  pickCommand: (command) => {
+    if (command.name === "help") {
+      nodes.input.value = "/help";
+      submit();
+    } else openToolForm(command);
+  },
+});
+
+async function loadTools() {
+  try {
+    state.tools = await api("/api/tools");
+  } catch {
+    state.tools = []; // the menu then offers /help only; /help names the tools
+  }
+}
+
+let toolForm = null;
+function openToolForm(tool) {
+  const dialog = $("tool-dialog");
+  const error = $("tool-error");
+  error.hidden = true;
+  $("tool-title").textContent = `/${tool.name}`;
+  $("tool-description").textContent = tool.description;
+  toolForm = { tool, form: buildToolForm($("tool-fields"), tool, { onError: (text) => Object.assign(error, { hidden: false, textContent: text }) }) };
+  nodes.input.value = "";
+  dialog.showModal();
+}
+
+$("tool-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!toolForm) return;
+  const args = toolForm.form.values();
+  $("tool-dialog").close("ok");
+  nodes.input.value = `/${toolForm.tool.name} ${JSON.stringify(args)}`;
+  submit();
+});
+
 nodes.input.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+  if (event.defaultPrevented || event.isComposing) return; // the picker took the key
+  if (event.key === "Enter" && !event.shiftKey) {
     event.preventDefault();
     submit();
+  } else if (event.key === "ArrowUp" && !nodes.input.value) {
+    const last = nodes.messages.querySelectorAll(".msg-user .msg-body");
+    if (!last.length) return;
+    event.preventDefault();
+    nodes.input.value = last[last.length - 1].textContent;
+    autoGrow();
+    counter.update();
   }
+});
+
+// Esc stops the reply being written (dialogs and menus handle their own Esc first).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]")) return;
+  if (!state.replying && !state.waitingForReply) return;
+  event.preventDefault();
+  send({ type: "stop", session_id: state.sessionId });
 });
 
 function autoGrow() {
@@ -673,6 +761,18 @@ nodes.panel.addEventListener("click", async (event) => {
   }
 });
 
+nodes.messages.addEventListener("click", async (event) => {
+  const button = event.target.closest(".code-copy");
+  if (!button) return;
+  try {
+    await navigator.clipboard.writeText(codeOf(button));
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Copy failed";
+  }
+  setTimeout(() => (button.textContent = "Copy"), 1500);
+});
+
 nodes.panelToggle.addEventListener("click", () => {
   const open = nodes.panel.classList.toggle("open");
   nodes.panelToggle.setAttribute("aria-expanded", String(open));
@@ -689,3 +789,4 @@ if (state.sessionId) {
 }
 connect();
 loadTagged();
+loadTools();

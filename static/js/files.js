@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { ask, clear, el, readConfig, showBanner } from "./dom.js";
 import { CATEGORY_LABELS, formatDate, formatSize, isRaster, sourceLabel } from "./format.js";
 import { icon } from "./icons.js";
+import { buildToolForm } from "./toolform.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
 const config = readConfig("files-config");
@@ -480,13 +481,16 @@ async function tools() {
   return state.tools;
 }
 
-function defaultArguments(tool, file) {
-  const properties = tool?.parameters?.properties || {};
-  if ("file_ids" in properties) return { file_ids: [file.id] };
-  return { file_id: file.id };
+/** Whether ``tool`` reads ``file`` (its file parameters' "x-accept" extensions). */
+function accepts(tool, file) {
+  const properties = Object.values(tool.parameters?.properties || {});
+  const extensions = properties.flatMap((spec) => spec["x-accept"] || []);
+  const name = file.filename.toLowerCase();
+  return !extensions.length || extensions.some((ext) => name.endsWith(ext));
 }
 
 let toolFile = null;
+let toolForm = null;
 
 async function openToolDialog(file) {
   toolFile = file;
@@ -496,7 +500,7 @@ async function openToolDialog(file) {
   clear($("tool-result"));
   dialog.showModal();
   try {
-    const list = await tools();
+    const list = (await tools()).filter((tool) => accepts(tool, file));
     clear(select).append(...list.map((tool) => el("option", { value: tool.name, text: tool.name })));
     const suggested = list.find((tool) => suggests(tool.name, file)) || list[0];
     if (suggested) select.value = suggested.name;
@@ -515,7 +519,9 @@ function suggests(name, file) {
 function describeTool() {
   const tool = (state.tools || []).find((t) => t.name === $("tool-select").value);
   $("tool-description").textContent = tool?.description || "";
-  $("tool-args").value = JSON.stringify(defaultArguments(tool, toolFile), null, 2);
+  if (!tool) return;
+  const onError = (text) => $("tool-result").replaceChildren(el("p", { className: "error", role: "alert", text }));
+  toolForm = buildToolForm($("tool-fields"), tool, { preselect: toolFile.id, onError });
 }
 
 $("tool-select").addEventListener("change", describeTool);
@@ -523,14 +529,8 @@ $("tool-select").addEventListener("change", describeTool);
 $("tool-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const result = clear($("tool-result"));
-  let args;
-  try {
-    args = JSON.parse($("tool-args").value || "{}");
-    if (typeof args !== "object" || Array.isArray(args) || args === null) throw new Error();
-  } catch {
-    result.append(el("p", { className: "error", role: "alert", text: "The arguments must be a JSON object, like {\"file_id\": \"…\"}." }));
-    return;
-  }
+  if (!toolForm) return;
+  const args = toolForm.values();
   const run = $("tool-run");
   run.disabled = true;
   result.append(el("p", { className: "muted", text: "Running…" }));

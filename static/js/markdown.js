@@ -1,186 +1,118 @@
-// A small, safe markdown renderer for the assistant's replies.
+// Markdown for the assistant's replies: marked (GitHub-flavoured markdown), DOMPurify
+// (the sanitizer: model text is untrusted) and highlight.js (code), all from npm and
+// served from node_modules by Django's static files (chatui/settings.py).
 //
-// Model text is untrusted. Nothing here parses HTML: elements are made with
-// createElement and text is set with textContent, so "<img onerror=…>" stays text.
-// Supported: paragraphs, fenced code blocks, headings, bullet and numbered lists,
-// block quotes, inline code, **bold**, *italic*/_italic_, [links](http…) and bare
-// http(s) URLs. Links only ever point at http(s) and open with rel=noopener.
+// A reply is rendered block by block: marked's lexer splits the text into top-level
+// blocks, and a block's element is only rebuilt when its source changed. While a reply
+// streams, only the last block changes, so earlier tables and code keep their DOM (no
+// flicker, no re-highlighting, no lost text selection).
 
-const FENCE = /^\s*(```|~~~)\s*([\w+#.-]*)\s*$/;
-const HEADING = /^(#{1,6})\s+(.*?)\s*#*\s*$/;
-const BULLET = /^(\s*)([-*+])\s+(.*)$/;
-const NUMBERED = /^(\s*)(\d{1,9})[.)]\s+(.*)$/;
-const QUOTE = /^\s*>\s?(.*)$/;
-const BLANK = /^\s*$/;
-const INLINE =
-  /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*(?=\S)([\s\S]*?\S)\*\*|__(?=\S)([\s\S]*?\S)__|\*(?=[^\s*])([^*\n]*?[^\s*])\*|(?<![\w])_(?=[^\s_])([^_\n]*?[^\s_])_(?![\w])|(https?:\/\/[^\s<>()[\]]*[^\s<>()[\].,;:!?'"])/;
+import DOMPurify from "../vendor/dompurify/purify.es.mjs";
+import hljs from "../vendor/highlight/es/highlight.min.js";
+import { Marked } from "../vendor/marked/marked.esm.js";
 
-/** A DocumentFragment for the markdown text. */
-export function renderMarkdown(text) {
-  const fragment = document.createDocumentFragment();
-  const lines = String(text ?? "").replace(/\r\n?/g, "\n").split("\n");
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i];
-    if (BLANK.test(line)) {
-      i += 1;
-    } else if (FENCE.test(line)) {
-      i = codeBlock(lines, i, fragment);
-    } else if (HEADING.test(line)) {
-      const [, hashes, content] = line.match(HEADING);
-      const heading = document.createElement(`h${Math.min(6, hashes.length + 2)}`);
-      appendInline(heading, content);
-      fragment.append(heading);
-      i += 1;
-    } else if (BULLET.test(line) || NUMBERED.test(line)) {
-      i = list(lines, i, fragment);
-    } else if (QUOTE.test(line)) {
-      i = quote(lines, i, fragment);
-    } else {
-      i = paragraph(lines, i, fragment);
-    }
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    // HTML written in the reply is shown as text, as the model wrote it (never markup).
+    html({ text }) {
+      return escapeHtml(text);
+    },
+    code({ text, lang }) {
+      const language = (lang || "").trim().split(/\s+/)[0].toLowerCase();
+      const known = language && hljs.getLanguage(language);
+      const html = known ? hljs.highlight(text, { language, ignoreIllegals: true }).value : escapeHtml(text);
+      const label = known ? language : language || "text";
+      return `<pre data-lang="${escapeHtml(label)}"><code class="hljs${known ? ` language-${language}` : ""}">${html}</code></pre>\n`;
+    },
+  },
+});
+
+// Links open in a new tab without handing the page to it; DOMPurify already dropped
+// javascript: and other unsafe URLs.
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A" && node.hasAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer");
   }
-  return fragment;
+  if (node.tagName === "INPUT") node.setAttribute("disabled", "");
+});
+
+const PURIFY = { USE_PROFILES: { html: true }, FORBID_TAGS: ["style", "form", "button", "textarea", "select"] };
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function codeBlock(lines, start, parent) {
-  const [, fence, language] = lines[start].match(FENCE);
-  const body = [];
-  let i = start + 1;
-  while (i < lines.length && lines[i].trim() !== fence) {
-    body.push(lines[i]);
-    i += 1;
-  }
-  const pre = document.createElement("pre");
-  const code = document.createElement("code");
-  if (language) code.dataset.language = language;
-  code.textContent = body.join("\n");
-  pre.append(code);
-  parent.append(pre);
-  return i + 1; // past the closing fence (or the end of an unfinished stream)
+/** Sanitized HTML for one markdown source (used for whole messages and single blocks). */
+export function markdownToHtml(text) {
+  return DOMPurify.sanitize(marked.parse(String(text ?? "")), PURIFY);
 }
 
-function startsBlock(line) {
-  return FENCE.test(line) || HEADING.test(line) || BULLET.test(line) || NUMBERED.test(line) || QUOTE.test(line);
+function blockElement(html) {
+  const block = document.createElement("div");
+  block.className = "md-block";
+  block.innerHTML = html;
+  decorateCode(block);
+  return block;
 }
 
-function paragraph(lines, start, parent) {
-  const p = document.createElement("p");
-  let i = start;
-  while (i < lines.length && !BLANK.test(lines[i]) && (i === start || !startsBlock(lines[i]))) {
-    if (i > start) p.append(document.createElement("br"));
-    appendInline(p, lines[i].trim());
-    i += 1;
-  }
-  parent.append(p);
-  return i;
-}
-
-function quote(lines, start, parent) {
-  const block = document.createElement("blockquote");
-  const inner = [];
-  let i = start;
-  while (i < lines.length && QUOTE.test(lines[i])) {
-    inner.push(lines[i].match(QUOTE)[1]);
-    i += 1;
-  }
-  block.append(renderMarkdown(inner.join("\n")));
-  parent.append(block);
-  return i;
-}
-
-function itemMatch(line) {
-  const bullet = line.match(BULLET);
-  if (bullet) return { indent: bullet[1].length, ordered: false, text: bullet[3] };
-  const numbered = line.match(NUMBERED);
-  if (numbered) return { indent: numbered[1].length, ordered: true, text: numbered[3], number: Number(numbered[2]) };
-  return null;
-}
-
-function list(lines, start, parent) {
-  const first = itemMatch(lines[start]);
-  const listEl = document.createElement(first.ordered ? "ol" : "ul");
-  if (first.ordered && first.number !== 1) listEl.start = first.number;
-  let item = null;
-  let i = start;
-  while (i < lines.length) {
-    const line = lines[i];
-    const match = itemMatch(line);
-    if (match && match.indent <= first.indent && match.ordered === first.ordered) {
-      item = document.createElement("li");
-      appendInline(item, match.text);
-      listEl.append(item);
-    } else if (match && match.indent > first.indent) {
-      i = list(lines, i, item); // a nested list belongs to the current item
-      continue;
-    } else if (!BLANK.test(line) && /^\s+/.test(line) && item) {
-      item.append(document.createElement("br")); // an indented continuation line
-      appendInline(item, line.trim());
-    } else if (BLANK.test(line) && i + 1 < lines.length && itemMatch(lines[i + 1])?.ordered === first.ordered) {
-      // a blank line between items of the same list
-    } else {
-      break;
-    }
-    i += 1;
-  }
-  parent.append(listEl);
-  return i;
-}
-
-/** Append text with inline markup to parent, as elements and text nodes only. */
-export function appendInline(parent, text) {
-  let rest = text;
-  while (rest) {
-    const match = INLINE.exec(rest);
-    if (!match) {
-      parent.append(document.createTextNode(rest));
-      return;
-    }
-    if (match.index) parent.append(document.createTextNode(rest.slice(0, match.index)));
-    parent.append(inlineNode(match));
-    rest = rest.slice(match.index + match[0].length);
+/** Wraps each code block with a bar naming its language and a copy button. */
+function decorateCode(root) {
+  for (const pre of root.querySelectorAll("pre")) {
+    const bar = document.createElement("div");
+    bar.className = "code-bar";
+    const lang = document.createElement("span");
+    lang.className = "code-lang";
+    lang.textContent = pre.dataset.lang || "text";
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "btn btn-ghost btn-small code-copy";
+    copy.textContent = "Copy";
+    copy.setAttribute("aria-label", `Copy ${lang.textContent} code`);
+    bar.append(lang, copy);
+    const wrap = document.createElement("div");
+    wrap.className = "code-block";
+    pre.replaceWith(wrap);
+    wrap.append(bar, pre);
   }
 }
 
-function inlineNode(match) {
-  const [whole, , code, linkText, linkUrl, bold, boldUnderscore, italic, italicUnderscore, bareUrl] = match;
-  if (code !== undefined) {
-    const node = document.createElement("code");
-    node.textContent = code.replace(/^ (.*) $/, "$1");
-    return node;
+/**
+ * Renders ``text`` into ``container`` (a .md element), reusing the blocks whose source
+ * did not change since the last call on the same container.
+ */
+export function renderMarkdownInto(container, text) {
+  const tokens = marked.lexer(String(text ?? "").replace(/\r\n?/g, "\n"));
+  const sources = [];
+  for (const token of tokens) {
+    if (token.type === "space") continue;
+    sources.push(token.raw);
   }
-  if (linkText !== undefined) return link(linkText, linkUrl, whole);
-  if (bold !== undefined || boldUnderscore !== undefined) {
-    const node = document.createElement("strong");
-    appendInline(node, bold ?? boldUnderscore);
-    return node;
-  }
-  if (italic !== undefined || italicUnderscore !== undefined) {
-    const node = document.createElement("em");
-    appendInline(node, italic ?? italicUnderscore);
-    return node;
-  }
-  return link(bareUrl, bareUrl, whole);
+  const blocks = Array.from(container.children).filter((node) => node.classList?.contains("md-block"));
+  if (blocks.length !== container.children.length) container.replaceChildren();
+  const kept = container.children;
+  sources.forEach((raw, index) => {
+    const existing = kept[index];
+    if (existing && existing.dataset.raw === raw) return;
+    // Reference-style links need the whole document's definitions: parse with them.
+    const html = markdownToHtml(tokens.links && Object.keys(tokens.links).length ? referencesFor(tokens) + raw : raw);
+    const block = blockElement(html);
+    block.dataset.raw = raw;
+    if (existing) existing.replaceWith(block);
+    else container.append(block);
+  });
+  while (kept.length > sources.length) kept[kept.length - 1].remove();
 }
 
-/** An <a> for http(s) URLs only; anything else (javascript:, data:, relative) stays text. */
-export function safeHref(url) {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-  } catch {
-    return null;
-  }
+function referencesFor(tokens) {
+  return Object.entries(tokens.links)
+    .map(([label, { href, title }]) => `[${label}]: <${href}>${title ? ` "${title.replace(/"/g, "")}"` : ""}\n`)
+    .join("") + "\n";
 }
 
-function link(text, url, original) {
-  const href = safeHref(url);
-  if (!href) return document.createTextNode(original);
-  const anchor = document.createElement("a");
-  anchor.href = href;
-  anchor.rel = "noopener noreferrer";
-  anchor.target = "_blank";
-  if (text === url) anchor.textContent = text; // a bare URL: no further markup inside
-  else appendInline(anchor, text);
-  return anchor;
+/** The text of the code block that holds ``button`` (for the copy buttons). */
+export function codeOf(button) {
+  return button.closest(".code-block")?.querySelector("pre code")?.textContent ?? "";
 }

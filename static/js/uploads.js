@@ -59,6 +59,19 @@ export class UploadList {
     return job;
   }
 
+  /** A chip for a file already stored (picked with @): removing it only detaches it. */
+  addExisting(stored) {
+    if (this.list.querySelector(`li[data-file-id="${CSS.escape(stored.id)}"]`)) return;
+    const row = this.row({ name: stored.filename, size: stored.size });
+    row.item.dataset.state = "done";
+    row.item.dataset.fileId = stored.id;
+    row.item.dataset.existing = "true";
+    row.bar.remove();
+    row.state.textContent = "Attached";
+    this.list.append(row.item);
+    this.announce(`${stored.filename} attached.`);
+  }
+
   row(file) {
     const bar = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}` });
     const state = el("span", { className: "upload-state", text: "Uploading…" });

@@ -30,7 +30,15 @@ from tools.base import (
     single_file_properties,
 )
 
-from .tabular import Cell, Table, cell_to_text, table_from_csv, typed_rows, unique_names
+from .tabular import (
+    Cell,
+    Table,
+    cell_to_text,
+    parse_number,
+    table_from_csv,
+    typed_rows,
+    unique_names,
+)
 
 FORMATS = {
     "csv": "text/csv",
@@ -38,6 +46,8 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 MAX_SHEET_NAME = 31  # Excel's limit
+# A CSV cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def detect_format(file: InputFile) -> str:
@@ -113,11 +123,19 @@ def read_table(file: InputFile, *, has_header: bool | None, sheet: str | None) -
 # --- writers -----------------------------------------------------------------
 
 
+def csv_safe(text: str) -> str:
+    """OWASP's CSV-injection defence: a cell that a spreadsheet would run as a formula
+    gets a leading ``'`` (shown as text, not run); numbers such as ``-5`` stay numbers."""
+    if text.startswith(FORMULA_LEADS) and parse_number(text) is None:
+        return "'" + text
+    return text
+
+
 def write_csv(table: Table) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.columns)
-    writer.writerows([cell_to_text(v) for v in row] for row in table.rows)
+    writer.writerow([csv_safe(name) for name in table.columns])
+    writer.writerows([csv_safe(cell_to_text(v)) for v in row] for row in table.rows)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -6,7 +6,14 @@ import statistics
 from collections import Counter
 from typing import Any
 
-from tools.base import InputFile, Tool, ToolResult, object_schema, single_file_properties
+from tools.base import (
+    CSV_EXTENSIONS,
+    InputFile,
+    Tool,
+    ToolResult,
+    object_schema,
+    single_file_properties,
+)
 
 from .tabular import Cell, Table, is_missing, table_from_csv, typed_columns
 
@@ -117,7 +124,7 @@ class CsvSummaryTool(Tool):
     )
     parameters = object_schema(
         {
-            **single_file_properties("the CSV file"),
+            **single_file_properties("the CSV file", accept=CSV_EXTENSIONS),
             "has_header": {
                 "type": "boolean",
                 "description": "Whether the first row holds column names (detected if omitted).",

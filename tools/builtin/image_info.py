@@ -6,7 +6,14 @@ from typing import Any
 
 from PIL import Image
 
-from tools.base import InputFile, Tool, ToolResult, object_schema, single_file_properties
+from tools.base import (
+    IMAGE_EXTENSIONS,
+    InputFile,
+    Tool,
+    ToolResult,
+    object_schema,
+    single_file_properties,
+)
 
 from .imaging import decoding, exif_orientation, open_image
 
@@ -66,7 +73,7 @@ class ImageInfoTool(Tool):
         "Describe an image file: format, width and height in pixels, color mode, EXIF "
         "orientation (and the size it is displayed at), frame count."
     )
-    parameters = object_schema(single_file_properties("the image"))
+    parameters = object_schema(single_file_properties("the image", accept=IMAGE_EXTENSIONS))
 
     def run(self, *, file: InputFile) -> ToolResult:
         image = open_image(file)

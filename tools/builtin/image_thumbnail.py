@@ -7,6 +7,7 @@ import io
 from PIL import Image, ImageOps
 
 from tools.base import (
+    IMAGE_EXTENSIONS,
     GeneratedFile,
     InputFile,
     Tool,
@@ -58,7 +59,7 @@ class ImageThumbnailTool(Tool):
     )
     parameters = object_schema(
         {
-            **single_file_properties("the image"),
+            **single_file_properties("the image", accept=IMAGE_EXTENSIONS),
             "size": {
                 "type": "integer",
                 "minimum": MIN_EDGE,

@@ -16,6 +16,8 @@ from matplotlib.figure import Figure
 
 from chatui.errors import ToolError
 from tools.base import (
+    COLUMN_MARKER,
+    CSV_EXTENSIONS,
     GeneratedFile,
     InputFile,
     Tool,
@@ -124,8 +126,13 @@ class PlotCsvTool(Tool):
     )
     parameters = object_schema(
         {
-            **single_file_properties("the CSV file"),
-            "x": {"type": "string", "maxLength": 200, "description": "Column for the x axis."},
+            **single_file_properties("the CSV file", accept=CSV_EXTENSIONS),
+            "x": {
+                "type": "string",
+                "maxLength": 200,
+                "description": "Column for the x axis.",
+                COLUMN_MARKER: True,
+            },
             "y": {
                 "anyOf": [
                     {"type": "string", "maxLength": 200},
@@ -137,6 +144,7 @@ class PlotCsvTool(Tool):
                     },
                 ],
                 "description": "Numeric column(s) to plot.",
+                COLUMN_MARKER: True,
             },
             "kind": {"type": "string", "enum": list(KINDS), "description": "Chart type."},
             "title": {"type": "string", "maxLength": 200, "description": "Chart title."},

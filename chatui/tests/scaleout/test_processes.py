@@ -34,7 +34,7 @@ async def tab(server: scaleout.Server, account: scaleout.Account) -> AsyncIterat
     """A browser tab's websocket: the session cookie and the site's own Origin."""
     async with websockets.connect(
         server.ws_url,
-        origin="http://127.0.0.1",  # type: ignore[arg-type]
+        origin=server.url,  # type: ignore[arg-type]  (scheme, host and port, as CSRF compares)
         additional_headers={"Cookie": f"sessionid={account.cookie}"},
         open_timeout=10,
     ) as ws:

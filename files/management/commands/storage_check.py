@@ -25,7 +25,7 @@ def _reachable_and_bucket() -> str:
 
 def _round_trip() -> str:
     key = f"_chatui_check/{uuid.uuid4().hex}"
-    storage.put(key, _OneShot(PROBE), content_type="text/plain")
+    storage.put_bytes(key, PROBE, content_type="text/plain")  # the uploads' write path
     try:
         with storage.open_stream(key) as stream:
             if stream.read() != PROBE:
@@ -35,27 +35,6 @@ def _round_trip() -> str:
     if storage.exists(key):
         raise StorageUnavailable("the probe object is still there after delete")
     return "write, read and delete work"
-
-
-class _OneShot:
-    """A minimal readable stream for the probe."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def read(self, size: int = -1) -> bytes:
-        data, self._data = (self._data, b"") if size < 0 else (self._data[:size], self._data[size:])
-        return data
-
-    def seekable(self) -> bool:
-        return False
-
-    def readable(self) -> bool:
-        return True
-
-    @property
-    def closed(self) -> bool:
-        return False
 
 
 HINTS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
 import socket
 from pathlib import Path
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from s3mock.app import create_app
 from s3mock.auth import parse_credentials
+from s3mock.hosts import parse_allowed_hosts
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -49,6 +51,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--bucket", default=None, help="bucket created at start (default: settings.S3_BUCKET)"
         )
+        parser.add_argument(
+            "--allowed-hosts",
+            default=None,
+            help="Host names served besides loopback, comma-separated; '.example.com' also "
+            "allows subdomains (default: $S3MOCK_ALLOWED_HOSTS).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         host = str(options["host"])
@@ -69,6 +77,7 @@ class Command(BaseCommand):
             credentials=credentials,
             region=str(options["region"] or settings.S3_REGION),
             json_bucket=str(options["bucket"] or settings.S3_BUCKET),
+            allowed_hosts=parse_allowed_hosts(_allowed_hosts_spec(options["allowed_hosts"])),
         )
         sock = self._bind(host, int(options["port"]))
         bound_host, bound_port = sock.getsockname()[:2]
@@ -98,6 +107,14 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         sock.set_inheritable(True)
         return sock
+
+
+def _allowed_hosts_spec(override: object) -> str:
+    if override is not None:
+        return str(override)
+    return str(
+        getattr(settings, "S3MOCK_ALLOWED_HOSTS", os.environ.get("S3MOCK_ALLOWED_HOSTS", ""))
+    )
 
 
 def _has_development_credentials(credentials: dict[str, str]) -> bool:

@@ -10,6 +10,6 @@ from chatui.migration_ops import foreign_keys_drop
 
 
 class Migration(migrations.Migration):
-    dependencies = [("files", "0003_reconcile_stale_multipart")]
+    dependencies = [("files", "0004_documents_text")]
 
     operations = [foreign_keys_drop("files", "StoredFile", "session_id")]

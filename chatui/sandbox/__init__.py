@@ -1,0 +1,140 @@
+"""Run one function in a child process that can really be stopped.
+
+The generic half of the tools' sandbox (``tools/sandbox.py``), for work that is not
+a tool: document text extraction runs here. Python cannot kill a thread, so a
+parser stuck in a C loop or a decompression bomb would keep a thread and its memory
+forever; a child process is killed with SIGKILL at the deadline, and its address
+space is capped with ``RLIMIT_AS`` so a bomb fails with MemoryError inside the child.
+
+Children are forked from multiprocessing's forkserver (one per process, shared with
+the tools' sandbox, which starts it with its heavy imports preloaded): ``fork`` from a
+threaded server is unsafe and ``spawn`` pays the interpreter start on every call.
+
+The child sends back one message: ``("ok", value)``, ``("error", exception)`` for an
+exception the caller expects (a subclass of one of ``expected``), or
+``("crash", type, message, traceback)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import resource
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing import forkserver
+from multiprocessing.connection import Connection
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+JOIN_GRACE_S = 5.0
+_context = multiprocessing.get_context("forkserver")
+
+
+class ChildTimeout(Exception):
+    """The child ran past its deadline and was killed."""
+
+
+class ChildDied(Exception):
+    """The child ended without an answer: killed, out of memory, or a segfault."""
+
+
+class ChildCrashed(Exception):
+    """The child raised an exception nobody expected (its traceback is logged)."""
+
+
+@dataclass(frozen=True)
+class ChildLimits:
+    timeout_s: float
+    max_memory_bytes: int = 0
+
+
+def _child(
+    conn: Connection,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    limits: ChildLimits,
+    expected: tuple[type[BaseException], ...],
+) -> None:
+    if limits.max_memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
+    try:
+        message: tuple = ("ok", func(*args))
+    except expected as exc:
+        message = ("error", exc)
+    except BaseException as exc:  # any bug becomes a reported crash, traceback included
+        message = crash_message(exc)
+    send_message(conn, message)
+
+
+def crash_message(exc: BaseException) -> tuple:
+    """The message a child sends for an unexpected exception."""
+    return ("crash", type(exc).__name__, str(exc)[:500], traceback.format_exc())
+
+
+def send_message(conn: Connection, message: tuple) -> None:
+    """Send the outcome; one that cannot be pickled is reported as a crash."""
+    try:
+        conn.send(message)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        conn.send(crash_message(exc))
+    finally:
+        conn.close()
+
+
+def stop_child(process: multiprocessing.process.BaseProcess) -> None:
+    """Kill the child if it still runs, and reap it."""
+    if process.is_alive():
+        process.kill()
+    process.join(JOIN_GRACE_S)
+
+
+def run_in_child(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    limits: ChildLimits,
+    *,
+    name: str,
+    expected: tuple[type[BaseException], ...] = (),
+) -> Any:
+    """Call ``func(*args)`` in a forked child within ``limits`` and return its value.
+
+    ``func`` and its arguments must be picklable (a module-level function). Raises
+    ChildTimeout, ChildDied, ChildCrashed, or the child's own exception when it is
+    one of ``expected``.
+    """
+    forkserver.ensure_running()
+    receiver, sender = _context.Pipe(duplex=False)
+    process = _context.Process(
+        target=_child, args=(sender, func, args, limits, expected), name=name
+    )
+    try:
+        process.start()
+        sender.close()  # only the child writes; EOF then means the child is gone
+        if not receiver.poll(limits.timeout_s):
+            raise ChildTimeout(f"{name} took longer than {limits.timeout_s:g} s and was stopped.")
+        try:
+            message = receiver.recv()
+        except EOFError:
+            process.join(JOIN_GRACE_S)
+            raise ChildDied(
+                f"{name} stopped unexpectedly (exit code {process.exitcode})."
+            ) from None
+    finally:
+        receiver.close()
+        stop_child(process)
+    return _unpack(name, message)
+
+
+def _unpack(name: str, message: tuple) -> Any:
+    kind = message[0]
+    if kind == "ok":
+        return message[1]
+    if kind == "error":
+        raise message[1]
+    _kind, exc_type, text, child_traceback = message
+    logger.error("child crashed name=%s error=%s\n%s", name, exc_type, child_traceback)
+    raise ChildCrashed(f"{name} failed: {exc_type}: {text}")

@@ -1,0 +1,265 @@
+"""The chat surface of issue #20 in a real browser: markdown, the composer, files by name.
+
+Run: ``.venv/bin/pytest -m browser chatui/tests/browser/test_chat_surface.py``.
+Screenshots (light, dark, 390 px) go to ``var/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from chat.tests.fake_llm import FakeLLM, Reply
+from chatui.testing.processes import free_port
+
+from .conftest import REPO, SCREENSHOT_DIR, LiveSite, _wait_until_serving
+from .test_pages import open_chat, send_message
+
+pytestmark = pytest.mark.browser
+
+
+def shoot(page: Any, name: str) -> None:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeLLM]:
+    llm = FakeLLM().start()
+    yield llm
+    llm.stop()
+
+
+@pytest.fixture(scope="module")
+def llm_site(live_site: LiveSite, fake_llm: FakeLLM, tmp_path_factory: Any) -> Iterator[str]:
+    """A second app process on the live site's database, answering through a loopback
+    OpenAI-compatible server; the browser's cookies (not port-bound) sign in to both."""
+    env = {**live_site.env, "LLM_BASE_URL": fake_llm.base_url, "LLM_MODEL": "fake"}
+    port = free_port()
+    log: Path = tmp_path_factory.mktemp("llm-site") / "server.log"
+    command = [sys.executable, "-m", "uvicorn", "chatui.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "warning", "--ws", "websockets"]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def open_llm_chat(page: Any, url: str) -> None:
+    page.goto(f"{url}/")
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "online")
+
+
+TABLE_AND_CODE = [
+    "Here is the summary:\n\n",
+    "| city | sales |\n| --- | ---: |\n",
+    "| Oslo | 12 |\n| Lima | 7 |\n\n",
+    "```python\ndef total(rows):\n",
+    "    return sum(r.sales for r in rows)\n```\n\n",
+    "- [x] tables\n- [ ] charts\n",
+]
+
+
+def test_streamed_markdown_keeps_finished_blocks(
+    make_session: Any, llm_site: str, fake_llm: FakeLLM
+) -> None:
+    # given a model that streams a table, then code, then a task list, slowly
+    fake_llm.script.append(Reply(text_chunks=TABLE_AND_CODE, chunk_delay_s=0.25))
+    page = make_session().page
+    open_llm_chat(page, llm_site)
+    page.fill("#message-input", "sales by city?")
+    page.press("#message-input", "Enter")
+    reply = page.locator(".msg-assistant").last
+    # when the table has arrived, mark its element
+    expect(reply.locator("table td").first).to_have_text("Oslo")
+    reply.locator("table").evaluate("(t) => { t.__seen = true; }")
+    # then after the rest has streamed, the same table element is still there (not rebuilt)
+    expect(reply).not_to_have_attribute("aria-busy", "true", timeout=20_000)
+    assert reply.locator("table").evaluate("(t) => t.__seen === true")
+    expect(reply.locator("code.language-python .hljs-keyword").first).to_have_text("def")
+    expect(reply.locator("input[type=checkbox][checked]")).to_have_count(1)
+    expect(reply.locator("input[type=checkbox]")).to_have_count(2)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        shoot(page, f"chat-table-code-{scheme}")
+    page.set_viewport_size({"width": 390, "height": 820})
+    shoot(page, "chat-table-code-390")
+
+
+def test_escape_stops_a_reply(make_session: Any, llm_site: str, fake_llm: FakeLLM) -> None:
+    # given a reply that would take many seconds
+    fake_llm.script.append(Reply(text_chunks=[f"word{i} " for i in range(200)], chunk_delay_s=0.1))
+    page = make_session().page
+    open_llm_chat(page, llm_site)
+    page.fill("#message-input", "tell me a long story")
+    page.press("#message-input", "Enter")
+    reply = page.locator(".msg-assistant").last
+    expect(reply.locator(".md-block").first).to_contain_text("word1")
+    # when Esc is pressed
+    page.keyboard.press("Escape")
+    # then the reply ends as stopped, well before its 20 s, and the composer is back
+    expect(reply.locator(".msg-status")).to_have_text("Stopped.", timeout=5_000)
+    expect(page.locator("#send-btn")).to_be_visible()
+    assert "word199" not in reply.inner_text()
+
+
+def test_help_renders_a_table_and_highlighted_code_that_copies(make_session: Any) -> None:
+    # given a chat page allowed to use the clipboard
+    session = make_session(permissions=["clipboard-read", "clipboard-write"])
+    page = session.page
+    open_chat(page)
+    # when the built-in assistant answers /help (a markdown table and a JSON block)
+    reply = send_message(page, "/help")
+    # then the table is a table, the code is highlighted, and nothing is raw markdown
+    table = reply.locator("table")
+    expect(table.locator("th").first).to_have_text("command")
+    expect(table.locator("td code").first).to_have_text("/help")
+    code = reply.locator(".code-block pre code.hljs.language-json")
+    expect(code.locator(".hljs-attr").first).to_be_visible()
+    assert "| --- |" not in reply.inner_text()
+    # and the copy button puts the code on the clipboard
+    reply.locator(".code-copy").click()
+    expect(reply.locator(".code-copy")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == code.inner_text() and copied.startswith("{")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        shoot(page, f"chat-markdown-{scheme}")
+    page.set_viewport_size({"width": 390, "height": 800})
+    shoot(page, "chat-markdown-390")
+
+
+def test_model_html_stays_text_and_links_stay_safe(make_session: Any) -> None:
+    # given a reply (the offline assistant echoes) with HTML and an unsafe markdown link
+    page = make_session().page
+    open_chat(page)
+    markup = '<img src=x onerror="window.__pwned=1">'
+    reply = send_message(page, f"hi {markup} [x](javascript:alert(1))")
+    # then the HTML is shown as text, no handler ran, and the link lost its javascript: URL
+    expect(reply.locator(".md-block").first).to_contain_text(markup)
+    assert page.evaluate("window.__pwned") is None
+    expect(reply.locator("img")).to_have_count(0)
+    expect(reply.locator("a[href^='javascript']")).to_have_count(0)
+
+
+def test_over_long_message_keeps_its_text(make_session: Any) -> None:
+    # given a message one character over the limit
+    page = make_session().page
+    open_chat(page)
+    config = page.evaluate("JSON.parse(document.getElementById('chat-config').textContent)")
+    limit = config["maxMessageChars"]
+    text = "x" * (limit + 1)
+    page.fill("#message-input", text)
+    # then the counter says it is over, and sending keeps every character
+    expect(page.locator("#composer-counter")).to_contain_text("1 characters over the limit")
+    page.press("#message-input", "Enter")
+    expect(page.locator("#banner")).to_contain_text("over the length limit")
+    assert page.input_value("#message-input") == text
+    assert page.locator(".msg-user").count() == 0
+
+
+def test_arrow_up_recalls_and_long_messages_collapse(make_session: Any) -> None:
+    page = make_session().page
+    open_chat(page)
+    long_text = "\n".join(f"line {i}" for i in range(40))
+    send_message(page, long_text)
+    # the long message shows a few lines and a "Show more" that opens it
+    bubble = page.locator(".msg-user").last
+    body = bubble.locator(".msg-body")
+    collapsed = body.evaluate("(b) => b.clientHeight < b.scrollHeight")
+    assert collapsed
+    bubble.get_by_role("button", name="Show more").click()
+    assert body.evaluate("(b) => b.clientHeight >= b.scrollHeight")
+    # and ↑ in the empty composer brings the last message back for editing
+    page.focus("#message-input")
+    page.keyboard.press("ArrowUp")
+    assert page.input_value("#message-input") == long_text
+
+
+SALES = b"day,revenue,costs\n2024-01-01,10,7\n2024-01-02,12,8\n2024-01-03,9,6\n"
+
+
+def test_at_picks_a_file_by_part_of_its_name(session: Any) -> None:
+    # given two files
+    session.upload("sales-2024.csv", SALES, "text/csv")
+    session.upload("holiday-photos.txt", b"notes", "text/plain")
+    page = session.page
+    open_chat(page)
+    # when "@sal" is typed
+    page.fill("#message-input", "what is in @sa")
+    page.locator("#message-input").press("l")  # a real key, so the input event fires
+    menu = page.locator("#composer-menu")
+    expect(menu.get_by_role("option")).to_have_count(1)
+    expect(menu.get_by_role("option").first).to_contain_text("sales-2024.csv")
+    shoot_modes(page, "chat-file-picker")
+    # then Enter picks it: the name goes into the text and the file is attached
+    page.press("#message-input", "Enter")
+    expect(menu).to_be_hidden()
+    assert page.input_value("#message-input") == "what is in @sales-2024.csv "
+    expect(page.locator("#uploads li[data-file-id]")).to_contain_text("sales-2024.csv")
+    reply = send_message_typed(page)
+    expect(reply).to_contain_text("sales-2024.csv")  # the assistant saw the file
+
+
+def send_message_typed(page: Any) -> Any:
+    replies = page.locator(".msg-assistant")
+    before = replies.count()
+    page.press("#message-input", "Enter")
+    reply = replies.nth(before)
+    expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
+    return reply
+
+
+def shoot_modes(page: Any, name: str) -> None:
+    """Light, dark and 390 px screenshots of the page as it is now."""
+    size = page.viewport_size
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        shoot(page, f"{name}-{scheme}")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 390, "height": 820})
+    shoot(page, f"{name}-390")
+    page.set_viewport_size(size)
+
+
+def test_slash_menu_opens_the_plot_csv_form_with_columns(session: Any) -> None:
+    # given a CSV and a text file
+    session.upload("sales.csv", SALES, "text/csv")
+    session.upload("readme.txt", b"hello", "text/plain")
+    page = session.page
+    open_chat(page)
+    # when "/plo" is typed, the menu offers plot_csv
+    page.fill("#message-input", "/pl")
+    page.locator("#message-input").press("o")
+    option = page.locator("#composer-menu").get_by_role("option")
+    expect(option.first).to_contain_text("/plot_csv")
+    shoot_modes(page, "chat-command-menu")
+    page.press("#message-input", "Enter")
+    # then the form offers only the CSV, and the columns of its header
+    dialog = page.locator("#tool-dialog")
+    expect(dialog).to_be_visible()
+    files = dialog.locator("#tool-plot_csv-file_id option")
+    expect(files).to_have_text(["sales.csv"])
+    y = dialog.locator("#tool-plot_csv-y option")
+    expect(y).to_have_text(["day", "revenue", "costs"])
+    dialog.locator("#tool-plot_csv-x").select_option("day")
+    dialog.locator("#tool-plot_csv-y").select_option(["revenue"])
+    shoot_modes(page, "chat-tool-form")
+    # and running it draws the chart in the chat
+    replies = page.locator(".msg-assistant")
+    before = replies.count()
+    dialog.get_by_role("button", name="Run in chat").click()
+    reply = replies.nth(before)
+    expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
+    expect(reply.locator("img[alt^='Preview of sales_line.png']")).to_be_visible()

@@ -1,0 +1,152 @@
+"""Document text endpoints: one page of a file's text, and search in file contents.
+
+``GET /api/files/{id}/text?page=N`` (owner only) and ``GET /api/search?q=...``
+(paginated like the file list, with its filters). Each view parses, calls one
+selector, renders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from chatui.errors import InvalidInput, TextNotAvailable
+
+from ..models import StoredFile
+from ..selectors import file_get_for_user
+from .index import page_text
+from .search import search_chunks
+
+
+class FileTextApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        page = serializers.IntegerField(required=False, min_value=1, default=1)
+
+    @extend_schema(
+        operation_id="files_text",
+        parameters=[InputSerializer],
+        responses=inline_serializer(
+            "FileText",
+            {
+                "file_id": serializers.UUIDField(),
+                "filename": serializers.CharField(),
+                "page": serializers.IntegerField(),
+                "pages": serializers.IntegerField(),
+                "text": serializers.CharField(),
+            },
+        ),
+    )
+    def get(self, request: Request, file_id: str) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        file = file_get_for_user(user=request.user, file_id=file_id)
+        page = params.validated_data["page"]
+        _require_text(file, page)
+        return Response(
+            {
+                "file_id": str(file.pk),
+                "filename": file.filename,
+                "page": page,
+                "pages": file.pages,
+                "text": page_text(file=file, page=page),
+            }
+        )
+
+
+def _require_text(file: StoredFile, page: int) -> None:
+    if file.text_status != StoredFile.TextStatus.READY:
+        raise TextNotAvailable(
+            f"This file's text is {file.get_text_status_display().lower()}.",
+            text_status=file.text_status,
+            text_error=file.text_error,
+        )
+    if page > (file.pages or 0):
+        raise InvalidInput(f"page must be between 1 and {file.pages}.", field="page")
+
+
+class SearchApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=500)
+        source = serializers.ChoiceField(StoredFile.Source.values, required=False)
+        category = serializers.ChoiceField(StoredFile.Category.values, required=False)
+        name = serializers.CharField(required=False, max_length=200, help_text="in file names")
+        tagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+        page = serializers.IntegerField(required=False, min_value=1, default=1)
+        page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+
+    class HitSerializer(serializers.Serializer):
+        file_id = serializers.UUIDField()
+        filename = serializers.CharField()
+        page = serializers.IntegerField()
+        offset = serializers.IntegerField()
+        snippet = serializers.CharField(help_text="Plain text around the match.")
+        snippet_html = serializers.CharField(help_text="The snippet, escaped, matches in <mark>.")
+        rank = serializers.FloatField(help_text="Higher is better.")
+
+    @extend_schema(
+        operation_id="files_search",
+        parameters=[FilterSerializer],
+        responses=inline_serializer(
+            "SearchResults",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": HitSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        result = search_chunks(
+            user=request.user,
+            q=data["q"],
+            filters=_filters(data),
+            page=data["page"],
+            page_size=data["page_size"],
+        )
+        hits = [_hit_dict(hit) for hit in result.hits]
+        return Response(
+            {
+                "count": result.count,
+                "next": _page_link(request, data["page"] + 1, result.count, data["page_size"]),
+                "previous": _page_link(request, data["page"] - 1, result.count, data["page_size"]),
+                "results": self.HitSerializer(hits, many=True).data,
+            }
+        )
+
+
+def _filters(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "source": data.get("source"),
+        "category": data.get("category"),
+        "q": data.get("name"),
+        "tagged": data.get("tagged"),
+    }
+
+
+def _hit_dict(hit: Any) -> dict[str, Any]:
+    return {
+        "file_id": hit.file_id,
+        "filename": hit.filename,
+        "page": hit.page,
+        "offset": hit.offset,
+        "snippet": hit.snippet,
+        "snippet_html": hit.snippet_html,
+        "rank": hit.rank,
+    }
+
+
+def _page_link(request: Request, page: int, count: int, page_size: int) -> str | None:
+    if page < 1 or (page - 1) * page_size >= count:
+        return None
+    url = request.build_absolute_uri()
+    return remove_query_param(url, "page") if page == 1 else replace_query_param(url, "page", page)

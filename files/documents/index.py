@@ -1,0 +1,63 @@
+"""Storing a file's extracted text as chunks; the full-text index follows by itself
+(SQLite triggers / a PostgreSQL generated column, see migration ``files.0004``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db import transaction
+
+from ..models import StoredFile
+from .models import TextChunk
+
+CHUNK_CHARS = 2000  # a page longer than this is stored as several chunks
+CHUNK_BATCH = 500
+
+
+def split_page(text: str, max_chars: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
+    """(offset, text) slices of a page, cut at whitespace near ``max_chars``."""
+    offset = 0
+    while offset < len(text):
+        end = min(offset + max_chars, len(text))
+        if end < len(text):
+            cut = text.rfind(" ", offset + max_chars // 2, end)
+            end = cut + 1 if cut > 0 else end
+        piece = text[offset:end]
+        if piece.strip():
+            yield offset, piece
+        offset = end
+
+
+def _chunks(file: StoredFile, pages: list[str]) -> Iterator[TextChunk]:
+    for number, text in enumerate(pages, start=1):
+        for offset, piece in split_page(text):
+            yield TextChunk(file=file, page=number, offset=offset, text=piece)
+
+
+def chunks_replace(*, file: StoredFile, pages: list[str]) -> int:
+    """Replace the file's chunks with ``pages`` (idempotent); returns how many were stored.
+
+    Call inside a transaction together with the status change, so readers see either
+    the old text and status or the new ones.
+    """
+    TextChunk.objects.filter(file=file).delete()
+    stored = 0
+    batch: list[TextChunk] = []
+    for chunk in _chunks(file, pages):
+        batch.append(chunk)
+        if len(batch) >= CHUNK_BATCH:
+            stored += len(TextChunk.objects.bulk_create(batch))
+            batch = []
+    stored += len(TextChunk.objects.bulk_create(batch))
+    return stored
+
+
+def page_text(*, file: StoredFile, page: int) -> str:
+    """The stored text of one page (its chunks joined in order)."""
+    pieces = TextChunk.objects.filter(file=file, page=page).order_by("offset")
+    return "".join(pieces.values_list("text", flat=True))
+
+
+@transaction.atomic
+def chunks_delete(*, file: StoredFile) -> None:
+    TextChunk.objects.filter(file=file).delete()

@@ -1,0 +1,29 @@
+"""TextChunk: a page's text (or a slice of a long page) under the full-text index.
+
+The index itself is not a Django field: on SQLite an FTS5 table kept in step by
+triggers, on PostgreSQL a generated ``tsvector`` column with a GIN index; both are
+made by migration ``files.0004`` (see :mod:`files.documents.index`). Chunks go with
+their file (``on_delete=CASCADE``), and the triggers take their index rows along.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class TextChunk(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    file = models.ForeignKey(
+        "files.StoredFile", on_delete=models.CASCADE, related_name="text_chunks"
+    )
+    page = models.PositiveIntegerField(help_text="1-based page, slide or sheet number.")
+    offset = models.PositiveIntegerField(help_text="Character offset of this chunk in its page.")
+    text = models.TextField()
+
+    class Meta:
+        app_label = "files"
+        ordering = ["file", "page", "offset"]
+        indexes = [models.Index(fields=["file", "page", "offset"], name="chunk_file_page")]
+
+    def __str__(self) -> str:
+        return f"{self.file_id} p.{self.page} @{self.offset}"

@@ -1,0 +1,154 @@
+// The composer's pop-up menu: "@" lists the user's files by name (to attach one),
+// "/" at the start lists the commands and tools. Arrow keys move, Enter or Tab picks,
+// Esc closes; the listbox follows the ARIA combobox pattern on the textarea.
+
+import { el, clear } from "./dom.js";
+import { formatSize } from "./format.js";
+
+const FILE_TOKEN = /(^|\s)@([^\s@]*)$/;
+const COMMAND_TOKEN = /^\/(\S*)$/;
+const SEARCH_DELAY_MS = 120;
+
+export class ComposerMenu {
+  /**
+   * @param input     the composer's textarea
+   * @param list      an empty <ul> shown above the composer
+   * @param sources   { files(q): Promise<file[]>, commands(): command[], pickFile(file), pickCommand(command) }
+   */
+  constructor(input, list, sources) {
+    this.input = input;
+    this.list = list;
+    this.sources = sources;
+    this.items = [];
+    this.active = -1;
+    this.mode = null;
+    this.timer = 0;
+    this.seq = 0;
+    list.setAttribute("role", "listbox");
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+    input.addEventListener("input", () => this.refresh());
+    input.addEventListener("keydown", (event) => this.onKey(event));
+    input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    list.addEventListener("mousedown", (event) => event.preventDefault()); // keep focus
+    list.addEventListener("click", (event) => {
+      const option = event.target.closest("[role=option]");
+      if (option) this.pick(Number(option.dataset.index));
+    });
+  }
+
+  get open() {
+    return !this.list.hidden;
+  }
+
+  /** The @word or /word being typed at the caret, if any. */
+  token() {
+    const before = this.input.value.slice(0, this.input.selectionStart);
+    const command = this.input.value.match(COMMAND_TOKEN);
+    if (command && before.length === this.input.value.length) return { mode: "command", query: command[1] };
+    const file = before.match(FILE_TOKEN);
+    if (file) return { mode: "file", query: file[2], start: before.length - file[2].length - 1 };
+    return null;
+  }
+
+  refresh() {
+    const token = this.token();
+    clearTimeout(this.timer);
+    if (!token) return this.close();
+    this.mode = token.mode;
+    this.tokenAt = token;
+    if (token.mode === "command") {
+      const q = token.query.toLowerCase();
+      this.show(this.sources.commands().filter((c) => c.name.toLowerCase().includes(q)));
+      return;
+    }
+    const seq = ++this.seq;
+    this.timer = setTimeout(async () => {
+      const files = await this.sources.files(token.query).catch(() => []);
+      if (seq === this.seq && this.token()) this.show(files);
+    }, SEARCH_DELAY_MS);
+  }
+
+  show(items) {
+    this.items = items;
+    this.active = items.length ? 0 : -1;
+    clear(this.list);
+    if (!items.length) {
+      this.list.append(el("li", { className: "menu-empty muted", text: this.mode === "file" ? "No file has that name." : "No such command." }));
+    }
+    items.forEach((item, index) => this.list.append(this.option(item, index)));
+    this.list.hidden = false;
+    this.list.dataset.mode = this.mode;
+    this.input.setAttribute("aria-expanded", "true");
+    this.mark();
+  }
+
+  option(item, index) {
+    const id = `${this.list.id}-${index}`;
+    const main = this.mode === "file" ? item.filename : `/${item.name}`;
+    const detail = this.mode === "file" ? `${formatSize(item.size)} · ${item.category || ""}` : item.description;
+    return el(
+      "li",
+      { id, role: "option", className: "menu-option", dataset: { index } },
+      el("span", { className: "menu-main", text: main }),
+      el("span", { className: "menu-detail muted", text: detail || "" }),
+    );
+  }
+
+  mark() {
+    const options = this.list.querySelectorAll("[role=option]");
+    options.forEach((node, index) => node.setAttribute("aria-selected", String(index === this.active)));
+    const current = options[this.active];
+    if (current) {
+      this.input.setAttribute("aria-activedescendant", current.id);
+      current.scrollIntoView({ block: "nearest" });
+    } else this.input.removeAttribute("aria-activedescendant");
+  }
+
+  onKey(event) {
+    if (!this.open || event.isComposing) return;
+    const moves = { ArrowDown: 1, ArrowUp: -1 };
+    if (event.key in moves && this.items.length) {
+      event.preventDefault();
+      this.active = (this.active + moves[event.key] + this.items.length) % this.items.length;
+      this.mark();
+    } else if ((event.key === "Enter" || event.key === "Tab") && this.active >= 0) {
+      event.preventDefault();
+      this.pick(this.active);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      this.close();
+    }
+  }
+
+  pick(index) {
+    const item = this.items[index];
+    const token = this.tokenAt;
+    this.close();
+    if (!item) return;
+    if (this.mode === "file") {
+      const value = this.input.value;
+      const end = token.start + 1 + token.query.length;
+      const inserted = `@${item.filename} `;
+      this.input.value = value.slice(0, token.start) + inserted + value.slice(end);
+      const caret = token.start + inserted.length;
+      this.input.setSelectionRange(caret, caret);
+      this.sources.pickFile(item);
+      this.input.dispatchEvent(new Event("input"));
+    } else {
+      this.sources.pickCommand(item);
+    }
+  }
+
+  close() {
+    clearTimeout(this.timer);
+    this.seq += 1;
+    this.list.hidden = true;
+    this.items = [];
+    this.active = -1;
+    this.input.setAttribute("aria-expanded", "false");
+    this.input.removeAttribute("aria-activedescendant");
+  }
+}

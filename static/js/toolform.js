@@ -1,0 +1,117 @@
+// A form generated from a tool's JSON schema (GET /api/tools), shared by the chat's
+// "/" menu and the Files page. File parameters offer only the files the tool reads
+// (GET /api/tools/{name}/files); parameters marked "x-column" offer the chosen CSV's
+// columns (GET /api/tools/{name}/columns?file=). Nothing here builds HTML from text.
+
+import { api } from "./api.js";
+import { clear, el } from "./dom.js";
+
+const SKIPPED = new Set(["filename"]); // the form names files by id; filename is for typing
+
+function fieldId(tool, name) {
+  return `tool-${tool.name}-${name}`;
+}
+
+function isMulti(spec) {
+  return spec.type === "array" || (spec.anyOf || []).some((s) => s.type === "array");
+}
+
+function label(tool, name, spec, required) {
+  const text = name === "file_id" || name === "file_ids" ? (name === "file_ids" ? "Files" : "File") : name.replace(/_/g, " ");
+  return el("label", { for: fieldId(tool, name) }, text, required ? el("span", { className: "req", "aria-hidden": "true", text: " *" }) : null);
+}
+
+function selectOf(id, options, { multiple = false, optional = false, placeholder = "" } = {}) {
+  const select = el("select", { id, multiple });
+  if (optional && !multiple) select.append(el("option", { value: "", text: placeholder || "(default)" }));
+  for (const option of options) select.append(el("option", { value: option.value, text: option.text }));
+  return select;
+}
+
+function control(tool, name, spec, required) {
+  const id = fieldId(tool, name);
+  if (spec["x-file"] || spec["x-column"]) {
+    return selectOf(id, [], { multiple: isMulti(spec), optional: !required, placeholder: spec["x-column"] ? "(none)" : "" });
+  }
+  if (spec.enum) return selectOf(id, spec.enum.map((v) => ({ value: v, text: String(v) })), { optional: !required });
+  if (spec.type === "boolean") {
+    return selectOf(id, [{ value: "true", text: "yes" }, { value: "false", text: "no" }], { optional: !required, placeholder: "(detect)" });
+  }
+  if (spec.type === "integer" || spec.type === "number") {
+    return el("input", { id, type: "number", step: spec.type === "integer" ? 1 : "any", min: spec.minimum, max: spec.maximum });
+  }
+  return el("input", { id, type: "text", maxlength: spec.maxLength });
+}
+
+/**
+ * Builds the form's fields into ``container`` and returns
+ * ``{ values(): args, ready: Promise }``; ``preselect`` is a file id to choose first.
+ */
+export function buildToolForm(container, tool, { preselect = null, onError = () => {} } = {}) {
+  clear(container);
+  const properties = tool.parameters?.properties || {};
+  const required = new Set(tool.parameters?.required || []);
+  const fields = new Map();
+  for (const [name, spec] of Object.entries(properties)) {
+    if (SKIPPED.has(name)) continue;
+    const isRequired = required.has(name) || name === "file_id" || name === "file_ids";
+    const input = control(tool, name, spec, isRequired);
+    const words = spec["x-file"] ? "Only the files this tool can read are listed." : spec.description;
+    const multi = input.multiple && spec["x-column"] ? " Ctrl/⌘-click to choose several." : "";
+    const help = words ? el("p", { className: "muted small field-help", text: words + multi }) : null;
+    container.append(el("div", { className: "field", dataset: { param: name } }, label(tool, name, spec, isRequired), input, help));
+    fields.set(name, { spec, input });
+  }
+  const fileField = fields.get("file_id") || fields.get("file_ids");
+  const columns = [...fields.values()].filter((f) => f.spec["x-column"]);
+
+  async function loadColumns() {
+    const fileId = fileField?.input.value;
+    for (const { input } of columns) input.querySelectorAll("option:not([value=''])").forEach((o) => o.remove());
+    if (!fileId || !columns.length) return;
+    try {
+      const body = await api(`/api/tools/${encodeURIComponent(tool.name)}/columns?file=${encodeURIComponent(fileId)}`);
+      for (const { input } of columns) input.append(...body.columns.map((c) => el("option", { value: c, text: c })));
+    } catch (error) {
+      onError(`Could not read the columns: ${error.message}`);
+    }
+  }
+
+  async function loadFiles() {
+    if (!fileField) return;
+    try {
+      const files = await api(`/api/tools/${encodeURIComponent(tool.name)}/files`);
+      fileField.input.append(...files.map((f) => el("option", { value: f.id, text: f.filename })));
+      if (!files.length) onError(`None of your files can be read by ${tool.name}.`);
+      if (preselect && files.some((f) => f.id === preselect)) fileField.input.value = preselect;
+      else if (preselect) {
+        fileField.input.prepend(el("option", { value: preselect, text: "the chosen file" }));
+        fileField.input.value = preselect;
+      }
+    } catch (error) {
+      onError(`Could not list the files: ${error.message}`);
+    }
+    await loadColumns();
+  }
+  fileField?.input.addEventListener("change", loadColumns);
+
+  function values() {
+    const args = {};
+    for (const [name, { spec, input }] of fields) {
+      if (input.multiple) {
+        const chosen = Array.from(input.selectedOptions, (o) => o.value).filter(Boolean);
+        if (!chosen.length) continue;
+        args[name] = spec.type === "array" || chosen.length > 1 ? chosen : chosen[0];
+        continue;
+      }
+      const raw = input.value.trim();
+      if (raw === "") continue;
+      if (spec.type === "boolean") args[name] = raw === "true";
+      else if (spec.type === "integer" || spec.type === "number") args[name] = Number(raw);
+      else args[name] = raw;
+    }
+    return args;
+  }
+
+  return { values, ready: loadFiles() };
+}
