@@ -39,6 +39,7 @@ from chat.selectors import session_get_for_user
 from chat.serializers import message_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
+from chatui.ids import uuid_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _chat(self, frame: ChatFrame) -> None:
         await self._busy_check(frame.session_id)
         services.message_content_check(frame.content, frame.file_ids)
-        switching = frame.session_id is None or _uuid_or_none(frame.session_id) != self.session_id
+        switching = frame.session_id is None or uuid_or_none(frame.session_id) != self.session_id
         begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
         if begun.session_payload is not None:
             await self._group_join(begun.session.id)
@@ -155,7 +156,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _busy_check(self, session_id: str | None) -> None:
         if self.reply_task is not None:
             raise Busy("Your previous message is still being answered; stop it or wait.")
-        chat_id = _uuid_or_none(session_id) if session_id is not None else None
+        chat_id = uuid_or_none(session_id) if session_id is not None else None
         if chat_id is not None and await reply_lock_held(chat_id):  # a tab in any process
             raise Busy()
 
@@ -282,10 +283,3 @@ def _session_load(*, user: Any, session_id: str) -> tuple[Any, dict[str, Any]]:
 
 def _internal_error() -> dict[str, Any]:
     return {"type": "error", "code": "internal_error", "message": "Something went wrong."}
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -16,6 +15,7 @@ from django.db import DatabaseError, connection
 from redis.exceptions import RedisError
 
 from chatui.errors import StorageUnavailable
+from chatui.executors import thread_pool
 
 from . import storage
 
@@ -37,14 +37,15 @@ def database_health() -> dict[str, Any]:
 STORAGE_TIMEOUT_S = 2.0
 # One worker: while S3 hangs, checks queue behind the hung one and time out too,
 # instead of each leaving another thread stuck for S3_TIMEOUT.
-_storage_probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health-storage")
+PROBE_THREADS = 1
 
 
 def storage_health() -> dict[str, Any]:
     """The bucket answers within STORAGE_TIMEOUT_S; a hung S3 is ``timeout``, not a hang."""
     started = time.perf_counter()
     try:
-        bucket_ok = _storage_probe.submit(storage.bucket_exists).result(STORAGE_TIMEOUT_S)
+        probe = thread_pool("health-storage", PROBE_THREADS).submit(storage.bucket_exists)
+        bucket_ok = probe.result(STORAGE_TIMEOUT_S)
     except FutureTimeout:
         return {"ok": False, "error": "timeout"}
     except StorageUnavailable as err:
