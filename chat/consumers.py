@@ -19,11 +19,11 @@ import uuid
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat import services
 from chat.context import ContextPlan, context_plan
+from chat.db import chat_db
 from chat.models import ChatSession, Message
 from chat.protocol import (
     AttachFileFrame,
@@ -72,7 +72,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         That call is a trip to the one thread every socket shares for database work,
         made for every frame relayed from the group (each token): under load, tokens
         would queue behind other chats' queries. This consumer reaches the database
-        only through ``database_sync_to_async``, which closes stale connections itself.
+        only through ``chat_db`` (Channels' ``database_sync_to_async`` on a pool of its
+        own), which closes stale connections itself.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -129,10 +130,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._reply_start(begun)
 
     async def _attach_file(self, frame: AttachFileFrame) -> None:
-        session = await database_sync_to_async(session_get_for_user)(
-            user=self.user, session_id=frame.session_id
-        )
-        await database_sync_to_async(services.attach_file_to_session)(
+        session = await chat_db(session_get_for_user)(user=self.user, session_id=frame.session_id)
+        await chat_db(services.attach_file_to_session)(
             user=self.user, session=session, file_id=frame.file_id
         )
         await self._group_join(session.id)
@@ -144,7 +143,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.reply_task is not None and str(self.reply_session_id) == target:
             await self._reply_cancel(wait=False)
         elif target is not None:
-            session = await database_sync_to_async(session_get_for_user)(
+            session = await chat_db(session_get_for_user)(
                 user=self.user, session_id=target
             )  # only a chat of one's own can be stopped through its group
             await self.channel_layer.group_send(
@@ -242,10 +241,10 @@ class _ChatBegun:
     error: DomainError | None = None  # the message was refused; the chat was still opened
 
 
-@database_sync_to_async
+@chat_db
 def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegun:
     """Everything a ``chat`` frame needs from the database before the reply, in one trip
-    to the thread every socket shares: the chat (created for a ``null`` id) and its
+    to the chat's database pool: the chat (created for a ``null`` id) and its
     history when the socket switches to it, the message saved, and what the reply's
     context needs from the database (its files' bytes are read off this thread).
     A refused message still opens the chat, as a ``load_session`` would have."""
@@ -275,7 +274,7 @@ def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
     return session_get_for_user(user=user, session_id=session_id)
 
 
-@database_sync_to_async
+@chat_db
 def _session_load(*, user: Any, session_id: str) -> tuple[Any, dict[str, Any]]:
     session = session_get_for_user(user=user, session_id=session_id)
     return session, session_payload_of(session)

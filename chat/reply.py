@@ -24,6 +24,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat.context import ContextPlan, context_gather, context_plan
+from chat.db import chat_db
 from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
 from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
@@ -135,7 +136,7 @@ async def _rounds_run(reply: _Reply, provider: LLMProvider, plan: ContextPlan | 
     """Ask the model, run the tools it calls, feed their results back; the last
     round offers no tools, so the model must answer in words."""
     if plan is None:
-        plan = await database_sync_to_async(context_plan)(
+        plan = await chat_db(context_plan)(
             user=reply.user, session=reply.session, message=reply.user_message
         )
     context = await context_gather(plan)
@@ -253,7 +254,7 @@ async def _reply_end(reply: _Reply, status: str) -> Message:
 
 
 async def _reply_save(reply: _Reply, status: str) -> Message:
-    return await database_sync_to_async(message_create)(
+    return await chat_db(message_create)(
         session=reply.session,
         role=Message.Role.ASSISTANT,
         content=text_storable(reply.content),  # a model may stream NUL; PostgreSQL refuses it
@@ -270,7 +271,7 @@ def files_metadata(files: list[StoredFile]) -> list[dict[str, Any]]:
 
 
 async def session_files_metadata(session: ChatSession) -> list[dict[str, Any]]:
-    return await database_sync_to_async(_session_files_metadata)(session)
+    return await chat_db(_session_files_metadata)(session)
 
 
 def _session_files_metadata(session: ChatSession) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 The reply itself (provider, tool calls, streaming) is async and lives in
 ``chat.reply.reply_generate``; it calls the writes below through
-``database_sync_to_async``, each one a short transaction, so SQLite's single
+``chat.db.chat_db``, each one a short transaction, so SQLite's single
 writer is held for milliseconds at a time.
 """
 

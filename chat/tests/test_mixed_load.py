@@ -91,3 +91,32 @@ async def test_a_tool_run_happens_on_the_tool_pool(
         await comm.disconnect()
     assert [f["type"] for f in frames].count("tool_complete") == 1
     assert threads and all(name.startswith("chat-tools") for name in threads), threads
+
+
+async def test_the_chat_writes_on_its_own_database_pool(
+    alice: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat import reply, services
+
+    threads: dict[str, list[str]] = {"message": [], "reply": []}
+    real_post, real_create = services.chat_message_post, reply.message_create
+
+    def post(**kwargs: Any) -> Any:
+        threads["message"].append(threading.current_thread().name)
+        return real_post(**kwargs)
+
+    def create(**kwargs: Any) -> Any:
+        threads["reply"].append(threading.current_thread().name)
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(services, "chat_message_post", post)
+    monkeypatch.setattr(reply, "message_create", create)
+    comm = communicator(alice[1])
+    assert (await comm.connect())[0]
+    try:
+        await comm.send_json_to({"type": "chat", "session_id": None, "content": "hi"})
+        await receive_until(comm, "response_complete")
+    finally:
+        await comm.disconnect()
+    names = threads["message"] + threads["reply"]
+    assert len(names) == 2 and all(name.startswith("chat-db") for name in names), threads
