@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup ocr run test test-scaleout lint format check-migrations bench
+.PHONY: setup setup-clients ocr run test test-scaleout lint format check-migrations bench
 
-setup: $(STAMP) $(NODE_STAMP) ocr
+setup: $(STAMP) $(NODE_STAMP) ocr setup-clients
 
 # The chat page's browser libraries (marked, DOMPurify, highlight.js) from npm, exactly
 # as package-lock.json pins them; Django serves their dist folders (STATICFILES_DIRS).
@@ -25,6 +25,19 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The real S3 clients s3mock is tested with: aws CLI and s3cmd (pip, own venv), rclone (Debian).
+CLIENTS_VENV := .venv-clients
+CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
+
+setup-clients: $(CLIENTS_STAMP)
+	@command -v rclone >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone >/dev/null; }
+
+$(CLIENTS_STAMP): requirements-clients.txt
+	test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -r requirements-clients.txt
+	touch $(CLIENTS_STAMP)
 
 run: setup
 	$(PY) manage.py rundev

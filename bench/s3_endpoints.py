@@ -1,6 +1,7 @@
 """s3mock against moto's server and SeaweedFS: the same boto3 workload on each.
 
     .venv/bin/python bench/s3_endpoints.py [--small-ops 1500] [--large 3] [--check]
+        [--baseline GIT-REV]
 
 Rows: 4 KiB PUT / GET / HEAD (ops/s, one client thread, so per-request latency
 decides) and 64 MiB PUT / GET (MiB/s). Targets: s3mock >= 1.0x moto on every row
@@ -12,6 +13,10 @@ the servers, so a burst of load from elsewhere hits all three alike. Each server
 gets a warm-up first. Large objects use the same TransferConfig everywhere:
 8 MiB parts, 4 threads, so a 64 MiB PUT is an 8-part multipart upload and a GET
 is 8 ranged GETs, as the product's uploads and downloads are.
+
+``--baseline REV`` also runs the s3mock of another git revision (extracted with
+``git archive``) in the same rotation and prints each row's cost against it: how a
+change to s3mock moved its own figures, measured under the same load.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -83,9 +90,31 @@ def running_s3mock(tmp_dir: Path) -> Iterator[Target]:
 
 
 @contextmanager
-def all_servers(tmp_dir: Path) -> Iterator[list[Target]]:
+def running_baseline(tmp_dir: Path, revision: str) -> Iterator[Target]:
+    """The s3mock of another git revision, from a ``git archive`` of it."""
+    tree = tmp_dir / "baseline-tree"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", revision], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    server = S3MockProcess(tmp_dir / "baseline-data", repo_root=tree)
+    with server:
+        client = s3_client(server.endpoint_url, server.access_key, server.secret_key)
+        yield Target(baseline_name(revision), client)
+
+
+def baseline_name(revision: str) -> str:
+    return f"s3mock@{revision}"
+
+
+@contextmanager
+def all_servers(tmp_dir: Path, baseline: str | None = None) -> Iterator[list[Target]]:
     with ExitStack() as stack:
         targets = [stack.enter_context(running_s3mock(tmp_dir))]
+        if baseline:
+            targets.append(stack.enter_context(running_baseline(tmp_dir, baseline)))
         moto = stack.enter_context(running_moto(tmp_dir / "moto"))
         targets.append(Target("moto", moto.client()))
         seaweed = stack.enter_context(running_seaweedfs(tmp_dir / "seaweedfs"))
@@ -205,14 +234,32 @@ def render(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def render_baseline(rows: list[Row], revision: str) -> str:
+    """Each row of s3mock against the baseline revision's s3mock (same run, same rotation)."""
+    name = baseline_name(revision)
+    lines = [f"{'workload':<11} {'unit':<6} {'s3mock':>9} {name:>20} {'change':>8}"]
+    for row in rows:
+        new, old = row.results["s3mock"], row.results[name]
+        lines.append(
+            f"{row.label:<11} {row.unit:<6} {new:>9.1f} {old:>20.1f} {new / old - 1:>+8.1%}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small-ops", type=int, default=1500, help="4 KiB ops per row")
     parser.add_argument("--large", type=int, default=3, help="64 MiB transfers per row")
     parser.add_argument("--check", action="store_true", help="exit 1 if any row fails")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure the s3mock of this git revision"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="s3bench-") as tmp, all_servers(Path(tmp)) as targets:
+    with (
+        tempfile.TemporaryDirectory(prefix="s3bench-") as tmp,
+        all_servers(Path(tmp), args.baseline) as targets,
+    ):
         print(f"servers ready in {time.perf_counter() - began:.1f}s; measuring", flush=True)
         rows = run(targets, args.small_ops, args.large)
     print(
@@ -220,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         f" {args.large} x 64 MiB per row with TransferConfig(8 MiB parts, 4 threads)"
     )
     print(render(rows))
+    if args.baseline:
+        print(f"\ns3mock against {baseline_name(args.baseline)}, same run")
+        print(render_baseline(rows, args.baseline))
     print(f"\ntotal {time.perf_counter() - began:.0f}s")
     failed = any(row.verdict()[1] == "FAIL" for row in rows)
     return 1 if failed and args.check else 0

@@ -274,12 +274,25 @@ def report(stats: Stats, args: argparse.Namespace, warmup: float, elapsed: float
 
 
 async def soak(args: argparse.Namespace, workdir: Path) -> int:
+    from chatui.server_protocol import uvicorn_server_options
     from chatui.testing.live_app import PASSWORD, LiveApp
     from s3mock.testing import S3MockProcess
 
     s3 = S3MockProcess(workdir / "s3", credentials="soak:soak-secret").start()
     app = LiveApp(workdir / "app", s3.endpoint_url, *s3.accounts[0], bucket="soak")
     app.extra_env["FILES_MAX_UPLOAD_MB"] = "20"
+    # As the README's deployment runs it (slow-client timeouts, rate limits on), with the
+    # per-user limits sized for these clients: robots 50 ms apart, each far busier than
+    # a person (about 30 chat messages a minute), as a site serving API robots sizes them.
+    app.server_args = uvicorn_server_options()
+    app.extra_env.update(
+        {
+            "RATE_LIMIT_UPLOADS": "1200/minute",
+            "RATE_LIMIT_TOOL_RUNS": "600/minute",
+            "RATE_LIMIT_SEARCH": "1200/minute",
+            "RATE_LIMIT_CHAT": "600/minute",
+        }
+    )
     try:
         emails = [f"soak{i}@example.com" for i in range(args.clients)]
         print(f"preparing {len(emails)} users in {workdir} ...", flush=True)

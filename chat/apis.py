@@ -14,13 +14,14 @@ from rest_framework.views import APIView
 
 from chat import services
 from chat.selectors import (
-    session_file_count_to_delete,
+    match_snippet,
     session_files,
+    session_files_to_delete,
     session_get_for_user,
     session_list_for_user,
 )
 from chat.serializers import MessageOutputSerializer, SessionOutputSerializer, session_payload
-from files.serializers import StoredFileOutputSerializer
+from files.api.serializers import StoredFileOutputSerializer
 
 
 class ChatPagination(PageNumberPagination):
@@ -41,13 +42,28 @@ class ChatListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
-    @extend_schema(operation_id="chats_list", responses=SessionOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="chats_list",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="Search: chats whose title or message text contains this; each "
+                "result then carries `match`, an excerpt of the first matching message.",
+            )
+        ],
+        responses=SessionOutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
+        q = request.query_params.get("q", "").strip()[:200]
         paginator = ChatPagination()
-        page = paginator.paginate_queryset(
-            session_list_for_user(user=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(SessionOutputSerializer(page, many=True).data)
+        sessions = session_list_for_user(user=request.user, q=q or None)
+        page = paginator.paginate_queryset(sessions, request, view=self)
+        rows = SessionOutputSerializer(page, many=True).data
+        if q:
+            for row, session in zip(rows, page, strict=True):
+                row["match"] = match_snippet(getattr(session, "match", None), q)
+        return paginator.get_paginated_response(rows)
 
     @extend_schema(
         operation_id="chats_create",
@@ -118,9 +134,28 @@ class ChatDeletePreviewApi(APIView):
     @extend_schema(
         operation_id="chats_delete_preview",
         responses=inline_serializer(
-            "ChatDeletePreview", {"files_to_delete": serializers.IntegerField()}
+            "ChatDeletePreview",
+            {
+                "files_to_delete": serializers.IntegerField(),
+                "files": serializers.ListField(
+                    child=serializers.CharField(), help_text="Names of the files deleted."
+                ),
+                "kept_files": serializers.ListField(
+                    child=serializers.CharField(),
+                    help_text="Names of the chat's other files (tagged, or made elsewhere): kept.",
+                ),
+            },
         ),
     )
     def get(self, request: Request, session_id: str) -> Response:
         session = session_get_for_user(user=request.user, session_id=session_id)
-        return Response({"files_to_delete": session_file_count_to_delete(session=session)})
+        doomed = list(session_files_to_delete(session=session).values_list("id", "filename"))
+        doomed_ids = {file_id for file_id, _ in doomed}
+        kept = [f.filename for f in session_files(session=session) if f.id not in doomed_ids]
+        return Response(
+            {
+                "files_to_delete": len(doomed),
+                "files": [name for _, name in doomed],
+                "kept_files": kept,
+            }
+        )

@@ -18,6 +18,7 @@ import logging
 import uuid
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -40,6 +41,7 @@ from chat.serializers import message_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
 from chatui.ids import uuid_or_none
+from chatui.rate_limits import rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +118,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "session", "session_id": str(session.id), **payload})
 
     async def _chat(self, frame: ChatFrame) -> None:
+        # per-user limit (RATE_LIMIT_CHAT): an `error` frame `rate_limited` past it
+        await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
         await self._busy_check(frame.session_id)
         services.message_content_check(frame.content, frame.file_ids)
         switching = frame.session_id is None or uuid_or_none(frame.session_id) != self.session_id

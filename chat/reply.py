@@ -34,8 +34,8 @@ from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_get
 from chatui.errors import DomainError
 from chatui.executors import thread_pool
 from chatui.text import text_storable
+from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
-from files.serializers import StoredFileOutputSerializer
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from chat.models import ChatSession, Message
 from chatui.errors import ChatNotFound
@@ -14,8 +14,26 @@ from chatui.ids import uuid_or_none
 from files.models import StoredFile
 
 
-def session_list_for_user(*, user: Any) -> QuerySet[ChatSession]:
-    return ChatSession.objects.filter(owner=user).order_by("-updated_at", "-created_at")
+def session_list_for_user(*, user: Any, q: str | None = None) -> QuerySet[ChatSession]:
+    """The user's chats, newest first; with ``q``, those whose title or any message
+    contains it (case ignored), each annotated with ``match``: the first such message."""
+    sessions = ChatSession.objects.filter(owner=user)
+    if q:
+        matching = Message.objects.filter(session=OuterRef("pk"), content__icontains=q)
+        sessions = sessions.annotate(
+            match=Subquery(matching.order_by("created_at").values("content")[:1])
+        ).filter(Q(title__icontains=q) | Q(match__isnull=False))
+    return sessions.order_by("-updated_at", "-created_at")
+
+
+def match_snippet(text: str | None, q: str, *, width: int = 60) -> str:
+    """A short excerpt of ``text`` around the first ``q`` (case ignored)."""
+    if not text:
+        return ""
+    at = text.lower().find(q.lower())
+    start = max(0, at - width // 2) if at >= 0 else 0
+    excerpt = " ".join(text[start : start + width + len(q)].split())
+    return ("…" if start else "") + excerpt + ("…" if start + width + len(q) < len(text) else "")
 
 
 def session_get_for_user(*, user: Any, session_id: Any) -> ChatSession:

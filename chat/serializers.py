@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from chat.models import ChatSession, Message
 from chat.selectors import message_list_for_session, session_files
+from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
-from files.serializers import StoredFileOutputSerializer
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):

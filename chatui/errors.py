@@ -135,6 +135,11 @@ class HostileInput(ToolError):
     default_message = "The file was refused: it is built to exhaust the server."
 
 
+class UnreadableInput(ToolError):
+    """A file a tool's parser could not read (corrupt or malformed): the input's fault,
+    reported with the parser's reason, never as a crash."""
+
+
 class ToolMemoryExceeded(ToolError):
     code = "tool_memory_exceeded"
     default_message = "The tool needed more memory than allowed and was stopped."

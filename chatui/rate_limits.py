@@ -2,7 +2,7 @@
 
 Kinds and their settings (``RATE_LIMITS`` in settings, from ``RATE_LIMIT_*``):
 ``uploads`` (``POST /api/files``), ``tool_runs`` (``POST /api/tools/{name}/run``),
-``search`` (``GET /api/files?q=``) and ``chat`` (websocket ``chat`` frames). A
+``search`` (``GET /api/files?q=``, ``GET /api/search``) and ``chat`` (websocket ``chat`` frames). A
 moving window per user and kind, kept in Redis when ``REDIS_URL`` is set (so every
 process counts together) and in the process otherwise.
 
@@ -32,11 +32,12 @@ WORDS = {
     "search": "searches",
     "chat": "chat messages",
 }
-# (view name, method) -> kind; a query parameter after "?" must be present too.
+# (view name, method) -> kind; a query parameter named after "?" must be non-empty too.
 ROUTES: dict[tuple[str, str], str] = {
     ("files:list", "POST"): "uploads",
     ("tools:run", "POST"): "tool_runs",
     ("files:list", "GET?q"): "search",
+    ("files:search", "GET"): "search",
 }
 
 
@@ -82,22 +83,12 @@ def rate_limit_hit(kind: str, user_id: Any) -> None:
 
 
 def route_kind(view_name: str, method: str, query: Any) -> str | None:
-    kind = ROUTES.get((view_name, method))
-    if kind is None:
-        kind = next(
-            (
-                k
-                for (name, m), k in ROUTES.items()
-                if name == view_name and _query_rule(m, method, query)
-            ),
-            None,
-        )
-    return kind
-
-
-def _query_rule(rule: str, method: str, query: Any) -> bool:
-    verb, _, param = rule.partition("?")
-    return bool(param) and verb == method and bool(query.get(param))
+    """The kind of limit a request to ``view_name`` counts toward, if any."""
+    for (name, rule), kind in ROUTES.items():
+        verb, _, param = rule.partition("?")
+        if name == view_name and verb == method and (not param or query.get(param)):
+            return kind
+    return None
 
 
 class RouteThrottle(BaseThrottle):

@@ -406,6 +406,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "chatui.login_throttle.lockout_response"
 AXES_VERBOSE = False
 
+# Slow clients (uvicorn with --http chatui.server_protocol:TimedH11Protocol): headers
+# must arrive within SERVER_HEADER_TIMEOUT_S; request bodies at SERVER_BODY_MIN_RATE
+# bytes/s at least, judged over SERVER_BODY_WINDOW_S.
+SERVER_HEADER_TIMEOUT_S = env_float("SERVER_HEADER_TIMEOUT_S", 10.0)
+SERVER_BODY_MIN_RATE = env_int("SERVER_BODY_MIN_RATE", 1024)
+SERVER_BODY_WINDOW_S = env_float("SERVER_BODY_WINDOW_S", 20.0)
+
 # DEBUG error pages mask credential-bearing settings (chatui/debug_filter.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "chatui.debug_filter.CredentialMaskingFilter"
 

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from chat.views import chat_page
+from chatui.health import HealthApi
 from files.views import files_page
 
 urlpatterns = [
@@ -15,6 +17,19 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/health", HealthApi.as_view(), name="health"),
+    # The OpenAPI schema of every app's API, and Swagger UI for it. Swagger UI's assets
+    # come from drf-spectacular-sidecar (/static/), so /api/docs/ works offline (Redoc
+    # is not mounted: its template loads Google Fonts). The docs page runs under the
+    # site's CSP: SpectacularSwaggerSplitView serves the launcher as /api/docs/?script
+    # (a script URL, not inline) and templates/files/api_docs.html moves the page
+    # styles into static/css/api_docs.css.
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="files/api_docs.html"),
+        name="docs",
+    ),
     path("api/", include("files.urls")),
     path("api/", include("tools.urls")),
     path("api/", include("chat.urls")),

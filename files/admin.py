@@ -1,5 +1,5 @@
 """Staff see every file here. Deleting goes through ``file_delete`` (blob, then row);
-verifying and re-sniffing through ``files.integrity``. The storage overview page is
+verifying and re-sniffing through ``files.ops.integrity``. The storage overview page is
 mounted on the default admin site at ``/admin/storage/``."""
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from django.utils.html import format_html
 
 from chatui.errors import StorageUnavailable
 
+from .api.downloads import download_response
 from .content_types import is_inline_safe
 from .documents.ops import text_reindex
-from .downloads import download_response
-from .integrity import file_resniff, file_verify
 from .models import ReconcileRun, StoredFile
-from .overview import storage_overview
+from .ops.integrity import file_resniff, file_verify
+from .ops.overview import storage_overview
 from .services import file_delete
 from .storage import BlobMissing
 
@@ -86,6 +86,21 @@ class OwnerEmailFilter(admin.SimpleListFilter):
 
 
 TEXT_FIELDS = ["text_status", "text_error", "text_detail", "pages", "words", "text_attempts"]
+CONTENT_FIELDS = ["download", "thumbnail", "api_download_url"]
+STORAGE_FIELDS = [
+    "id",
+    "key",
+    "size",
+    "checksum",
+    "etag",
+    "content_type",
+    "category",
+    "source",
+    "source_tool",
+    "status",
+    "status_detail",
+    "created_at",
+]
 
 
 @admin.register(StoredFile)
@@ -118,47 +133,12 @@ class StoredFileAdmin(admin.ModelAdmin):
     actions = ["verify_files", "resniff_content_type", "reindex_text"]
     fieldsets = [
         (None, {"fields": ["filename", "owner", "tags", "tagged", "session_id"]}),
-        ("Content", {"fields": ["download", "thumbnail", "api_download_url"]}),
+        ("Content", {"fields": CONTENT_FIELDS}),
         ("Text", {"fields": TEXT_FIELDS}),
-        (
-            "Storage",
-            {
-                "fields": [
-                    "id",
-                    "key",
-                    "size",
-                    "checksum",
-                    "etag",
-                    "content_type",
-                    "category",
-                    "source",
-                    "source_tool",
-                    "status",
-                    "status_detail",
-                    "created_at",
-                ]
-            },
-        ),
+        ("Storage", {"fields": STORAGE_FIELDS}),
     ]
-    readonly_fields = [
-        "id",
-        "owner",
-        "key",
-        "checksum",
-        "etag",
-        "size",
-        "content_type",
-        "category",
-        "source",
-        "source_tool",
-        "status",
-        "status_detail",
-        "created_at",
-        "download",
-        "thumbnail",
-        "api_download_url",
-        *TEXT_FIELDS,
-    ]
+    # Everything but the editable metadata (first fieldset) is read-only: one list each.
+    readonly_fields = ["owner", *CONTENT_FIELDS, *TEXT_FIELDS, *STORAGE_FIELDS]
 
     # --- Columns and change-page fields --------------------------------------------
 

@@ -87,11 +87,31 @@ class RequestBodyStream:
         return await self._receive()
 
 
-def streamed_body(request: HttpRequest) -> RequestBodyStream | None:
-    """The unread body of a streamed route under ASGI; None elsewhere (tests, WSGI)."""
+class HttpBodyReader:
+    """The same reading interface over a body Django holds (``HttpRequest.read``):
+    Django's test client and any request the handler did not stream."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+        self.received = 0
+
+    def read_sync(self, size: int) -> bytes:
+        chunk = self._request.read(size)
+        self.received += len(chunk)
+        return chunk
+
+
+BodyReader = RequestBodyStream | HttpBodyReader
+
+
+def request_body(request: HttpRequest) -> BodyReader:
+    """The request's body to parse while it arrives: the unread ASGI stream of a
+    streamed route, else Django's own (already received) body."""
     if isinstance(request, ASGIRequest):
-        return request.scope.get(BODY_STREAM_KEY)
-    return None
+        stream = request.scope.get(BODY_STREAM_KEY)
+        if stream is not None:
+            return stream
+    return HttpBodyReader(request)
 
 
 def _is_streamed(scope: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.http import parse_header_parameters
@@ -21,13 +21,15 @@ from python_multipart.exceptions import MultipartParseError
 
 from chatui.errors import FileTooLarge, InvalidInput
 
-from .asgi_upload import RequestBodyStream
-from .services import FileUpload
+from .asgi_upload import BodyReader
+
+if TYPE_CHECKING:
+    from .services import FileUpload
 
 READ_BATCH_BYTES = 1024 * 1024
 FILE_FIELD = "file"
 
-StartUpload = Callable[[str, str], FileUpload]  # (filename, part content type)
+StartUpload = Callable[[str, str], "FileUpload"]  # (filename, part content type)
 
 
 class StreamedUploadForm:
@@ -46,7 +48,7 @@ class StreamedUploadForm:
         self._complete = False
         self._parser = MultipartParser(_boundary(content_type), self._callbacks())
 
-    def read_from(self, body: RequestBodyStream, *, max_body_bytes: int) -> None:
+    def read_from(self, body: BodyReader, *, max_body_bytes: int) -> None:
         try:
             while chunk := body.read_sync(READ_BATCH_BYTES):
                 if body.received > max_body_bytes:

@@ -43,20 +43,30 @@ def file_list_for_user(
     tagged: bool | None = None,
     session_id: UUID | None = None,
     ordering: str = "-created_at",
+    checksum: str | None = None,
 ) -> QuerySet[StoredFile]:
-    """The user's files, filtered and ordered; invalid choices raise InvalidInput."""
+    """The user's files, filtered and ordered (``checksum``: the same sha256, to find
+    duplicates); invalid choices raise InvalidInput."""
     # Owner alone decides (the key prefix is a model invariant, checked on every
     # single-file read); a key filter here would defeat the index-only count.
     # Through the reverse manager every row gets ``user`` itself as its owner: no join,
     # and no User built per row (select_related did both, a third of a page's cost).
-    files = user.stored_files.filter(_filters(source=source, category=category, q=q, tagged=tagged))
+    condition = _filters(source=source, category=category, q=q, tagged=tagged, checksum=checksum)
+    files = user.stored_files.filter(condition)
     if session_id is not None:
         files = files.filter(session_id=session_id)
     return files.order_by(*_ordering(ordering))
 
 
-def _filters(*, source: str | None, category: str | None, q: str | None, tagged: bool | None) -> Q:
-    condition = Q()
+def _filters(
+    *,
+    source: str | None,
+    category: str | None,
+    q: str | None,
+    tagged: bool | None,
+    checksum: str | None = None,
+) -> Q:
+    condition = Q(checksum=checksum) if checksum else Q()
     if source:
         _require_choice("source", source, StoredFile.Source.values)
         condition &= Q(source=source)

@@ -9,20 +9,19 @@ deletes remove the blob first, then the row (see :func:`file_delete`).
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 
-from chatui.errors import FileTooLarge, InvalidBase64, InvalidInput, QuotaExceeded
+from chatui.errors import FileTooLarge, InvalidInput
 from chatui.models import User
 from chatui.text import text_check
 
 from . import storage
+from .asgi_upload import BodyReader
 from .content_types import (
     SNIFF_BYTES,
     categorize,
@@ -31,18 +30,21 @@ from .content_types import (
 )
 from .documents.jobs import text_extraction_enqueue_on_commit
 from .keys import build_key, display_filename, key_belongs_to
+from .limits import MIB, check_quota, check_upload_size, max_upload_bytes, user_quota_bytes
 from .models import StoredFile
+from .multipart_stream import StreamedUploadForm
 from .sessions import session_id_for_user
 from .storage import BlobStream
+from .validation import decode_base64_strict, validate_tags
 
 logger = logging.getLogger(__name__)
 
-MIB = 1024 * 1024
-MAX_TAGS = 50
-MAX_TAG_KEY_CHARS = 100
-MAX_TAG_VALUE_CHARS = 1000
 INLINE_CONTENT_MAX_BYTES = 10 * MIB
 READ_CHUNK_BYTES = MIB  # file_upload reads files in hand this much at a time
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers, the small form fields
+
+
+FieldsCleaner = Callable[[dict[str, str]], dict[str, Any]]  # form fields -> finish() kwargs
 
 
 class ContentTooLargeToInclude(FileTooLarge):
@@ -53,59 +55,7 @@ class ContentTooLargeToInclude(FileTooLarge):
     default_message = "The file is too large to include inline; download it instead."
 
 
-# --- Limits ------------------------------------------------------------------------
-
-
-def max_upload_bytes() -> int:
-    return settings.FILES_MAX_UPLOAD_MB * MIB
-
-
-def user_quota_bytes(user: User) -> int:
-    """The user's quota in bytes; 0 means unlimited (per-user override wins)."""
-    quota_mb = user.storage_quota_mb
-    if quota_mb is None:
-        quota_mb = settings.FILES_USER_QUOTA_MB
-    return quota_mb * MIB
-
-
-def _used_bytes(user: User) -> int:
-    return StoredFile.objects.filter(owner=user).aggregate(total=Sum("size"))["total"] or 0
-
-
-def _check_quota(user: User, incoming: int) -> None:
-    quota = user_quota_bytes(user)
-    if not quota:
-        return
-    used = _used_bytes(user)
-    if used + incoming > quota:
-        raise QuotaExceeded(quota_bytes=quota, used_bytes=used, upload_bytes=incoming)
-
-
-def check_upload_size(size: int) -> None:
-    limit = max_upload_bytes()
-    if size > limit:
-        message = f"Files may be at most {settings.FILES_MAX_UPLOAD_MB} MB."
-        raise FileTooLarge(message, max_bytes=limit)
-
-
 # --- Input validation --------------------------------------------------------------
-
-
-def validate_tags(tags: object) -> dict[str, str]:
-    """Tags are a small flat map of strings to strings."""
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict):
-        raise InvalidInput("tags must be an object of string keys and values.")
-    text_check(tags, field="tags")
-    if len(tags) > MAX_TAGS:
-        raise InvalidInput(f"At most {MAX_TAGS} tags are allowed.")
-    for key, value in tags.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not key.strip():
-            raise InvalidInput("tags must be an object of non-empty string keys and string values.")
-        if len(key) > MAX_TAG_KEY_CHARS or len(value) > MAX_TAG_VALUE_CHARS:
-            raise InvalidInput("A tag key or value is too long.")
-    return dict(tags)
 
 
 # --- Upload --------------------------------------------------------------------------
@@ -140,7 +90,7 @@ class FileUpload:
         self.name = display_filename(filename)
         self.content_type_hint = content_type_hint_check(content_type_hint)
         check_upload_size(expected_size)
-        _check_quota(owner, expected_size)  # fail fast; re-checked under the lock
+        check_quota(owner, expected_size)  # fail fast; re-checked under the lock
         generated = self.source == StoredFile.Source.TOOL
         self.key = build_key(email=owner.email, generated=generated, filename=self.name)
         self._blob = storage.BlobWriter(self.key, content_type_of=self._sniff)
@@ -157,6 +107,10 @@ class FileUpload:
 
     def finish(self, *, tags: dict[str, str] | None = None, session_id: Any = None) -> StoredFile:
         """Store the blob, then insert the row (the blob is removed if the row fails)."""
+        if self.size == 0 and self.source == StoredFile.Source.USER:
+            # A user's empty upload is a mistake (a failed export, a wrong pick); a tool
+            # may still store an empty result.
+            raise InvalidInput(f"{self.name} is empty (0 bytes); empty files are not stored.")
         clean_tags = validate_tags(tags)
         session = session_id_for_user(user=self.owner, session_id=session_id)
         blob = self._blob.close()
@@ -265,7 +219,7 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
         with transaction.atomic():
             if user_quota_bytes(row.owner):
                 owner = User.objects.select_for_update().get(pk=row.owner_id)
-                _check_quota(owner, row.size)
+                check_quota(owner, row.size)
             # Field checks only. The key's uniqueness, the check constraints and the
             # owner's foreign key (locked just above) are the database's to enforce:
             # full_clean would first ask it, five queries.
@@ -302,13 +256,44 @@ def file_upload_base64(
     )
 
 
-def decode_base64_strict(value: str) -> bytes:
-    if not isinstance(value, str) or not value.isascii():
-        raise InvalidBase64()
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidBase64() from None
+def check_multipart_length(content_length: int) -> int:
+    """413 by ``Content-Length`` alone, before a byte of the body is read; returns the
+    file size the length implies (at least), for the early quota check."""
+    if content_length > max_upload_bytes() + MULTIPART_OVERHEAD_BYTES:
+        check_upload_size(content_length - MULTIPART_OVERHEAD_BYTES)
+    return max(content_length - MULTIPART_OVERHEAD_BYTES, 0)
+
+
+def file_upload_multipart(
+    *,
+    owner: User,
+    body: BodyReader,
+    content_type: str,
+    content_length: int,
+    clean_fields: FieldsCleaner,
+) -> StoredFile:
+    """A ``multipart/form-data`` upload parsed while it arrives: body -> parser -> S3.
+
+    ``clean_fields`` turns the small form fields (collected wherever they stand in
+    the form) into :meth:`FileUpload.finish`'s keyword arguments once the body is
+    complete; an error from it, the parser or S3 aborts the upload so nothing is
+    left in the bucket.
+    """
+    expected_size = check_multipart_length(content_length)
+
+    def start_upload(filename: str, part_type: str) -> FileUpload:
+        return FileUpload(
+            owner=owner,
+            filename=filename,
+            content_type_hint=part_type,
+            expected_size=expected_size,
+        )
+
+    max_body = max_upload_bytes() + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + MULTIPART_OVERHEAD_BYTES
+    with StreamedUploadForm(content_type, start_upload) as form:
+        form.read_from(body, max_body_bytes=max_body)
+        finish_kwargs = clean_fields(form.fields)
+        return form.upload.finish(**finish_kwargs)  # type: ignore[union-attr]
 
 
 # --- Update and delete ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import jsonapi, s3api, xmlio
+from . import jsonapi, s3api, s3cors, s3post, xmlio
 from .auth import authenticate
 from .errors import S3Error
 from .hosts import host_allowed
@@ -90,6 +90,9 @@ class _Router:
             log.exception("s3mock: unhandled error in %s %s", request.method, request.raw_path)
             error = S3Error("InternalError", "We encountered an internal error. Please try again.")
             response = error_response(error, request, request_id)
+        if "origin" in request.headers and request.method != "OPTIONS":
+            bucket = _bucket_of(request)
+            response.headers += s3cors.actual_request_headers(request, self.store, bucket)
         if _body_may_be_left(request, response):
             response.headers.append(("Connection", "close"))
         await send_response(send, response, request_id, head=request.method == "HEAD")
@@ -100,6 +103,13 @@ class _Router:
             return _foreign_host(request, json_api=first in JSON_API_SEGMENTS)
         if first in JSON_API_SEGMENTS:
             return await self._json_api(request)
+        if request.method == "OPTIONS":  # a CORS preflight carries no signature
+            return s3cors.preflight(request, self.store, _bucket_of(request))
+        if s3post.is_post_object(request) and "/" not in request.path.strip("/"):
+            bucket = _bucket_of(request)  # the form's policy signature authorises it
+            return await s3post.post_object(
+                request, self.store, self.credentials, self.region, bucket
+            )
         auth = authenticate(request, self.credentials, region=self.region)
         if inspect.isawaitable(auth):
             auth = await auth
@@ -109,6 +119,13 @@ class _Router:
         return await jsonapi.handle(
             request, self.store, bucket=self.json_bucket, default_owner=self.default_owner
         )
+
+
+def _bucket_of(request: S3Request) -> str:
+    try:
+        return request.bucket_and_key()[0]
+    except UnicodeDecodeError:
+        return ""
 
 
 def _foreign_host(request: S3Request, *, json_api: bool) -> Response:

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from .auth import UNSIGNED_PAYLOAD, AuthContext
-from .checksums import ALGORITHMS, Checksum, b64, decode_checksum, new_checksum
+from .checksums import ALGORITHMS, FULL_OBJECT, Checksum, b64, decode_checksum, new_checksum
 from .errors import S3Error
 from .http import S3Request
 
@@ -76,7 +76,14 @@ class VerifiedBody:
     (algorithm -> base64 of every verified flexible checksum) are final.
     """
 
-    def __init__(self, request: S3Request, auth: AuthContext) -> None:
+    def __init__(
+        self,
+        request: S3Request,
+        auth: AuthContext,
+        default_algorithm: str | None = None,
+        *,
+        object_checksums: bool = False,
+    ) -> None:
         self.md5 = hashlib.md5()  # noqa: S324 - the S3 ETag is an MD5 by definition
         self.size = 0
         self._request = request
@@ -84,12 +91,27 @@ class VerifiedBody:
         headers = request.headers
         self._mode = _payload_mode(auth.content_sha256 or UNSIGNED_PAYLOAD)
         self._content_md5 = _content_md5(headers.get("content-md5"))
-        self._expectations = _header_expectations(headers, self._mode)
+        self._expectations = _header_expectations(headers, self._mode, object_checksums)
         self._trailers = _trailer_expectations(headers, self._mode)
         self._decoded_length = _decoded_length(headers, self._mode)
+        sent = [e for e in (*self._expectations, *self._trailers) if e.algorithm in ALGORITHMS]
+        self.sent_algorithm = sent[0].algorithm if sent else None
+        self._computed = None if sent or not default_algorithm else default_algorithm
+        self._computed_hasher = new_checksum(default_algorithm) if self._computed else None
         if self._mode in (STREAMING_SIGNED, STREAMING_SIGNED_TRAILER) and not auth.signing_key:
             raise S3Error("InvalidRequest", f"{self._mode} needs SigV4 header authentication")
         self._started = False
+
+    def stored_checksum(self) -> dict[str, str] | None:
+        """The checksum S3 keeps with the object: the one the client sent (verified), else
+        the default one computed here; valid once iteration has ended."""
+        if self.sent_algorithm is not None:
+            value = self.checksums[self.sent_algorithm]
+            return {"algorithm": self.sent_algorithm, "value": value, "type": FULL_OBJECT}
+        if self._computed_hasher is None or self._computed is None:
+            return None
+        value = b64(self._computed_hasher.digest())
+        return {"algorithm": self._computed, "value": value, "type": FULL_OBJECT}
 
     @property
     def checksums(self) -> dict[str, str]:
@@ -133,6 +155,8 @@ class VerifiedBody:
             expectation.hasher.update(piece)
         for expectation in self._trailers:
             expectation.hasher.update(piece)
+        if self._computed_hasher is not None:
+            self._computed_hasher.update(piece)
 
     def _finish(self) -> None:
         if self._decoded_length is not None and self._decoded_length != self.size:
@@ -151,9 +175,18 @@ class VerifiedBody:
                 raise error
 
 
-def request_body(request: S3Request, auth: AuthContext) -> VerifiedBody:
-    """Wrap the request's body; header errors (bad digests, modes) raise at once."""
-    return VerifiedBody(request, auth)
+def request_body(
+    request: S3Request,
+    auth: AuthContext,
+    default_algorithm: str | None = None,
+    *,
+    object_checksums: bool = False,
+) -> VerifiedBody:
+    """Wrap the request's body; header errors (bad digests, modes) raise at once.
+
+    ``default_algorithm`` is computed too when the client sends no flexible checksum.
+    """
+    return VerifiedBody(request, auth, default_algorithm, object_checksums=object_checksums)
 
 
 # --- header parsing -----------------------------------------------------------------
@@ -186,11 +219,17 @@ def _content_md5(value: str | None) -> bytes | None:
     return digest
 
 
-def _header_expectations(headers: dict[str, str], mode: str) -> list[_Expectation]:
+def _header_expectations(
+    headers: dict[str, str], mode: str, object_checksums: bool = False
+) -> list[_Expectation]:
+    """``object_checksums``: the x-amz-checksum-* headers describe the object being made
+    (CompleteMultipartUpload), not this body, so only the payload hash applies."""
     found: list[_Expectation] = []
     if mode not in STREAMING_MODES and mode != UNSIGNED_PAYLOAD:
         digest = bytes.fromhex(mode)
         found.append(_Expectation("x-amz-content-sha256", "", new_checksum("sha256"), digest))
+    if object_checksums:
+        return found
     checksum_headers = [
         name
         for name in headers

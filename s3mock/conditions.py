@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
@@ -115,3 +115,52 @@ def invalid_range(header: str, size: int) -> S3Error:
         RangeRequested=header,
         ActualObjectSize=str(size),
     )
+
+
+WriteCondition = Callable[[ObjectInfo | None], None]
+
+
+def write_condition(headers: Mapping[str, str], key: str) -> WriteCondition | None:
+    """Conditional writes (PutObject, CompleteMultipartUpload): ``If-None-Match: *``
+    (create only) and ``If-Match`` (replace that ETag only), as a check of the current
+    object that raises PreconditionFailed (412), or NoSuchKey for If-Match on no object."""
+    if_none_match, if_match = headers.get("if-none-match"), headers.get("if-match")
+    if if_none_match is None and if_match is None:
+        return None
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise S3Error(
+            "NotImplemented",
+            "If-None-Match on a write accepts only '*'.",
+            Header="If-None-Match",
+        )
+
+    def check(current: ObjectInfo | None) -> None:
+        if if_none_match is not None and current is not None:
+            raise _failed("If-None-Match")
+        if if_match is not None:
+            if current is None:
+                raise S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
+            if not etag_matches(if_match, current.etag):
+                raise _failed("If-Match")
+
+    return check
+
+
+def still_holds(condition: WriteCondition | None) -> WriteCondition | None:
+    """The same check as the write lands: a change since the request began is S3's
+    409 ConditionalRequestConflict rather than a 412."""
+    if condition is None:
+        return None
+
+    def check(current: ObjectInfo | None) -> None:
+        try:
+            condition(current)
+        except S3Error:
+            raise S3Error(
+                "ConditionalRequestConflict",
+                "A conflicting operation occurred. If using PutObject you can retry the request."
+                " If using multipart upload you should initiate another"
+                " CreateMultipartUpload request and re-upload each part.",
+            ) from None
+
+    return check

@@ -39,6 +39,9 @@ class ObjectInfo:
     versioned: bool = False  # written while versioning was Enabled (else the "null" version)
     delete_marker: bool = False
     seq: int = 0  # write order (ns clock), newest first in a key's version list
+    checksum: dict[str, str] | None = None  # {"algorithm": "crc32", "value": b64, "type": ...}
+    parts: list[list] | None = None  # multipart: [size, part checksum or None] per part
+    acl: str = "private"  # a canned ACL
 
     @property
     def quoted_etag(self) -> str:
@@ -64,6 +67,9 @@ class ObjectInfo:
             "versioned": self.versioned,
             "delete_marker": self.delete_marker,
             "seq": self.seq,
+            "checksum": self.checksum,
+            "parts": self.parts,
+            "acl": self.acl,
         }
 
     @classmethod
@@ -82,6 +88,9 @@ class ObjectInfo:
             versioned=record.get("versioned", False),
             delete_marker=record.get("delete_marker", False),
             seq=record.get("seq", 0),
+            checksum=record.get("checksum"),
+            parts=record.get("parts"),
+            acl=record.get("acl", "private"),
         )
 
 
@@ -93,6 +102,7 @@ class ObjectAttrs:
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    acl: str = "private"  # canned ACL: x-amz-acl on PUT, CreateMultipartUpload, copy
 
 
 @dataclass(frozen=True)

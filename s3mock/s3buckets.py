@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import xmlio
 from .errors import S3Error
 from .http import Response
+from .s3acl import canned_from_headers
 from .s3context import Ctx, empty, xml_response
 
 MAX_CREATE_BODY = 64 * 1024
@@ -17,12 +18,15 @@ MAX_CREATE_BODY = 64 * 1024
 async def create_bucket(ctx: Ctx) -> Response:
     """CreateBucket; re-creating your own bucket is 200 in us-east-1 (legacy), 409 elsewhere."""
     ctx.require_signed()
+    acl = canned_from_headers(ctx.request.headers)
     await _drain_configuration(ctx)  # a LocationConstraint is accepted and ignored
     try:
         ctx.store.create_bucket(ctx.bucket, ctx.owner)
     except S3Error as error:
         if error.code != "BucketAlreadyOwnedByYou" or ctx.region != "us-east-1":
             raise
+    # S3 resets the ACL when you re-create your bucket in us-east-1
+    ctx.store.set_bucket_setting(ctx.bucket, "acl", acl if acl != "private" else None)
     return empty(200, [("Location", f"/{ctx.bucket}")])
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import xmlio
+from .acl import allows
 from .auth import ANONYMOUS
 from .body import VerifiedBody, request_body
 from .errors import S3Error
@@ -36,6 +37,33 @@ class Ctx:
         if self.anonymous:
             raise S3Error("AccessDenied", "Access Denied: this request must be signed")
 
+    def authorize(self, permission: str | None) -> None:
+        """NoSuchBucket, then AccessDenied unless the caller owns the bucket or its canned
+        ACL (READ, WRITE) or the object's (READ_OBJECT) grants ``permission``."""
+        owner = self.store.head_bucket(self.bucket).owner
+        if owner == self.owner or permission is None:
+            self.own_bucket()
+            return
+        if permission == "READ_OBJECT":
+            acl = self._object_acl()
+            permission = "READ"
+        else:
+            acl = None
+        if acl is None:
+            acl = self.store.bucket_setting(self.bucket, "acl", "private")
+        if not allows(acl, permission, anonymous=self.anonymous):
+            raise S3Error("AccessDenied", "Access Denied", BucketName=self.bucket)
+
+    def _object_acl(self) -> str | None:
+        """The ACL of the object a read names; None when missing (the bucket's decides)."""
+        try:
+            info = self.store.head_object(
+                self.bucket, self.key, self.request.query.get("versionId")
+            )
+        except S3Error:
+            return None
+        return info.acl
+
     def own_bucket(self, name: str | None = None) -> None:
         """Raise NoSuchBucket, then AccessDenied, unless the caller owns the bucket.
 
@@ -63,14 +91,19 @@ class Ctx:
             raise S3Error("InvalidArgument", f"{name} out of range", ArgumentName=name)
         return value if high is None else min(value, high)
 
-    def body(self) -> BodyReader:
-        return BodyReader(self.request, self.auth)
+    def body(self, default_algorithm: str | None = None) -> BodyReader:
+        """The request body, verified; ``default_algorithm`` is computed when none is sent."""
+        return BodyReader(self.request, self.auth, default_algorithm)
 
-    async def xml_body(self):
-        """Read and parse a bounded XML request document (verified like any body)."""
+    async def xml_body(self, *, object_checksums: bool = False):
+        """Read and parse a bounded XML request document (verified like any body).
+
+        ``object_checksums``: x-amz-checksum-* headers describe the object, not the XML.
+        """
         chunks = []
         size = 0
-        async for chunk in self.body().chunks():
+        reader = BodyReader(self.request, self.auth, object_checksums=object_checksums)
+        async for chunk in reader.chunks():
             size += len(chunk)
             if size > xmlio.MAX_XML_BODY:
                 raise S3Error("MalformedXML", "The XML you provided was too large.")
@@ -85,8 +118,26 @@ class BodyReader:
     why the store commits only after the last chunk.
     """
 
-    def __init__(self, request: S3Request, auth: Any):
-        self._source: VerifiedBody = request_body(request, auth)
+    def __init__(
+        self,
+        request: S3Request,
+        auth: Any,
+        default_algorithm: str | None = None,
+        *,
+        object_checksums: bool = False,
+    ):
+        self._source: VerifiedBody = request_body(
+            request, auth, default_algorithm, object_checksums=object_checksums
+        )
+
+    @property
+    def sent_algorithm(self) -> str | None:
+        """The flexible checksum algorithm the client sent (header or trailer), if any."""
+        return self._source.sent_algorithm
+
+    def stored_checksum(self) -> dict[str, str] | None:
+        """The checksum to keep with the object; valid once iteration has ended."""
+        return self._source.stored_checksum()
 
     def chunks(self) -> AsyncIterator[bytes]:
         return aiter(self._source)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from . import xmlio
-from .conditions import check_preconditions, invalid_range
+from .checksums import ALGORITHMS, DEFAULT_ALGORITHM, upload_checksum
+from .conditions import check_preconditions, invalid_range, still_holds, write_condition
 from .errors import S3Error
 from .http import Response
 from .records import ObjectInfo
 from .s3buckets import owner_xml
 from .s3context import Ctx, empty, xml_response
-from .s3objects import attrs_from_headers, copy_source
+from .s3objects import attrs_from_headers, copy_source, current_object
 from .s3versions import version_headers
 from .uploads import UploadInfo, check_part_number, is_upload_id
 
@@ -21,18 +22,33 @@ THREAD_COMPLETE_PARTS = 2  # completing more parts than this runs off the event 
 
 
 async def create_upload(ctx: Ctx) -> Response:
+    headers = ctx.request.headers
+    checksum = upload_checksum(
+        headers.get("x-amz-checksum-algorithm"), headers.get("x-amz-checksum-type")
+    )
     upload = ctx.store.multipart.create(
-        ctx.bucket, ctx.key, attrs_from_headers(ctx.request.headers), ctx.owner
+        ctx.bucket, ctx.key, attrs_from_headers(headers), ctx.owner, checksum
     )
     fields = [("Bucket", ctx.bucket), ("Key", ctx.key), ("UploadId", upload.upload_id)]
-    return xml_response("InitiateMultipartUploadResult", xmlio.elements(fields))
+    response = xml_response("InitiateMultipartUploadResult", xmlio.elements(fields))
+    if upload.checksum_algorithm:
+        response.headers.append(("x-amz-checksum-algorithm", upload.checksum_algorithm.upper()))
+        response.headers.append(("x-amz-checksum-type", upload.checksum_type))
+    return response
 
 
 async def upload_part(ctx: Ctx) -> Response:
     upload, number = _upload_and_part(ctx)
-    body = ctx.body()
+    body = ctx.body(upload.checksum_algorithm or None)
+    expected, sent = upload.checksum_algorithm, body.sent_algorithm
+    if expected and sent and sent != expected:
+        raise S3Error(
+            "InvalidRequest",
+            f"Checksum Type mismatch occurred, expected checksum Type: {expected}, "
+            f"actual checksum Type: {sent}",
+        )
     part = await ctx.store.multipart.put_part_stream(
-        upload, number, body.chunks(), md5_hex=body.md5_hex
+        upload, number, body.chunks(), md5_hex=body.md5_hex, checksum=body.stored_checksum
     )
     return empty(200, [("ETag", f'"{part.etag}"'), *body.checksum_headers()])
 
@@ -72,20 +88,30 @@ def _copy_range(header: str | None, size: int) -> tuple[int, int] | None:
 async def complete_upload(ctx: Ctx) -> Response:
     upload_id = ctx.request.query.get("uploadId", "")
     ctx.store.head_bucket(ctx.bucket)
-    root = await ctx.xml_body()
+    root = await ctx.xml_body(object_checksums=True)
     if root.tag != "CompleteMultipartUpload":
         raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
-    requested = [_requested_part(node) for node in root.findall("Part")]
+    nodes = root.findall("Part")
+    requested = [_requested_part(node) for node in nodes]
     if not requested:
         raise S3Error("MalformedXML", "You must specify at least one part.")
+    claimed = {
+        number: _part_checksums(node) for (number, _), node in zip(requested, nodes, strict=True)
+    }
     again = ctx.store.multipart.completed(ctx.bucket, ctx.key, upload_id, requested)
     if again is not None:  # a repeated Complete (a retry) gets the first one's answer
         return _complete_result(ctx, again)
     upload = _upload(ctx)
+    algorithm = upload.checksum_algorithm or DEFAULT_ALGORITHM
+    expected = ctx.request.headers.get(f"x-amz-checksum-{algorithm}")
+    condition = write_condition(ctx.request.headers, ctx.key)
+    if condition is not None:  # checked now (412), and again as the object lands (409)
+        condition(current_object(ctx))
+    args = (upload, requested, claimed, expected, still_holds(condition))
     if len(requested) > THREAD_COMPLETE_PARTS:
-        info = await asyncio.to_thread(ctx.store.multipart.complete, upload, requested)
+        info = await asyncio.to_thread(ctx.store.multipart.complete, *args)
     else:
-        info = ctx.store.multipart.complete(upload, requested)
+        info = ctx.store.multipart.complete(*args)
     return _complete_result(ctx, info)
 
 
@@ -96,9 +122,22 @@ def _complete_result(ctx: Ctx, info: ObjectInfo) -> Response:
         ("Key", ctx.key),
         ("ETag", info.quoted_etag),
     ]
+    if info.checksum:
+        fields.append((_element(info.checksum["algorithm"]), info.checksum["value"]))
+        fields.append(("ChecksumType", info.checksum["type"]))
     response = xml_response("CompleteMultipartUploadResult", xmlio.elements(fields))
     response.headers += version_headers(ctx, info)
     return response
+
+
+def _element(algorithm: str) -> str:
+    """``crc64nvme`` -> ``ChecksumCRC64NVME``, the XML element of a checksum."""
+    return "Checksum" + algorithm.upper()
+
+
+def _part_checksums(node) -> dict[str, str]:
+    found = {a: xmlio.child_text(node, _element(a)) for a in ALGORITHMS}
+    return {algorithm: value for algorithm, value in found.items() if value}
 
 
 def _requested_part(node) -> tuple[int, str]:
@@ -137,6 +176,7 @@ async def list_parts(ctx: Ctx) -> Response:
                 ("LastModified", xmlio.iso8601(p.last_modified)),
                 ("ETag", f'"{p.etag}"'),
                 ("Size", p.size),
+                *([(_element(p.checksum["algorithm"]), p.checksum["value"])] if p.checksum else []),
             ]
         )
         + "</Part>"

@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator, Mapping
 from urllib.parse import parse_qsl, unquote
 
 from . import xmlio
-from .conditions import NOT_MODIFIED, check_preconditions, etag_matches, parse_range
+from .checksums import DEFAULT_ALGORITHM
+from .conditions import NOT_MODIFIED, check_preconditions, still_holds, write_condition
 from .errors import S3Error
 from .http import Response
 from .records import DEFAULT_CONTENT_TYPE, SYSTEM_HEADERS, ObjectAttrs, ObjectInfo, OpenObject
+from .s3acl import canned_from_headers
+from .s3attributes import read_range
 from .s3context import Ctx, empty, xml_response
 from .s3versions import version_headers
 from .validation import check_key, check_tags
@@ -32,13 +35,30 @@ RESPONSE_OVERRIDES = {
 
 async def put_object(ctx: Ctx) -> Response:
     attrs = attrs_from_headers(ctx.request.headers)
-    _check_write_conditions(ctx)
-    body = ctx.body()
+    condition = write_condition(ctx.request.headers, ctx.key)
+    if condition is not None:  # checked now (412), and again as the write lands (409)
+        condition(current_object(ctx))
+    body = ctx.body(DEFAULT_ALGORITHM)
     info = await ctx.store.put_object_stream(
-        ctx.bucket, ctx.key, body.chunks(), attrs, md5_hex=body.md5_hex
+        ctx.bucket,
+        ctx.key,
+        body.chunks(),
+        attrs,
+        md5_hex=body.md5_hex,
+        checksum=body.stored_checksum,
+        precondition=still_holds(condition),
     )
     headers = [("ETag", info.quoted_etag), *body.checksum_headers()]
     return empty(200, headers + version_headers(ctx, info))
+
+
+def current_object(ctx: Ctx) -> ObjectInfo | None:
+    try:
+        return ctx.store.head_object(ctx.bucket, ctx.key)
+    except S3Error as error:
+        if error.code != "NoSuchKey":
+            raise
+        return None
 
 
 def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
@@ -53,7 +73,8 @@ def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
     if encoding:
         system["content-encoding"] = encoding
     content_type = headers.get("content-type") or DEFAULT_CONTENT_TYPE
-    return ObjectAttrs(content_type, metadata, system, tags_from_header(headers))
+    acl = canned_from_headers(headers)
+    return ObjectAttrs(content_type, metadata, system, tags_from_header(headers), acl)
 
 
 def _without_aws_chunked(encoding: str) -> str:
@@ -74,30 +95,10 @@ def tags_from_header(headers: Mapping[str, str]) -> dict[str, str]:
     return check_tags(parse_qsl(raw, keep_blank_values=True))
 
 
-def _check_write_conditions(ctx: Ctx) -> None:
-    """Conditional writes: ``If-None-Match: *`` (create only) and ``If-Match``."""
-    headers = ctx.request.headers
-    if "if-none-match" not in headers and "if-match" not in headers:
-        return
-    try:
-        current: ObjectInfo | None = ctx.store.head_object(ctx.bucket, ctx.key)
-    except S3Error:
-        current = None
-    if headers.get("if-none-match", "").strip() == "*" and current is not None:
-        raise S3Error("PreconditionFailed", "At least one of the pre-conditions did not hold")
-    if_match = headers.get("if-match")
-    if if_match is not None:
-        if current is None:
-            raise S3Error("NoSuchKey", "The specified key does not exist.", Key=ctx.key)
-        if not etag_matches(if_match, current.etag):
-            raise S3Error("PreconditionFailed", "At least one of the pre-conditions did not hold")
-
-
 # --- get and head ----------------------------------------------------------------
 
 
 async def head_object(ctx: Ctx) -> Response:
-    _refuse_part_number(ctx)
     version_id = ctx.request.query.get("versionId")
     info = _live_or_marker(ctx, lambda: ctx.store.head_object(ctx.bucket, ctx.key, version_id))
     if info.delete_marker:
@@ -105,8 +106,9 @@ async def head_object(ctx: Ctx) -> Response:
     status = check_preconditions(ctx.request.headers, info)
     if status == NOT_MODIFIED:
         return _not_modified(info)
-    byte_range = parse_range(ctx.request.headers.get("range"), info.size)
-    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
+    byte_range, part_headers = read_range(ctx, info)
+    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info) + part_headers
+    headers += checksum_headers(ctx, info, whole=byte_range is None)
     return empty(*_with_range(headers, byte_range, info.size))
 
 
@@ -133,7 +135,6 @@ def _marker_not_allowed(ctx: Ctx, marker: ObjectInfo) -> S3Error:
 
 
 async def get_object(ctx: Ctx) -> Response:
-    _refuse_part_number(ctx)
     version_id = ctx.request.query.get("versionId")
     if version_id is not None:
         wanted = ctx.store.head_object(ctx.bucket, ctx.key, version_id)
@@ -146,11 +147,12 @@ async def get_object(ctx: Ctx) -> Response:
         if status == NOT_MODIFIED:
             opened.close()
             return _not_modified(info)
-        byte_range = parse_range(ctx.request.headers.get("range"), info.size)
+        byte_range, part_headers = read_range(ctx, info)
     except BaseException:
         opened.close()
         raise
-    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info)
+    headers = object_headers(info, ctx.request.query) + version_headers(ctx, info) + part_headers
+    headers += checksum_headers(ctx, info, whole=byte_range is None)
     status, headers = _with_range(headers, byte_range, info.size)
     start, length = byte_range or (0, info.size)
     return Response(status, headers, _stream(opened, start, length))
@@ -183,6 +185,18 @@ def object_headers(info: ObjectInfo, query: Mapping[str, str]) -> list[tuple[str
     return headers
 
 
+def checksum_headers(ctx: Ctx, info: ObjectInfo, *, whole: bool) -> list[tuple[str, str]]:
+    """The stored checksum, on a whole-object read with ``x-amz-checksum-mode: ENABLED``."""
+    mode = ctx.request.headers.get("x-amz-checksum-mode", "").upper()
+    if mode != "ENABLED" or not whole or not info.checksum:
+        return []
+    checksum = info.checksum
+    return [
+        (f"x-amz-checksum-{checksum['algorithm']}", checksum["value"]),
+        ("x-amz-checksum-type", checksum["type"]),
+    ]
+
+
 def _with_range(
     headers: list[tuple[str, str]], byte_range: tuple[int, int] | None, size: int
 ) -> tuple[int, list[tuple[str, str]]]:
@@ -196,11 +210,6 @@ def _with_range(
 def _not_modified(info: ObjectInfo) -> Response:
     last_modified = xmlio.http_date(info.last_modified)
     return empty(304, [("ETag", info.quoted_etag), ("Last-Modified", last_modified)])
-
-
-def _refuse_part_number(ctx: Ctx) -> None:
-    if "partNumber" in ctx.request.query:
-        raise S3Error("NotImplemented", "GetObject by partNumber is not implemented by s3mock.")
 
 
 def _title(header: str) -> str:
@@ -275,7 +284,9 @@ async def copy_object(ctx: Ctx) -> Response:
         kept = ObjectAttrs(source.content_type, source.metadata, source.headers, source.tags)
         chosen = requested if directive == "REPLACE" else kept
         tags = requested.tags if tag_directive == "REPLACE" else source.tags
-        return ObjectAttrs(chosen.content_type, chosen.metadata, chosen.headers, tags)
+        return ObjectAttrs(
+            chosen.content_type, chosen.metadata, chosen.headers, tags, requested.acl
+        )
 
     source = ctx.store.head_object(src_bucket, src_key, src_version)
     if source.delete_marker:

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import diskfmt
 from .errors import S3Error
@@ -46,6 +47,7 @@ from .records import (
     next_seq,
     now,
 )
+from .sidecars import SidecarMixin, load_object
 from .validation import check_bucket_name, check_key
 from .versioning import DeleteOutcome, VersioningMixin
 
@@ -61,9 +63,10 @@ class _Bucket:
     known_dirs: set[str] = field(default_factory=set)  # fan-out dirs known to exist
     versioning: str = ""  # "", "Enabled" or "Suspended"
     chains: dict[str, list[ObjectInfo]] = field(default_factory=dict)  # see versioning
+    settings: dict[str, Any] = field(default_factory=dict)  # ACL, tags, CORS (sidecars)
 
 
-class Store(VersioningMixin):
+class Store(VersioningMixin, SidecarMixin):
     def __init__(self, root: Path, *, fsync: bool = False):
         self.root = Path(root)
         self.fsync = fsync
@@ -160,8 +163,14 @@ class Store(VersioningMixin):
         *,
         etag: str | None = None,
         parts_count: int | None = None,
+        checksum: dict[str, str] | None = None,
+        parts: list[list] | None = None,
+        precondition: Callable[[ObjectInfo | None], None] | None = None,
     ) -> ObjectInfo:
-        """Publish a finished writer as ``key``; the ETag defaults to the writer's md5."""
+        """Publish a finished writer as ``key``; the ETag defaults to the writer's md5.
+
+        ``precondition`` sees the current object under the lock, just before publishing.
+        """
         if etag is None:
             assert writer.md5 is not None, "pass etag= when the writer skipped md5"
             etag = writer.md5.hexdigest()
@@ -175,15 +184,20 @@ class Store(VersioningMixin):
             metadata=dict(attrs.metadata),
             headers=dict(attrs.headers),
             tags=dict(attrs.tags),
+            acl=attrs.acl,
             version=new_version(),
             parts_count=parts_count,
             versioned=versioned,
             seq=next_seq(),
+            checksum=checksum,
+            parts=parts,
         )
         writer.finish(info.to_record())
         with self._lock:
             entry = self._bucket(bucket)  # deleted meanwhile -> NoSuchBucket
             _, base = self._object_base(entry, key)
+            if precondition is not None:
+                precondition(entry.objects.get(key))
             self._make_room(entry, key, info)
             writer.publish(base + ".obj")
             diskfmt.unlink_quietly(base + ".tags")
@@ -198,6 +212,8 @@ class Store(VersioningMixin):
         attrs: ObjectAttrs,
         *,
         md5_hex: Callable[[], str] | None = None,
+        checksum: Callable[[], dict[str, str] | None] | None = None,
+        precondition: Callable[[ObjectInfo | None], None] | None = None,
     ) -> ObjectInfo:
         """Stream a body to disk; commit only if the iteration ends cleanly.
 
@@ -209,7 +225,10 @@ class Store(VersioningMixin):
             async for chunk in chunks:
                 writer.write(chunk)
             etag = md5_hex() if md5_hex is not None else None
-            return self.commit_object(bucket, writer, key, attrs, etag=etag)
+            stored = checksum() if checksum is not None else None
+            return self.commit_object(
+                bucket, writer, key, attrs, etag=etag, checksum=stored, precondition=precondition
+            )
         finally:
             writer.discard()
 
@@ -257,7 +276,14 @@ class Store(VersioningMixin):
             try:
                 writer.copy_from(source.file, 0, src.size)
                 return self.commit_object(
-                    dst_bucket, writer, dst_key, attrs, etag=src.etag, parts_count=src.parts_count
+                    dst_bucket,
+                    writer,
+                    dst_key,
+                    attrs,
+                    etag=src.etag,
+                    parts_count=src.parts_count,
+                    checksum=src.checksum,
+                    parts=src.parts,
                 )
             finally:
                 writer.discard()
@@ -324,33 +350,6 @@ class Store(VersioningMixin):
         with self.open_object(bucket, key) as opened:
             return opened.read_all()
 
-    # --- tags ----------------------------------------------------------------
-
-    def get_tags(self, bucket: str, key: str) -> dict[str, str]:
-        return dict(self.head_object(bucket, key).tags)
-
-    def put_tags(self, bucket: str, key: str, tags: dict[str, str]) -> ObjectInfo:
-        """Replace the tag set without touching the object file (bytes or record).
-
-        The tags file names the version it belongs to, so tags written just as a
-        concurrent PUT replaces the object are ignored rather than misattributed.
-        """
-        with self._lock:
-            entry = self._bucket(bucket)
-            info = entry.objects.get(key)
-            if info is None:
-                raise _no_such_key(key)
-            path = self._object_base(entry, key)[1] + ".tags"
-            record = {"version": info.version, "tags": tags}
-            diskfmt.write_json_atomic(path, record, fsync=self.fsync)
-            info = replace(info, tags=dict(tags))
-            entry.objects[key] = info
-            self._replace_in_chain(entry, info)
-        return info
-
-    def delete_tags(self, bucket: str, key: str) -> ObjectInfo:
-        return self.put_tags(bucket, key, {})
-
     # --- listing -------------------------------------------------------------
 
     def list_objects(
@@ -410,6 +409,7 @@ class Store(VersioningMixin):
             created = datetime.fromtimestamp(record["created"], UTC)
             entry = _Bucket(BucketInfo(record["name"], record["owner"], created), path)
             entry.versioning = record.get("versioning", "")
+            entry.settings = record.get("settings", {})
             self._load_objects(entry)
             self._buckets[entry.info.name] = entry
 
@@ -420,32 +420,12 @@ class Store(VersioningMixin):
                 if path.name.startswith(diskfmt.TMP_PREFIX):
                     path.unlink(missing_ok=True)  # a writer that never finished
                 elif path.suffix == ".obj":
-                    info = _load_object(path)
+                    info = load_object(path)
                     if info is not None:
                         entry.objects[info.key] = info
             self._load_versions(entry, directory)
         self._finish_load(entry)
         entry.keys = sorted(entry.objects)
-
-
-def _load_object(path: Path) -> ObjectInfo | None:
-    try:
-        with open(path, "rb") as file:
-            record, _ = diskfmt.read_record(file)
-    except (OSError, diskfmt.CorruptObjectFile) as exc:
-        log.warning("s3mock: ignoring unreadable object file %s: %s", path, exc)
-        return None
-    info = ObjectInfo.from_record(record)
-    try:
-        tags = json.loads(path.with_suffix(".tags").read_bytes())
-    except FileNotFoundError:
-        return info
-    except (OSError, ValueError) as exc:
-        log.warning("s3mock: ignoring unreadable tags file for %s: %s", path, exc)
-        return info
-    if tags.get("version") == info.version:
-        info = replace(info, tags=tags["tags"])
-    return info
 
 
 def _no_such_key(key: str) -> S3Error:

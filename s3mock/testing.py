@@ -37,6 +37,7 @@ class S3MockProcess:
         bucket: str = "chatui",
         start_timeout: float = 30.0,
         allowed_hosts: str = "",
+        repo_root: Path = REPO_ROOT,
     ):
         self.data_dir = Path(data_dir)
         self.port = port
@@ -45,6 +46,7 @@ class S3MockProcess:
         self.bucket = bucket
         self.start_timeout = start_timeout
         self.allowed_hosts = allowed_hosts
+        self.repo_root = Path(repo_root)  # another checkout: bench/s3_endpoints.py --baseline
         self.process: subprocess.Popen[str] | None = None
         self.exit_code: int | None = None  # of the last stop() or kill()
         pairs = [entry.split(":", 1) for entry in credentials.split(",") if entry.strip()]
@@ -67,7 +69,7 @@ class S3MockProcess:
             raise RuntimeError("s3mock is already running")
         command = [
             sys.executable,
-            str(REPO_ROOT / "manage.py"),
+            str(self.repo_root / "manage.py"),
             "runs3mock",
             "--host=127.0.0.1",
             f"--port={self.port}",
@@ -75,11 +77,12 @@ class S3MockProcess:
             f"--credentials={self.credentials}",
             f"--region={self.region}",
             f"--bucket={self.bucket}",
-            f"--allowed-hosts={self.allowed_hosts}",
         ]
+        if self.allowed_hosts:
+            command.append(f"--allowed-hosts={self.allowed_hosts}")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True
+            command, cwd=self.repo_root, env=env, stdout=subprocess.PIPE, text=True
         )
         self.port = self._read_port()
         self._wait_until_answering()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import diskfmt
+from .checksums import MultipartChecksum
 from .errors import S3Error
 from .records import ObjectAttrs, ObjectInfo, now
 from .validation import check_key
@@ -48,6 +49,8 @@ class UploadInfo:
     initiated: datetime
     attrs: ObjectAttrs
     owner: str
+    checksum_algorithm: str = ""  # lower-case; "" = S3's default (full-object CRC64NVME)
+    checksum_type: str = ""  # COMPOSITE | FULL_OBJECT
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class PartInfo:
     size: int
     etag: str  # WITHOUT quotes
     last_modified: datetime
+    checksum: dict[str, str] | None = None  # {"algorithm", "value", "type"}
 
 
 class Multipart:
@@ -81,12 +85,20 @@ class Multipart:
         same = [(n, normalize_etag(e)) for n, e in requested] == parts
         return info if (upload.bucket, upload.key) == (bucket, key) and same else None
 
-    def create(self, bucket: str, key: str, attrs: ObjectAttrs, owner: str) -> UploadInfo:
+    def create(
+        self,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttrs,
+        owner: str,
+        checksum: tuple[str, str] = ("", ""),
+    ) -> UploadInfo:
+        """Start an upload; ``checksum`` is the (algorithm, type) the object will carry."""
         check_key(key)
         upload_id = os.urandom(16).hex()
         directory = self._store.bucket_path(bucket) / "uploads" / upload_id
         directory.mkdir()
-        upload = UploadInfo(upload_id, bucket, key, now(), attrs, owner)
+        upload = UploadInfo(upload_id, bucket, key, now(), attrs, owner, *checksum)
         diskfmt.write_json_atomic(directory / "upload.json", _upload_record(upload))
         with self._lock:
             self._uploads[upload_id] = upload
@@ -120,16 +132,20 @@ class Multipart:
         )
 
     def commit_part(
-        self, upload: UploadInfo, number: int, writer: diskfmt.ObjectWriter, etag: str | None
+        self,
+        upload: UploadInfo,
+        number: int,
+        writer: diskfmt.ObjectWriter,
+        etag: str | None,
+        checksum: dict[str, str] | None = None,
     ) -> PartInfo:
         check_part_number(number)
         if etag is None:
             assert writer.md5 is not None
             etag = writer.md5.hexdigest()
-        part = PartInfo(number, writer.size, etag, now())
-        writer.finish(
-            {"size": part.size, "etag": etag, "number": number, "mtime": _ts(part.last_modified)}
-        )
+        part = PartInfo(number, writer.size, etag, now(), checksum)
+        record = {"size": part.size, "etag": etag, "number": number}
+        writer.finish({**record, "mtime": _ts(part.last_modified), "checksum": checksum})
         with self._lock:
             self.get(upload.bucket, upload.key, upload.upload_id)  # aborted meanwhile?
             writer.publish(self._part_path(upload, number))
@@ -142,6 +158,7 @@ class Multipart:
         chunks: AsyncIterable[bytes],
         *,
         md5_hex: Callable[[], str] | None = None,
+        checksum: Callable[[], dict[str, str] | None] | None = None,
     ) -> PartInfo:
         check_part_number(number)
         writer = self.part_writer(upload, compute_md5=md5_hex is None)
@@ -149,7 +166,8 @@ class Multipart:
             async for chunk in chunks:
                 writer.write(chunk)
             etag = md5_hex() if md5_hex is not None else None
-            return self.commit_part(upload, number, writer, etag)
+            stored = checksum() if checksum is not None else None
+            return self.commit_part(upload, number, writer, etag, stored)
         finally:
             writer.discard()
 
@@ -183,27 +201,60 @@ class Multipart:
 
     # --- finishing -----------------------------------------------------------
 
-    def complete(self, upload: UploadInfo, requested: list[tuple[int, str]]) -> ObjectInfo:
+    def complete(
+        self,
+        upload: UploadInfo,
+        requested: list[tuple[int, str]],
+        claimed: dict[int, dict[str, str]] | None = None,
+        expected: str | None = None,
+        precondition: Callable[[ObjectInfo | None], None] | None = None,
+    ) -> ObjectInfo:
         """Check the client's part list against the stored parts, then concatenate.
 
         ``requested`` is [(part number, etag)] in the order the client sent them;
         the final ETag is the md5 of the parts' binary md5s, suffixed ``-<count>``.
+        ``claimed`` holds the part checksums the client listed (each must match the
+        stored one) and ``expected`` the object checksum it sent (BadDigest otherwise).
         """
         parts = self._check_parts(upload, requested)
+        summer = MultipartChecksum(upload.checksum_algorithm, upload.checksum_type)
+        _check_claims(parts, claimed or {}, summer)
         writer = self._store.object_writer(upload.bucket, upload.key, compute_md5=False)
         try:
             combined = hashlib.md5(usedforsecurity=False)
             for part in parts:
                 with open(self._part_path(upload, part.number), "rb") as file:
-                    writer.copy_from(file, 0, part.size)
+                    for chunk in diskfmt.read_range(file, 0, part.size):
+                        writer.write(chunk)
+                        summer.feed(chunk)
                 combined.update(bytes.fromhex(part.etag))
             etag = f"{combined.hexdigest()}-{len(parts)}"
+            checksum = summer.result()
+            if expected is not None and expected.strip() != checksum["value"]:
+                raise S3Error(
+                    "BadDigest",
+                    f"The {summer.algorithm.upper()} you specified did not match the calculated"
+                    " checksum.",
+                )
             with self._lock:
                 self.get(upload.bucket, upload.key, upload.upload_id)  # raced with abort?
                 del self._uploads[upload.upload_id]
-            info = self._store.commit_object(
-                upload.bucket, writer, upload.key, upload.attrs, etag=etag, parts_count=len(parts)
-            )
+            try:
+                info = self._store.commit_object(
+                    upload.bucket,
+                    writer,
+                    upload.key,
+                    upload.attrs,
+                    etag=etag,
+                    parts_count=len(parts),
+                    checksum=checksum,
+                    parts=[[part.size, _part_value(part, summer.algorithm)] for part in parts],
+                    precondition=precondition,
+                )
+            except BaseException:  # refused (a 409): the upload stays, as it was
+                with self._lock:
+                    self._uploads[upload.upload_id] = upload
+                raise
         finally:
             writer.discard()
         self._remember(upload, requested, info)
@@ -275,6 +326,29 @@ class Multipart:
                     self._uploads[upload.upload_id] = upload
 
 
+def _check_claims(
+    parts: list[PartInfo], claimed: dict[int, dict[str, str]], summer: MultipartChecksum
+) -> None:
+    """Each part checksum the client lists must be the stored one; feed COMPOSITE sums."""
+    for part in parts:
+        stored = part.checksum or {}
+        for algorithm, value in claimed.get(part.number, {}).items():
+            if stored.get("algorithm") != algorithm or stored.get("value") != value.strip():
+                raise S3Error(
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found or did not match.",
+                    PartNumber=str(part.number),
+                )
+        same = stored.get("algorithm") == summer.algorithm
+        summer.add_part(stored.get("value") if same else None)
+
+
+def _part_value(part: PartInfo, algorithm: str) -> str | None:
+    """The part's checksum in the object's algorithm (GetObjectAttributes lists it)."""
+    checksum = part.checksum or {}
+    return checksum.get("value") if checksum.get("algorithm") == algorithm else None
+
+
 def check_part_number(number: int) -> None:
     if not 1 <= number <= MAX_PART_NUMBER:
         raise S3Error(
@@ -307,6 +381,9 @@ def _upload_record(upload: UploadInfo) -> dict:
         "metadata": attrs.metadata,
         "headers": attrs.headers,
         "tags": attrs.tags,
+        "acl": attrs.acl,
+        "checksum_algorithm": upload.checksum_algorithm,
+        "checksum_type": upload.checksum_type,
     }
 
 
@@ -322,10 +399,17 @@ def _load_upload(bucket: str, directory: Path) -> UploadInfo | None:
         log.warning("s3mock: ignoring upload %s: %s", directory, exc)
         return None
     attrs = ObjectAttrs(
-        record["content_type"], record["metadata"], record["headers"], record["tags"]
+        record["content_type"],
+        record["metadata"],
+        record["headers"],
+        record["tags"],
+        record.get("acl", "private"),
     )
     initiated = datetime.fromtimestamp(record["initiated"], UTC)
-    return UploadInfo(directory.name, bucket, record["key"], initiated, attrs, record["owner"])
+    checksum = (record.get("checksum_algorithm", ""), record.get("checksum_type", ""))
+    return UploadInfo(
+        directory.name, bucket, record["key"], initiated, attrs, record["owner"], *checksum
+    )
 
 
 def _read_part(path: Path) -> PartInfo | None:
@@ -338,4 +422,6 @@ def _read_part(path: Path) -> PartInfo | None:
         log.warning("s3mock: ignoring unreadable part %s: %s", path, exc)
         return None
     moment = datetime.fromtimestamp(record["mtime"], UTC)
-    return PartInfo(record["number"], record["size"], record["etag"], moment)
+    return PartInfo(
+        record["number"], record["size"], record["etag"], moment, record.get("checksum")
+    )

@@ -59,8 +59,8 @@ def check_key(key: str) -> None:
         raise S3Error("InvalidURI", "Couldn't parse the specified URI.")
 
 
-def check_tags(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Validate an object tag set and return it as a dict (duplicates refused)."""
+def check_tags(pairs: Iterable[tuple[str, str]], limit: int = MAX_TAGS) -> dict[str, str]:
+    """Validate a tag set (10 on an object, 50 on a bucket); duplicates refused."""
     tags: dict[str, str] = {}
     for key, value in pairs:
         if not 1 <= len(key) <= MAX_TAG_KEY:
@@ -70,6 +70,6 @@ def check_tags(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         if key in tags:
             raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key.")
         tags[key] = value
-    if len(tags) > MAX_TAGS:
-        raise S3Error("InvalidTag", "Object tags cannot be greater than 10.")
+    if len(tags) > limit:
+        raise S3Error("InvalidTag", f"Tags cannot be more than {limit}.")
     return tags

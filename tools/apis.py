@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatui.errors import InvalidToolArguments
-from files.serializers import StoredFileOutputSerializer
+from files.api.serializers import StoredFileOutputSerializer
 
 from .executor import tool_run
 from .registry import tool_get, tool_list

@@ -34,6 +34,7 @@ from chatui.errors import (
     ToolInputTooLarge,
     ToolMemoryExceeded,
     ToolTimeout,
+    UnreadableInput,
 )
 from chatui.ids import uuid_or_none
 from chatui.text import text_check, text_storable
@@ -98,14 +99,31 @@ def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
 
 
 def _file_by_name(*, user: Any, filename: str, session_id: uuid.UUID | None) -> StoredFile:
-    """The newest file called ``filename`` in the chat session (names are not unique;
-    the most recent upload or result is the one a user means by its name)."""
+    """The file called ``filename``: the newest such file in the chat session (names are
+    not unique; the latest upload or result is the one a user means), else the user's
+    only file of that name (case ignored). Several candidates outside the chat are a
+    question back, never a guess."""
     if session_id is None:
         raise InvalidToolArguments("filename works only within a chat session; use file_id.")
-    found = file_list_for_user(user=user, session_id=session_id).filter(filename=filename).first()
+    in_chat = file_list_for_user(user=user, session_id=session_id)
+    found = in_chat.filter(filename=filename).first()
     if found is None:
-        raise FileNotFound(f"There is no file named {filename!r} in this chat.")
+        found = _only_file_named(user=user, filename=filename)
     return file_get_for_user(user=user, file_id=found.pk)  # the full ownership check
+
+
+def _only_file_named(*, user: Any, filename: str) -> StoredFile:
+    candidates = list(file_list_for_user(user=user).filter(filename__iexact=filename)[:5])
+    if not candidates:
+        raise FileNotFound(f"There is no file named {filename!r} in this chat or in your files.")
+    if len(candidates) > 1:
+        when = ", ".join(f.created_at.strftime("%Y-%m-%d %H:%M") for f in candidates)
+        raise InvalidToolArguments(
+            f"Which {filename} do you mean? You have {len(candidates)}"
+            f"{'+' if len(candidates) == 5 else ''} files with that name (uploaded {when}) and "
+            "none in this chat. Pick one with @ in the message box so it is attached."
+        )
+    return candidates[0]
 
 
 def _named_files(
@@ -115,11 +133,8 @@ def _named_files(
     if "file_id" in arguments:
         return {"file": [file_get_for_user(user=user, file_id=arguments["file_id"])]}
     if "filename" in arguments:
-        return {
-            "file": [
-                _file_by_name(user=user, filename=arguments["filename"], session_id=session_id)
-            ]
-        }
+        named = _file_by_name(user=user, filename=arguments["filename"], session_id=session_id)
+        return {"file": [named]}
     if MULTI_FILE_PARAM in arguments:
         return {"files": [file_get_for_user(user=user, file_id=i) for i in arguments["file_ids"]]}
     return {}
@@ -249,9 +264,9 @@ def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
     run = ToolRun.objects.create(
         **context.fields(), status=status, error_code=exc.code, error_message=exc.message
     )
-    if isinstance(exc, (HostileInput, ToolMemoryExceeded)):  # the input's fault: no traceback
-        logger.warning(
-            "tool refused hostile input tool=%s code=%s reason=%s",
+    if isinstance(exc, (HostileInput, ToolMemoryExceeded, UnreadableInput)):
+        logger.warning(  # the input's fault: the reason, no traceback
+            "tool refused its input tool=%s code=%s reason=%s",
             run.tool_name,
             exc.code,
             exc.message,

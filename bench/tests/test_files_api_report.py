@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from bench.files_api import _ratio, _report, _verdict
+from bench.files_api import REDIRECT_TARGET, _ratio, _report, _verdict
 
 HEADER = ("measure", "api", "direct / target", "result")
 
 
 def test_a_ratio_below_target_fails_the_report(capsys) -> None:
-    rows = [HEADER, ("upload 1 MiB", "59.3 MiB/s", "100.0 MiB/s", _ratio(59.3, 100.0))]
-    assert rows[1][3] == "0.59x FAIL"
+    rows = [HEADER, ("upload 1 MiB", "49.3 MiB/s", "100.0 MiB/s", _ratio(49.3, 100.0))]
+    assert rows[1][3] == "0.49x FAIL"
     assert _report(rows) is False
-    assert "0.59x FAIL" in capsys.readouterr().out
+    assert "0.49x FAIL" in capsys.readouterr().out
+
+
+def test_streamed_rows_have_a_half_floor_and_the_redirect_row_its_own_target() -> None:
+    assert _ratio(50.0, 100.0) == "0.50x PASS"
+    assert _ratio(84.0, 100.0, REDIRECT_TARGET) == "0.84x FAIL"
+    assert _ratio(85.0, 100.0, REDIRECT_TARGET) == "0.85x PASS"
 
 
 def test_targets_met_pass_and_unjudged_rows_do_not_count() -> None:

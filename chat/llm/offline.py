@@ -6,11 +6,14 @@ its result, and lists the commands on ``/help``:
 
 * ``/tool <name> <json object>``  e.g. ``/tool plot_csv {"file_id": "…", "x": "day"}``
 * ``/<name> <json object or key=value …>``  e.g. ``/plot_csv filename=sales.csv y=total``
+* plain requests that name a file: "plot revenue by day from sales.csv",
+  "summarise sales.csv" (see :func:`plain_request`)
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import AsyncIterator
 from typing import Any
@@ -59,7 +62,8 @@ def command_answer(content: str, request: LLMRequest) -> str | ToolCall:
         return help_text(request.tools)
     if text.startswith("/"):
         return command_parse(text, request.tools)
-    return describe(text, request)
+    plain = plain_request(text, request)
+    return plain if plain is not None else describe(text, request)
 
 
 def help_text(tools: list[ToolSpec]) -> str:
@@ -138,6 +142,73 @@ def _pair(word: str, tool: ToolSpec) -> tuple[str, Any]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+FILE_NAME = (
+    r"""(?:["'`](?P<quoted>[^"'`]+?\.[A-Za-z0-9]{1,5})["'`]"""
+    r"""|(?P<file>[^\s"'`]+\.[A-Za-z0-9]{1,5}))"""
+)
+PLOT_RE = re.compile(
+    r"^(?:please\s+)?(?:plot|chart|graph|draw)\s+(?:the\s+)?(?P<y>.+?)"
+    r"(?:\s+(?:by|against|over|per|vs\.?|versus)\s+(?P<x>.+?))?"
+    rf"\s+(?:from|in|of|using)\s+{FILE_NAME}\s*[.!?]?$",
+    re.IGNORECASE,
+)
+SUMMARY_RE = re.compile(
+    r"^(?:please\s+)?(?:summari[sz]e|describe|analy[sz]e|give me a summary of|what(?:'s| is) in)"
+    rf"\s+(?:the\s+file\s+)?{FILE_NAME}\s*[.!?]?$",
+    re.IGNORECASE,
+)
+TABLE_EXTENSIONS = (".csv", ".tsv")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _columns(words: str) -> list[str]:
+    """ "revenue and costs" / "revenue, costs" -> ["revenue", "costs"]."""
+    parts = re.split(r"\s*(?:,|\band\b|&)\s*", words.strip())
+    return [part.strip(" \"'`") for part in parts if part.strip(" \"'`")]
+
+
+def _call(name: str, arguments: dict[str, Any], tools: list[ToolSpec]) -> ToolCall | None:
+    if name not in {tool.name for tool in tools}:
+        return None
+    return ToolCall(id="offline-call-1", name=name, arguments=json.dumps(arguments))
+
+
+def plain_request(text: str, request: LLMRequest) -> str | ToolCall | None:
+    """A tool call (or an answer) for a plain request naming a file; None otherwise.
+    The executor finds the file by name (in the chat, else the user's only file of
+    that name) and asks back when the name is ambiguous."""
+    plot = PLOT_RE.match(text)
+    if plot:
+        arguments: dict[str, Any] = {"filename": plot["quoted"] or plot["file"]}
+        ys = _columns(plot["y"])
+        arguments["y"] = ys[0] if len(ys) == 1 else ys
+        if plot["x"]:
+            arguments["x"] = plot["x"].strip(" \"'`")
+        return _call("plot_csv", arguments, request.tools)
+    summary = SUMMARY_RE.match(text)
+    if not summary:
+        return None
+    name = summary["quoted"] or summary["file"]
+    lowered = name.lower()
+    if lowered.endswith(TABLE_EXTENSIONS):
+        return _call("csv_summary", {"filename": name}, request.tools)
+    if lowered.endswith(IMAGE_EXTENSIONS):
+        return _call("image_info", {"filename": name}, request.tools)
+    return _summary_without_model(name, request)
+
+
+def _summary_without_model(name: str, request: LLMRequest) -> str:
+    files = request.context.files if request.context is not None else []
+    match = [item for item in files if item.name.lower() == name.lower()]
+    if not match:
+        return (
+            f"No model is configured, so I cannot write a summary of {name}. Attach it with @ "
+            "(or tag it) and ask again to see its opening lines, or configure a model."
+        )
+    lines = [f"No model is configured, so this is the opening of {name}, not a summary:"]
+    return "\n".join(lines + _file_detail(match[0]))
 
 
 def describe(text: str, request: LLMRequest) -> str:

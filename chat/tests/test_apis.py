@@ -95,7 +95,7 @@ def test_delete_preview_files_and_delete(
 
     assert [f["filename"] for f in files.data] == ["made.txt", "kept.txt"]
     assert files.data[0]["download_url"] == f"/api/files/{made.id}/download"
-    assert preview.data == {"files_to_delete": 1}
+    assert preview.data == {"files_to_delete": 1, "files": ["made.txt"], "kept_files": ["kept.txt"]}
     assert deleted.status_code == 200 and deleted.data == {"deleted_files": 1}
     assert api_client.get(f"/api/files/{made.id}").status_code == 404
     assert api_client.get(f"/api/files/{kept.id}").data["session"] is None
@@ -115,3 +115,25 @@ def test_the_schema_documents_the_chat_api(api_client: Any) -> None:
     response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
     paths = response.json()["paths"] if hasattr(response, "json") else {}
     assert "/api/chats/{session_id}/delete-preview" in paths
+
+
+def test_search_finds_chats_by_title_and_message_text(api_client: Any) -> None:
+    owner = api_client.user
+    by_title = session_create(owner=owner, title="Quarterly Budget")
+    by_text = session_create(owner=owner, title="misc")
+    Message.objects.create(
+        session=by_text, role="user", content="a" * 80 + " the BUDGET is late " + "b" * 80
+    )
+    session_create(owner=owner, title="other")
+    body = api_client.get("/api/chats", {"q": "budget"}).json()
+    found = {row["id"]: row for row in body["results"]}
+    assert set(found) == {str(by_title.id), str(by_text.id)}
+    assert "the BUDGET is late" in found[str(by_text.id)]["match"]
+    assert found[str(by_text.id)]["match"].startswith("…")
+    assert api_client.get("/api/chats").json()["count"] == 3  # no q: every chat
+
+
+def test_search_never_finds_another_users_chat(api_client: Any, other_api_client: Any) -> None:
+    theirs = session_create(owner=other_api_client.user, title="secret budget")
+    Message.objects.create(session=theirs, role="user", content="budget")
+    assert api_client.get("/api/chats", {"q": "budget"}).json()["count"] == 0

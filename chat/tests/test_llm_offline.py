@@ -155,3 +155,47 @@ def test_user_text_keeps_what_the_user_typed() -> None:
     assert user_text("hi\n" + attachment_note("a.txt", "id-1")) == "hi"
     assert user_text("[attached: not a note") == "[attached: not a note"
     assert user_text("line one\nline two") == "line one\nline two"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "arguments"),
+    [
+        (
+            "plot revenue by day from sales.csv",
+            "plot_csv",
+            {"filename": "sales.csv", "y": "revenue", "x": "day"},
+        ),
+        (
+            "Please chart revenue and costs over month in 'q1 data.csv'.",
+            "plot_csv",
+            {"filename": "q1 data.csv", "y": ["revenue", "costs"], "x": "month"},
+        ),
+        (
+            "Plot revenue, costs against day from sales.csv",
+            "plot_csv",
+            {"filename": "sales.csv", "y": ["revenue", "costs"], "x": "day"},
+        ),
+        ("plot total from data.tsv", "plot_csv", {"filename": "data.tsv", "y": "total"}),
+        ("summarise sales.csv", "csv_summary", {"filename": "sales.csv"}),
+        ("Describe photo.PNG", "image_info", {"filename": "photo.PNG"}),
+    ],
+)
+async def test_plain_requests_naming_a_file_run_a_tool(
+    text: str, name: str, arguments: dict[str, Any]
+) -> None:
+    req = request(text)
+    req.tools = [PLOT, *(ToolSpec(n, n, {"type": "object"}) for n in ("csv_summary", "image_info"))]
+    _, events = await reply_of(req)
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, json.loads(c.arguments)) for c in calls] == [(name, arguments)]
+
+
+async def test_a_plain_request_without_a_file_name_is_just_echoed() -> None:
+    text, events = await reply_of(request("plot my revenue please"))
+    assert not [e for e in events if isinstance(e, ToolCall)] and "You wrote" in text
+
+
+async def test_summarise_a_document_without_a_model_says_so() -> None:
+    text, events = await reply_of(request("summarise report.pdf"))
+    assert not [e for e in events if isinstance(e, ToolCall)]
+    assert "No model is configured" in text and "report.pdf" in text and "@" in text

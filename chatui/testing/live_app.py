@@ -47,6 +47,7 @@ class LiveApp:
     s3_secret_key: str
     bucket: str = "live-app"
     extra_env: dict[str, str] = field(default_factory=dict)
+    server_args: list[str] = field(default_factory=list)  # more uvicorn options
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
@@ -109,7 +110,7 @@ class LiveApp:
         self.port = self.port or free_port()
         command = [sys.executable, "-m", "uvicorn", "chatui.asgi:application"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        command += ["--no-access-log", "--ws", "websockets"]
+        command += ["--no-access-log", "--ws", "websockets", *self.server_args]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 command, cwd=REPO, env=self.env(), stdout=out, stderr=subprocess.STDOUT

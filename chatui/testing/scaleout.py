@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from chatui.server_protocol import uvicorn_server_options
 from chatui.testing.processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -276,7 +277,7 @@ class Server:
 
 def uvicorn_command(port: int, *, access_log: bool = True) -> list[str]:
     command = [PYTHON, "-m", "uvicorn", "chatui.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--ws", "websockets"]
+    command += ["--port", str(port), "--ws", "websockets", *uvicorn_server_options()]
     return command if access_log else [*command, "--no-access-log"]
 
 

@@ -86,6 +86,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>", "PATCH"): Row(401, 404, 200, body={"tags": {"k": "v"}}),
     ("api/files/<str:file_id>", "DELETE"): Row(401, 404, 204),
     ("api/files/<str:file_id>/download", "GET"): Row(401, 404, 200),
+    ("api/files/zip", "GET"): Row(401, 404, 200, query="ids=<str:file_id>"),
     # The owner's file is still queued for extraction here (no worker runs): a typed 409.
     ("api/files/<str:file_id>/text", "GET"): Row(401, 404, 409, query="page=1"),
     ("api/search", "GET"): Row(401, 200, 200, query="q=alice_secret_total"),

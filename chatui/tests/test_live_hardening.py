@@ -19,6 +19,7 @@ import httpx
 import pytest
 import websockets
 
+from chatui.server_protocol import uvicorn_server_options
 from chatui.testing.live_app import LiveApp
 
 EMAIL = "alice@example.com"
@@ -32,7 +33,14 @@ def app(s3mock_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         s3mock_server.access_key,
         s3mock_server.secret_key,
         bucket="live-hardening",
-        extra_env={"FILES_MAX_UPLOAD_MB": "8", "LOG_LEVEL": "INFO"},
+        extra_env={
+            "FILES_MAX_UPLOAD_MB": "8",
+            "LOG_LEVEL": "INFO",
+            "SERVER_HEADER_TIMEOUT_S": "2",
+            "SERVER_BODY_WINDOW_S": "3",
+            "SERVER_BODY_MIN_RATE": "1000",
+        },
+        server_args=uvicorn_server_options(),  # as the README's deployment runs it
     )
     live.prepare([EMAIL])
     live.start()
@@ -170,3 +178,42 @@ def test_health_answers_degraded_within_seconds_when_s3_hangs(
     finally:
         live.stop()
         hung.close()
+
+
+def _closed_after(sock: socket.socket, limit_s: float) -> float:
+    """Seconds until the server closed ``sock`` (reading whatever it sent first)."""
+    started = time.monotonic()
+    sock.settimeout(limit_s)
+    while sock.recv(65536):
+        pass
+    return time.monotonic() - started
+
+
+def test_a_connection_that_never_finishes_its_headers_is_closed(app: LiveApp) -> None:
+    with socket.create_connection(("127.0.0.1", app.port)) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        assert _closed_after(sock, 15) < 6
+    with socket.create_connection(("127.0.0.1", app.port)) as silent:
+        assert _closed_after(silent, 15) < 6
+
+
+def test_an_upload_trickling_10_bytes_a_second_is_cut_off(app: LiveApp) -> None:
+    body, content_type = _multipart(b"application/octet-stream")
+    head = _headers(app, "POST", "/api/files", content_type, len(body) + 100_000)
+    with socket.create_connection(("127.0.0.1", app.port)) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        with pytest.raises(OSError):  # reset or broken pipe once the server gives up
+            while time.monotonic() - started < 20:
+                sock.sendall(b"x" * 10)
+                time.sleep(1)
+        assert time.monotonic() - started < 12
+    assert "slow client closed reason=body_too_slow" in app.log.read_text()
+
+
+def test_honest_requests_pass_the_timeouts(app: LiveApp) -> None:
+    with _api(app) as api:
+        uploaded = api.post("/api/files", files={"file": ("ok.txt", b"x" * 200_000)})
+        assert uploaded.status_code == 201
+        time.sleep(3)  # idle on a kept-alive connection, under the keep-alive timeout
+        assert api.get("/api/files").status_code == 200

@@ -31,7 +31,9 @@ def split_page(text: str, max_chars: int = CHUNK_CHARS) -> Iterator[tuple[int, s
 def _chunks(file: StoredFile, pages: list[str]) -> Iterator[TextChunk]:
     for number, text in enumerate(pages, start=1):
         for offset, piece in split_page(text):
-            yield TextChunk(file=file, page=number, offset=offset, text=piece)
+            yield TextChunk(
+                file=file, owner_id=file.owner_id, page=number, offset=offset, text=piece
+            )
 
 
 def chunks_replace(*, file: StoredFile, pages: list[str]) -> int:

@@ -8,6 +8,7 @@ their file (``on_delete=CASCADE``), and the triggers take their index rows along
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -15,6 +16,11 @@ class TextChunk(models.Model):
     id = models.BigAutoField(primary_key=True)
     file = models.ForeignKey(
         "files.StoredFile", on_delete=models.CASCADE, related_name="text_chunks"
+    )
+    # The file's owner, copied here so the full-text index can hold it: a search then
+    # intersects the owner's postings with the words' instead of joining every match.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     page = models.PositiveIntegerField(help_text="1-based page, slide or sheet number.")
     offset = models.PositiveIntegerField(help_text="Character offset of this chunk in its page.")

@@ -22,6 +22,7 @@ from chatui.errors import InvalidInput
 from chatui.models import User
 
 from ..selectors import file_list_for_user
+from .models import TextChunk
 
 MARK_START, MARK_END = "\x02", "\x03"  # control characters no extracted text keeps
 SNIPPET_TOKENS = 24
@@ -61,62 +62,105 @@ def search_chunks(
     """The user's text chunks matching every word of ``q``, best first, one page of them.
 
     ``filters`` are :func:`file_list_for_user`'s (source, category, q on names, tagged,
-    session); another user's file can never match, whatever the filters.
+    session); another user's file can never match, whatever the filters: the owner is
+    part of the index query, and the page's rows are read back through the owner.
     """
     words = query_words(q)
-    files = file_list_for_user(user=user, **(filters or {})).order_by().values("id")
-    files_sql, files_params = files.query.sql_with_params()
+    active = {name: value for name, value in (filters or {}).items() if value is not None}
+    files_sql, files_params = "", []
+    if active:
+        files = file_list_for_user(user=user, **active).order_by().values("id")
+        sql, params = files.query.sql_with_params()
+        files_sql, files_params = f" AND c.file_id IN ({sql})", list(params)
     backend = _postgres if connection.vendor == "postgresql" else _sqlite
-    count, rows = backend(words, files_sql, list(files_params), page_size, (page - 1) * page_size)
-    return SearchPage(hits=[_hit(row) for row in rows], count=count, page=page, page_size=page_size)
+    skip = (page - 1) * page_size
+    count, ranked = backend(user.pk, words, files_sql, files_params, page_size, skip)
+    return SearchPage(hits=_hits(user, ranked), count=count, page=page, page_size=page_size)
 
 
-def _hit(row: tuple) -> SearchHit:
-    file_id, filename, page, offset, marked, rank = row
+def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
+    """Hits for (chunk id, rank, marked snippet) rows; a row whose chunk or file is not
+    the user's is dropped (defence in depth: the index query already asked for the owner).
+    Looked up by primary key alone: an owner condition in SQL lets SQLite's planner walk
+    all of the owner's chunks instead."""
+    fields = ("id", "file_id", "file__filename", "file__owner_id", "owner_id", "page", "offset")
+    rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields)
+    mine = {row["id"]: row for row in rows if row["owner_id"] == row["file__owner_id"] == user.pk}
+    return [
+        _hit(mine[chunk_id], rank, marked) for chunk_id, rank, marked in ranked if chunk_id in mine
+    ]
+
+
+def _hit(row: dict[str, Any], rank: float, marked: str) -> SearchHit:
     plain = marked.replace(MARK_START, "").replace(MARK_END, "")
     escaped = html.escape(marked).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
-    file_uuid = file_id if isinstance(file_id, UUID) else UUID(str(file_id))
-    return SearchHit(file_uuid, filename, page, offset, plain, escaped, float(rank))
-
-
-def _sqlite(words: list[str], files_sql: str, params: list, limit: int, skip: int) -> tuple:
-    match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
-    where = f"files_textchunk_fts MATCH %s AND c.file_id IN ({files_sql})"
-    base = (
-        "FROM files_textchunk_fts JOIN files_textchunk c ON c.id = files_textchunk_fts.rowid "
-        f"JOIN files_storedfile f ON f.id = c.file_id WHERE {where}"
+    return SearchHit(
+        row["file_id"],
+        row["file__filename"],
+        row["page"],
+        row["offset"],
+        plain,
+        escaped,
+        float(rank),
     )
-    select = (
-        'SELECT c.file_id, f.filename, c.page, c."offset", '
-        f"snippet(files_textchunk_fts, 0, %s, %s, '…', {SNIPPET_TOKENS}), "
-        f"-bm25(files_textchunk_fts) AS rank {base} ORDER BY rank DESC, c.id LIMIT %s OFFSET %s"
+
+
+def _fts_query(owner_id: int, words: list[str]) -> str:
+    """An FTS5 query: the owner's token and every word, each a quoted string (no syntax)."""
+    terms = " AND ".join('text : "' + word.replace('"', '""') + '"' for word in words)
+    return f'owner_id : "{int(owner_id)}" AND {terms}'
+
+
+def _sqlite(
+    owner_id: int, words: list[str], files_sql: str, params: list, limit: int, skip: int
+) -> tuple:
+    """Rank inside FTS5 (the owner is a column of the index); join the chunk table only
+    when file filters ask for it; snippets only for the page's rows."""
+    match = _fts_query(owner_id, words)
+    join = " JOIN files_textchunk c ON c.id = files_textchunk_fts.rowid" if files_sql else ""
+    base = f"FROM files_textchunk_fts{join} WHERE files_textchunk_fts MATCH %s{files_sql}"
+    ranked = (
+        f"SELECT files_textchunk_fts.rowid, -bm25(files_textchunk_fts, 1.0, 0.0) AS rank {base} "
+        "ORDER BY rank DESC, files_textchunk_fts.rowid LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) {base}", [match, *params])
         count = cursor.fetchone()[0]
-        cursor.execute(select, [MARK_START, MARK_END, match, *params, limit, skip])
+        cursor.execute(ranked, [match, *params, limit, skip])
         rows = cursor.fetchall()
-    return count, rows
+        snippets = _sqlite_snippets(cursor, match, [row[0] for row in rows])
+    return count, [(chunk_id, rank, snippets.get(chunk_id, "")) for chunk_id, rank in rows]
 
 
-def _postgres(words: list[str], files_sql: str, params: list, limit: int, skip: int) -> tuple:
+def _sqlite_snippets(cursor: Any, match: str, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    cursor.execute(
+        f"SELECT rowid, snippet(files_textchunk_fts, 0, %s, %s, '…', {SNIPPET_TOKENS}) "  # noqa: S608
+        f"FROM files_textchunk_fts WHERE files_textchunk_fts MATCH %s AND rowid IN ({marks})",
+        [MARK_START, MARK_END, match, *ids],
+    )
+    return dict(cursor.fetchall())
+
+
+def _postgres(
+    owner_id: int, words: list[str], files_sql: str, params: list, limit: int, skip: int
+) -> tuple:
     query = " ".join(words)
-    where = f"c.search @@ q.query AND c.file_id IN ({files_sql})"
+    where = f"c.owner_id = %s AND c.search @@ q.query{files_sql}"
     base = f"FROM files_textchunk c, plainto_tsquery('english', %s) AS q(query) WHERE {where}"
     options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_TOKENS}, MinWords=8"
     # Rank and page first; ts_headline (costly) runs only on the page's rows.
-    # The only user text, the query, is a parameter.
     select = (
-        'SELECT top.file_id, f.filename, top.page, top."offset", '  # noqa: S608
-        "ts_headline('english', top.text, plainto_tsquery('english', %s), %s), top.rank FROM ("
-        'SELECT c.id, c.file_id, c.page, c."offset", c.text, '
-        f"ts_rank(c.search, q.query) AS rank {base} "
-        "ORDER BY rank DESC, c.id LIMIT %s OFFSET %s) AS top "
-        "JOIN files_storedfile f ON f.id = top.file_id ORDER BY top.rank DESC, top.id"
+        "SELECT top.id, top.rank, "  # noqa: S608 (the only user text, the query, is a parameter)
+        "ts_headline('english', top.text, plainto_tsquery('english', %s), %s) FROM ("
+        f"SELECT c.id, c.text, ts_rank(c.search, q.query) AS rank {base} "
+        "ORDER BY rank DESC, c.id LIMIT %s OFFSET %s) AS top ORDER BY top.rank DESC, top.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) {base}", [query, *params])
+        cursor.execute(f"SELECT COUNT(*) {base}", [query, owner_id, *params])
         count = cursor.fetchone()[0]
-        cursor.execute(select, [query, options, query, *params, limit, skip])
+        cursor.execute(select, [query, options, query, owner_id, *params, limit, skip])
         rows = cursor.fetchall()
     return count, rows

@@ -189,7 +189,7 @@ def test_quota_overrun_is_413_and_changes_nothing(api_client, user, s3_backend) 
     assert _snapshot(s3_backend) == before
 
 
-def test_chunked_upload_over_the_limit_is_stopped_by_the_upload_handler(
+def test_upload_over_the_limit_within_the_form_overhead_is_stopped_by_the_parser(
     api_client, s3_backend, settings
 ) -> None:
     # given a body whose Content-Length passes the early check (within the form overhead)
@@ -270,6 +270,16 @@ def test_list_filters_and_ordering(api_client, user, s3_backend) -> None:
     assert names("ordering=-filename") == ["main.py", "data.csv", "Notes.md"]
     assert names("ordering=size") == ["data.csv", "Notes.md", "main.py"]
     assert names("file_type=tool") == []
+
+
+def test_list_by_checksum_finds_duplicates(api_client, s3_backend) -> None:
+    first = _upload(api_client, b"same bytes", "a.txt").json()
+    _upload(api_client, b"other bytes", "b.txt")
+    again = _upload(api_client, b"same bytes", "copy of a.txt").json()
+    assert again["checksum"] == first["checksum"]
+    response = api_client.get(f"/api/files?checksum={first['checksum']}&ordering=filename")
+    assert [f["filename"] for f in response.json()["results"]] == ["a.txt", "copy of a.txt"]
+    assert api_client.get("/api/files?checksum=nothex").json()["code"] == "invalid"
 
 
 def test_list_makes_no_storage_call(api_client, s3_backend, settings) -> None:
@@ -527,3 +537,30 @@ def test_docs_page_works_offline(anon_client, db) -> None:
         assert not source.startswith(("http:", "https:", "//")), source
         if source.startswith("/static/"):
             assert finders.find(source.removeprefix("/static/")), source
+
+
+def test_zip_streams_the_chosen_files_and_stores_nothing(
+    api_client, other_api_client, s3_backend
+) -> None:
+    import zipfile
+
+    # given two files (one name twice) and another user's file
+    a = _upload(api_client, b"alpha", "a.txt").json()
+    b = _upload(api_client, b"beta", "a.txt").json()
+    theirs = _upload(other_api_client, b"secret", "s.txt").json()
+    before = api_client.get("/api/files").json()["count"]
+    # when both are asked for as a zip
+    response = api_client.get(f"/api/files/zip?ids={a['id']}&ids={b['id']}")
+    # then the archive streams both, renamed apart, and no file was created
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response.streaming and "attachment" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    body = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert archive.namelist() == ["a.txt", "a (2).txt"]
+        assert archive.read("a (2).txt") == b"beta"
+    assert api_client.get("/api/files").json()["count"] == before
+    # and another user's id is not found, as everywhere
+    refused = api_client.get(f"/api/files/zip?ids={a['id']}&ids={theirs['id']}")
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    assert api_client.get("/api/files/zip").json()["code"] == "invalid"

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from chatui.models import User
 from files import storage
-from files.demo import DEMO_EMAIL
 from files.models import StoredFile
+from files.ops.demo import DEMO_EMAIL
 
 pytestmark = [
     pytest.mark.django_db,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from files import storage
 from files.models import ReconcileRun, StoredFile
-from files.reconcile import (
+from files.ops.reconcile import (
     CHECKSUM_MISMATCH,
     MISSING_BLOB,
     ORPHAN_BLOB,
@@ -236,7 +236,7 @@ def test_a_row_that_appears_before_the_repair_keeps_its_blob(
 ) -> None:
     # given an orphan whose row is inserted between the comparison and the repair
     storage.put_bytes(STRAY_KEY, b"racing\n", content_type="text/plain")
-    from files import reconcile
+    from files.ops import reconcile
 
     original = reconcile._Reconciler._delete_orphans
 
@@ -369,7 +369,7 @@ def test_the_database_sorts_keys_as_the_listing_does(user: Any, order: str) -> N
 def test_row_pages_continue_where_the_last_ended(
     user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from files import reconcile
+    from files.ops import reconcile
 
     monkeypatch.setattr(reconcile, "ROW_PAGE", 3)
     StoredFile.objects.bulk_create(
@@ -401,7 +401,7 @@ def test_merge_join_pairs_equal_keys() -> None:
 
 
 def test_checksums_stream_the_blob(s3_backend: Any, make_stored_file: Callable[..., Any]) -> None:
-    from files.integrity import blob_sha256
+    from files.ops.integrity import blob_sha256
 
     content = b"x" * (3 * 1024 * 1024 + 5)
     file = make_stored_file(content=content, filename="big.bin")

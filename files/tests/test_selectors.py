@@ -132,7 +132,7 @@ def test_a_page_of_files_costs_two_queries_and_each_row_knows_its_owner(
     """The count and the page; the owner comes with the user (no join, no User per row)."""
     from django.urls import reverse, set_script_prefix
 
-    from files.serializers import StoredFileOutputSerializer
+    from files.api.serializers import StoredFileOutputSerializer
 
     for index in range(3):
         make_stored_file(filename=f"f{index}.txt")

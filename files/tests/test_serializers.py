@@ -10,8 +10,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from chat.models import ChatSession
+from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
-from files.serializers import StoredFileOutputSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +77,10 @@ def test_a_file_is_represented_field_by_field(varied_files) -> None:
         "download_url": f"/api/files/{file.pk}/download",
         "status": "broken",
         "status_detail": "blob missing (files_reconcile, 2026-11-24)",
+        "text_status": "none",
+        "pages": None,
+        "words": None,
+        "text_error": "",
     }
 
 

@@ -73,8 +73,13 @@ def test_tool_files_go_under_generated(s3_moto, user) -> None:
     assert "/generated/" in file.key and file.source_tool == "zip_files"
 
 
-def test_empty_files_are_allowed(s3_moto, user) -> None:
-    file = services.file_upload(owner=user, content=b"", filename="empty.txt")
+def test_empty_uploads_are_refused_but_a_tool_may_store_one(s3_moto, user) -> None:
+    with pytest.raises(InvalidInput, match=r"empty\.txt is empty \(0 bytes\)"):
+        services.file_upload(owner=user, content=b"", filename="empty.txt")
+    assert not StoredFile.objects.filter(owner=user).exists()
+    file = services.file_upload(
+        owner=user, content=b"", filename="none.txt", source="tool", source_tool="text_search"
+    )
     assert file.size == 0 and services.file_read_bytes(file=file) == b""
 
 

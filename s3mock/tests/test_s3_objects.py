@@ -390,9 +390,10 @@ def test_unsupported_object_subresource_is_501(s3_client, s3_bucket):
     s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"v")
 
     with pytest.raises(ClientError) as caught:
-        s3_client.get_object_acl(Bucket=s3_bucket, Key="k")
+        s3_client.get_object_retention(Bucket=s3_bucket, Key="k")
 
     assert error(caught) == ("NotImplemented", 501)
+    assert "retention" in caught.value.response["Error"]["Message"]
 
 
 def test_conditional_put_if_none_match(s3_client, s3_bucket):

@@ -4,12 +4,16 @@
 
 import { api, friendly } from "./api.js";
 import { ask, clear, el, hideBanner, readConfig, showBanner } from "./dom.js";
-import { formatSize, isRaster } from "./format.js";
+import { isRaster } from "./format.js";
 import { icon } from "./icons.js";
 import { Counter, Outbox, collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
+import { initChatSearch } from "./chatsearch.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
+import { fileChips, statusNote, toolCard } from "./bubbles.js";
+import { FilesPanel } from "./panel.js";
+import { initZoom } from "./zoom.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
 const config = readConfig("chat-config");
@@ -40,8 +44,6 @@ const state = {
   retryTimer: null,
   replying: null, // {messageId, text, bubble, body, cards: Map}
   waitingForReply: false,
-  sessionFiles: [],
-  tagged: [],
 };
 
 // --- The websocket, reconnected with backoff -----------------------------------------
@@ -181,6 +183,7 @@ function onResponseComplete(frame) {
   renderReply(reply);
   endReply(frame.status);
   sessionListTouch(state.sessionId);
+  loadSessionFiles(); // files attached before the chat existed now belong to it
 }
 
 function onError(frame) {
@@ -230,7 +233,12 @@ function appendMessage(message) {
       { className: "msg msg-user", dataset: { messageId: message.id }, "aria-label": "You said" },
       collapsible(el("div", { className: "msg-body plain", text: message.content })),
     );
-    if (message.files?.length) bubble.append(fileChips(message.files));
+    if (message.files?.length) {
+      const images = message.files.filter(isRaster);
+      const others = message.files.filter((file) => !isRaster(file));
+      if (images.length) bubble.append(fileChips(images, { previews: true })); // thumbnails
+      if (others.length) bubble.append(fileChips(others));
+    }
     nodes.messages.append(bubble);
     maybeTitleFrom(message.content);
     scrollToEnd(true);
@@ -315,65 +323,6 @@ function endReply(status) {
   scrollToEnd();
 }
 
-function statusNote(status) {
-  const words = {
-    stopped: "Stopped.",
-    error: "The reply could not be finished.",
-    interrupted: "Connection lost while the reply was being written.",
-  };
-  return el("p", { className: "msg-status", text: words[status] || status });
-}
-
-function toolCard({ name, arguments: args, result, error, files = [], running = false }) {
-  const status = running ? "running…" : error ? "failed" : "done";
-  const summary = el(
-    "summary",
-    {},
-    el("span", { className: "tool-icon" }, icon("bolt")),
-    el("span", { className: "tool-name", text: name }),
-    el("span", { className: `tool-status tool-${running ? "running" : error ? "failed" : "done"}`, text: status }),
-  );
-  const card = el(
-    "details",
-    { className: "tool-card", dataset: { tool: name } },
-    summary,
-    el("h4", { text: "Arguments" }),
-    el("pre", { className: "tool-args", text: JSON.stringify(args ?? {}, null, 2) }),
-  );
-  if (!running) {
-    card.append(el("h4", { text: error ? "Error" : "Result" }));
-    card.append(el("pre", { className: "tool-result", text: error ? error.message || error.code : result || "" }));
-  }
-  if (files.length) card.append(fileChips(files));
-  // Generated files matter more than the arguments: show them outside the fold too.
-  const wrap = el("div", { className: "tool-block" }, card);
-  if (files.length) wrap.append(fileChips(files, { previews: true }));
-  return wrap;
-}
-
-function fileChips(files, { previews = false } = {}) {
-  const list = el("ul", { className: previews ? "chips chips-preview" : "chips" });
-  for (const file of files) list.append(el("li", {}, fileChip(file, { preview: previews })));
-  return list;
-}
-
-function fileChip(file, { preview = false } = {}) {
-  const chip = el(
-    "span",
-    { className: "file-chip", dataset: { fileId: file.id } },
-    el("span", { className: "chip-icon" }, icon(isRaster(file) ? "image" : "file")),
-    el("a", { href: file.download_url, download: "", className: "chip-name", title: `Download ${file.filename}`, text: file.filename }),
-    el("span", { className: "chip-size muted", text: formatSize(file.size) }),
-  );
-  if (!preview || !isRaster(file)) return chip;
-  return el(
-    "figure",
-    { className: "file-preview" },
-    el("img", { src: `${file.download_url}?inline=1`, alt: `Preview of ${file.filename}`, onload: () => scrollToEnd() }),
-    el("figcaption", {}, chip),
-  );
-}
-
 function maybeTitleFrom(content) {
   if (nodes.title.dataset.untitled !== "true") return;
   const title = content.split(/\s+/).join(" ").trim().slice(0, TITLE_FROM_MESSAGE);
@@ -395,6 +344,8 @@ nodes.messages.addEventListener("scroll", () => {
   pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
 });
 
+document.addEventListener("chat:media-loaded", () => scrollToEnd());
+
 function scrollToEnd(force = false) {
   if (force) pinned = true;
   if (pinned) nodes.messages.scrollTop = nodes.messages.scrollHeight;
@@ -404,6 +355,8 @@ function scrollToEnd(force = false) {
 
 const uploads = new UploadList(nodes.uploads, $("upload-status"), {
   maxBytes: config.maxUploadBytes,
+  deleteOnRemove: true,
+  onDiscarded: () => loadSessionFiles(),
   onUploaded: (stored, item) => {
     item.dataset.fileId = stored.id;
     if (state.sessionId) loadSessionFiles();
@@ -473,7 +426,7 @@ nodes.composer.addEventListener("submit", (event) => {
 // "@" picks a file by name, "/" a command or tool (registered before the composer's
 // own keys, so the menu takes Enter and the arrows while it is open).
 const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
-  files: (q) => api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results),
+  files: filesNamedOrMentioning,
   commands: () => [{ name: "help", description: "The commands and tools" }, ...(state.tools || [])],
   pickFile: (file) => uploads.addExisting(file),
   pickCommand: (command) => {
@@ -483,6 +436,23 @@ const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
     } else openToolForm(command);
   },
 });
+
+/** Files whose name contains ``q``, then (from 3 characters) files whose text does. */
+async function filesNamedOrMentioning(q) {
+  const byName = api(`/api/files?page_size=8&q=${encodeURIComponent(q)}`).then((page) => page.results);
+  const byText =
+    q.length < 3
+      ? Promise.resolve([])
+      : api(`/api/search?page_size=5&q=${encodeURIComponent(q)}`)
+          .then((page) => page.results)
+          .catch(() => []); // name matches alone still help
+  const [named, found] = await Promise.all([byName, byText]);
+  const seen = new Set(named.map((file) => file.id));
+  const mentioning = found
+    .filter((hit) => !seen.has(hit.file_id) && seen.add(hit.file_id))
+    .map((hit) => ({ id: hit.file_id, filename: hit.filename, snippet: hit.snippet }));
+  return [...named, ...mentioning];
+}
 
 async function loadTools() {
   try {
@@ -625,6 +595,8 @@ function newChat() {
 }
 
 $("new-chat").addEventListener("click", newChat);
+initZoom(nodes.messages);
+initChatSearch({ input: $("chat-search"), results: $("search-results"), list: nodes.sessions, open: openSession });
 
 nodes.sessions.addEventListener("click", async (event) => {
   const item = event.target.closest(".session-item");
@@ -667,9 +639,15 @@ async function deleteSession(id, item) {
   try {
     const preview = await api(`/api/chats/${id}/delete-preview`);
     const count = preview.files_to_delete;
-    summary.textContent = count
-      ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it (tagged files are kept).`
-      : "This deletes the chat. No files will be deleted.";
+    summary.replaceChildren(
+      count
+        ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it:`
+        : "This deletes the chat. No files will be deleted.",
+    );
+    if (count) summary.append(el("ul", { className: "doomed-files" }, preview.files.map((name) => el("li", { text: name }))));
+    if (preview.kept_files?.length) {
+      summary.append(el("span", { className: "muted small", text: `Kept (tagged, or made elsewhere): ${preview.kept_files.join(", ")}.` }));
+    }
     keepLabel.hidden = count === 0;
   } catch (error) {
     summary.textContent = `This deletes the chat. (Could not count its files: ${error.message})`;
@@ -691,75 +669,15 @@ window.addEventListener("popstate", () => {
   else newChat();
 });
 
-// --- The files panel ----------------------------------------------------------------
+// --- The files panel (panel.js) and code copy buttons ----------------------------------
 
-function setSessionFiles(files) {
-  state.sessionFiles = files || [];
-  renderFileList(nodes.sessionFiles, state.sessionFiles, "No files in this chat yet.");
-}
-
-async function loadSessionFiles() {
-  if (!state.sessionId) return;
-  try {
-    setSessionFiles(await api(`/api/chats/${state.sessionId}/files`));
-  } catch (error) {
-    if (error.code !== "not_found") showBanner(`Could not load the chat's files: ${error.message}`);
-  }
-}
-
-async function loadTagged() {
-  try {
-    const page = await api("/api/files?tagged=true&page_size=100");
-    state.tagged = page.results;
-    renderFileList(nodes.taggedFiles, state.tagged, "No tagged files. Tag a file to send it with every message.");
-  } catch (error) {
-    clear(nodes.taggedFiles).append(el("li", { className: "error", text: error.message }));
-  }
-}
-
-function renderFileList(list, files, emptyText) {
-  clear(list);
-  if (!files.length) {
-    list.append(el("li", { className: "empty muted", text: emptyText }));
-    return;
-  }
-  for (const file of files) {
-    const toggle = el("button", {
-      type: "button",
-      className: "tag-toggle",
-      "aria-pressed": file.tagged ? "true" : "false",
-      "aria-label": `${file.tagged ? "Untag" : "Tag"} ${file.filename}`,
-      title: file.tagged ? "Tagged: sent with every message. Click to untag." : "Tag: send with every message",
-      dataset: { fileId: file.id },
-      text: file.tagged ? "Tagged" : "Tag",
-    });
-    list.append(
-      el(
-        "li",
-        { className: "panel-file", dataset: { fileId: file.id } },
-        el("a", { href: file.download_url, download: "", className: "panel-file-name", title: file.filename, text: file.filename }),
-        el("span", { className: "muted small", text: formatSize(file.size) }),
-        toggle,
-      ),
-    );
-  }
-}
-
-nodes.panel.addEventListener("click", async (event) => {
-  const toggle = event.target.closest(".tag-toggle");
-  if (!toggle) return;
-  const tagged = toggle.getAttribute("aria-pressed") !== "true";
-  toggle.disabled = true;
-  try {
-    const file = await api(`/api/files/${toggle.dataset.fileId}`, { method: "PATCH", json: { tagged } });
-    state.sessionFiles = state.sessionFiles.map((f) => (f.id === file.id ? file : f));
-    setSessionFiles(state.sessionFiles);
-    await loadTagged();
-  } catch (error) {
-    toggle.disabled = false;
-    showBanner(`Could not change the tag: ${error.message}`);
-  }
-});
+const panel = new FilesPanel(
+  { sessionFiles: nodes.sessionFiles, taggedFiles: nodes.taggedFiles, panel: nodes.panel, toggle: nodes.panelToggle },
+  () => state.sessionId,
+);
+const setSessionFiles = (files) => panel.setSessionFiles(files);
+const loadSessionFiles = () => panel.loadSessionFiles();
+const loadTagged = () => panel.loadTagged();
 
 nodes.messages.addEventListener("click", async (event) => {
   const button = event.target.closest(".code-copy");
@@ -771,12 +689,6 @@ nodes.messages.addEventListener("click", async (event) => {
     button.textContent = "Copy failed";
   }
   setTimeout(() => (button.textContent = "Copy"), 1500);
-});
-
-nodes.panelToggle.addEventListener("click", () => {
-  const open = nodes.panel.classList.toggle("open");
-  nodes.panelToggle.setAttribute("aria-expanded", String(open));
-  if (open) nodes.panel.querySelector("h2").focus?.();
 });
 
 // --- Start --------------------------------------------------------------------------

@@ -226,7 +226,7 @@ nodes.bulkBar.addEventListener("click", async (event) => {
   if (!ids.length) return;
   if (action === "delete") await bulkDelete(ids);
   if (action === "tag" || action === "untag") await bulkTag(ids, action === "tag");
-  if (action === "zip") await bulkZip(ids);
+  if (action === "zip") bulkZip(ids);
 });
 
 async function each(ids, work) {
@@ -254,21 +254,10 @@ async function bulkTag(ids, tagged) {
   await load();
 }
 
-async function bulkZip(ids) {
-  const button = nodes.bulkBar.querySelector("[data-bulk=zip]");
-  button.disabled = true;
-  button.textContent = "Preparing zip…";
-  try {
-    const outcome = await api("/api/tools/zip_files/run", { method: "POST", json: { file_ids: ids } });
-    const zip = outcome.files[0];
-    if (zip) triggerDownload(zip.download_url);
-    await reloadAll();
-  } catch (error) {
-    showBanner(`Could not make the zip: ${error.message}`);
-  } finally {
-    button.disabled = false;
-    button.textContent = "Download as zip";
-  }
+/** The zip is built while it downloads (GET /api/files/zip): no files.zip is stored. */
+function bulkZip(ids) {
+  const query = ids.map((id) => `ids=${encodeURIComponent(id)}`).join("&");
+  triggerDownload(`/api/files/zip?${query}`);
 }
 
 function triggerDownload(url) {
@@ -561,6 +550,7 @@ $("tool-form").addEventListener("submit", async (event) => {
 
 const uploads = new UploadList($("uploads"), $("upload-status"), {
   maxBytes: config.maxUploadBytes,
+  onDiscarded: () => reloadAll(),
   onUploaded: () => {
     clearTimeout(uploads.refresh);
     uploads.refresh = setTimeout(reloadAll, 150);

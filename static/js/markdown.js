@@ -13,7 +13,7 @@ import { Marked } from "../vendor/marked/marked.esm.js";
 
 const marked = new Marked({
   gfm: true,
-  breaks: false,
+  breaks: true, // a single newline in a reply is a line break, as chat UIs show it
   renderer: {
     // HTML written in the reply is shown as text, as the model wrote it (never markup).
     html({ text }) {

@@ -88,7 +88,8 @@ export class ComposerMenu {
   option(item, index) {
     const id = `${this.list.id}-${index}`;
     const main = this.mode === "file" ? item.filename : `/${item.name}`;
-    const detail = this.mode === "file" ? `${formatSize(item.size)} · ${item.category || ""}` : item.description;
+    const detail =
+      this.mode !== "file" ? item.description : item.snippet ? `in its text: “${item.snippet}”` : `${formatSize(item.size)} · ${item.category || ""}`;
     return el(
       "li",
       { id, role: "option", className: "menu-option", dataset: { index } },

@@ -1,7 +1,7 @@
 // The upload list shared by the chat composer and the Files page: one row per file
 // with a progress bar, then either "done" or the reason it failed, in words.
 
-import { uploadFile } from "./api.js";
+import { api, uploadFile } from "./api.js";
 import { el } from "./dom.js";
 import { formatSize } from "./format.js";
 import { icon } from "./icons.js";
@@ -12,8 +12,10 @@ export class UploadList {
    * @param status    a live region announcing progress to screen readers
    * @param maxBytes  the server's upload limit, checked before sending
    */
-  constructor(list, status, { maxBytes = 0, onUploaded = () => {}, removable = false } = {}) {
+  constructor(list, status, { maxBytes = 0, onUploaded = () => {}, removable = false, deleteOnRemove = false, onDiscarded = () => {} } = {}) {
+    this.onDiscarded = onDiscarded;
     this.list = list;
+    this.deleteOnRemove = deleteOnRemove; // the chat: × on a chip deletes what it uploaded
     this.status = status;
     this.maxBytes = maxBytes;
     this.onUploaded = onUploaded;
@@ -35,6 +37,10 @@ export class UploadList {
       this.fail(row, `${file.name} is too large: the limit is ${formatSize(this.maxBytes)}.`);
       return Promise.resolve(null);
     }
+    if (file.size === 0) {
+      this.fail(row, `${file.name || "The file"} is empty (0 bytes); empty files are not stored.`);
+      return Promise.resolve(null);
+    }
     const job = uploadFile(file, {
       session,
       onProgress: (fraction) => {
@@ -47,11 +53,15 @@ export class UploadList {
         row.bar.value = 100;
         row.state.textContent = "Uploaded";
         this.announce(`${file.name} uploaded.`);
-        this.onUploaded(stored, row.item);
+        if (row.item.dataset.removed) this.discard(stored.id); // removed while uploading
+        else {
+          this.onUploaded(stored, row.item);
+          this.offerExisting(row, stored);
+        }
         return stored;
       })
       .catch((error) => {
-        this.fail(row, `${file.name}: ${error.message}`);
+        this.fail(row, file.name ? `${file.name}: ${error.message}` : error.message);
         return null;
       })
       .finally(() => this.inFlight.delete(job));
@@ -62,12 +72,13 @@ export class UploadList {
   /** A chip for a file already stored (picked with @): removing it only detaches it. */
   addExisting(stored) {
     if (this.list.querySelector(`li[data-file-id="${CSS.escape(stored.id)}"]`)) return;
-    const row = this.row({ name: stored.filename, size: stored.size });
+    const row = this.row({ name: stored.filename, size: stored.size ?? 0 });
     row.item.dataset.state = "done";
     row.item.dataset.fileId = stored.id;
     row.item.dataset.existing = "true";
     row.bar.remove();
     row.state.textContent = "Attached";
+    if (stored.size == null) row.item.querySelector(".upload-size").textContent = ""; // a search hit
     this.list.append(row.item);
     this.announce(`${stored.filename} attached.`);
   }
@@ -90,8 +101,60 @@ export class UploadList {
       state,
       remove,
     );
-    remove.addEventListener("click", () => item.remove());
+    remove.addEventListener("click", () => {
+      item.remove();
+      item.dataset.removed = "true";
+      if (item.dataset.fileId && !item.dataset.existing) this.discard(item.dataset.fileId);
+    });
     return { item, bar, state };
+  }
+
+  /** Same bytes (sha256) already stored under another file: offer to use that one. */
+  async offerExisting(row, stored) {
+    if (!stored.checksum) return;
+    let same;
+    try {
+      const page = await api(`/api/files?checksum=${stored.checksum}&page_size=5&ordering=created_at`);
+      same = page.results.find((file) => file.id !== stored.id);
+    } catch {
+      return; // only an offer: the upload itself succeeded
+    }
+    if (!same || !row.item.isConnected) return;
+    const use = el("button", { type: "button", className: "btn btn-ghost btn-small", text: `Use ${same.filename}` });
+    const keep = el("button", { type: "button", className: "btn btn-ghost btn-small", text: "Keep both" });
+    const offer = el(
+      "span",
+      { className: "duplicate-offer", role: "group", "aria-label": "Duplicate upload" },
+      `Same content as ${same.filename}, already in your files.`,
+      use,
+      keep,
+    );
+    row.state.replaceChildren(offer);
+    keep.addEventListener("click", () => (row.state.textContent = "Uploaded (kept both)"));
+    use.addEventListener("click", async () => {
+      try {
+        await api(`/api/files/${stored.id}`, { method: "DELETE" });
+      } catch (error) {
+        row.state.textContent = `Could not remove the copy: ${error.message}`;
+        return;
+      }
+      Object.assign(row.item.dataset, { fileId: same.id, existing: "true" });
+      row.item.querySelector(".upload-name").textContent = same.filename;
+      row.state.textContent = "Using the file you already had";
+      this.announce(`Using ${same.filename}; the copy was removed.`);
+      this.onDiscarded(stored.id);
+    });
+  }
+
+  /** Deletes a file this list uploaded and the user then removed (the chat's chips). */
+  discard(fileId) {
+    if (!this.deleteOnRemove) return;
+    api(`/api/files/${fileId}`, { method: "DELETE" })
+      .then(() => {
+        this.announce("The removed upload was deleted.");
+        this.onDiscarded(fileId);
+      })
+      .catch((error) => this.announce(`Could not delete the removed upload: ${error.message}`));
   }
 
   fail(row, message) {

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import zipfile
+import zlib
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from chatui.errors import ToolError
+from chatui.errors import ToolError, UnreadableInput
 from tools.base import (
     GeneratedFile,
     InputFile,
@@ -90,18 +91,36 @@ def table_from_json(file: InputFile) -> Table:
     raise ToolError(f"{file.filename} must hold a non-empty array of objects or of arrays.")
 
 
-def table_from_xlsx(file: InputFile, sheet: str | None) -> Table:
-    try:
-        workbook = load_workbook(io.BytesIO(file.content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ToolError(f"{file.filename} is not a readable XLSX workbook: {exc}") from None
+# What openpyxl raises for a corrupt or malformed workbook (XML errors, from the
+# standard library's parser or lxml, are SyntaxError subclasses).
+UNREADABLE_XLSX = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    SyntaxError,
+    zlib.error,
+    EOFError,
+    IndexError,
+)
+
+
+def _xlsx_rows(file: InputFile, sheet: str | None) -> list[list[Any]]:
+    workbook = load_workbook(io.BytesIO(file.content), read_only=True, data_only=True)
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise ToolError(f"No sheet {sheet!r}; sheets: {', '.join(workbook.sheetnames)}.")
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        return [list(row) for row in worksheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
+
+
+def table_from_xlsx(file: InputFile, sheet: str | None) -> Table:
+    try:
+        rows = _xlsx_rows(file, sheet)
+    except UNREADABLE_XLSX as exc:
+        raise UnreadableInput(f"{file.filename} is not a readable XLSX workbook: {exc}") from None
     rows = [row for row in rows if any(v not in (None, "") for v in row)]
     if not rows:
         raise ToolError(f"The sheet of {file.filename} is empty.")

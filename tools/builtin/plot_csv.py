@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from datetime import date, datetime
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DayLocator
 from matplotlib.figure import Figure
 
 from chatui.errors import ToolError
@@ -26,13 +28,14 @@ from tools.base import (
     single_file_properties,
 )
 
-from .tabular import Table, is_missing, parse_number, table_from_csv
+from .tabular import Table, is_missing, parse_datetime, parse_number, table_from_csv
 
 KINDS = ("line", "bar", "scatter", "histogram")
 MAX_Y_COLUMNS = 10
 MAX_BARS = 500
 FIGURE_SIZE = (9.0, 5.0)
 DPI = 100
+MAX_X_LABELS = 12  # text or bar labels shown on the x axis, evenly spaced
 
 
 def numeric_column(table: Table, name: str) -> list[float]:
@@ -52,22 +55,56 @@ def numeric_column(table: Table, name: str) -> list[float]:
     return values
 
 
-def x_values(table: Table, name: str | None) -> tuple[list[float] | list[str], str]:
+def x_values(
+    table: Table, name: str | None
+) -> tuple[list[float] | list[datetime] | list[str], str]:
     """The x axis: row numbers when none is chosen, numbers if the column is numeric,
-    otherwise its text as categories."""
+    dates and times if every cell is one (ISO 8601), otherwise its text as categories."""
     if name is None:
         return [float(i) for i in range(1, len(table.rows) + 1)], "row"
     cells = table.column(table.column_index(name))
     numbers = [parse_number(str(c)) if not is_missing(c) else None for c in cells]
     if all(n is not None for n in numbers):
         return [float(n) for n in numbers if n is not None], name
+    moments = [parse_datetime(str(c)) if not is_missing(c) else None for c in cells]
+    if all(m is not None for m in moments):
+        return [_as_datetime(m) for m in moments if m is not None], name
     return ["" if is_missing(c) else str(c) for c in cells], name
 
 
-def _label(value: float | str) -> str:
+def _as_datetime(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+def _label(value: float | str | datetime) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime):
+        midnight = value.time() == datetime.min.time()
+        return value.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")
     return str(value)
+
+
+def _sparse_labels(axes: object, positions: list[float], x: list) -> None:
+    """At most MAX_X_LABELS evenly spaced labels, whatever the row count."""
+    step = max(1, math.ceil(len(x) / MAX_X_LABELS))
+    labels = [_label(v) for v in x[::step]]
+    axes.set_xticks(positions[::step], labels)  # type: ignore[attr-defined]
+    long = any(len(label) > 6 for label in labels)
+    axes.tick_params(axis="x", labelrotation=30 if long and len(labels) > 4 else 0)  # type: ignore[attr-defined]
+
+
+def _dates_axis(axes: object, x: list[datetime]) -> None:
+    """Matplotlib's concise date labels: '2024', 'Feb', '03' instead of full stamps.
+    Dates without a time of day never get hour ticks: a short span ticks each day."""
+    date_only = all(v.time() == datetime.min.time() for v in x)
+    short = (max(x) - min(x)).days <= MAX_X_LABELS
+    if date_only and short:
+        locator: AutoDateLocator | DayLocator = DayLocator()
+    else:
+        locator = AutoDateLocator(minticks=3, maxticks=MAX_X_LABELS)
+    axes.xaxis.set_major_locator(locator)  # type: ignore[attr-defined]
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[attr-defined]
 
 
 def _draw(figure: Figure, kind: str, x: list, ys: dict[str, list[float]]) -> None:
@@ -78,17 +115,22 @@ def _draw(figure: Figure, kind: str, x: list, ys: dict[str, list[float]]) -> Non
         axes.set_ylabel("count")
         return
     width = 0.8 / len(ys)
+    is_text = bool(x) and isinstance(x[0], str)
+    points = list(range(len(x))) if is_text else x  # text: positions, labelled below
     for position, (label, values) in enumerate(ys.items()):
         if kind == "line":
-            axes.plot(x, values, label=label, marker="o" if len(x) <= 50 else None)
+            axes.plot(points, values, label=label, marker="o" if len(x) <= 50 else None)
         elif kind == "scatter":
-            axes.scatter(x, values, label=label, s=12)
+            axes.scatter(points, values, label=label, s=12)
         else:
             offsets = [i + position * width for i in range(len(x))]
             axes.bar(offsets, values, width=width, label=label)
     if kind == "bar":
-        axes.set_xticks([i + 0.4 - width / 2 for i in range(len(x))], [_label(v) for v in x])
-        axes.tick_params(axis="x", labelrotation=45 if len(x) > 8 else 0)
+        _sparse_labels(axes, [i + 0.4 - width / 2 for i in range(len(x))], x)
+    elif is_text:
+        _sparse_labels(axes, [float(i) for i in range(len(x))], x)
+    elif x and isinstance(x[0], datetime):
+        _dates_axis(axes, x)
 
 
 def render_png(kind: str, x: list, x_label: str, ys: dict[str, list[float]], title: str) -> bytes:

@@ -143,7 +143,7 @@ def _parse_bool(value: str) -> bool | None:
     return None
 
 
-def _parse_datetime(value: str) -> datetime | date | None:
+def parse_datetime(value: str) -> datetime | date | None:
     text = value.strip()
     if len(text) < 8 or not text[:4].isdigit():
         return None  # fromisoformat accepts odd short forms; dates here start with a year
@@ -178,7 +178,7 @@ def _infer_text_type(present: list[str]) -> str:
         return "integer" if all(isinstance(n, int) for n in numbers) else "number"
     if all(_parse_bool(v) is not None for v in present):
         return "boolean"
-    if all(_parse_datetime(v) is not None for v in present):
+    if all(parse_datetime(v) is not None for v in present):
         return "datetime"
     return "text"
 
@@ -194,7 +194,7 @@ def convert_cell(value: Cell, kind: str) -> Cell:
     if kind == "boolean":
         return _parse_bool(value)
     if kind == "datetime":
-        return _parse_datetime(value)
+        return parse_datetime(value)
     return value
 
 

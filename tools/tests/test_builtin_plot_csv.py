@@ -68,3 +68,48 @@ def test_unicode_csv_with_embedded_newlines_plots() -> None:
         file=input_file("people.csv", TRICKY_CSV.encode()), x="name", y="age", kind="bar"
     )
     assert _png(result).format == "PNG"
+
+
+def _x_labels(kind: str, x: list, n: int) -> list[str]:
+    """The x tick labels matplotlib draws for ``x`` (the figure is drawn, not only set up)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from tools.builtin.plot_csv import _draw
+
+    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
+    canvas = FigureCanvasAgg(figure)
+    _draw(figure, kind, x, {"revenue": [float(i) for i in range(n)]})
+    canvas.draw()
+    return [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+
+
+@pytest.mark.parametrize("rows", [3, 7, 30, 400, 3000])
+@pytest.mark.parametrize("kind", ["line", "bar", "scatter"])
+def test_date_axes_stay_concise_whatever_the_row_count(kind: str, rows: int) -> None:
+    # given a daily date column, as a CSV holds it
+    from datetime import date, timedelta
+
+    from tools.builtin.plot_csv import x_values
+    from tools.builtin.tabular import table_from_csv
+
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(rows)]
+    text = "day,revenue\n" + "".join(f"{d.isoformat()},{i}\n" for i, d in enumerate(days))
+    xs, _ = x_values(table_from_csv(input_file("sales.csv", text.encode())), "day")
+    # when it is drawn
+    labels = _x_labels(kind, xs, rows)
+    # then a dozen labels at most, none a full timestamp
+    assert 2 <= len(labels) <= 13, labels
+    assert all(len(label) <= 10 and ":" not in label for label in labels), labels
+
+
+def test_many_text_categories_get_spaced_labels() -> None:
+    names = [f"store-{i:04d}" for i in range(500)]
+    labels = _x_labels("line", names, 500)
+    assert 2 <= len(labels) <= 12 and labels[0] == "store-0000"
+
+
+def test_the_tool_plots_a_date_column_end_to_end() -> None:
+    text = "day,revenue\n" + "".join(f"2024-03-{d:02d},{d}\n" for d in range(1, 31))
+    result = PlotCsvTool().run(file=input_file("sales.csv", text.encode()), y="revenue", x="day")
+    assert Image.open(io.BytesIO(result.files[0].content)).format == "PNG"

@@ -276,7 +276,28 @@ def test_filename_outside_a_session_or_unknown(
     make_stored_file(content=b"x", filename="n.txt")
     with pytest.raises(InvalidToolArguments, match="only within a chat session"):
         tool_run(user=user, name="copy_file", arguments={"filename": "n.txt"})
-    with pytest.raises(FileNotFound, match=r"no file named 'n\.txt' in this chat"):
+    with pytest.raises(FileNotFound, match=r"no file named 'm\.txt' in this chat or in your"):
+        tool_run(
+            user=user, name="copy_file", arguments={"filename": "m.txt"}, session=_session(user)
+        )
+
+
+def test_filename_outside_the_chat_is_found_when_it_is_the_only_one(
+    storage: Any, user: Any, make_stored_file: Any
+) -> None:
+    make_stored_file(content=b"abc", filename="Sales.CSV")
+    outcome = tool_run(
+        user=user, name="copy_file", arguments={"filename": "sales.csv"}, session=_session(user)
+    )
+    assert outcome.text == "Sales.CSV: 3 bytes"
+
+
+def test_an_ambiguous_filename_gets_a_question(
+    storage: Any, user: Any, make_stored_file: Any
+) -> None:
+    make_stored_file(content=b"a", filename="n.txt")
+    make_stored_file(content=b"b", filename="n.txt")
+    with pytest.raises(InvalidToolArguments, match=r"Which n\.txt do you mean\? You have 2 files"):
         tool_run(
             user=user,
             name="copy_file",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chatui.errors import HostileInput, ToolMemoryExceeded
+from chatui.errors import HostileInput, ToolError, ToolMemoryExceeded
 from tools.base import Tool, ToolResult, object_schema
 from tools.executor import tool_run
 from tools.models import ToolRun
@@ -127,3 +127,40 @@ def test_the_api_answers_429_with_retry_after(api_client: Any, settings: Any) ->
     assert response.status_code == 429
     assert response["Retry-After"] == "5"
     assert response.json()["code"] == "too_many_tool_runs"
+
+
+def _malformed_xlsx(part: str, data: bytes) -> bytes:
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    workbook = Workbook()
+    workbook.active.append(["a", "b"])
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for entry in source.infolist():
+            body = data if entry.filename == part else source.read(entry.filename)
+            archive.writestr(entry.filename, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "xl/styles.xml"])
+def test_a_malformed_xlsx_is_a_warning_with_the_reason_not_a_crash(
+    user: Any,
+    s3_backend: Any,
+    make_stored_file: Any,
+    caplog: pytest.LogCaptureFixture,
+    part: str,
+) -> None:
+    # Finding (info): parse failures of hostile files were logged as crashes with tracebacks.
+    broken = make_stored_file(content=_malformed_xlsx(part, b"<<<not xml"), filename="b.xlsx")
+    caplog.set_level(logging.INFO)
+    with pytest.raises(ToolError, match="is not a readable XLSX workbook") as refused:
+        tool_run(
+            user=user, name="convert_table", arguments={"file_id": str(broken.pk), "to": "csv"}
+        )
+    assert refused.value.code == "tool_failed"
+    warning = next(r for r in caplog.records if r.name == "tools.executor")
+    assert warning.levelno == logging.WARNING and "not a readable XLSX" in warning.getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -6,6 +6,7 @@ Screenshots (light, dark, 390 px) go to ``var/screenshots/``.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -62,7 +63,7 @@ def open_llm_chat(page: Any, url: str) -> None:
 
 
 TABLE_AND_CODE = [
-    "Here is the summary:\n\n",
+    "Here is the summary\nby city:\n\n",
     "| city | sales |\n| --- | ---: |\n",
     "| Oslo | 12 |\n| Lima | 7 |\n\n",
     "```python\ndef total(rows):\n",
@@ -82,7 +83,7 @@ def test_streamed_markdown_keeps_finished_blocks(
     page.press("#message-input", "Enter")
     reply = page.locator(".msg-assistant").last
     # when the table has arrived, mark its element
-    expect(reply.locator("table td").first).to_have_text("Oslo")
+    expect(reply.locator("table td").first).to_have_text("Oslo", timeout=20_000)
     reply.locator("table").evaluate("(t) => { t.__seen = true; }")
     # then after the rest has streamed, the same table element is still there (not rebuilt)
     expect(reply).not_to_have_attribute("aria-busy", "true", timeout=20_000)
@@ -90,6 +91,7 @@ def test_streamed_markdown_keeps_finished_blocks(
     expect(reply.locator("code.language-python .hljs-keyword").first).to_have_text("def")
     expect(reply.locator("input[type=checkbox][checked]")).to_have_count(1)
     expect(reply.locator("input[type=checkbox]")).to_have_count(2)
+    expect(reply.locator(".md-block").first.locator("br")).to_have_count(1)  # a single newline
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         shoot(page, f"chat-table-code-{scheme}")
@@ -105,7 +107,7 @@ def test_escape_stops_a_reply(make_session: Any, llm_site: str, fake_llm: FakeLL
     page.fill("#message-input", "tell me a long story")
     page.press("#message-input", "Enter")
     reply = page.locator(".msg-assistant").last
-    expect(reply.locator(".md-block").first).to_contain_text("word1")
+    expect(reply.locator(".md-block").first).to_contain_text("word1", timeout=20_000)
     # when Esc is pressed
     page.keyboard.press("Escape")
     # then the reply ends as stopped, well before its 20 s, and the composer is back
@@ -263,3 +265,147 @@ def test_slash_menu_opens_the_plot_csv_form_with_columns(session: Any) -> None:
     reply = replies.nth(before)
     expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
     expect(reply.locator("img[alt^='Preview of sales_line.png']")).to_be_visible()
+
+
+def test_plain_request_plots_a_file_by_name(session: Any) -> None:
+    # given sales.csv uploaded on the Files page (not in this chat)
+    session.upload("sales.csv", SALES, "text/csv")
+    page = session.page
+    open_chat(page)
+    # when the built-in assistant is asked in plain words
+    reply = send_message(page, "plot revenue by day from sales.csv")
+    # then it ran plot_csv on that file and the chart is shown
+    expect(reply.locator(".tool-card[data-tool=plot_csv] .tool-status")).to_have_text("done")
+    expect(reply.locator("img[alt='Preview of sales_line.png']")).to_be_visible()
+    expect(reply).to_contain_text("Plotted revenue from sales.csv")
+
+
+def test_an_ambiguous_name_gets_a_question(session: Any) -> None:
+    session.upload("report.csv", SALES, "text/csv")
+    session.upload("report.csv", SALES + b"2024-01-04,1,1\n", "text/csv")
+    page = session.page
+    open_chat(page)
+    reply = send_message(page, "plot revenue by day from report.csv")
+    expect(reply).to_contain_text("Which report.csv do you mean? You have 2 files")
+
+
+def test_upload_chips_empty_files_and_the_delete_dialog(session: Any) -> None:
+    from .test_pages import drop_files
+
+    page = session.page
+    open_chat(page)
+    # an empty file is refused with words, and no stray colon for a nameless error
+    drop_files(page, "#message-input", [("empty.txt", b"", "text/plain")])
+    expect(page.locator("#uploads li[data-state=error]")).to_contain_text(
+        "empty.txt is empty (0 bytes); empty files are not stored."
+    )
+    page.locator("#uploads li[data-state=error] .upload-remove").click()
+    # removing an uploaded chip before sending deletes that upload
+    drop_files(page, "#message-input", [("oops.csv", SALES, "text/csv")])
+    chip = page.locator("#uploads li[data-state=done]")
+    expect(chip).to_have_count(1)
+    chip.locator(".upload-remove").click()
+    expect(page.locator("#upload-status")).to_have_text("The removed upload was deleted.")
+    assert session.api_get("/api/files")[1]["count"] == 0
+    # a file uploaded before the chat's first message shows in the panel after the reply
+    drop_files(page, "#message-input", [("kept.csv", SALES, "text/csv")])
+    expect(page.locator("#uploads li[data-state=done]")).to_have_count(1)
+    send_message(page, "here it is")
+    reply = send_message(page, "plot revenue by day from kept.csv")
+    expect(reply.locator("img[alt='Preview of kept_line.png']")).to_be_visible()
+    expect(page.locator("#session-files .panel-file-name")).to_have_text(
+        ["kept.csv", "kept_line.png"]
+    )
+    # the delete dialog names what it deletes and what it keeps
+    page.locator("#session-list .session-item").first.get_by_role(
+        "button", name=re.compile("^Delete")
+    ).click()
+    summary = page.locator("#delete-summary")
+    expect(summary.locator(".doomed-files li")).to_have_text(["kept_line.png"])
+    expect(summary).to_contain_text("Kept (tagged, or made elsewhere): kept.csv.")
+    shoot_modes(page, "chat-delete-dialog")
+    page.locator("#delete-dialog").get_by_role("button", name="Cancel").click()
+
+
+def test_search_across_chats_finds_a_message(session: Any) -> None:
+    page = session.page
+    open_chat(page)
+    send_message(page, "the flamingo budget for spring")
+    page.locator("#new-chat").click()
+    send_message(page, "something else entirely")
+    # when a word from the first chat's message is searched
+    page.fill("#chat-search", "flamin")
+    hits = page.locator("#search-results .search-hit")
+    expect(hits).to_have_count(1)
+    expect(hits.first.locator(".hit-match")).to_contain_text("flamingo budget")
+    # then the hit opens that chat
+    hits.first.locator("a").click()
+    expect(page.locator(".msg-user").first).to_contain_text("the flamingo budget for spring")
+
+
+def test_sent_images_show_as_thumbnails_and_charts_zoom(session: Any) -> None:
+    from .test_pages import drop_files, png_bytes
+
+    page = session.page
+    open_chat(page)
+    # given an image sent with a message
+    drop_files(page, "#message-input", [("photo.png", png_bytes((320, 200)), "image/png")])
+    expect(page.locator("#uploads li[data-state=done]")).to_have_count(1)
+    send_message(page, "look at this")
+    thumb = page.locator(".msg-user img[alt='Preview of photo.png']")
+    expect(thumb).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('.msg-user img.zoomable')?.naturalWidth === 320"
+    )
+    # when it is clicked, it opens enlarged; Esc closes it
+    thumb.click()
+    zoom = page.locator("dialog.zoom-dialog")
+    expect(zoom).to_be_visible()
+    expect(zoom.locator(".zoom-caption")).to_have_text("photo.png")
+    page.keyboard.press("Escape")
+    expect(zoom).to_be_hidden()
+    # and a generated chart zooms the same way
+    session.upload("sales.csv", SALES, "text/csv")
+    reply = send_message(page, "plot revenue by day from sales.csv")
+    reply.locator("img.zoomable").click()
+    expect(zoom.locator(".zoom-caption")).to_have_text("sales_line.png")
+    shoot_modes(page, "chat-zoom")
+
+
+def test_a_duplicate_upload_offers_the_existing_file(session: Any) -> None:
+    from .test_pages import drop_files
+
+    original = session.upload("sales.csv", SALES, "text/csv")
+    page = session.page
+    open_chat(page)
+    # when the same bytes are dropped again under another name
+    drop_files(page, "#message-input", [("sales copy.csv", SALES, "text/csv")])
+    row = page.locator("#uploads li.upload")
+    expect(row.locator(".duplicate-offer")).to_contain_text("Same content as sales.csv")
+    # then "Use sales.csv" removes the copy and attaches the original
+    row.get_by_role("button", name="Use sales.csv").click()
+    expect(row).to_have_attribute("data-file-id", original["id"])
+    expect(row.locator(".upload-name")).to_have_text("sales.csv")
+    status, listing = session.api_get("/api/files")
+    assert status == 200 and [f["filename"] for f in listing["results"]] == ["sales.csv"]
+    reply = send_message(page, "what is this?")
+    expect(reply).to_contain_text("sales.csv")
+
+
+def test_at_also_finds_a_file_by_its_text(session: Any) -> None:
+    from .conftest import _manage
+
+    # given a file whose name does not say what it holds, indexed (the worker's job, here)
+    session.upload("notes-q3.txt", b"The zebra budget was approved on Monday.\n")
+    _manage(session.site.env, "files_index", "--rebuild", "--now", "--user", session.email)
+    page = session.page
+    open_chat(page)
+    # when a word of its text is typed after @
+    page.fill("#message-input", "see @zebr")
+    page.locator("#message-input").press("a")
+    option = page.locator("#composer-menu").get_by_role("option").first
+    # then the picker offers it, saying the match is in its text, and attaches it
+    expect(option).to_contain_text("notes-q3.txt")
+    expect(option.locator(".menu-detail")).to_contain_text("in its text")
+    page.press("#message-input", "Enter")
+    expect(page.locator("#uploads li[data-file-id]")).to_contain_text("notes-q3.txt")

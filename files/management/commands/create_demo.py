@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chatui.errors import DomainError
-from files.demo import DEMO_EMAIL, demo_create
+from files.ops.demo import DEMO_EMAIL, demo_create
 
 
 class Command(BaseCommand):

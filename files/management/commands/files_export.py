@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chatui.errors import InvalidInput, StorageUnavailable
-from files.export import check_output_path, files_export
 from files.management.cli import Progress, human_bytes, user_by_email
+from files.ops.export import check_output_path, files_export
 
 PROBLEMS_LEFT = 2
 

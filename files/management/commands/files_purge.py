@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from files.management.cli import human_bytes, parse_duration, user_by_email
 from files.models import StoredFile
-from files.retention import PurgeCriteria, files_purge
+from files.ops.retention import PurgeCriteria, files_purge
 
 
 class Command(BaseCommand):

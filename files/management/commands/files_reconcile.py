@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from chatui.errors import StorageUnavailable
 from files.management.cli import Progress, parse_duration, user_by_email
 from files.models import ReconcileRun
-from files.reconcile import (
+from files.ops.reconcile import (
     BROKEN_DELETE,
     BROKEN_MARK,
     Finding,

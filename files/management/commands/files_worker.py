@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="run what is queued, then exit")
-        parser.add_argument("--interval", type=float, default=1.0, help="idle poll interval (s)")
+        parser.add_argument(
+            "--interval", type=float, default=0.25, help="idle poll interval, seconds"
+        )
         parser.add_argument("--max-tasks", type=int, default=None, help="exit after N jobs")
 
     def handle(self, *args: Any, **options: Any) -> None:

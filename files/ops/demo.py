@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from chatui.models import User
 
-from .services import file_upload
+from ..services import file_upload
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_TAGS = {"demo": "sample"}

@@ -24,10 +24,10 @@ from django.utils import timezone
 from chatui.errors import InvalidInput
 from chatui.models import User
 
-from . import storage
-from .keys import safe_filename
-from .models import StoredFile
-from .services import file_open
+from .. import storage
+from ..keys import safe_filename
+from ..models import StoredFile
+from ..services import file_open
 
 CHUNK_BYTES = 1024 * 1024
 ZIP64_FROM_BYTES = 1 << 30  # below 2 GiB with room to spare; above it, zip64 headers

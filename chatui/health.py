@@ -1,5 +1,5 @@
-"""Is the site able to serve files? Database, storage and (when configured) the
-Redis channel layer, no secrets."""
+"""``GET /api/health``: is the site able to serve? Database, storage and (when
+configured) the Redis channel layer, no secrets; 503 when one is down."""
 
 from __future__ import annotations
 
@@ -12,12 +12,17 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
 from django.conf import settings
 from django.db import DatabaseError, connection
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from chatui.errors import StorageUnavailable
 from chatui.executors import thread_pool
-
-from . import storage
+from files import storage
 
 
 def _timed_ms(started: float) -> float:
@@ -96,3 +101,17 @@ def health_report() -> dict[str, Any]:
         parts["channel_layer"] = channel_layer_health()
     healthy = all(part["ok"] for part in parts.values())
     return {"status": "ok" if healthy else "degraded", **parts}
+
+
+class HealthApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="health",
+        responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        report = health_report()
+        healthy = report["status"] == "ok"
+        return Response(report, status=200 if healthy else 503)

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from chatui.models import User
 
-from .documents.ops import documents_queue_depth
-from .models import ReconcileRun, StoredFile
-from .selectors import users_with_file_totals
+from ..documents.ops import documents_queue_depth
+from ..models import ReconcileRun, StoredFile
+from ..selectors import users_with_file_totals
 
 TOP_USERS = 10
 CHART_DAYS = 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from files.health import channel_layer_health, health_report
+from chatui.health import channel_layer_health, health_report
 
 
 def _closed_port() -> int:

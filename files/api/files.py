@@ -5,66 +5,39 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatui.errors import FileTooLarge, InvalidInput, InvalidJson, JsonTooDeep
-from chatui.json_limits import LimitedJSONParser, json_loads_limited
+from chatui.errors import FileTooLarge, InvalidInput
+from chatui.json_limits import LimitedJSONParser
 
-from . import services
-from .asgi_upload import RequestBodyStream, streamed_body
-from .downloads import download_response
-from .health import health_report
-from .models import StoredFile
-from .multipart_stream import StreamedUploadForm
-from .selectors import (
+from .. import services
+from ..asgi_upload import request_body
+from ..models import StoredFile
+from ..selectors import (
     ORDERINGS,
     file_get_for_user,
     file_list_for_user,
     stats_subject_for,
     user_file_stats,
 )
+from ..sessions import session_id_for_user
+from ..validation import parse_tags_json
+from .downloads import download_response
 from .serializers import StoredFileOutputSerializer
-from .sessions import session_id_for_user
-
-MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers, the small form fields
 
 
 class FilePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-class LimitedUploadHandler(FileUploadHandler):
-    """Aborts a multipart upload as soon as the file part passes the limit.
-
-    ``Content-Length`` catches honest oversized requests before the body is
-    parsed; this catches chunked requests that send no length.
-    """
-
-    def __init__(self, request: Any = None, *, limit: int) -> None:
-        super().__init__(request)
-        self.limit = limit
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            services.check_upload_size(self.received)
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
 
 
 def _content_length(request: Request) -> int:
@@ -74,22 +47,9 @@ def _content_length(request: Request) -> int:
         raise InvalidInput("Content-Length is not a number.") from None
 
 
-def _reject_oversized_multipart(request: Request) -> int:
-    """413 by ``Content-Length`` alone; returns the file size it implies (at least)."""
-    length = _content_length(request)
-    if length > services.max_upload_bytes() + MULTIPART_OVERHEAD_BYTES:
-        services.check_upload_size(length - MULTIPART_OVERHEAD_BYTES)
-    return max(length - MULTIPART_OVERHEAD_BYTES, 0)
-
-
-def _reject_oversized_body(request: Request) -> None:
-    """413 before the body is parsed (it is never read into memory whole)."""
-    length = _content_length(request)
-    if request.content_type.startswith("multipart/"):
-        _reject_oversized_multipart(request)
-        limit = services.max_upload_bytes()
-        request._request.upload_handlers.insert(0, LimitedUploadHandler(limit=limit))
-    elif length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+def _reject_oversized_json(request: Request) -> None:
+    """413 before a JSON body is parsed (it is never read into memory whole)."""
+    if _content_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         raise FileTooLarge(
             "JSON uploads are limited to "
             f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)} MB; use multipart/form-data.",
@@ -97,21 +57,9 @@ def _reject_oversized_body(request: Request) -> None:
         )
 
 
-def _parse_tags_field(raw: Any) -> dict[str, str] | None:
-    """Multipart forms carry tags as a JSON string."""
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, dict):
-        return raw
-    try:
-        return json_loads_limited(raw)
-    except JsonTooDeep:
-        raise
-    except (InvalidJson, TypeError):
-        raise InvalidInput("tags must be a JSON object.", field="tags") from None
-
-
 class FileListCreateApi(APIView):
+    # multipart/form-data is parsed by services.file_upload_multipart as it arrives;
+    # DRF's MultiPartParser is listed only so the request's media type is accepted.
     parser_classes = [MultiPartParser, LimitedJSONParser]
 
     class FilterSerializer(serializers.Serializer):
@@ -121,20 +69,21 @@ class FileListCreateApi(APIView):
         q = serializers.CharField(required=False, max_length=200)
         tagged = serializers.BooleanField(required=False, allow_null=True, default=None)
         session = serializers.UUIDField(required=False)
+        checksum = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)  # sha256: duplicates
         ordering = serializers.ChoiceField(ORDERINGS, required=False, default="-created_at")
         page = serializers.IntegerField(required=False, min_value=1)
         page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
-    class MultipartInputSerializer(serializers.Serializer):
+    class FormFieldsSerializer(serializers.Serializer):
+        """The form fields besides the file (the file part streams to S3)."""
+
+        tags = serializers.CharField(required=False, allow_blank=True)
+        session = serializers.UUIDField(required=False, allow_null=True)
+
+    class MultipartInputSerializer(FormFieldsSerializer):
+        """The whole form, for the API schema."""
+
         file = serializers.FileField(allow_empty_file=True, use_url=False)
-        tags = serializers.CharField(required=False, allow_blank=True)
-        session = serializers.UUIDField(required=False, allow_null=True)
-
-    class StreamedFieldsSerializer(serializers.Serializer):
-        """The form fields besides the file, when the file itself was streamed."""
-
-        tags = serializers.CharField(required=False, allow_blank=True)
-        session = serializers.UUIDField(required=False, allow_null=True)
 
     class JsonInputSerializer(serializers.Serializer):
         filename = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4096)
@@ -163,6 +112,7 @@ class FileListCreateApi(APIView):
             "category": data.get("category"),
             "q": data.get("q"),
             "tagged": data.get("tagged"),
+            "checksum": data.get("checksum"),
             "session_id": session_id_for_user(
                 user=self.request.user, session_id=data.get("session")
             ),
@@ -178,51 +128,27 @@ class FileListCreateApi(APIView):
         responses={201: StoredFileOutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        body = streamed_body(request._request)
-        if body is not None:
-            file = self._upload_streamed(request, body)
-            return Response(StoredFileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
-        _reject_oversized_body(request)
         if request.content_type.startswith("multipart/"):
-            file = self._upload_multipart(request)
+            file = services.file_upload_multipart(
+                owner=request.user,
+                body=request_body(request._request),
+                content_type=request.META.get("CONTENT_TYPE", ""),
+                content_length=_content_length(request),
+                clean_fields=self._clean_fields,
+            )
         else:
+            _reject_oversized_json(request)
             file = self._upload_json(request)
         return Response(StoredFileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
 
-    def _upload_multipart(self, request: Request) -> StoredFile:
-        form = self.MultipartInputSerializer(data=request.data)
+    def _clean_fields(self, fields: dict[str, str]) -> dict[str, Any]:
+        """The form's small fields as ``FileUpload.finish``'s keyword arguments."""
+        form = self.FormFieldsSerializer(data=fields)
         form.is_valid(raise_exception=True)
-        upload = form.validated_data["file"]
-        return services.file_upload(
-            owner=request.user,
-            content=upload,
-            filename=upload.name or "",
-            content_type_hint=upload.content_type or "",
-            tags=_parse_tags_field(form.validated_data.get("tags")),
-            session_id=form.validated_data.get("session"),
-        )
-
-    def _upload_streamed(self, request: Request, body: RequestBodyStream) -> StoredFile:
-        """Under ASGI: 413 before reading a byte, then body -> parser -> S3 parts."""
-        expected_size = _reject_oversized_multipart(request)
-
-        def start_upload(filename: str, content_type: str) -> services.FileUpload:
-            return services.FileUpload(
-                owner=request.user,
-                filename=filename,
-                content_type_hint=content_type,
-                expected_size=expected_size,
-            )
-
-        max_body = services.max_upload_bytes() + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        with StreamedUploadForm(request.META.get("CONTENT_TYPE", ""), start_upload) as form:
-            form.read_from(body, max_body_bytes=max_body + MULTIPART_OVERHEAD_BYTES)
-            fields = self.StreamedFieldsSerializer(data=form.fields)
-            fields.is_valid(raise_exception=True)
-            return form.upload.finish(  # type: ignore[union-attr]  (read_from checked it)
-                tags=_parse_tags_field(fields.validated_data.get("tags")),
-                session_id=fields.validated_data.get("session"),
-            )
+        return {
+            "tags": parse_tags_json(form.validated_data.get("tags")),
+            "session_id": form.validated_data.get("session"),
+        }
 
     def _upload_json(self, request: Request) -> StoredFile:
         body = self.JsonInputSerializer(data=request.data)
@@ -321,17 +247,3 @@ class UserFileStatsApi(APIView):
     def get(self, request: Request, email: str) -> Response:
         subject = stats_subject_for(requester=request.user, email=email)
         return Response(user_file_stats(user=subject))
-
-
-class HealthApi(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="health",
-        responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
-    )
-    def get(self, request: Request) -> Response:
-        report = health_report()
-        healthy = report["status"] == "ok"
-        return Response(report, status=200 if healthy else 503)

@@ -10,6 +10,6 @@ from chatui.migration_ops import foreign_keys_drop
 
 
 class Migration(migrations.Migration):
-    dependencies = [("files", "0004_documents_text")]
+    dependencies = [("files", "0005_chunk_owner")]
 
     operations = [foreign_keys_drop("files", "StoredFile", "session_id")]

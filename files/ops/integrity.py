@@ -8,10 +8,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from . import storage
-from .content_types import SNIFF_BYTES, categorize, sniff_content_type
-from .models import StoredFile
-from .services import file_open
+from .. import storage
+from ..content_types import SNIFF_BYTES, categorize, sniff_content_type
+from ..models import StoredFile
+from ..services import file_open
 
 CHUNK_BYTES = 1024 * 1024
 

@@ -26,10 +26,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 
 from chatui.executors import thread_pool
 
-from . import services
-from .content_types import is_inline_safe
-from .models import StoredFile
-from .storage import BlobStream
+from .. import services
+from ..content_types import is_inline_safe
+from ..models import StoredFile
+from ..storage import BlobStream
 
 CHUNK_BYTES = 1024 * 1024
 READ_AHEAD_CHUNKS = 4  # per response: at most this many MiB wait to be sent

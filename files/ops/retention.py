@@ -12,8 +12,8 @@ from django.utils import timezone
 from chatui.errors import StorageUnavailable
 from chatui.models import User
 
-from .models import StoredFile
-from .services import file_delete
+from ..models import StoredFile
+from ..services import file_delete
 
 PAGE = 500
 

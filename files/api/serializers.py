@@ -9,7 +9,7 @@ from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import StoredFile
+from ..models import StoredFile
 
 
 class StoredFileOutputSerializer(serializers.ModelSerializer):

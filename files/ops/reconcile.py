@@ -52,11 +52,11 @@ from django.utils import timezone
 from chatui.errors import DomainError, InvalidInput
 from chatui.models import User
 
-from . import storage
+from .. import storage
+from ..keys import USER_PREFIX, user_prefix
+from ..models import ReconcileRun, StoredFile
+from ..services import file_delete
 from .integrity import blob_sha256
-from .keys import USER_PREFIX, user_prefix
-from .models import ReconcileRun, StoredFile
-from .services import file_delete
 
 MISSING_BLOB = "missing_blob"
 ORPHAN_BLOB = "orphan_blob"
