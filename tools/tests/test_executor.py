@@ -278,7 +278,10 @@ def test_filename_outside_a_session_or_unknown(
         tool_run(user=user, name="copy_file", arguments={"filename": "n.txt"})
     with pytest.raises(FileNotFound, match=r"no file named 'm\.txt' in this chat or in your"):
         tool_run(
-            user=user, name="copy_file", arguments={"filename": "m.txt"}, session=_session(user)
+            user=user,
+            name="copy_file",
+            arguments={"filename": "m.txt"},
+            session_id=_session(user).id,
         )
 
 
@@ -287,7 +290,10 @@ def test_filename_outside_the_chat_is_found_when_it_is_the_only_one(
 ) -> None:
     make_stored_file(content=b"abc", filename="Sales.CSV")
     outcome = tool_run(
-        user=user, name="copy_file", arguments={"filename": "sales.csv"}, session=_session(user)
+        user=user,
+        name="copy_file",
+        arguments={"filename": "sales.csv"},
+        session_id=_session(user).id,
     )
     assert outcome.text == "Sales.CSV: 3 bytes"
 
