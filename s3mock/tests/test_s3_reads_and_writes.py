@@ -130,7 +130,7 @@ def test_part_number_reads_of_a_multipart_object(live_s3: LiveS3):
     assert first["ContentRange"] == f"bytes 0-{PART - 1}/{PART + 4}"
     assert second["Body"].read() == b"tail" and second["ContentRange"].startswith(f"bytes {PART}-")
     assert second["ResponseMetadata"]["HTTPStatusCode"] == 206
-    assert beyond == live_s3.documented(("InvalidPartNumber", 416), seaweedfs=beyond)
+    assert beyond == ("InvalidPartNumber", 416)
 
 
 def test_part_number_one_of_a_plain_object_is_the_whole_object(live_s3: LiveS3):
@@ -141,7 +141,7 @@ def test_part_number_one_of_a_plain_object_is_the_whole_object(live_s3: LiveS3):
     beyond = error_of(lambda: client.head_object(Bucket=bucket, Key="p", PartNumber=2))
 
     assert got["Body"].read() == b"plain"
-    assert got.get("PartsCount") == live_s3.documented(None, seaweedfs=got.get("PartsCount"))
+    assert got.get("PartsCount") == live_s3.documented(None, seaweedfs=1)
     assert beyond[1] == live_s3.documented(416, seaweedfs=beyond[1])
 
 
