@@ -3,8 +3,8 @@
 from django.urls import path
 
 from .api import files as apis
+from .api.zip_download import FileZipApi
 from .documents import apis as document_apis
-from .zip_download import FileZipApi
 
 app_name = "files"
 

@@ -5,7 +5,7 @@ from S3 chunk by chunk through ``services.file_open`` and nothing is stored — 
 ``files.zip`` in the user's files, nothing counted against the quota. Every id goes
 through the one ownership check (``file_get_for_user``) before a byte is sent.
 Under ASGI the body is produced by the same bounded reader thread as downloads
-(:func:`files.downloads.read_ahead`).
+(:func:`files.api.downloads.read_ahead`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 from stream_zip import ZIP_64, stream_zip
 
-from . import services
+from .. import services
+from ..models import StoredFile
+from ..selectors import file_get_for_user
 from .downloads import CHUNK_BYTES, content_disposition, read_ahead
-from .models import StoredFile
-from .selectors import file_get_for_user
 
 ZIP_MAX_FILES = 500
 MEMBER_MODE = 0o600
