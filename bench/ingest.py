@@ -227,7 +227,9 @@ def _seed_chunks(owner: Any, total: int) -> None:
     for index in range(total):
         file = files[index // per_file % len(files)]
         batch.append(
-            TextChunk(file=file, page=index % per_file + 1, offset=0, text=_page_text(index))
+            TextChunk(
+                file=file, owner=owner, page=index % per_file + 1, offset=0, text=_page_text(index)
+            )
         )
         if len(batch) == 5000:
             TextChunk.objects.bulk_create(batch)

@@ -32,7 +32,7 @@ WORDS = {
     "search": "searches",
     "chat": "chat messages",
 }
-# (view name, method) -> kind; a query parameter after "?" must be present too.
+# (view name, method) -> kind; a query parameter named after "?" must be non-empty too.
 ROUTES: dict[tuple[str, str], str] = {
     ("files:list", "POST"): "uploads",
     ("tools:run", "POST"): "tool_runs",
@@ -83,22 +83,12 @@ def rate_limit_hit(kind: str, user_id: Any) -> None:
 
 
 def route_kind(view_name: str, method: str, query: Any) -> str | None:
-    kind = ROUTES.get((view_name, method))
-    if kind is None:
-        kind = next(
-            (
-                k
-                for (name, m), k in ROUTES.items()
-                if name == view_name and _query_rule(m, method, query)
-            ),
-            None,
-        )
-    return kind
-
-
-def _query_rule(rule: str, method: str, query: Any) -> bool:
-    verb, _, param = rule.partition("?")
-    return bool(param) and verb == method and bool(query.get(param))
+    """The kind of limit a request to ``view_name`` counts toward, if any."""
+    for (name, rule), kind in ROUTES.items():
+        verb, _, param = rule.partition("?")
+        if name == view_name and verb == method and (not param or query.get(param)):
+            return kind
+    return None
 
 
 class RouteThrottle(BaseThrottle):

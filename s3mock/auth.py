@@ -20,52 +20,32 @@ signature cover a different request.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import quote, unquote_to_bytes
 
+from .authbase import (
+    ALGORITHM,
+    AMZ_DATE_FORMAT,
+    ANONYMOUS,
+    MAX_CLOCK_SKEW,
+    MAX_PRESIGN_EXPIRES,
+    SERVICE,
+    UNSIGNED_PAYLOAD,
+    AuthContext,
+    parse_http_date,
+    payload_claim,
+    secret_for,
+)
+from .authv2 import sigv2_header, sigv2_query
 from .errors import S3Error
 from .http import S3Request
 
-ALGORITHM = "AWS4-HMAC-SHA256"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-MAX_CLOCK_SKEW = timedelta(minutes=15)
-MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
-SERVICE = "s3"
-ANONYMOUS = ""  # the access key of an unsigned request: S3 decides per resource (ACLs)
-
-# Query parameters SigV2 puts in the canonicalised resource (botocore's list).
-# fmt: off
-SIGV2_SUBRESOURCES = frozenset([
-    "accelerate", "acl", "analytics", "cors", "defaultObjectAcl", "delete", "inventory",
-    "lifecycle", "location", "logging", "metrics", "notification", "object-lock", "partNumber",
-    "policy", "replication", "requestPayment", "response-cache-control",
-    "response-content-disposition", "response-content-encoding", "response-content-language",
-    "response-content-type", "response-expires", "restore", "select", "select-type",
-    "storageClass", "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning",
-    "versions", "website",
-])
-# fmt: on
-
-
-@dataclass(frozen=True)
-class AuthContext:
-    """The verified caller, plus what the body verifier needs for chunk signatures."""
-
-    access_key: str
-    scheme: str  # "sigv4-header" | "sigv4-query" | "sigv2-header" | "sigv2-query"
-    content_sha256: str = UNSIGNED_PAYLOAD
-    signing_key: bytes = b""
-    seed_signature: str = ""
-    amz_date: str = ""
-    scope: str = ""  # "20261124/us-east-1/s3/aws4_request"
+__all__ = ["ANONYMOUS", "UNSIGNED_PAYLOAD", "AuthContext", "authenticate", "signing_key"]
 
 
 def parse_credentials(spec: str) -> dict[str, str]:
@@ -107,15 +87,15 @@ def authenticate(
     if header.startswith(ALGORITHM + " "):
         return _sigv4_header(request, header, credentials, region, now)
     if header.startswith("AWS "):
-        return _sigv2_header(request, header, credentials, now)
+        return sigv2_header(request, header, credentials, now)
     if header:
         raise S3Error("InvalidArgument", "Unsupported Authorization Type")
     query = request.query
     if "X-Amz-Algorithm" in query or "X-Amz-Signature" in query:
         return _sigv4_query(request, credentials, region, now)
     if "AWSAccessKeyId" in query or "Signature" in query:
-        return _sigv2_query(request, credentials, now)
-    return AuthContext(ANONYMOUS, "anonymous", _payload_claim(request))
+        return sigv2_query(request, credentials, now)
+    return AuthContext(ANONYMOUS, "anonymous", payload_claim(request))
 
 
 # --- SigV4 ------------------------------------------------------------------------
@@ -142,7 +122,7 @@ def _sigv4_header(
     fields = _parse_authorization_fields(header[len(ALGORITHM) + 1 :])
     amz_date = request.headers.get("x-amz-date") or _date_header_as_amz(request)
     params = _sigv4_params(fields, amz_date, "AuthorizationHeaderMalformed")
-    secret = _secret_for(params.access_key, credentials)
+    secret = secret_for(params.access_key, credentials)
     _check_scope(params, region, "AuthorizationHeaderMalformed")
     request_time = _parse_amz_date(amz_date, "AccessDenied")
     if abs(now - request_time) > MAX_CLOCK_SKEW:
@@ -182,7 +162,7 @@ def _sigv4_query(
         "Signature": query["X-Amz-Signature"],
     }
     params = _sigv4_params(fields, query["X-Amz-Date"], error)
-    secret = _secret_for(params.access_key, credentials)
+    secret = secret_for(params.access_key, credentials)
     _check_scope(params, region, error)
     _check_presign_window(query["X-Amz-Expires"], params.amz_date, now)
     payload = request.headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD)
@@ -252,17 +232,6 @@ def _check_scope(params: _SigV4Params, region: str, error: str) -> None:
         )
     if "host" not in params.signed_headers:
         raise S3Error(error, "The host header must be signed")
-
-
-def _secret_for(access_key: str, credentials: Mapping[str, str]) -> str:
-    secret = credentials.get(access_key)
-    if secret is None:
-        raise S3Error(
-            "InvalidAccessKeyId",
-            "The AWS Access Key Id you provided does not exist in our records.",
-            AWSAccessKeyId=access_key,
-        )
-    return secret
 
 
 def _verify_sigv4(
@@ -398,112 +367,4 @@ def _date_header_as_amz(request: S3Request) -> str:
     date = request.headers.get("date")
     if not date:
         return ""
-    return _parse_http_date(date).strftime(AMZ_DATE_FORMAT)
-
-
-def _parse_http_date(text: str) -> datetime:
-    try:
-        parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        raise S3Error("AccessDenied", f"Unparsable Date header {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-# --- SigV2 ------------------------------------------------------------------------
-
-
-def _sigv2_header(
-    request: S3Request, header: str, credentials: Mapping[str, str], now: datetime
-) -> AuthContext:
-    access_key, sep, signature = header[4:].strip().rpartition(":")
-    if not sep or not access_key:
-        raise S3Error("InvalidArgument", "Authorization header must be 'AWS ACCESS_KEY:SIGNATURE'")
-    secret = _secret_for(access_key, credentials)
-    if "x-amz-date" in request.headers:
-        sent_at, date_line = _parse_http_date(request.headers["x-amz-date"]), ""
-    elif "date" in request.headers:
-        sent_at, date_line = _parse_http_date(request.headers["date"]), request.headers["date"]
-    else:
-        raise S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date")
-    if abs(now - sent_at) > MAX_CLOCK_SKEW:
-        raise S3Error(
-            "RequestTimeTooSkewed",
-            "The difference between the request time and the current time is too large.",
-        )
-    _verify_sigv2(request, dict(request.headers), date_line, access_key, secret, signature)
-    return AuthContext(access_key, "sigv2-header", _payload_claim(request))
-
-
-def _sigv2_query(request: S3Request, credentials: Mapping[str, str], now: datetime) -> AuthContext:
-    query = request.query
-    missing = [name for name in ("AWSAccessKeyId", "Expires", "Signature") if name not in query]
-    if missing:
-        raise S3Error("AccessDenied", f"Query-string authentication requires {', '.join(missing)}")
-    access_key = query["AWSAccessKeyId"]
-    secret = _secret_for(access_key, credentials)
-    expires = query["Expires"]
-    if not expires.isdigit():
-        raise S3Error("AccessDenied", "Expires must be a number of seconds since the epoch")
-    if now.timestamp() > int(expires):
-        raise S3Error("AccessDenied", "Request has expired", Expires=expires)
-    # botocore moves x-amz-*, Content-MD5 and Content-Type into the query string.
-    headers = {
-        name.lower(): value
-        for name, value in query.items()
-        if name.lower().startswith("x-amz-") or name.lower() in ("content-md5", "content-type")
-    }
-    headers.update(request.headers)
-    # A '+' sent raw in the base64 signature was decoded as a space by parse_qsl.
-    signature = query["Signature"].replace(" ", "+")
-    _verify_sigv2(request, headers, expires, access_key, secret, signature)
-    return AuthContext(access_key, "sigv2-query", _payload_claim(request))
-
-
-def _payload_claim(request: S3Request) -> str:
-    return request.headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD)
-
-
-def _verify_sigv2(
-    request: S3Request,
-    headers: Mapping[str, str],
-    date_line: str,
-    access_key: str,
-    secret: str,
-    signature: str,
-) -> None:
-    text = "\n".join(
-        [
-            request.method,
-            headers.get("content-md5", "").strip(),
-            headers.get("content-type", "").strip(),
-            date_line,
-            *_sigv2_amz_headers(headers),
-            request.raw_path + _sigv2_subresources(request.query_string),
-        ]
-    )
-    digest = hmac.new(secret.encode(), text.encode("utf-8"), hashlib.sha1).digest()
-    if not hmac.compare_digest(base64.b64encode(digest).decode(), signature):
-        raise S3Error(
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided."
-            " Check your key and signing method.",
-            AWSAccessKeyId=access_key,
-            SignatureProvided=signature,
-            StringToSign=text,
-        )
-
-
-def _sigv2_amz_headers(headers: Mapping[str, str]) -> list[str]:
-    amz = {name: value for name, value in headers.items() if name.startswith("x-amz-")}
-    return [f"{name}:{amz[name].strip()}" for name in sorted(amz)]
-
-
-def _sigv2_subresources(query_string: str) -> str:
-    pairs = []
-    for item in query_string.split("&"):
-        name, sep, value = item.partition("=")
-        if name in SIGV2_SUBRESOURCES:
-            decoded = unquote_to_bytes(value).decode("utf-8", "surrogateescape")
-            pairs.append((name, f"{name}{sep}{decoded}"))
-    pairs.sort(key=lambda pair: pair[0])
-    return "?" + "&".join(text for _, text in pairs) if pairs else ""
+    return parse_http_date(date).strftime(AMZ_DATE_FORMAT)

@@ -45,8 +45,24 @@ def read_range(ctx: Ctx, info: ObjectInfo) -> tuple[tuple[int, int] | None, list
         )
     start = sum(size for size, _ in parts[: number - 1])
     headers = [("x-amz-mp-parts-count", str(len(parts)))] if info.parts else []
+    headers += _part_checksum(ctx, info, parts[number - 1][1])
     length = parts[number - 1][0]
     return ((start, length) if length else None), headers
+
+
+def _part_checksum(ctx: Ctx, info: ObjectInfo, value: str | None) -> list[tuple[str, str]]:
+    """With checksum mode: the part's own checksum (a plain object's part is all of it)."""
+    mode = ctx.request.headers.get("x-amz-checksum-mode", "").upper()
+    if mode != "ENABLED" or not info.checksum:
+        return []
+    algorithm = info.checksum["algorithm"]
+    if not info.parts:
+        value, kind = info.checksum["value"], info.checksum["type"]
+    else:
+        kind = "COMPOSITE"
+    if not value:
+        return []
+    return [(f"x-amz-checksum-{algorithm}", value), ("x-amz-checksum-type", kind)]
 
 
 async def get_object_attributes(ctx: Ctx) -> Response:

@@ -22,10 +22,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import pickle
 import resource
 import threading
-import traceback
 from dataclasses import dataclass
 from multiprocessing import forkserver, spawn
 from multiprocessing.connection import Connection
@@ -40,6 +38,9 @@ from chatui.errors import (
     ToolOutputTooLarge,
     ToolTimeout,
 )
+from chatui.sandbox import crash_message as _crash
+from chatui.sandbox import send_message as _send
+from chatui.sandbox import stop_child as _stop
 
 from .base import GeneratedFile, Tool, ToolResult
 
@@ -143,26 +144,6 @@ def _checked(result: object) -> ToolResult:
                 f"ToolResult.files must hold GeneratedFile with bytes, not {file!r:.100}"
             )
     return result
-
-
-def _crash(exc: BaseException) -> tuple:
-    return ("crash", type(exc).__name__, str(exc)[:500], traceback.format_exc())
-
-
-def _send(conn: Connection, message: tuple) -> None:
-    """Send the outcome; an error that cannot be pickled is reported as a crash."""
-    try:
-        conn.send(message)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        conn.send(_crash(exc))
-    finally:
-        conn.close()
-
-
-def _stop(process: multiprocessing.process.BaseProcess) -> None:
-    if process.is_alive():
-        process.kill()
-    process.join(JOIN_GRACE_S)
 
 
 def _receive(name: str, conn: Connection, process: Any, limits: Limits) -> tuple:

@@ -1,10 +1,12 @@
 """Run one function in a child process that can really be stopped.
 
-The generic half of the tools' sandbox (``tools/sandbox.py``), for work that is not
-a tool: document text extraction runs here. Python cannot kill a thread, so a
-parser stuck in a C loop or a decompression bomb would keep a thread and its memory
-forever; a child process is killed with SIGKILL at the deadline, and its address
-space is capped with ``RLIMIT_AS`` so a bomb fails with MemoryError inside the child.
+The generic half of the tools' sandbox: ``tools/sandbox.py`` sends and stops through
+it, and document text extraction (``files.documents.jobs``) runs in it.
+
+Python cannot kill a thread, so a parser stuck in a C loop or a decompression bomb
+would keep a thread and its memory forever; a child process is killed with SIGKILL at
+the deadline, and its data segment is capped with ``RLIMIT_DATA`` so a bomb fails
+with MemoryError inside the child.
 
 Children are forked from multiprocessing's forkserver (one per process, shared with
 the tools' sandbox, which starts it with its heavy imports preloaded): ``fork`` from a
@@ -60,7 +62,9 @@ def _child(
     expected: tuple[type[BaseException], ...],
 ) -> None:
     if limits.max_memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
+        # RLIMIT_DATA (heap and private mappings) rather than RLIMIT_AS: a forkserver
+        # started with preloaded libraries already reserves address space it never uses.
+        resource.setrlimit(resource.RLIMIT_DATA, (limits.max_memory_bytes, limits.max_memory_bytes))
     try:
         message: tuple = ("ok", func(*args))
     except expected as exc:

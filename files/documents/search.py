@@ -79,17 +79,15 @@ def search_chunks(
 
 
 def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
-    """Hits for (chunk id, rank, marked snippet) rows, read back through the owner."""
-    chunks = TextChunk.objects.filter(
-        pk__in=[row[0] for row in ranked], owner=user, file__owner=user
-    )
-    by_id = {
-        row["id"]: row for row in chunks.values("id", "file_id", "file__filename", "page", "offset")
-    }
+    """Hits for (chunk id, rank, marked snippet) rows; a row whose chunk or file is not
+    the user's is dropped (defence in depth: the index query already asked for the owner).
+    Looked up by primary key alone: an owner condition in SQL lets SQLite's planner walk
+    all of the owner's chunks instead."""
+    fields = ("id", "file_id", "file__filename", "file__owner_id", "owner_id", "page", "offset")
+    rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields)
+    mine = {row["id"]: row for row in rows if row["owner_id"] == row["file__owner_id"] == user.pk}
     return [
-        _hit(by_id[chunk_id], rank, marked)
-        for chunk_id, rank, marked in ranked
-        if chunk_id in by_id
+        _hit(mine[chunk_id], rank, marked) for chunk_id, rank, marked in ranked if chunk_id in mine
     ]
 
 

@@ -48,7 +48,7 @@ def _token(user: Any) -> dict[str, str]:
     return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
 
 
-@pytest.mark.parametrize("size", [0, 10, CHUNK_BYTES, CHUNK_BYTES * 2 + 7])
+@pytest.mark.parametrize("size", [10, CHUNK_BYTES, CHUNK_BYTES * 2 + 7])  # empty files are refused
 def test_the_owner_gets_the_bytes_with_every_download_header(
     s3_backend, user, make_stored_file, app, size
 ) -> None:
@@ -165,3 +165,19 @@ def test_a_client_that_leaves_stops_the_download(s3_backend, user, make_stored_f
     scope = http_scope(_download(file), _token(user))
     answer = asyncio.run(asyncio.wait_for(call(app, scope, leave_after_first_body=True), 30))
     assert 0 < len(answer.body) < size
+
+
+def test_the_302_costs_two_queries_and_no_s3_request(
+    s3_backend, api_client, make_stored_file, settings, django_assert_num_queries
+) -> None:
+    """The token's user and the file: nothing else, and the URL is signed locally."""
+    file = make_stored_file(content=b"cheap")
+    settings.FILES_DOWNLOAD_REDIRECT = True
+    calls: list[str] = []
+    storage.client().meta.events.register(
+        "before-call.s3.*", lambda model, **_: calls.append(model.name)
+    )
+    with django_assert_num_queries(2):
+        response = api_client.get(_download(file))
+    assert response.status_code == 302 and "X-Amz-Signature=" in response["Location"]
+    assert calls == []

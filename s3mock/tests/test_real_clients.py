@@ -1,4 +1,4 @@
-"""Real S3 clients against a live s3mock: the aws CLI, rclone and s3cmd.
+"""Real S3 clients against a live s3mock (and SeaweedFS): the aws CLI, rclone and s3cmd.
 
 They are installed by ``make setup`` (``.venv-clients`` from requirements-clients.txt;
 rclone from Debian), the way CI installs them, and driven as a user would.
@@ -15,7 +15,8 @@ from pathlib import Path
 import anycrc
 import pytest
 
-from s3mock.testing import REPO_ROOT, S3MockProcess
+from s3mock.testing import REPO_ROOT
+from s3mock.tests.conftest import LiveS3
 
 CLIENTS_BIN = REPO_ROOT / ".venv-clients" / "bin"
 
@@ -36,12 +37,12 @@ def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
 
 
 @pytest.fixture
-def aws(s3mock_server: S3MockProcess, tmp_path: Path):
+def aws(live_s3: LiveS3, tmp_path: Path):
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": s3mock_server.access_key,
-        "AWS_SECRET_ACCESS_KEY": s3mock_server.secret_key,
+        "AWS_ACCESS_KEY_ID": live_s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": live_s3.secret_key,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
@@ -49,7 +50,7 @@ def aws(s3mock_server: S3MockProcess, tmp_path: Path):
     }
 
     def call(*args: str) -> str:
-        return run([tool("aws"), "--endpoint-url", s3mock_server.endpoint_url, *args], env)
+        return run([tool("aws"), "--endpoint-url", live_s3.endpoint_url, *args], env)
 
     return call
 
@@ -73,7 +74,8 @@ def read_tree(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_aws_s3_sync_both_ways(aws, s3_client, s3_bucket, tmp_path: Path):
+def test_aws_s3_sync_both_ways(aws, live_s3: LiveS3, tmp_path: Path):
+    s3_client, s3_bucket = live_s3.client, live_s3.bucket
     source, target = tmp_path / "up", tmp_path / "down"
     source.mkdir()
     files = make_tree(source)
@@ -91,7 +93,8 @@ def test_aws_s3_sync_both_ways(aws, s3_client, s3_bucket, tmp_path: Path):
     assert read_tree(target) == expected
 
 
-def test_aws_s3api_list_object_versions(aws, s3_client, s3_bucket):
+def test_aws_s3api_list_object_versions(aws, live_s3: LiveS3):
+    s3_client, s3_bucket = live_s3.client, live_s3.bucket
     s3_client.put_bucket_versioning(Bucket=s3_bucket, VersioningConfiguration={"Status": "Enabled"})
     first = s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"1")["VersionId"]
     second = s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"2")["VersionId"]
@@ -103,7 +106,8 @@ def test_aws_s3api_list_object_versions(aws, s3_client, s3_bucket):
     assert [m["IsLatest"] for m in listing["DeleteMarkers"]] == [True]
 
 
-def test_aws_s3api_put_object_with_crc32c(aws, s3_client, s3_bucket, tmp_path: Path):
+def test_aws_s3api_put_object_with_crc32c(aws, live_s3: LiveS3, tmp_path: Path):
+    s3_client, s3_bucket = live_s3.client, live_s3.bucket
     body = tmp_path / "body.bin"
     body.write_bytes(b"123456789")
 
@@ -121,22 +125,23 @@ def test_aws_s3api_put_object_with_crc32c(aws, s3_client, s3_bucket, tmp_path: P
 
 
 @pytest.fixture
-def rclone_env(s3mock_server: S3MockProcess, tmp_path: Path) -> dict[str, str]:
+def rclone_env(live_s3: LiveS3, tmp_path: Path) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
         "RCLONE_CONFIG": str(tmp_path / "rclone.conf"),
         "RCLONE_CONFIG_MOCK_TYPE": "s3",
         "RCLONE_CONFIG_MOCK_PROVIDER": "Other",
-        "RCLONE_CONFIG_MOCK_ACCESS_KEY_ID": s3mock_server.access_key,
-        "RCLONE_CONFIG_MOCK_SECRET_ACCESS_KEY": s3mock_server.secret_key,
-        "RCLONE_CONFIG_MOCK_ENDPOINT": s3mock_server.endpoint_url,
+        "RCLONE_CONFIG_MOCK_ACCESS_KEY_ID": live_s3.access_key,
+        "RCLONE_CONFIG_MOCK_SECRET_ACCESS_KEY": live_s3.secret_key,
+        "RCLONE_CONFIG_MOCK_ENDPOINT": live_s3.endpoint_url,
         "RCLONE_CONFIG_MOCK_REGION": "us-east-1",
         "RCLONE_CONFIG_MOCK_FORCE_PATH_STYLE": "true",
     }
 
 
-def test_rclone_copy_check_and_versions(rclone_env, s3_client, s3_bucket, tmp_path: Path):
+def test_rclone_copy_check_and_versions(rclone_env, live_s3: LiveS3, tmp_path: Path):
+    s3_client, s3_bucket = live_s3.client, live_s3.bucket
     rclone = tool("rclone")
     source = tmp_path / "src"
     source.mkdir()
@@ -158,13 +163,14 @@ def test_rclone_copy_check_and_versions(rclone_env, s3_client, s3_bucket, tmp_pa
     assert len(older) == 1 and "a.txt" in versions  # the current one and the older version
 
 
-def test_s3cmd_put_ls_get_del(s3mock_server: S3MockProcess, s3_bucket, tmp_path: Path):
-    host = f"127.0.0.1:{s3mock_server.port}"
+def test_s3cmd_put_ls_get_del(live_s3: LiveS3, tmp_path: Path):
+    s3_bucket = live_s3.bucket
+    host = live_s3.endpoint_url.removeprefix("http://")
     config = tmp_path / "s3cfg"
     config.write_text(
         "[default]\n"
-        f"access_key = {s3mock_server.access_key}\n"
-        f"secret_key = {s3mock_server.secret_key}\n"
+        f"access_key = {live_s3.access_key}\n"
+        f"secret_key = {live_s3.secret_key}\n"
         f"host_base = {host}\nhost_bucket = {host}\n"
         "use_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n"
     )

@@ -175,3 +175,16 @@ def test_get_object_attributes(live_s3: LiveS3):
     ]
     assert plain["ObjectSize"] == 5 and "ObjectParts" not in plain
     assert missing == ("NoSuchKey", 404)
+
+
+def test_part_number_read_returns_the_parts_checksum(live_s3: LiveS3):
+    client, bucket = live_s3.client, live_s3.bucket
+    chunks = [b"q" * PART, b"last part"]
+    upload_id, parts = multipart(live_s3, "c", chunks, ChecksumAlgorithm="CRC32")
+    complete(live_s3, "c", upload_id, parts)
+
+    second = client.get_object(Bucket=bucket, Key="c", PartNumber=2, ChecksumMode="ENABLED")
+
+    expected = base64.b64encode(zlib.crc32(chunks[1]).to_bytes(4, "big")).decode()
+    assert second["Body"].read() == b"last part"
+    assert second.get("ChecksumCRC32") == live_s3.documented(expected, seaweedfs=None)
