@@ -121,7 +121,8 @@ async def reply_generate(
     """
     reply = _Reply(user, session, user_message, message_id or uuid.uuid4(), sink)
     try:
-        await _rounds_run(reply, provider or provider_get(), plan)
+        chosen = provider or provider_get(user_message.content)
+        await _rounds_run(reply, chosen, plan)
     except asyncio.CancelledError:
         await asyncio.shield(_reply_end(reply, Message.Status.STOPPED))
         raise
