@@ -39,18 +39,18 @@ def database_health() -> dict[str, Any]:
     return {"ok": True, "latency_ms": _timed_ms(started)}
 
 
-STORAGE_TIMEOUT_S = 2.0
 # One worker: while S3 hangs, checks queue behind the hung one and time out too,
 # instead of each leaving another thread stuck for S3_TIMEOUT.
 PROBE_THREADS = 1
 
 
 def storage_health() -> dict[str, Any]:
-    """The bucket answers within STORAGE_TIMEOUT_S; a hung S3 is ``timeout``, not a hang."""
+    """The bucket answers within HEALTH_STORAGE_TIMEOUT_S (2 s); a hung S3 is ``timeout``,
+    not a hang."""
     started = time.perf_counter()
     try:
         probe = thread_pool("health-storage", PROBE_THREADS).submit(storage.bucket_exists)
-        bucket_ok = probe.result(STORAGE_TIMEOUT_S)
+        bucket_ok = probe.result(settings.HEALTH_STORAGE_TIMEOUT_S)
     except FutureTimeout:
         return {"ok": False, "error": "timeout"}
     except StorageUnavailable as err:

@@ -2,9 +2,10 @@
 
 Kinds and their settings (``RATE_LIMITS`` in settings, from ``RATE_LIMIT_*``):
 ``uploads`` (``POST /api/files``), ``tool_runs`` (``POST /api/tools/{name}/run``),
-``search`` (``GET /api/files?q=``, ``GET /api/search``) and ``chat`` (websocket ``chat`` frames). A
-moving window per user and kind, kept in Redis when ``REDIS_URL`` is set (so every
-process counts together) and in the process otherwise.
+``search`` (``GET /api/files?q=``, ``GET /api/search``, ``GET /api/chats?q=``) and
+``chat`` (websocket ``chat`` frames). A moving window per user and kind, kept in
+Redis when ``REDIS_URL`` is set (so every process counts together) and in the
+process otherwise.
 
 HTTP routes are throttled through DRF's documented throttle hook
 (``DEFAULT_THROTTLE_CLASSES``): :class:`RouteThrottle` picks the kind from the
@@ -38,6 +39,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("tools:run", "POST"): "tool_runs",
     ("files:list", "GET?q"): "search",
     ("files:search", "GET"): "search",
+    ("chat:list", "GET?q"): "search",
 }
 
 

@@ -413,6 +413,9 @@ SERVER_HEADER_TIMEOUT_S = env_float("SERVER_HEADER_TIMEOUT_S", 10.0)
 SERVER_BODY_MIN_RATE = env_int("SERVER_BODY_MIN_RATE", 1024)
 SERVER_BODY_WINDOW_S = env_float("SERVER_BODY_WINDOW_S", 20.0)
 
+# /api/health reports storage `timeout` (degraded) when the bucket has not answered by then.
+HEALTH_STORAGE_TIMEOUT_S = env_float("HEALTH_STORAGE_TIMEOUT_S", 2.0)
+
 # DEBUG error pages mask credential-bearing settings (chatui/debug_filter.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "chatui.debug_filter.CredentialMaskingFilter"
 

@@ -40,6 +40,8 @@ def test_search_and_tool_runs_are_limited_separately(api_client: Any, settings: 
     assert searches == [200, 200, 429]
     assert api_client.get("/api/files").status_code == 200  # no q: not a search
     assert api_client.get("/api/search", {"q": "x"}).status_code == 429  # the same count
+    assert api_client.get("/api/chats", {"q": "x"}).status_code == 429
+    assert api_client.get("/api/chats").status_code == 200
     runs = [
         api_client.post("/api/tools/csv_summary/run", {"file_id": "nope"}, format="json")
         for _ in range(2)
