@@ -20,11 +20,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat import services
-from chat.context import ChatContext, context_build
+from chat.context import ContextPlan, context_plan
+from chat.db import chat_db
 from chat.models import ChatSession, Message
 from chat.protocol import (
     AttachFileFrame,
@@ -40,6 +40,7 @@ from chat.selectors import session_get_for_user
 from chat.serializers import message_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
+from chatui.ids import uuid_or_none
 from chatui.rate_limits import rate_limit_hit
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         That call is a trip to the one thread every socket shares for database work,
         made for every frame relayed from the group (each token): under load, tokens
         would queue behind other chats' queries. This consumer reaches the database
-        only through ``database_sync_to_async``, which closes stale connections itself.
+        only through ``chat_db`` (Channels' ``database_sync_to_async`` on a pool of its
+        own), which closes stale connections itself.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -120,7 +122,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
         await self._busy_check(frame.session_id)
         services.message_content_check(frame.content, frame.file_ids)
-        switching = frame.session_id is None or _uuid_or_none(frame.session_id) != self.session_id
+        switching = frame.session_id is None or uuid_or_none(frame.session_id) != self.session_id
         begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
         if begun.session_payload is not None:
             await self._group_join(begun.session.id)
@@ -132,10 +134,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._reply_start(begun)
 
     async def _attach_file(self, frame: AttachFileFrame) -> None:
-        session = await database_sync_to_async(session_get_for_user)(
-            user=self.user, session_id=frame.session_id
-        )
-        await database_sync_to_async(services.attach_file_to_session)(
+        session = await chat_db(session_get_for_user)(user=self.user, session_id=frame.session_id)
+        await chat_db(services.attach_file_to_session)(
             user=self.user, session=session, file_id=frame.file_id
         )
         await self._group_join(session.id)
@@ -147,7 +147,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.reply_task is not None and str(self.reply_session_id) == target:
             await self._reply_cancel(wait=False)
         elif target is not None:
-            session = await database_sync_to_async(session_get_for_user)(
+            session = await chat_db(session_get_for_user)(
                 user=self.user, session_id=target
             )  # only a chat of one's own can be stopped through its group
             await self.channel_layer.group_send(
@@ -159,7 +159,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _busy_check(self, session_id: str | None) -> None:
         if self.reply_task is not None:
             raise Busy("Your previous message is still being answered; stop it or wait.")
-        chat_id = _uuid_or_none(session_id) if session_id is not None else None
+        chat_id = uuid_or_none(session_id) if session_id is not None else None
         if chat_id is not None and await reply_lock_held(chat_id):  # a tab in any process
             raise Busy()
 
@@ -184,7 +184,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 user_message=begun.message,
                 message_id=message_id,
                 sink=sink,
-                context=begun.context,
+                plan=begun.plan,
             )
         except DomainError as exc:
             await self._group_frame(session.id, {"type": "error", **exc.as_dict()})
@@ -241,15 +241,16 @@ class _ChatBegun:
     session_payload: dict[str, Any] | None  # for the ``session`` frame, when the socket switches
     message: Message | None = None  # None when ``error``
     payload: dict[str, Any] = dataclasses.field(default_factory=dict)  # the ``message`` frame's
-    context: ChatContext = dataclasses.field(default_factory=ChatContext)  # for the model
+    plan: ContextPlan = dataclasses.field(default_factory=ContextPlan)  # the model's context
     error: DomainError | None = None  # the message was refused; the chat was still opened
 
 
-@database_sync_to_async
+@chat_db
 def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegun:
     """Everything a ``chat`` frame needs from the database before the reply, in one trip
-    to the thread every socket shares: the chat (created for a ``null`` id) and its
-    history when the socket switches to it, the message saved, and the reply's context.
+    to the chat's database pool: the chat (created for a ``null`` id) and its
+    history when the socket switches to it, the message saved, and what the reply's
+    context needs from the database (its files' bytes are read off this thread).
     A refused message still opens the chat, as a ``load_session`` would have."""
     session, session_payload = None, None
     if frame.session_id is None or with_session:
@@ -266,9 +267,9 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
         if session is None:
             raise
         return _ChatBegun(session, session_payload, error=exc)
-    context = context_build(user=user, session=session, message=message)
+    plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
     payload = message_payload(message, files=None if frame.file_ids else [])
-    return _ChatBegun(session, session_payload, message, payload, context)
+    return _ChatBegun(session, session_payload, message, payload, plan)
 
 
 def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
@@ -277,7 +278,7 @@ def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
     return session_get_for_user(user=user, session_id=session_id)
 
 
-@database_sync_to_async
+@chat_db
 def _session_load(*, user: Any, session_id: str) -> tuple[Any, dict[str, Any]]:
     session = session_get_for_user(user=user, session_id=session_id)
     return session, session_payload_of(session)
@@ -285,10 +286,3 @@ def _session_load(*, user: Any, session_id: str) -> tuple[Any, dict[str, Any]]:
 
 def _internal_error() -> dict[str, Any]:
     return {"type": "error", "code": "internal_error", "message": "Something went wrong."}
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

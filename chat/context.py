@@ -15,11 +15,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from chat.models import ChatSession, Message
 from chat.selectors import context_files
 from chatui.errors import DomainError
+from chatui.executors import thread_pool
 from files.models import StoredFile
 from files.services import file_read_bytes
 
@@ -31,6 +33,7 @@ SYSTEM_PROMPT = (
     "helps, naming files by their id."
 )
 HISTORY_MAX_MESSAGES = 40
+CONTEXT_READER_THREADS = 8  # S3 reads for context, across all chats of the process
 BYTES_PER_CHAR_MAX = 4  # UTF-8: a character's worth of bytes, at most
 BINARY_TYPE_PREFIXES = ("image/", "audio/", "video/", "font/")
 BINARY_TYPES = {
@@ -100,17 +103,47 @@ class ChatContext:
         return [system, *self.history]
 
 
+@dataclass(frozen=True)
+class ContextPlan:
+    """What the context needs from the database: the files to include, each with its
+    reason, and the history. Their bytes are read from storage by :func:`context_read`."""
+
+    files: list[tuple[StoredFile, str]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def needs_storage(self) -> bool:
+        return any(not is_binary_type(f.content_type) and f.size for f, _ in self.files)
+
+
+def context_plan(*, user: Any, session: ChatSession, message: Message | None = None) -> ContextPlan:
+    """The database half of the context for answering ``message`` (the newest user
+    message of ``session``, a chat of ``user``'s): two or three indexed queries, no
+    storage call, so it fits in the trip to the database thread that saves the message."""
+    candidates = _context_candidates(user=user, session=session, message=message)
+    linked = any(stored.linked for stored, _ in candidates)
+    return ContextPlan(candidates, _history(session=session, attachments=linked))
+
+
+def context_read(plan: ContextPlan) -> ChatContext:
+    """The storage half: the text files' bytes (within the budget), no database."""
+    return ChatContext(files=_files_read(plan.files), history=plan.history)
+
+
 def context_build(
     *, user: Any, session: ChatSession, message: Message | None = None
 ) -> ChatContext:
-    """The context for answering ``message`` (the newest user message of ``session``,
-    a chat of ``user``'s). This runs before every reply: with no files in play it
-    costs two indexed queries (the files, the history) and no storage call."""
-    candidates = _context_candidates(user=user, session=session, message=message)
-    linked = any(stored.linked for stored, _ in candidates)
-    return ChatContext(
-        files=_files_read(candidates), history=_history(session=session, attachments=linked)
-    )
+    """Both halves in one call, for sync code (tests, commands)."""
+    return context_read(context_plan(user=user, session=session, message=message))
+
+
+async def context_gather(plan: ContextPlan) -> ChatContext:
+    """:func:`context_read` for the reply: S3 reads go to a pool of their own, never to
+    the one thread every socket shares for database work; with nothing to read
+    (no files, or binaries only) it needs no thread at all."""
+    if not plan.needs_storage():
+        return context_read(plan)
+    readers = thread_pool("chat-context", CONTEXT_READER_THREADS)
+    return await sync_to_async(context_read, thread_sensitive=False, executor=readers)(plan)
 
 
 def _context_candidates(

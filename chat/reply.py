@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from chat.context import ChatContext, context_build
+from chat.context import ContextPlan, context_gather, context_plan
+from chat.db import chat_db
 from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
 from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
@@ -31,11 +32,16 @@ from chat.selectors import session_files
 from chat.services import message_create
 from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_get
 from chatui.errors import DomainError
+from chatui.executors import thread_pool
 from chatui.text import text_storable
 from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
 
 logger = logging.getLogger(__name__)
+
+# Tool calls wait on a child process for up to TOOLS_TIMEOUT_S: they run on a pool of
+# their own, never on the one thread every socket shares for database work.
+TOOL_RUN_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -106,16 +112,17 @@ async def reply_generate(
     sink: Sink,
     message_id: uuid.UUID | None = None,
     provider: LLMProvider | None = None,
-    context: ChatContext | None = None,
+    plan: ContextPlan | None = None,
 ) -> Message:
     """Answer ``user_message`` (already saved) and return the saved assistant message.
 
-    ``context`` is the one ``context_build`` gives for it, when the caller built it
-    in the same trip to the database thread as it saved the message.
+    ``plan`` is the one ``context_plan`` gives for it, when the caller made it in the
+    same trip to the database thread as it saved the message.
     """
     reply = _Reply(user, session, user_message, message_id or uuid.uuid4(), sink)
     try:
-        await _rounds_run(reply, provider or provider_get(), context)
+        chosen = provider or provider_get(user_message.content)
+        await _rounds_run(reply, chosen, plan)
     except asyncio.CancelledError:
         await asyncio.shield(_reply_end(reply, Message.Status.STOPPED))
         raise
@@ -126,13 +133,14 @@ async def reply_generate(
     return await _reply_end(reply, Message.Status.COMPLETE)
 
 
-async def _rounds_run(reply: _Reply, provider: LLMProvider, context: ChatContext | None) -> None:
+async def _rounds_run(reply: _Reply, provider: LLMProvider, plan: ContextPlan | None) -> None:
     """Ask the model, run the tools it calls, feed their results back; the last
     round offers no tools, so the model must answer in words."""
-    if context is None:
-        context = await database_sync_to_async(context_build)(
+    if plan is None:
+        plan = await chat_db(context_plan)(
             user=reply.user, session=reply.session, message=reply.user_message
         )
+    context = await context_gather(plan)
     tools = await tool_specs_get()
     messages = context.openai_messages()
     for round_number in range(settings.LLM_MAX_TOOL_ROUNDS + 1):
@@ -186,8 +194,9 @@ async def _tool_call_run(reply: _Reply, call: ToolCall) -> dict[str, Any]:
     arguments = _arguments_decode(call.arguments)
     await reply.sink(ToolStarted(call.id, call.name, arguments))
     try:
+        runners = thread_pool("chat-tools", TOOL_RUN_THREADS)
         outcome: ToolOutcome = await database_sync_to_async(
-            tool_call_execute, thread_sensitive=False
+            tool_call_execute, thread_sensitive=False, executor=runners
         )(
             user=reply.user,
             name=call.name,
@@ -221,7 +230,7 @@ async def _tool_call_report(
             "error": error.as_dict() if error else None,
         }
     )
-    metadata = await database_sync_to_async(files_metadata)(files)
+    metadata = files_metadata(files)  # rows fresh from the executor, owner in hand: no query
     completed = ToolCompleted(
         call.id, call.name, arguments, result, metadata, error.as_dict() if error else None
     )
@@ -246,7 +255,7 @@ async def _reply_end(reply: _Reply, status: str) -> Message:
 
 
 async def _reply_save(reply: _Reply, status: str) -> Message:
-    return await database_sync_to_async(message_create)(
+    return await chat_db(message_create)(
         session=reply.session,
         role=Message.Role.ASSISTANT,
         content=text_storable(reply.content),  # a model may stream NUL; PostgreSQL refuses it
@@ -263,7 +272,7 @@ def files_metadata(files: list[StoredFile]) -> list[dict[str, Any]]:
 
 
 async def session_files_metadata(session: ChatSession) -> list[dict[str, Any]]:
-    return await database_sync_to_async(_session_files_metadata)(session)
+    return await chat_db(_session_files_metadata)(session)
 
 
 def _session_files_metadata(session: ChatSession) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from chat.models import ChatSession, Message
 from chatui.errors import ChatNotFound
+from chatui.ids import uuid_or_none
 from files.models import StoredFile
 
 
@@ -37,14 +38,17 @@ def match_snippet(text: str | None, q: str, *, width: int = 60) -> str:
 
 def session_get_for_user(*, user: Any, session_id: Any) -> ChatSession:
     """The user's own session; any other id (someone else's, malformed) is not found."""
-    try:
-        parsed = uuid.UUID(str(session_id))
-    except ValueError:
-        raise ChatNotFound() from None
-    session = ChatSession.objects.filter(owner=user, id=parsed).first()
+    parsed = uuid_or_none(session_id)
+    session = ChatSession.objects.filter(owner=user, id=parsed).first() if parsed else None
     if session is None:
         raise ChatNotFound()
     return session
+
+
+def session_owned_by(user: Any, session_id: uuid.UUID) -> bool:
+    """Whether ``session_id`` is a chat of ``user``'s: files and tools ask this (through
+    ``files.sessions``) before linking a file or a run to a chat."""
+    return ChatSession.objects.filter(owner=user, id=session_id).exists()
 
 
 def message_list_for_session(*, session: ChatSession) -> QuerySet[Message]:
@@ -66,7 +70,7 @@ def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:
     ever belongs to its owner's chats."""
     return (
         StoredFile.objects.filter(owner_id=session.owner_id)
-        .filter(Q(session=session) | Q(messages__session=session))
+        .filter(Q(session_id=session.id) | Q(messages__session=session))
         .distinct()
         .select_related("owner")
         .order_by("created_at", "id")
@@ -151,7 +155,7 @@ def session_files_to_delete(*, session: ChatSession) -> QuerySet[StoredFile]:
     """What deleting the chat removes: files created in it, except the tagged ones.
     Files only attached to its messages were made elsewhere and stay."""
     return StoredFile.objects.filter(
-        owner_id=session.owner_id, session=session, tagged=False
+        owner_id=session.owner_id, session_id=session.id, tagged=False
     ).select_related("owner")
 
 

@@ -2,7 +2,7 @@
 
 The reply itself (provider, tool calls, streaming) is async and lives in
 ``chat.reply.reply_generate``; it calls the writes below through
-``database_sync_to_async``, each one a short transaction, so SQLite's single
+``chat.db.chat_db``, each one a short transaction, so SQLite's single
 writer is held for milliseconds at a time.
 """
 
@@ -21,6 +21,7 @@ from chatui.text import text_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user
 from files.services import file_delete
+from tools.models import ToolRun
 
 TITLE_MAX = 200
 TITLE_FROM_MESSAGE = 60
@@ -59,7 +60,15 @@ def session_delete(*, session: ChatSession, keep_files: bool = False) -> int:
         for stored in list(session_files_to_delete(session=session)):
             file_delete(file=stored)
             deleted += 1
-    session.delete()  # messages cascade; remaining files are detached (SET_NULL)
+    with transaction.atomic():
+        # files and tool runs keep a chat's id, not a foreign key: detach them here
+        StoredFile.objects.filter(owner_id=session.owner_id, session_id=session.id).update(
+            session_id=None
+        )
+        ToolRun.objects.filter(user_id=session.owner_id, session_id=session.id).update(
+            session_id=None
+        )
+        session.delete()  # messages cascade
     return deleted
 
 

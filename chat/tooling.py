@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 from chat.llm import ToolSpec
 from chat.models import ChatSession, Message
 from chatui.errors import InvalidInput
 from files.models import StoredFile
-from tools.registry import tool_function_specs
+from tools.executor import tool_run
+from tools.registry import tool_specs, tool_specs_built
 
 
 @dataclass(frozen=True)
@@ -26,42 +25,19 @@ class ToolOutcome:
     files: list[StoredFile] = field(default_factory=list)
 
 
-_specs: tuple[ToolSpec, ...] | None = None
-
-
 def tool_specs_list() -> list[ToolSpec]:
-    """Every configured tool in the OpenAI function format (file markers stripped).
-
-    Built once per process: the first call imports the tools (matplotlib and the
-    like, about a second), and the specs only change with ``settings.TOOLS``.
-    """
-    global _specs
-    if _specs is None:
-        _specs = tuple(
-            ToolSpec(
-                name=spec["function"]["name"],
-                description=spec["function"]["description"],
-                parameters=spec["function"]["parameters"],
-            )
-            for spec in tool_function_specs()
-        )
-    return list(_specs)
+    """Every configured tool as the model is offered it (``tools`` builds and caches them)."""
+    return tool_specs()
 
 
 async def tool_specs_get() -> list[ToolSpec]:
     """``tool_specs_list`` for async code: the cached specs without a thread hop, and
     the first build in a thread of its own, never on the event loop or on the one
     thread every socket shares for database work."""
-    if _specs is not None:
-        return list(_specs)
-    return await sync_to_async(tool_specs_list, thread_sensitive=False)()
-
-
-@receiver(setting_changed)
-def _specs_reset(*, setting: str, **kwargs: Any) -> None:
-    global _specs
-    if setting == "TOOLS":
-        _specs = None
+    built = tool_specs_built()
+    if built is not None:
+        return built
+    return await sync_to_async(tool_specs, thread_sensitive=False)()
 
 
 def tool_call_execute(
@@ -69,9 +45,9 @@ def tool_call_execute(
 ) -> ToolOutcome:
     """Run a tool for ``user``; the executor checks the arguments and file access,
     stores generated files in ``session`` and raises a DomainError on failure."""
-    from tools.executor import tool_run  # the executor imports chat models; import late
-
     if not isinstance(arguments, dict):
         raise InvalidInput("The tool arguments must be a JSON object.")
-    outcome = tool_run(user=user, name=name, arguments=arguments, session=session, message=message)
+    outcome = tool_run(
+        user=user, name=name, arguments=arguments, session_id=session.id, message=message
+    )
     return ToolOutcome(text=outcome.text, files=list(outcome.files))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatui.errors import StorageUnavailable
+from chatui.executors import thread_pool
 from files import storage
 
 
@@ -41,7 +41,7 @@ def database_health() -> dict[str, Any]:
 
 # One worker: while S3 hangs, checks queue behind the hung one and time out too,
 # instead of each leaving another thread stuck for S3_TIMEOUT.
-_storage_probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health-storage")
+PROBE_THREADS = 1
 
 
 def storage_health() -> dict[str, Any]:
@@ -49,8 +49,8 @@ def storage_health() -> dict[str, Any]:
     not a hang."""
     started = time.perf_counter()
     try:
-        wait = settings.HEALTH_STORAGE_TIMEOUT_S
-        bucket_ok = _storage_probe.submit(storage.bucket_exists).result(wait)
+        probe = thread_pool("health-storage", PROBE_THREADS).submit(storage.bucket_exists)
+        bucket_ok = probe.result(settings.HEALTH_STORAGE_TIMEOUT_S)
     except FutureTimeout:
         return {"ok": False, "error": "timeout"}
     except StorageUnavailable as err:

@@ -112,7 +112,7 @@ class StoredFileAdmin(admin.ModelAdmin):
         "category",
         "source",
         "tool",
-        "session",
+        "session_id",
         "status",
         "text_status",
         "created_at",
@@ -128,12 +128,11 @@ class StoredFileAdmin(admin.ModelAdmin):
         "text_error",
     ]
     search_fields = ["filename", "key", "owner__email"]
-    list_select_related = ["owner", "session"]
+    list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["session"]
     actions = ["verify_files", "resniff_content_type", "reindex_text"]
     fieldsets = [
-        (None, {"fields": ["filename", "owner", "tags", "tagged", "session"]}),
+        (None, {"fields": ["filename", "owner", "tags", "tagged", "session_id"]}),
         ("Content", {"fields": CONTENT_FIELDS}),
         ("Text", {"fields": TEXT_FIELDS}),
         ("Storage", {"fields": STORAGE_FIELDS}),

@@ -49,13 +49,10 @@ class StoredFile(models.Model):
     category = models.CharField(max_length=10, choices=Category.choices, default=Category.OTHER)
     tags = models.JSONField(default=dict, blank=True)
     tagged = models.BooleanField(default=False, help_text="Include in every chat message.")
-    session = models.ForeignKey(
-        "chat.ChatSession",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="files",
-    )
+    # The chat the file was created in, as an opaque id (files never imports chat):
+    # no foreign key, so files' migrations do not depend on chat's. Deleting a chat
+    # clears it (chat.services.session_delete).
+    session_id = models.UUIDField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
     status = models.CharField(
         max_length=8,

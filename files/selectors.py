@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from chat.models import ChatSession
 from chatui.errors import FileNotFound, Forbidden, InvalidInput, NotFound
+from chatui.ids import uuid_or_none
 from chatui.models import User
 
 from .keys import key_belongs_to
@@ -20,22 +19,13 @@ from .services import user_quota_bytes
 ORDERINGS = ("created_at", "-created_at", "filename", "-filename", "size", "-size")
 
 
-def _parse_uuid(value: UUID | str) -> UUID | None:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, AttributeError, TypeError):
-        return None
-
-
 def file_get_for_user(*, user: User, file_id: UUID | str) -> StoredFile:
     """The user's file, or FileNotFound (also for other users' files and bad ids).
 
     Ownership is checked twice: the row's owner, and that its key lies under the
     owner's prefix, so a corrupted row cannot expose another user's blob.
     """
-    parsed = _parse_uuid(file_id)
+    parsed = uuid_or_none(file_id)
     if parsed is None or not getattr(user, "is_authenticated", False):
         raise FileNotFound()
     file = StoredFile.objects.select_related("owner").filter(pk=parsed, owner=user).first()
@@ -51,7 +41,7 @@ def file_list_for_user(
     category: str | None = None,
     q: str | None = None,
     tagged: bool | None = None,
-    session: ChatSession | None = None,
+    session_id: UUID | None = None,
     ordering: str = "-created_at",
     checksum: str | None = None,
 ) -> QuerySet[StoredFile]:
@@ -63,8 +53,8 @@ def file_list_for_user(
     # and no User built per row (select_related did both, a third of a page's cost).
     condition = _filters(source=source, category=category, q=q, tagged=tagged, checksum=checksum)
     files = user.stored_files.filter(condition)
-    if session is not None:
-        files = files.filter(session=session)
+    if session_id is not None:
+        files = files.filter(session_id=session_id)
     return files.order_by(*_ordering(ordering))
 
 
@@ -131,15 +121,6 @@ def _by_category(files: QuerySet[StoredFile]) -> dict[str, dict[str, int]]:
     for row in rows:
         stats[row["category"]] = {"count": row["count"], "size": row["size"] or 0}
     return stats
-
-
-def session_get_for_user(*, user: User, session_id: UUID | str) -> ChatSession:
-    """The user's own chat session; anyone else's (or a bad id) is invalid input."""
-    parsed = _parse_uuid(session_id)
-    session = ChatSession.objects.filter(pk=parsed, owner=user).first() if parsed else None
-    if session is None:
-        raise InvalidInput("The chat session does not exist.", field="session")
-    return session
 
 
 def stats_subject_for(*, requester: User, email: str) -> User:

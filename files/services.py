@@ -16,7 +16,6 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 
-from chat.models import ChatSession
 from chatui.errors import FileTooLarge, InvalidInput
 from chatui.models import User
 from chatui.text import text_check
@@ -34,6 +33,7 @@ from .keys import build_key, display_filename, key_belongs_to
 from .limits import MIB, check_quota, check_upload_size, max_upload_bytes, user_quota_bytes
 from .models import StoredFile
 from .multipart_stream import StreamedUploadForm
+from .sessions import session_id_for_user
 from .storage import BlobStream
 from .validation import decode_base64_strict, validate_tags
 
@@ -56,11 +56,6 @@ class ContentTooLargeToInclude(FileTooLarge):
 
 
 # --- Input validation --------------------------------------------------------------
-
-
-def _check_session(owner: User, session: ChatSession | None) -> None:
-    if session is not None and session.owner_id != owner.pk:
-        raise InvalidInput("The chat session does not exist.", field="session")
 
 
 # --- Upload --------------------------------------------------------------------------
@@ -110,16 +105,14 @@ class FileUpload:
             check_upload_size(self._blob.size + len(data))
         self._blob.write(data)
 
-    def finish(
-        self, *, tags: dict[str, str] | None = None, session: ChatSession | None = None
-    ) -> StoredFile:
+    def finish(self, *, tags: dict[str, str] | None = None, session_id: Any = None) -> StoredFile:
         """Store the blob, then insert the row (the blob is removed if the row fails)."""
         if self.size == 0 and self.source == StoredFile.Source.USER:
             # A user's empty upload is a mistake (a failed export, a wrong pick); a tool
             # may still store an empty result.
             raise InvalidInput(f"{self.name} is empty (0 bytes); empty files are not stored.")
         clean_tags = validate_tags(tags)
-        _check_session(self.owner, session)
+        session = session_id_for_user(user=self.owner, session_id=session_id)
         blob = self._blob.close()
         row = StoredFile(
             owner=self.owner,
@@ -133,7 +126,7 @@ class FileUpload:
             source_tool=self.source_tool,
             category=categorize(self.name, blob.content_type),
             tags=clean_tags,
-            session=session,
+            session_id=session,
         )
         return _insert_or_discard_blob(row)
 
@@ -164,7 +157,7 @@ def file_upload(
     source: str = StoredFile.Source.USER,
     source_tool: str = "",
     tags: dict[str, str] | None = None,
-    session: ChatSession | None = None,
+    session_id: Any = None,
 ) -> StoredFile:
     """Store ``content`` for ``owner``: blob to S3 first, then the row.
 
@@ -173,7 +166,6 @@ def file_upload(
     """
     _valid_source(source, source_tool)
     clean_tags = validate_tags(tags)
-    _check_session(owner, session)
     with FileUpload(
         owner=owner,
         filename=filename,
@@ -184,7 +176,7 @@ def file_upload(
     ) as upload:
         for chunk in _chunks(content):
             upload.write(chunk)
-        return upload.finish(tags=clean_tags, session=session)
+        return upload.finish(tags=clean_tags, session_id=session_id)
 
 
 def _chunks(content: bytes | IO[bytes]) -> Iterator[bytes]:
@@ -229,11 +221,9 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
                 owner = User.objects.select_for_update().get(pk=row.owner_id)
                 check_quota(owner, row.size)
             # Field checks only. The key's uniqueness, the check constraints and the
-            # foreign keys (owner locked just above, session checked by the caller)
-            # are the database's to enforce: full_clean would first ask it, five queries.
-            row.full_clean(
-                exclude=["owner", "session"], validate_unique=False, validate_constraints=False
-            )
+            # owner's foreign key (locked just above) are the database's to enforce:
+            # full_clean would first ask it, five queries.
+            row.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
             row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
             text_extraction_enqueue_on_commit(file_id=row.pk)
@@ -250,7 +240,7 @@ def file_upload_base64(
     content_base64: str,
     content_type_hint: str = "",
     tags: dict[str, str] | None = None,
-    session: ChatSession | None = None,
+    session_id: Any = None,
 ) -> StoredFile:
     """The original JSON API's form: strict base64 (no whitespace, no data: URLs)."""
     if len(content_base64) // 4 * 3 > max_upload_bytes() + 3:
@@ -262,7 +252,7 @@ def file_upload_base64(
         filename=filename,
         content_type_hint=content_type_hint,
         tags=tags,
-        session=session,
+        session_id=session_id,
     )
 
 

@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 
 from chatui.errors import InvalidToolArguments
 from files.api.serializers import StoredFileOutputSerializer
-from files.selectors import session_get_for_user
 
 from .executor import tool_run
 from .registry import tool_get, tool_list
@@ -81,8 +80,8 @@ class ToolRunApi(APIView):
         },
     )
     def post(self, request: Request, name: str) -> Response:
-        arguments, session = self._parse(request)
-        outcome = tool_run(user=request.user, name=name, arguments=arguments, session=session)
+        arguments, session_id = self._parse(request)
+        outcome = tool_run(user=request.user, name=name, arguments=arguments, session_id=session_id)
         return Response(self.OutputSerializer(outcome).data)
 
     def _parse(self, request: Request) -> tuple[dict[str, Any], Any]:
@@ -91,10 +90,7 @@ class ToolRunApi(APIView):
         arguments = dict(request.data)
         params = self.InputSerializer(data={"session": arguments.pop("session", None)})
         params.is_valid(raise_exception=True)
-        session_id = params.validated_data.get("session")
-        if session_id is None:
-            return arguments, None
-        return arguments, session_get_for_user(user=request.user, session_id=session_id)
+        return arguments, params.validated_data.get("session")
 
 
 class ToolFilesApi(APIView):

@@ -100,14 +100,26 @@ class Tool:
         return [name for name, spec in properties.items() if spec.get(FILE_MARKER)]
 
     @classmethod
-    def function_spec(cls) -> dict[str, Any]:
-        """The OpenAI ``tools`` entry for this tool (schema extensions removed)."""
+    def function_spec(cls) -> ToolSpec:
+        """What a model is offered for this tool (schema extensions removed)."""
+        return ToolSpec(cls.name, cls.description, strip_extensions(cls.parameters))
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as a model sees it; the one place its OpenAI ``tools`` entry is built."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    def openai_format(self) -> dict[str, Any]:
         return {
             "type": "function",
             "function": {
-                "name": cls.name,
-                "description": cls.description,
-                "parameters": strip_extensions(cls.parameters),
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
             },
         }
 

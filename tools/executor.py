@@ -25,7 +25,6 @@ from django.db import transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from chat.models import ChatSession
 from chatui.errors import (
     DomainError,
     FileNotFound,
@@ -37,11 +36,13 @@ from chatui.errors import (
     ToolTimeout,
     UnreadableInput,
 )
+from chatui.ids import uuid_or_none
 from chatui.text import text_check, text_storable
 from chatui.zip_limits import zip_input_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user, file_list_for_user
 from files.services import file_delete, file_read_bytes, file_upload
+from files.sessions import session_id_for_user
 
 from .base import MULTI_FILE_PARAM, SINGLE_FILE_PARAMS, GeneratedFile, InputFile, Tool
 from .models import ToolRun
@@ -97,14 +98,15 @@ def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
 # --- Files in ------------------------------------------------------------------------
 
 
-def _file_by_name(*, user: Any, filename: str, session: ChatSession | None) -> StoredFile:
+def _file_by_name(*, user: Any, filename: str, session_id: uuid.UUID | None) -> StoredFile:
     """The file called ``filename``: the newest such file in the chat session (names are
     not unique; the latest upload or result is the one a user means), else the user's
     only file of that name (case ignored). Several candidates outside the chat are a
     question back, never a guess."""
-    if session is None:
+    if session_id is None:
         raise InvalidToolArguments("filename works only within a chat session; use file_id.")
-    found = file_list_for_user(user=user, session=session).filter(filename=filename).first()
+    in_chat = file_list_for_user(user=user, session_id=session_id)
+    found = in_chat.filter(filename=filename).first()
     if found is None:
         found = _only_file_named(user=user, filename=filename)
     return file_get_for_user(user=user, file_id=found.pk)  # the full ownership check
@@ -125,13 +127,14 @@ def _only_file_named(*, user: Any, filename: str) -> StoredFile:
 
 
 def _named_files(
-    tool: Tool, arguments: dict[str, Any], *, user: Any, session: ChatSession | None
+    tool: Tool, arguments: dict[str, Any], *, user: Any, session_id: uuid.UUID | None
 ) -> dict[str, list[StoredFile]]:
     """The StoredFile rows the arguments name, keyed by the run() argument they feed."""
     if "file_id" in arguments:
         return {"file": [file_get_for_user(user=user, file_id=arguments["file_id"])]}
     if "filename" in arguments:
-        return {"file": [_file_by_name(user=user, filename=arguments["filename"], session=session)]}
+        named = _file_by_name(user=user, filename=arguments["filename"], session_id=session_id)
+        return {"file": [named]}
     if MULTI_FILE_PARAM in arguments:
         return {"files": [file_get_for_user(user=user, file_id=i) for i in arguments["file_ids"]]}
     return {}
@@ -162,10 +165,10 @@ def _as_input(file: StoredFile) -> InputFile:
 
 
 def resolve_file_arguments(
-    tool: Tool, arguments: dict[str, Any], *, user: Any, session: ChatSession | None
+    tool: Tool, arguments: dict[str, Any], *, user: Any, session_id: uuid.UUID | None
 ) -> dict[str, Any]:
     """run() keyword arguments: file parameters replaced by the files' contents."""
-    named = _named_files(tool, arguments, user=user, session=session)
+    named = _named_files(tool, arguments, user=user, session_id=session_id)
     _check_input_size([file for files in named.values() for file in files])
     kwargs = {k: v for k, v in arguments.items() if k not in tool.file_params()}
     if "file" in named:
@@ -202,7 +205,7 @@ def _discard(files: list[StoredFile]) -> None:
 
 
 def store_generated(
-    *, user: Any, tool_name: str, files: list[GeneratedFile], session: ChatSession | None
+    *, user: Any, tool_name: str, files: list[GeneratedFile], session_id: uuid.UUID | None
 ) -> list[StoredFile]:
     """Store every generated file or none: a failure removes those already stored."""
     stored: list[StoredFile] = []
@@ -216,7 +219,7 @@ def store_generated(
                     content_type_hint=generated.content_type,
                     source=StoredFile.Source.TOOL,
                     source_tool=tool_name,
-                    session=session,
+                    session_id=session_id,
                 )
             )
     except BaseException:
@@ -233,7 +236,7 @@ class _RunContext:
     user: Any
     tool_name: str
     arguments: Any
-    session: ChatSession | None
+    session_id: uuid.UUID | None
     message_id: uuid.UUID | None
     started: float
 
@@ -242,7 +245,7 @@ class _RunContext:
             "user": self.user,
             "tool_name": self.tool_name,
             "arguments": _recordable(self.arguments),
-            "session": self.session,
+            "session_id": self.session_id,
             "message_id": self.message_id,
             "duration_ms": round((time.monotonic() - self.started) * 1000),
         }
@@ -308,31 +311,26 @@ def _limits() -> Limits:
     )
 
 
-def _check_session(user: Any, session: ChatSession | None) -> None:
-    if session is not None and session.owner_id != user.pk:
-        raise InvalidInput("The chat session does not exist.", field="session")
-
-
 def _message_id(message: Any) -> uuid.UUID | None:
     """A Message (anything with a UUID ``pk``), a UUID, or None."""
     value = getattr(message, "pk", message)
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise InvalidInput("message must be a message id.", field="message") from None
+    parsed = uuid_or_none(value)
+    if value is not None and parsed is None:
+        raise InvalidInput("message must be a message id.", field="message")
+    return parsed
 
 
 def _execute(
-    tool: Tool, arguments: Any, *, user: Any, session: ChatSession | None
+    tool: Tool, arguments: Any, *, user: Any, session_id: uuid.UUID | None
 ) -> tuple[str, list[StoredFile]]:
     validated = validate_arguments(tool, arguments)
     with run_slot(user.pk):
-        kwargs = resolve_file_arguments(tool, validated, user=user, session=session)
+        kwargs = resolve_file_arguments(tool, validated, user=user, session_id=session_id)
         result = run_isolated(tool, kwargs, _limits())
     text = bounded_text(result.text if isinstance(result.text, str) else str(result.text))
-    stored = store_generated(user=user, tool_name=tool.name, files=result.files, session=session)
+    stored = store_generated(
+        user=user, tool_name=tool.name, files=result.files, session_id=session_id
+    )
     return text, stored
 
 
@@ -341,13 +339,14 @@ def tool_run(
     user: Any,
     name: str,
     arguments: Any,
-    session: ChatSession | None = None,
+    session_id: Any = None,
     message: Any = None,
 ) -> ToolRunOutcome:
     """Run the tool ``name`` for ``user`` and store what it generates.
 
     ``arguments`` is the JSON object an LLM or API client sent (file ids, not
-    contents). ``session`` links generated files and the run to a chat and lets
+    contents). ``session_id`` (a chat of the user's, checked through
+    ``files.sessions``) links generated files and the run to a chat and lets
     ``filename`` find files in it; ``message`` (a chat Message or its UUID) is
     recorded on the run. Raises UnknownTool (404, nothing recorded),
     InvalidInput (a session that is not the user's), and after recording a
@@ -356,12 +355,12 @@ def tool_run(
     or the file store's own errors (StorageUnavailable, QuotaExceeded, ...).
     """
     tool = tool_get(name)
-    _check_session(user, session)
+    session = session_id_for_user(user=user, session_id=session_id)
     context = _RunContext(
         user, tool.name, arguments, session, _message_id(message), time.monotonic()
     )
     try:
-        text, stored = _execute(tool, arguments, user=user, session=session)
+        text, stored = _execute(tool, arguments, user=user, session_id=session)
     except DomainError as exc:
         _record_failure(context, exc)
         raise

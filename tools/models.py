@@ -28,15 +28,9 @@ class ToolRun(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     files = models.ManyToManyField("files.StoredFile", blank=True, related_name="tool_runs")
-    session = models.ForeignKey(
-        "chat.ChatSession",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="tool_runs",
-    )
-    # A plain id, not a foreign key: runs are recorded whether or not a chat
-    # message asked for them, and tools must not depend on chat's models.
+    # Plain ids, not foreign keys: runs are recorded whether or not a chat asked for
+    # them, and tools must not depend on chat's models (or migrations).
+    session_id = models.UUIDField(null=True, blank=True, db_index=True)
     message_id = models.UUIDField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -32,6 +32,7 @@ from .base import (
     SINGLE_FILE_PARAMS,
     TOOL_NAME_RE,
     Tool,
+    ToolSpec,
 )
 
 
@@ -44,6 +45,7 @@ class RegistryProblem:
 
 _lock = threading.Lock()
 _cache: dict[str, Tool] | None = None
+_specs: tuple[ToolSpec, ...] | None = None
 
 
 def _file_param_problems(parameters: dict[str, Any]) -> list[str]:
@@ -141,15 +143,29 @@ def tool_list() -> list[Tool]:
     return list(tool_registry().values())
 
 
-def tool_function_specs() -> list[dict[str, Any]]:
-    """The ``tools`` argument of an OpenAI-compatible chat completion request."""
-    return [tool.function_spec() for tool in tool_list()]
+def tool_specs() -> list[ToolSpec]:
+    """Every configured tool as a model is offered it, built once per registry (the first
+    call imports the tools: matplotlib and the like, about a second)."""
+    global _specs
+    specs = _specs
+    if specs is None:
+        specs = tuple(tool.function_spec() for tool in tool_list())
+        with _lock:
+            _specs = specs
+    return list(specs)
+
+
+def tool_specs_built() -> list[ToolSpec] | None:
+    """The specs if :func:`tool_specs` has built them, else None (costs nothing)."""
+    specs = _specs
+    return list(specs) if specs is not None else None
 
 
 def registry_reset() -> None:
-    global _cache
+    global _cache, _specs
     with _lock:
         _cache = None
+        _specs = None
 
 
 @receiver(setting_changed)

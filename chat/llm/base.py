@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tools.base import ToolSpec  # tools owns the spec; the providers send it as it is
+
 if TYPE_CHECKING:
     from chat.context import ChatContext
 
@@ -38,23 +40,6 @@ class Done:
 
 
 LLMEvent = TextDelta | ToolCall | Done
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    description: str
-    parameters: dict[str, Any]
-
-    def openai_format(self) -> dict[str, Any]:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
 
 
 @dataclass

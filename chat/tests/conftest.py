@@ -97,7 +97,7 @@ class ScriptedProvider(LLMProvider):
 @pytest.fixture
 def use_provider(monkeypatch: pytest.MonkeyPatch) -> Callable[[LLMProvider], None]:
     def use(provider: LLMProvider) -> None:
-        monkeypatch.setattr("chat.reply.provider_get", lambda: provider)
+        monkeypatch.setattr("chat.reply.provider_get", lambda *_content: provider)
 
     return use
 

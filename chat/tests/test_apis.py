@@ -85,8 +85,8 @@ def test_anonymous_is_refused(anon_client: Any, chat: ChatSession) -> None:
 def test_delete_preview_files_and_delete(
     api_client: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
-    made = make_stored_file(filename="made.txt", session=chat)
-    kept = make_stored_file(filename="kept.txt", session=chat)
+    made = make_stored_file(filename="made.txt", session_id=chat.id)
+    kept = make_stored_file(filename="kept.txt", session_id=chat.id)
     api_client.patch(f"/api/files/{kept.id}", {"tagged": True}, format="json")
 
     files = api_client.get(f"/api/chats/{chat.id}/files")
@@ -105,7 +105,7 @@ def test_delete_preview_files_and_delete(
 def test_delete_keep_files(
     api_client: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
-    made = make_stored_file(filename="made.txt", session=chat)
+    made = make_stored_file(filename="made.txt", session_id=chat.id)
     response = api_client.delete(f"/api/chats/{chat.id}?keep_files=true")
     assert response.data == {"deleted_files": 0}
     assert api_client.get(f"/api/files/{made.id}").status_code == 200

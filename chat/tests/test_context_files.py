@@ -51,7 +51,7 @@ def test_tagged_session_and_attached_files_are_in_context_with_their_text(
 ) -> None:
     tagged = make_stored_file(filename="tagged.csv", content=b"day,total\nmon,3\n")
     file_update(file=tagged, tagged=True)
-    in_session = make_stored_file(filename="chart.png", content=PNG, session=chat)
+    in_session = make_stored_file(filename="chart.png", content=PNG, session_id=chat.id)
     attached = make_stored_file(filename="notes.txt", content="café au lait\n".encode())
     make_stored_file(filename="untagged.txt", content=b"not in context")
     other = make_stored_file(owner=other_user, filename="theirs.txt", content=b"secret")
@@ -84,8 +84,8 @@ def test_a_huge_file_is_read_partially_and_the_truncation_is_marked(
     reads: list[Any],
 ) -> None:
     settings.CHAT_CONTEXT_MAX_CHARS = 1000
-    big = make_stored_file(filename="big.log", content=b"0123456789\n" * 20_000, session=chat)
-    small = make_stored_file(filename="small.txt", content=b"tiny", session=chat)
+    big = make_stored_file(filename="big.log", content=b"0123456789\n" * 20_000, session_id=chat.id)
+    small = make_stored_file(filename="small.txt", content=b"tiny", session_id=chat.id)
 
     built = context_build(user=user, session=chat)
 
@@ -102,7 +102,7 @@ def test_a_huge_file_is_read_partially_and_the_truncation_is_marked(
 def test_a_text_file_with_nul_bytes_is_listed_not_shown(
     user: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
-    make_stored_file(filename="data.bin", content=b"abc\x00\x01\x02", session=chat)
+    make_stored_file(filename="data.bin", content=b"abc\x00\x01\x02", session_id=chat.id)
     built = context_build(user=user, session=chat)
     assert built.files[0].text is None
     assert "- data.bin (" in built.render_files()

@@ -199,3 +199,23 @@ async def test_summarise_a_document_without_a_model_says_so() -> None:
     text, events = await reply_of(request("summarise report.pdf"))
     assert not [e for e in events if isinstance(e, ToolCall)]
     assert "No model is configured" in text and "report.pdf" in text and "@" in text
+
+
+@pytest.mark.parametrize(
+    ("content", "offline"),
+    [
+        ('/plot_csv {"filename": "a.csv", "y": "v"}', True),
+        ("/tool csv_summary filename=a.csv", True),
+        ("/help", True),
+        ("hello", False),
+        ("/r/python is great", False),
+        ("/helpme", True),  # an unknown command: the built-in assistant says so
+    ],
+)
+def test_explicit_commands_run_whatever_model_is_configured(
+    settings: Any, content: str, offline: bool
+) -> None:
+    from chat.llm import provider_get
+
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"
+    assert isinstance(provider_get(content), OfflineProvider) is offline

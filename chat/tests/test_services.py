@@ -74,11 +74,11 @@ def test_chat_message_post_checks_the_files_belong_to_the_user(
 def test_session_files_by_name_keeps_clashing_names_apart_in_creation_order(
     chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
-    first = make_stored_file(filename="report.csv", session=chat)
-    second = make_stored_file(filename="report.csv", session=chat)
-    plain = make_stored_file(filename="README", session=chat)
-    plain_again = make_stored_file(filename="README", session=chat)
-    third = make_stored_file(filename="report.csv", session=chat)
+    first = make_stored_file(filename="report.csv", session_id=chat.id)
+    second = make_stored_file(filename="report.csv", session_id=chat.id)
+    plain = make_stored_file(filename="README", session_id=chat.id)
+    plain_again = make_stored_file(filename="README", session_id=chat.id)
+    third = make_stored_file(filename="report.csv", session_id=chat.id)
     elsewhere = make_stored_file(filename="report.csv")
     assert session_files_by_name(session=chat) == {
         "report.csv": first,
@@ -94,8 +94,8 @@ def test_session_files_by_name_keeps_clashing_names_apart_in_creation_order(
 def test_session_delete_removes_created_files_but_not_tagged_or_attached_ones(
     user: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
-    made_here = make_stored_file(filename="a.txt", session=chat)
-    tagged = make_stored_file(filename="b.txt", session=chat)
+    made_here = make_stored_file(filename="a.txt", session_id=chat.id)
+    tagged = make_stored_file(filename="b.txt", session_id=chat.id)
     StoredFile.objects.filter(pk=tagged.pk).update(tagged=True)
     attached = make_stored_file(filename="c.txt")
     attach_file_to_session(user=user, session=chat, file_id=attached.id)
@@ -107,7 +107,7 @@ def test_session_delete_removes_created_files_but_not_tagged_or_attached_ones(
 
     assert not ChatSession.objects.filter(pk=chat.pk).exists()
     assert not Message.objects.exists()
-    assert set(StoredFile.objects.values_list("filename", "session")) == {
+    assert set(StoredFile.objects.values_list("filename", "session_id")) == {
         ("b.txt", None),
         ("c.txt", None),
     }
@@ -118,10 +118,10 @@ def test_session_delete_removes_created_files_but_not_tagged_or_attached_ones(
 def test_session_delete_keep_files_detaches_them(
     chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
-    made_here = make_stored_file(filename="a.txt", session=chat)
+    made_here = make_stored_file(filename="a.txt", session_id=chat.id)
     assert session_delete(session=chat, keep_files=True) == 0
     made_here.refresh_from_db()
-    assert made_here.session is None and made_here.key in s3_backend.list_keys()
+    assert made_here.session_id is None and made_here.key in s3_backend.list_keys()
 
 
 def test_a_session_is_only_its_owners(chat: ChatSession, other_user: Any, s3_backend: Any) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from chat import tooling
 from chat.tooling import tool_specs_get, tool_specs_list
+from tools import registry
 
 CSV_SUMMARY = "tools.builtin.csv_summary.CsvSummaryTool"
 
@@ -16,13 +16,13 @@ CSV_SUMMARY = "tools.builtin.csv_summary.CsvSummaryTool"
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry per time the specs were built from the registry."""
     seen: list[int] = []
-    real = tooling.tool_function_specs
+    real = registry.tool_list
 
-    def counting() -> list[dict[str, Any]]:
+    def counting() -> list[Any]:
         seen.append(1)
         return real()
 
-    monkeypatch.setattr(tooling, "tool_function_specs", counting)
+    monkeypatch.setattr(registry, "tool_list", counting)
     return seen
 
 

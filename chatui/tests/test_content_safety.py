@@ -170,7 +170,9 @@ def test_a_filename_with_markup_is_escaped_on_every_page(
     s3_backend: Any, user: Any, make_user: Any, make_stored_file: Any
 ) -> None:
     session = session_create(owner=user, title=MARKUP_NAME)
-    file = make_stored_file(filename=MARKUP_NAME, session=session, tags={MARKUP_NAME: MARKUP_NAME})
+    file = make_stored_file(
+        filename=MARKUP_NAME, session_id=session.id, tags={MARKUP_NAME: MARKUP_NAME}
+    )
     owner, staff = Client(), Client()
     owner.force_login(user)
     staff.force_login(make_user("root@example.com", is_staff=True, is_superuser=True))

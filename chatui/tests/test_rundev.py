@@ -1,4 +1,5 @@
-"""The README's first command: s3mock and the web app start together and stop on Ctrl-C.
+"""The README's first command: s3mock, the web app and the document worker start together
+and stop on Ctrl-C.
 
 Also when rundev inherits SIGINT ignored and blocked: a command started in the
 background of a non-interactive shell (``make test &``, as CI harnesses run it)
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,6 +50,24 @@ def as_background_job() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
+def running(process: psutil.Process) -> bool:
+    """Running and not a zombie (an exited child nobody reaped yet)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def demo_text_statuses(var_dir: Path) -> set[str]:
+    """The demo files' text statuses (all four are indexable: CSV, PNG, text, PDF)."""
+    try:
+        with sqlite3.connect(var_dir / "db.sqlite3", timeout=5) as db:
+            rows = db.execute("SELECT text_status FROM files_storedfile").fetchall()
+    except sqlite3.Error:
+        return set()
+    return {status for (status,) in rows}
+
+
 def kill_all(processes: list[psutil.Process]) -> None:
     for process in processes:
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -79,18 +99,25 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         health = httpx.get(f"http://127.0.0.1:{web_port}/api/health", timeout=10).json()
         assert health["storage"]["ok"] is True
         assert (tmp_path / "s3mock").is_dir()
-        # and each server leads a process group of its own, with no autoreloader under it
-        servers = psutil.Process(proc.pid).children(recursive=True)
-        assert len(servers) == 2, [s.cmdline() for s in servers]
+        # and the worker it started extracts the demo files' text
+        assert wait_until(lambda: demo_text_statuses(tmp_path) == {"ready"}, 90), (
+            f"demo files stayed {demo_text_statuses(tmp_path)}"
+        )
+        # and each server (s3mock, worker, web app) leads a process group of its own,
+        # with no autoreloader under the web app
+        servers = psutil.Process(proc.pid).children()
+        assert len(servers) == 3, [s.cmdline() for s in servers]
         assert all(os.getpgid(s.pid) == s.pid for s in servers)
         assert any("--noreload" in s.cmdline() for s in servers)
+        assert any("files_worker" in s.cmdline() for s in servers)
+        servers = psutil.Process(proc.pid).children(recursive=True)  # and their children
         # when the user presses Ctrl-C
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         output = proc.stdout.read()
         # then both servers are gone and it said how to sign in on the way
         _, alive = psutil.wait_procs(servers, timeout=5)
-        assert not alive, alive
+        assert not [p for p in alive if running(p)], alive
         assert not answers(login)
         assert not answers(f"http://127.0.0.1:{s3_port}/health")
         assert "demo@example.com" in output

@@ -53,7 +53,7 @@ def token(db: None, fuzz_storage: None, make_stored_file: Any, user: Any) -> Ite
     from chat.services import session_create
 
     session = session_create(owner=user, title="fuzzed")
-    file = make_stored_file(content=b"a,b\n1,2\n", filename="t.csv", session=session)
+    file = make_stored_file(content=b"a,b\n1,2\n", filename="t.csv", session_id=session.id)
     REAL_IDS.update(
         file_id=str(file.pk), session_id=str(session.pk), email=user.email, name="csv_summary"
     )

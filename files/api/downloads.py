@@ -18,12 +18,13 @@ import re
 import threading
 import unicodedata
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+
+from chatui.executors import thread_pool
 
 from .. import services
 from ..content_types import is_inline_safe
@@ -33,7 +34,6 @@ from ..storage import BlobStream
 CHUNK_BYTES = 1024 * 1024
 READ_AHEAD_CHUNKS = 4  # per response: at most this many MiB wait to be sent
 READER_THREADS = 32  # downloads beyond this many at once wait for a reader
-_readers: ThreadPoolExecutor | None = None
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -225,7 +225,7 @@ async def read_ahead(stream: BlobStream) -> AsyncIterator[bytes]:
         finally:
             stream.close()
 
-    _reader_pool().submit(read)
+    thread_pool("download", READER_THREADS).submit(read)
     try:
         while item := await chunks.get():
             if isinstance(item, BaseException):
@@ -235,10 +235,3 @@ async def read_ahead(stream: BlobStream) -> AsyncIterator[bytes]:
     finally:
         stopped.set()
         free_slots.release()  # wake the reader if it waits for room
-
-
-def _reader_pool() -> ThreadPoolExecutor:
-    global _readers
-    if _readers is None:
-        _readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="download")
-    return _readers

@@ -25,10 +25,10 @@ from ..selectors import (
     ORDERINGS,
     file_get_for_user,
     file_list_for_user,
-    session_get_for_user,
     stats_subject_for,
     user_file_stats,
 )
+from ..sessions import session_id_for_user
 from ..validation import parse_tags_json
 from .downloads import download_response
 from .serializers import StoredFileOutputSerializer
@@ -107,16 +107,15 @@ class FileListCreateApi(APIView):
         return paginator.get_paginated_response(data)
 
     def _filter_kwargs(self, data: dict[str, Any]) -> dict[str, Any]:
-        session_id = data.get("session")
         return {
             "source": data.get("source") or data.get("file_type"),
             "category": data.get("category"),
             "q": data.get("q"),
             "tagged": data.get("tagged"),
             "checksum": data.get("checksum"),
-            "session": session_get_for_user(user=self.request.user, session_id=session_id)
-            if session_id
-            else None,
+            "session_id": session_id_for_user(
+                user=self.request.user, session_id=data.get("session")
+            ),
             "ordering": data["ordering"],
         }
 
@@ -148,13 +147,8 @@ class FileListCreateApi(APIView):
         form.is_valid(raise_exception=True)
         return {
             "tags": parse_tags_json(form.validated_data.get("tags")),
-            "session": self._session(form.validated_data.get("session")),
+            "session_id": form.validated_data.get("session"),
         }
-
-    def _session(self, session_id: Any) -> Any:
-        if not session_id:
-            return None
-        return session_get_for_user(user=self.request.user, session_id=session_id)
 
     def _upload_json(self, request: Request) -> StoredFile:
         body = self.JsonInputSerializer(data=request.data)
@@ -166,7 +160,7 @@ class FileListCreateApi(APIView):
             content_base64=data["content_base64"],
             content_type_hint=data.get("content_type", ""),
             tags=data.get("tags"),
-            session=self._session(data.get("session")),
+            session_id=data.get("session"),
         )
 
 

@@ -56,8 +56,7 @@ drop_index = _run({"sqlite": SQLITE_BACKWARD, "postgresql": POSTGRES_BACKWARD})
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("chat", "0002_message"),
+    dependencies = [  # nothing from chat: files' migrations never depend on chat's
         ("files", "0003_reconcile_stale_multipart"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

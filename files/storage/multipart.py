@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from typing import Any
 
 from chatui.errors import StorageUnavailable
+from chatui.executors import thread_pool
 
 from .backend import BlobMissing, bucket_name, client, translated
 from .objects import BlobInfo, put_object
@@ -33,8 +33,6 @@ MULTIPART_CHUNK_BYTES = 8 * 1024 * 1024
 SINGLE_PUT_MAX_BYTES = MULTIPART_CHUNK_BYTES  # bodies this small are sent in one PutObject
 PART_UPLOADS_IN_FLIGHT = 1  # per MultipartWriter, while the next part fills
 IO_THREADS = 8
-_pool_lock = threading.Lock()
-_io_executor: ThreadPoolExecutor | None = None
 
 ContentTypeOf = Callable[[bytes, bool], str]  # (head, head is the whole body) -> type
 
@@ -105,7 +103,7 @@ class BlobWriter:
         self.content_type = self._content_type_of(body, True)
         # hashlib lets go of the GIL on big buffers and the PUT mostly waits on S3:
         # the checksum is worked out while the request is on the wire.
-        hashing = _io_pool().submit(self._sha256.update, body)
+        hashing = thread_pool("s3-io", IO_THREADS).submit(self._sha256.update, body)
         try:
             return put_object(self.key, body, content_type=self.content_type)
         finally:
@@ -190,7 +188,7 @@ class MultipartWriter:
         if len(self._parts) >= PART_UPLOADS_IN_FLIGHT:
             self._parts[-PART_UPLOADS_IN_FLIGHT].result()  # raises a failed part's error now
         number = len(self._parts) + 1
-        self._parts.append(_io_pool().submit(self._upload_part, number, part))
+        self._parts.append(thread_pool("s3-io", IO_THREADS).submit(self._upload_part, number, part))
 
     def _upload_part(self, number: int, part: bytes) -> dict[str, Any]:
         with translated(self.key):
@@ -202,12 +200,3 @@ class MultipartWriter:
                 Body=part,
             )
         return {"PartNumber": number, "ETag": response["ETag"]}
-
-
-def _io_pool() -> ThreadPoolExecutor:
-    """One pool for every writer in the process: part uploads and checksums, I/O-bound."""
-    global _io_executor
-    with _pool_lock:
-        if _io_executor is None:
-            _io_executor = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="s3-io")
-        return _io_executor

@@ -14,10 +14,10 @@ from files.models import StoredFile
 from files.selectors import (
     file_get_for_user,
     file_list_for_user,
-    session_get_for_user,
     stats_subject_for,
     user_file_stats,
 )
+from files.sessions import session_id_for_user
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_list_filters(user, other_user) -> None:
     code = _row(user, "main.py", category="code", tagged=True)
     tool = _row(user, "out.csv", category="data", source="tool", source_tool="t")
     session = ChatSession.objects.create(owner=user)
-    in_chat = _row(user, "Report.PDF", category="document", session=session)
+    in_chat = _row(user, "Report.PDF", category="document", session_id=session.id)
     _row(other_user, "main.py", category="code", tagged=True)
     # when / then
     assert set(file_list_for_user(user=user)) == {code, tool, in_chat}
@@ -56,7 +56,7 @@ def test_list_filters(user, other_user) -> None:
     assert list(file_list_for_user(user=user, q="report")) == [in_chat]
     assert list(file_list_for_user(user=user, tagged=True)) == [code]
     assert set(file_list_for_user(user=user, tagged=False)) == {tool, in_chat}
-    assert list(file_list_for_user(user=user, session=session)) == [in_chat]
+    assert list(file_list_for_user(user=user, session_id=session.id)) == [in_chat]
 
 
 @pytest.mark.parametrize(
@@ -114,15 +114,16 @@ def test_stats_subject(user, other_user, staff_user) -> None:
         stats_subject_for(requester=staff_user, email="nobody@example.com")
 
 
-def test_session_get_for_user(user, other_user) -> None:
+def test_session_id_for_user(user, other_user) -> None:
     mine, theirs = (
         ChatSession.objects.create(owner=user),
         ChatSession.objects.create(owner=other_user),
     )
-    assert session_get_for_user(user=user, session_id=str(mine.pk)) == mine
-    for bad in [theirs.pk, "nope"]:
+    assert session_id_for_user(user=user, session_id=str(mine.pk)) == mine.pk
+    assert session_id_for_user(user=user, session_id=None) is None
+    for bad in [theirs.pk, "nope", 7]:
         with pytest.raises(InvalidInput):
-            session_get_for_user(user=user, session_id=bad)
+            session_id_for_user(user=user, session_id=bad)
 
 
 def test_a_page_of_files_costs_two_queries_and_each_row_knows_its_owner(

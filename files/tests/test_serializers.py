@@ -39,7 +39,7 @@ def varied_files(user) -> list[StoredFile]:
             source_tool="make_chart",
             tags={"project": "élan", "empty": ""},
             tagged=True,
-            session=session,
+            session_id=session.id,
             etag="abc-2",
             checksum="0" * 64,
         ),

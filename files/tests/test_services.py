@@ -181,9 +181,10 @@ def test_base64_is_strict(s3_moto, user, value) -> None:
 def test_session_must_be_the_owners(s3_moto, user, other_user) -> None:
     session = ChatSession.objects.create(owner=other_user)
     with pytest.raises(InvalidInput):
-        services.file_upload(owner=user, content=b"x", filename="a", session=session)
+        services.file_upload(owner=user, content=b"x", filename="a", session_id=session.id)
     own = ChatSession.objects.create(owner=user)
-    assert services.file_upload(owner=user, content=b"x", filename="a", session=own).session == own
+    stored = services.file_upload(owner=user, content=b"x", filename="a", session_id=own.id)
+    assert stored.session_id == own.id
 
 
 @pytest.mark.parametrize("tags", [{"a": 1}, ["x"], {"": "x"}, {f"k{i}": "v" for i in range(51)}])

@@ -87,7 +87,7 @@ def test_actual_requests_carry_the_matching_rules_headers(live_s3: LiveS3):
     assert got.status_code == 200 and got.content == b"v"
     assert got.headers["access-control-allow-origin"] == "http://localhost:8000"
     expose = got.headers.get("access-control-expose-headers")
-    assert expose == live_s3.documented("ETag", seaweedfs=expose)
+    assert expose == "ETag"
 
 
 def test_preflight_for_a_missing_bucket(live_s3: LiveS3):
@@ -96,4 +96,4 @@ def test_preflight_for_a_missing_bucket(live_s3: LiveS3):
         headers={"Origin": "http://localhost:8000", "Access-Control-Request-Method": "GET"},
     )
 
-    assert response.status_code == live_s3.documented(404, seaweedfs=response.status_code)
+    assert response.status_code == live_s3.documented(404, seaweedfs=200)

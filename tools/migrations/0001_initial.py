@@ -11,7 +11,6 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("chat", "0001_initial"),
         ("files", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -57,16 +56,7 @@ class Migration(migrations.Migration):
                         blank=True, related_name="tool_runs", to="files.storedfile"
                     ),
                 ),
-                (
-                    "session",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="tool_runs",
-                        to="chat.chatsession",
-                    ),
-                ),
+                ("session_id", models.UUIDField(blank=True, db_index=True, null=True)),
                 (
                     "user",
                     models.ForeignKey(

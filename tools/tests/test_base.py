@@ -35,7 +35,7 @@ def test_file_params_are_declared_by_the_marker() -> None:
 
 
 def test_function_spec_is_openai_shaped_without_extensions() -> None:
-    spec = EchoTool.function_spec()
+    spec = EchoTool.function_spec().openai_format()
     assert spec["type"] == "function"
     function = spec["function"]
     assert (function["name"], function["description"]) == ("echo", "Repeat a file.")

@@ -211,29 +211,29 @@ def test_generated_files_are_stored_linked_and_recorded(
 ) -> None:
     # given a CSV the user uploaded in a chat
     session = _session(user)
-    source = make_stored_file(content=CSV, filename="sales.csv", session=session)
+    source = make_stored_file(content=CSV, filename="sales.csv", session_id=session.id)
     message_id = "6f1c1c52-7d0b-4a53-9d6e-d0f1e2c3b4a5"
     # when
     outcome = tool_run(
         user=user,
         name="plot_csv",
         arguments={"file_id": str(source.pk), "x": "month", "y": "sales", "kind": "bar"},
-        session=session,
+        session_id=session.id,
         message=message_id,
     )
     # then one PNG is stored under generated/, as a tool file of this chat
     [png] = outcome.files
-    assert (png.source, png.source_tool, png.session) == ("tool", "plot_csv", session)
+    assert (png.source, png.source_tool, png.session_id) == ("tool", "plot_csv", session.id)
     assert png.key.startswith(f"users/{user.email}/generated/") and png.filename == "sales_bar.png"
     assert png.content_type == "image/png"
     assert _generated_keys(storage, user) == [png.key]
     assert "Plotted sales from sales.csv as a bar chart" in outcome.text
     # and the run is recorded, with the arguments as given (ids, no contents)
     run = outcome.run
-    assert (run.status, run.tool_name, run.session, str(run.message_id)) == (
+    assert (run.status, run.tool_name, run.session_id, str(run.message_id)) == (
         "success",
         "plot_csv",
-        session,
+        session.id,
         message_id,
     )
     assert run.arguments["file_id"] == str(source.pk) and list(run.files.all()) == [png]
@@ -246,7 +246,7 @@ def test_the_tool_receives_the_bytes_not_the_key(
     source = make_stored_file(content=b"abc", filename="a.txt")
     outcome = tool_run(user=user, name="copy_file", arguments={"file_id": str(source.pk)})
     [copy] = outcome.files
-    assert outcome.text == "a.txt: 3 bytes" and copy.size == 3 and copy.session is None
+    assert outcome.text == "a.txt: 3 bytes" and copy.size == 3 and copy.session_id is None
     assert copy.checksum == source.checksum
 
 
@@ -261,11 +261,11 @@ def test_filename_resolves_to_the_newest_in_the_session(
     storage: Any, user: Any, make_stored_file: Any
 ) -> None:
     session, elsewhere = _session(user), _session(user)
-    make_stored_file(content=b"old", filename="n.txt", session=session)
-    make_stored_file(content=b"newest", filename="n.txt", session=session)
-    make_stored_file(content=b"other chat", filename="n.txt", session=elsewhere)
+    make_stored_file(content=b"old", filename="n.txt", session_id=session.id)
+    make_stored_file(content=b"newest", filename="n.txt", session_id=session.id)
+    make_stored_file(content=b"other chat", filename="n.txt", session_id=elsewhere.id)
     outcome = tool_run(
-        user=user, name="copy_file", arguments={"filename": "n.txt"}, session=session
+        user=user, name="copy_file", arguments={"filename": "n.txt"}, session_id=session.id
     )
     assert outcome.text == "n.txt: 6 bytes"
 
@@ -278,7 +278,10 @@ def test_filename_outside_a_session_or_unknown(
         tool_run(user=user, name="copy_file", arguments={"filename": "n.txt"})
     with pytest.raises(FileNotFound, match=r"no file named 'm\.txt' in this chat or in your"):
         tool_run(
-            user=user, name="copy_file", arguments={"filename": "m.txt"}, session=_session(user)
+            user=user,
+            name="copy_file",
+            arguments={"filename": "m.txt"},
+            session_id=_session(user).id,
         )
 
 
@@ -287,7 +290,10 @@ def test_filename_outside_the_chat_is_found_when_it_is_the_only_one(
 ) -> None:
     make_stored_file(content=b"abc", filename="Sales.CSV")
     outcome = tool_run(
-        user=user, name="copy_file", arguments={"filename": "sales.csv"}, session=_session(user)
+        user=user,
+        name="copy_file",
+        arguments={"filename": "sales.csv"},
+        session_id=_session(user).id,
     )
     assert outcome.text == "Sales.CSV: 3 bytes"
 
@@ -299,7 +305,10 @@ def test_an_ambiguous_filename_gets_a_question(
     make_stored_file(content=b"b", filename="n.txt")
     with pytest.raises(InvalidToolArguments, match=r"Which n\.txt do you mean\? You have 2 files"):
         tool_run(
-            user=user, name="copy_file", arguments={"filename": "n.txt"}, session=_session(user)
+            user=user,
+            name="copy_file",
+            arguments={"filename": "n.txt"},
+            session_id=_session(user).id,
         )
 
 
@@ -330,7 +339,7 @@ def test_another_users_file_is_not_found(
 
 def test_a_session_of_another_user_is_refused(storage: Any, user: Any, other_user: Any) -> None:
     with pytest.raises(InvalidInput, match="chat session does not exist"):
-        tool_run(user=user, name="text_out", arguments={}, session=_session(other_user))
+        tool_run(user=user, name="text_out", arguments={}, session_id=_session(other_user).id)
 
 
 # --- Schema violations --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from chatui.errors import UnknownTool
 from tools.base import InputFile, Tool, ToolResult, object_schema, single_file_properties
-from tools.registry import load_tools, schema_problems, tool_function_specs, tool_get, tool_list
+from tools.registry import load_tools, schema_problems, tool_get, tool_list, tool_specs
 
 BUILTINS = {
     "csv_summary",
@@ -63,7 +63,7 @@ def test_builtins_load_and_pass_the_check() -> None:
 def test_every_builtin_has_an_openai_compatible_schema() -> None:
     for tool in tool_list():
         assert schema_problems(type(tool)) == [], tool.name
-    specs = tool_function_specs()
+    specs = [spec.openai_format() for spec in tool_specs()]
     assert {s["function"]["name"] for s in specs} == BUILTINS
     assert all("x-file" not in str(s) for s in specs)
 

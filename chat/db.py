@@ -1,0 +1,34 @@
+"""Where the chat's database work runs: a pool of its own, not the one shared thread.
+
+``database_sync_to_async`` by default runs on the one thread every socket of the
+process shares (asgiref's ``thread_sensitive`` mode). Under mixed load that thread
+was the chat's bottleneck: a chat's write waited there for SQLite's write lock (or a
+PostgreSQL round trip) behind the uploads, and every other chat waited behind it, in
+single file (``bench/soak.py``: chat p50 about 2 s while uploads took 0.35 s).
+Through :func:`chat_db` chats wait side by side on ``CHAT_DB_THREADS`` threads, as
+HTTP requests do on theirs (``chatui.request_threads``). Each call is one short
+piece of work, usually one transaction; Channels' wrapper still closes stale
+connections around it, and each thread keeps its own connection
+(``DB_CONN_MAX_AGE``), so PostgreSQL sees at most that many more per process.
+Channels' own session lookup on connect stays on the shared thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+from channels.db import database_sync_to_async
+
+from chatui.executors import thread_pool
+
+CHAT_DB_THREADS = 8
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def chat_db(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """``func`` as a coroutine function that runs on the chat's database pool."""
+    pool = thread_pool("chat-db", CHAT_DB_THREADS)
+    return database_sync_to_async(func, thread_sensitive=False, executor=pool)

@@ -1,0 +1,15 @@
+"""``StoredFile.session_id`` is a plain indexed UUID, no longer a foreign key to chat.
+
+0001 now creates it that way (so files' migrations do not depend on chat's); a
+database made before that keeps its column and values, and loses the constraint here.
+"""
+
+from django.db import migrations
+
+from chatui.migration_ops import foreign_keys_drop
+
+
+class Migration(migrations.Migration):
+    dependencies = [("files", "0005_chunk_owner")]
+
+    operations = [foreign_keys_drop("files", "StoredFile", "session_id")]
