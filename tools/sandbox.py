@@ -12,21 +12,18 @@ all of that once (:mod:`tools.sandbox_boot`), and forks a fresh child per call.
 Measured on the 2-core dev box: about 0.8 s once per server process, then about
 8-10 ms per call (spawn: about 40 ms per call without any of those imports).
 
-The child sends back one message: ``("ok", ToolResult)``, ``("domain", DomainError)``
-for an error the tool meant the user to see, or ``("crash", type, message,
-traceback)`` for a bug, which the parent logs in full.
+The child itself is run by :func:`chatui.sandbox.run_in_child`: a DomainError the
+tool raises reaches the caller as is; a bug becomes a ToolError, and the child's
+traceback is logged in full.
 """
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
-import resource
 import threading
 from dataclasses import dataclass
 from multiprocessing import forkserver, spawn
-from multiprocessing.connection import Connection
 from typing import Any
 
 from django.conf import settings
@@ -38,17 +35,12 @@ from chatui.errors import (
     ToolOutputTooLarge,
     ToolTimeout,
 )
-from chatui.sandbox import crash_message as _crash
-from chatui.sandbox import send_message as _send
-from chatui.sandbox import stop_child as _stop
+from chatui.sandbox import ChildCrashed, ChildDied, ChildLimits, ChildTimeout, run_in_child
 
 from .base import GeneratedFile, Tool, ToolResult
 
-logger = logging.getLogger(__name__)
-
 BOOT_MODULE = "tools.sandbox_boot"
 MAIN_PATH_ENV = "CHATUI_TOOLS_PARENT_MAIN"
-JOIN_GRACE_S = 5.0
 _start_lock = threading.Lock()
 _started = False
 _context = multiprocessing.get_context("forkserver")
@@ -114,24 +106,17 @@ def output_problem(result: ToolResult, limits: Limits) -> str | None:
     return None
 
 
-def _child(conn: Connection, tool_cls: type[Tool], kwargs: dict[str, Any], limits: Limits) -> None:
-    """Runs in the child: call the tool, check its output size, send one message."""
-    if limits.max_memory_bytes:
-        # RLIMIT_DATA (heap and private mappings) rather than RLIMIT_AS: the preloaded
-        # libraries already reserve ~300 MB of address space they never touch.
-        resource.setrlimit(resource.RLIMIT_DATA, (limits.max_memory_bytes, limits.max_memory_bytes))
+def _run_tool(tool_cls: type[Tool], kwargs: dict[str, Any], limits: Limits) -> ToolResult:
+    """Runs in the child: call the tool and check its output size."""
     try:
         result = _checked(tool_cls().run(**kwargs))
-        problem = output_problem(result, limits)
-        message: tuple = ("domain", ToolOutputTooLarge(problem)) if problem else ("ok", result)
-    except DomainError as exc:
-        message = ("domain", exc)
-    except MemoryError:  # the cap above: the input's fault, reported without a traceback
+    except MemoryError:  # the memory cap: the input's fault, reported without a traceback
         limit_mb = limits.max_memory_bytes // (1024 * 1024)
-        message = ("domain", ToolMemoryExceeded(f"The tool needed more than {limit_mb} MB."))
-    except BaseException as exc:  # any bug becomes a reported crash, traceback included
-        message = _crash(exc)
-    _send(conn, message)
+        raise ToolMemoryExceeded(f"The tool needed more than {limit_mb} MB.") from None
+    problem = output_problem(result, limits)
+    if problem:
+        raise ToolOutputTooLarge(problem)
+    return result
 
 
 def _checked(result: object) -> ToolResult:
@@ -146,19 +131,6 @@ def _checked(result: object) -> ToolResult:
     return result
 
 
-def _receive(name: str, conn: Connection, process: Any, limits: Limits) -> tuple:
-    if not conn.poll(limits.timeout_s):
-        raise ToolTimeout(
-            f"{name} took longer than {limits.timeout_s:g} s and was stopped.",
-            timeout_s=limits.timeout_s,
-        )
-    try:
-        return conn.recv()
-    except EOFError:  # the child died without a word: killed, out of memory, segfault
-        process.join(JOIN_GRACE_S)
-        raise ToolError(f"{name} stopped unexpectedly (exit code {process.exitcode}).") from None
-
-
 def run_isolated(tool: Tool, kwargs: dict[str, Any], limits: Limits) -> ToolResult:
     """Run ``tool.run(**kwargs)`` in a child process within ``limits``.
 
@@ -166,26 +138,17 @@ def run_isolated(tool: Tool, kwargs: dict[str, Any], limits: Limits) -> ToolResu
     DomainError, or ToolError for a crash (logged with the child's traceback).
     """
     _ensure_forkserver()
-    receiver, sender = _context.Pipe(duplex=False)
-    process = _context.Process(
-        target=_child, args=(sender, type(tool), kwargs, limits), name=f"tool-{tool.name}"
-    )
     try:
-        process.start()
-        sender.close()  # only the child writes; EOF then means the child is gone
-        message = _receive(tool.name, receiver, process, limits)
-    finally:
-        receiver.close()
-        _stop(process)
-    return _unpack(tool.name, message)
-
-
-def _unpack(name: str, message: tuple) -> ToolResult:
-    kind = message[0]
-    if kind == "ok":
-        return message[1]
-    if kind == "domain":
-        raise message[1]
-    _kind, exc_type, text, child_traceback = message
-    logger.error("tool crashed tool=%s error=%s\n%s", name, exc_type, child_traceback)
-    raise ToolError(f"{name} failed: {exc_type}: {text}", exception=exc_type)
+        return run_in_child(
+            _run_tool,
+            (type(tool), kwargs, limits),
+            ChildLimits(timeout_s=limits.timeout_s, max_memory_bytes=limits.max_memory_bytes),
+            name=tool.name,
+            expected=(DomainError,),
+        )
+    except ChildTimeout as exc:
+        raise ToolTimeout(str(exc), timeout_s=limits.timeout_s) from None
+    except ChildDied as exc:  # killed, out of memory, segfault
+        raise ToolError(str(exc)) from None
+    except ChildCrashed as exc:
+        raise ToolError(str(exc), exception=exc.exc_type) from None

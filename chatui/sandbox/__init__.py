@@ -1,6 +1,6 @@
 """Run one function in a child process that can really be stopped.
 
-The generic half of the tools' sandbox: ``tools/sandbox.py`` sends and stops through
+The generic half of the tools' sandbox: ``tools/sandbox.py`` runs each tool call in
 it, and document text extraction (``files.documents.jobs``) runs in it.
 
 Python cannot kill a thread, so a parser stuck in a C loop or a decompression bomb
@@ -46,6 +46,10 @@ class ChildDied(Exception):
 
 class ChildCrashed(Exception):
     """The child raised an exception nobody expected (its traceback is logged)."""
+
+    def __init__(self, message: str, exc_type: str) -> None:
+        super().__init__(message)
+        self.exc_type = exc_type
 
 
 @dataclass(frozen=True)
@@ -141,4 +145,4 @@ def _unpack(name: str, message: tuple) -> Any:
         raise message[1]
     _kind, exc_type, text, child_traceback = message
     logger.error("child crashed name=%s error=%s\n%s", name, exc_type, child_traceback)
-    raise ChildCrashed(f"{name} failed: {exc_type}: {text}")
+    raise ChildCrashed(f"{name} failed: {exc_type}: {text}", exc_type)
