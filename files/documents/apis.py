@@ -113,13 +113,12 @@ class SearchApi(APIView):
             page=data["page"],
             page_size=data["page_size"],
         )
-        hits = [_hit_dict(hit) for hit in result.hits]
         return Response(
             {
                 "count": result.count,
                 "next": _page_link(request, data["page"] + 1, result.count, data["page_size"]),
                 "previous": _page_link(request, data["page"] - 1, result.count, data["page_size"]),
-                "results": self.HitSerializer(hits, many=True).data,
+                "results": self.HitSerializer(result.hits, many=True).data,
             }
         )
 
@@ -130,18 +129,6 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
         "category": data.get("category"),
         "q": data.get("name"),
         "tagged": data.get("tagged"),
-    }
-
-
-def _hit_dict(hit: Any) -> dict[str, Any]:
-    return {
-        "file_id": hit.file_id,
-        "filename": hit.filename,
-        "page": hit.page,
-        "offset": hit.offset,
-        "snippet": hit.snippet,
-        "snippet_html": hit.snippet_html,
-        "rank": hit.rank,
     }
 
 
