@@ -34,6 +34,23 @@ def file_get_for_user(*, user: User, file_id: UUID | str) -> StoredFile:
     return file
 
 
+def files_get_for_user(*, user: User, file_ids: list[UUID | str]) -> list[StoredFile]:
+    """The user's files for ``file_ids``, in that order, in one query; the same checks
+    as :func:`file_get_for_user`, and FileNotFound if any one of them fails."""
+    parsed = [uuid_or_none(file_id) for file_id in file_ids]
+    if None in parsed or not getattr(user, "is_authenticated", False):
+        raise FileNotFound()
+    rows = StoredFile.objects.select_related("owner").filter(pk__in=parsed, owner=user)
+    by_id = {file.pk: file for file in rows}
+    files = []
+    for file_id in parsed:
+        file = by_id.get(file_id)
+        if file is None or not key_belongs_to(file.key, user.email):
+            raise FileNotFound()
+        files.append(file)
+    return files
+
+
 def file_list_for_user(
     *,
     user: User,
