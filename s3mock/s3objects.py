@@ -339,25 +339,11 @@ async def _maybe_threaded(size: int, func, *args):
 
 
 async def get_tagging(ctx: Ctx) -> Response:
-    tags = ctx.store.get_tags(ctx.bucket, ctx.key)
-    items = "".join(
-        f"<Tag>{xmlio.element('Key', key)}{xmlio.element('Value', value)}</Tag>"
-        for key, value in tags.items()
-    )
-    return xml_response("Tagging", f"<TagSet>{items}</TagSet>")
+    return xml_response("Tagging", xmlio.tag_set(ctx.store.get_tags(ctx.bucket, ctx.key)))
 
 
 async def put_tagging(ctx: Ctx) -> Response:
-    root = await ctx.xml_body()
-    tag_set = root.find("TagSet") if root.tag == "Tagging" else None
-    if tag_set is None:
-        raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
-    pairs = []
-    for node in tag_set.findall("Tag"):
-        key, value = xmlio.child_text(node, "Key"), xmlio.child_text(node, "Value", "")
-        if key is None:
-            raise S3Error("MalformedXML", "A Tag is missing its Key.")
-        pairs.append((key, value or ""))
+    pairs = xmlio.tag_pairs(await ctx.xml_body())
     ctx.store.put_tags(ctx.bucket, ctx.key, check_tags(pairs))
     return empty(200)
 
