@@ -18,13 +18,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import diskfmt
 from .errors import S3Error
 from .records import ObjectInfo, new_version, next_seq, now
+from .sidecars import load_object
 
 if TYPE_CHECKING:
     from .store import _Bucket
@@ -281,21 +282,14 @@ def _load_version(path: Path) -> ObjectInfo | None:
     if path.name.startswith(diskfmt.TMP_PREFIX):
         path.unlink(missing_ok=True)
         return None
+    if path.suffix == ".obj":
+        return load_object(path)
+    if path.suffix != ".dm":
+        return None
     try:
-        if path.suffix == ".dm":
-            return ObjectInfo.from_record(json.loads(path.read_bytes()))
-        if path.suffix != ".obj":
-            return None
-        with open(path, "rb") as file:
-            record, _ = diskfmt.read_record(file)
+        return ObjectInfo.from_record(json.loads(path.read_bytes()))
     except (OSError, ValueError):
         return None
-    info = ObjectInfo.from_record(record)
-    try:
-        tags = json.loads(path.with_suffix(".tags").read_bytes())
-    except (OSError, ValueError):
-        return info
-    return replace(info, tags=tags["tags"]) if tags.get("version") == info.version else info
 
 
 def _check_version_id(version_id: str) -> None:
