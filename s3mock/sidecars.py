@@ -66,10 +66,14 @@ class SidecarMixin:
                 settings.pop(name, None)
             else:
                 settings[name] = value
-            record = json.loads((entry.path / "bucket.json").read_bytes())
-            record["settings"] = settings
-            diskfmt.write_json_atomic(entry.path / "bucket.json", record, fsync=self.fsync)
+            self._write_bucket_field(entry, "settings", settings)
             entry.settings = settings
+
+    def _write_bucket_field(self, entry: Any, name: str, value: Any) -> None:
+        """Rewrite one field of ``bucket.json`` (called under the store lock)."""
+        record = json.loads((entry.path / "bucket.json").read_bytes())
+        record[name] = value
+        diskfmt.write_json_atomic(entry.path / "bucket.json", record, fsync=self.fsync)
 
 
 def load_object(path: Path) -> ObjectInfo | None:

@@ -73,9 +73,7 @@ class VersioningMixin:
             raise S3Error("MalformedXML", "Versioning Status must be Enabled or Suspended.")
         with self._lock:
             entry = self._bucket(bucket)  # type: ignore[attr-defined]
-            record = json.loads((entry.path / "bucket.json").read_bytes())
-            record["versioning"] = status
-            diskfmt.write_json_atomic(entry.path / "bucket.json", record, fsync=self.fsync)
+            self._write_bucket_field(entry, "versioning", status)  # type: ignore[attr-defined]
             entry.versioning = status
             for key, info in entry.objects.items():
                 entry.chains.setdefault(key, [info])
