@@ -19,10 +19,13 @@ MAX_PARTS = 1000
 def read_range(ctx: Ctx, info: ObjectInfo) -> tuple[tuple[int, int] | None, list[tuple[str, str]]]:
     """The (start, length) a GET/HEAD reads (None: everything) and the headers it adds.
 
-    ``partNumber=N`` reads part N of a multipart object; any object is one part.
+    ``partNumber=N`` reads part N of a multipart object; any object is one part. With
+    ``x-amz-checksum-mode: ENABLED`` the headers carry the stored checksum of what is
+    read: the part's, or the object's on a whole-object read (none for a Range).
     """
     if "partNumber" not in ctx.request.query:
-        return parse_range(ctx.request.headers.get("range"), info.size), []
+        byte_range = parse_range(ctx.request.headers.get("range"), info.size)
+        return byte_range, [] if byte_range is not None else _object_checksum(ctx, info)
     if "range" in ctx.request.headers:
         raise S3Error(
             "InvalidRequest", "Cannot specify both Range header and partNumber query parameter."
@@ -48,6 +51,17 @@ def read_range(ctx: Ctx, info: ObjectInfo) -> tuple[tuple[int, int] | None, list
     headers += _part_checksum(ctx, info, parts[number - 1][1])
     length = parts[number - 1][0]
     return ((start, length) if length else None), headers
+
+
+def _object_checksum(ctx: Ctx, info: ObjectInfo) -> list[tuple[str, str]]:
+    mode = ctx.request.headers.get("x-amz-checksum-mode", "").upper()
+    if mode != "ENABLED" or not info.checksum:
+        return []
+    checksum = info.checksum
+    return [
+        (f"x-amz-checksum-{checksum['algorithm']}", checksum["value"]),
+        ("x-amz-checksum-type", checksum["type"]),
+    ]
 
 
 def _part_checksum(ctx: Ctx, info: ObjectInfo, value: str | None) -> list[tuple[str, str]]:
