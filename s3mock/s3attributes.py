@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import xmlio
 from .conditions import parse_range
-from .errors import S3Error
+from .errors import S3Error, no_such_key
 from .http import Response
 from .records import ObjectInfo
 from .s3context import Ctx, xml_response
@@ -84,7 +84,7 @@ async def get_object_attributes(ctx: Ctx) -> Response:
     version_id = ctx.request.query.get("versionId")
     info = ctx.store.head_object(ctx.bucket, ctx.key, version_id)
     if info.delete_marker:
-        error = S3Error("NoSuchKey", "The specified key does not exist.", Key=ctx.key)
+        error = no_such_key(ctx.key)
         error.headers = [("x-amz-delete-marker", "true"), *version_headers(ctx, info)]
         raise error
     body = []

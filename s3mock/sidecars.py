@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import diskfmt
-from .errors import S3Error
+from .errors import no_such_key
 from .records import ObjectInfo
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class SidecarMixin:
             entry = self._bucket(bucket)  # type: ignore[attr-defined]
             info = entry.objects.get(key)
             if info is None:
-                raise S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
+                raise no_such_key(key)
             info = replace(info, **changes)
             path = self._object_base(entry, key)[1] + ".tags"  # type: ignore[attr-defined]
             record = {"version": info.version, "tags": info.tags, "acl": info.acl}
