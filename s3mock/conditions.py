@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from .errors import S3Error
+from .errors import S3Error, no_such_key
 from .records import ObjectInfo
 
 NOT_MODIFIED = 304
@@ -139,7 +139,7 @@ def write_condition(headers: Mapping[str, str], key: str) -> WriteCondition | No
             raise _failed("If-None-Match")
         if if_match is not None:
             if current is None:
-                raise S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
+                raise no_such_key(key)
             if not etag_matches(if_match, current.etag):
                 raise _failed("If-Match")
 

@@ -62,3 +62,7 @@ class S3Error(Exception):
         self.resource = resource
         self.extra = extra  # extra child elements, e.g. BucketName, Key, UploadId
         self.headers: list[tuple[str, str]] = []  # e.g. x-amz-delete-marker on a 404
+
+
+def no_such_key(key: str) -> S3Error:
+    return S3Error("NoSuchKey", "The specified key does not exist.", Key=key)

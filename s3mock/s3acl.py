@@ -121,23 +121,11 @@ async def get_bucket_tagging(ctx: Ctx) -> Response:
     tags = ctx.store.bucket_setting(ctx.bucket, "tags")
     if not tags:
         raise S3Error("NoSuchTagSet", "The TagSet does not exist", BucketName=ctx.bucket)
-    items = "".join(
-        f"<Tag>{xmlio.element('Key', key)}{xmlio.element('Value', value)}</Tag>"
-        for key, value in tags.items()
-    )
-    return xml_response("Tagging", f"<TagSet>{items}</TagSet>")
+    return xml_response("Tagging", xmlio.tag_set(tags))
 
 
 async def put_bucket_tagging(ctx: Ctx) -> Response:
-    root = await ctx.xml_body()
-    tag_set = root.find("TagSet") if root.tag == "Tagging" else None
-    if tag_set is None:
-        raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
-    pairs = [
-        (xmlio.child_text(node, "Key") or "", xmlio.child_text(node, "Value", "") or "")
-        for node in tag_set.findall("Tag")
-    ]
-    tags = check_tags(pairs, limit=50)
+    tags = check_tags(xmlio.tag_pairs(await ctx.xml_body()), limit=50)
     ctx.store.set_bucket_setting(ctx.bucket, "tags", tags)
     return empty(204)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import xmlio
 from .conditions import parse_range
-from .errors import S3Error
+from .errors import S3Error, no_such_key
 from .http import Response
 from .records import ObjectInfo
 from .s3context import Ctx, xml_response
@@ -19,10 +19,13 @@ MAX_PARTS = 1000
 def read_range(ctx: Ctx, info: ObjectInfo) -> tuple[tuple[int, int] | None, list[tuple[str, str]]]:
     """The (start, length) a GET/HEAD reads (None: everything) and the headers it adds.
 
-    ``partNumber=N`` reads part N of a multipart object; any object is one part.
+    ``partNumber=N`` reads part N of a multipart object; any object is one part. With
+    ``x-amz-checksum-mode: ENABLED`` the headers carry the stored checksum of what is
+    read: the part's, or the object's on a whole-object read (none for a Range).
     """
     if "partNumber" not in ctx.request.query:
-        return parse_range(ctx.request.headers.get("range"), info.size), []
+        byte_range = parse_range(ctx.request.headers.get("range"), info.size)
+        return byte_range, [] if byte_range is not None else _object_checksum(ctx, info)
     if "range" in ctx.request.headers:
         raise S3Error(
             "InvalidRequest", "Cannot specify both Range header and partNumber query parameter."
@@ -50,6 +53,17 @@ def read_range(ctx: Ctx, info: ObjectInfo) -> tuple[tuple[int, int] | None, list
     return ((start, length) if length else None), headers
 
 
+def _object_checksum(ctx: Ctx, info: ObjectInfo) -> list[tuple[str, str]]:
+    mode = ctx.request.headers.get("x-amz-checksum-mode", "").upper()
+    if mode != "ENABLED" or not info.checksum:
+        return []
+    checksum = info.checksum
+    return [
+        (f"x-amz-checksum-{checksum['algorithm']}", checksum["value"]),
+        ("x-amz-checksum-type", checksum["type"]),
+    ]
+
+
 def _part_checksum(ctx: Ctx, info: ObjectInfo, value: str | None) -> list[tuple[str, str]]:
     """With checksum mode: the part's own checksum (a plain object's part is all of it)."""
     mode = ctx.request.headers.get("x-amz-checksum-mode", "").upper()
@@ -70,7 +84,7 @@ async def get_object_attributes(ctx: Ctx) -> Response:
     version_id = ctx.request.query.get("versionId")
     info = ctx.store.head_object(ctx.bucket, ctx.key, version_id)
     if info.delete_marker:
-        error = S3Error("NoSuchKey", "The specified key does not exist.", Key=ctx.key)
+        error = no_such_key(ctx.key)
         error.headers = [("x-amz-delete-marker", "true"), *version_headers(ctx, info)]
         raise error
     body = []

@@ -108,7 +108,6 @@ async def head_object(ctx: Ctx) -> Response:
         return _not_modified(info)
     byte_range, part_headers = read_range(ctx, info)
     headers = object_headers(info, ctx.request.query) + version_headers(ctx, info) + part_headers
-    headers += checksum_headers(ctx, info, whole=byte_range is None)
     return empty(*_with_range(headers, byte_range, info.size))
 
 
@@ -152,7 +151,6 @@ async def get_object(ctx: Ctx) -> Response:
         opened.close()
         raise
     headers = object_headers(info, ctx.request.query) + version_headers(ctx, info) + part_headers
-    headers += checksum_headers(ctx, info, whole=byte_range is None)
     status, headers = _with_range(headers, byte_range, info.size)
     start, length = byte_range or (0, info.size)
     return Response(status, headers, _stream(opened, start, length))
@@ -183,18 +181,6 @@ def object_headers(info: ObjectInfo, query: Mapping[str, str]) -> list[tuple[str
         headers = [(n, v) for n, v in headers if n not in overrides]
         headers.extend(overrides.items())
     return headers
-
-
-def checksum_headers(ctx: Ctx, info: ObjectInfo, *, whole: bool) -> list[tuple[str, str]]:
-    """The stored checksum, on a whole-object read with ``x-amz-checksum-mode: ENABLED``."""
-    mode = ctx.request.headers.get("x-amz-checksum-mode", "").upper()
-    if mode != "ENABLED" or not whole or not info.checksum:
-        return []
-    checksum = info.checksum
-    return [
-        (f"x-amz-checksum-{checksum['algorithm']}", checksum["value"]),
-        ("x-amz-checksum-type", checksum["type"]),
-    ]
 
 
 def _with_range(
@@ -339,25 +325,11 @@ async def _maybe_threaded(size: int, func, *args):
 
 
 async def get_tagging(ctx: Ctx) -> Response:
-    tags = ctx.store.get_tags(ctx.bucket, ctx.key)
-    items = "".join(
-        f"<Tag>{xmlio.element('Key', key)}{xmlio.element('Value', value)}</Tag>"
-        for key, value in tags.items()
-    )
-    return xml_response("Tagging", f"<TagSet>{items}</TagSet>")
+    return xml_response("Tagging", xmlio.tag_set(ctx.store.get_tags(ctx.bucket, ctx.key)))
 
 
 async def put_tagging(ctx: Ctx) -> Response:
-    root = await ctx.xml_body()
-    tag_set = root.find("TagSet") if root.tag == "Tagging" else None
-    if tag_set is None:
-        raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
-    pairs = []
-    for node in tag_set.findall("Tag"):
-        key, value = xmlio.child_text(node, "Key"), xmlio.child_text(node, "Value", "")
-        if key is None:
-            raise S3Error("MalformedXML", "A Tag is missing its Key.")
-        pairs.append((key, value or ""))
+    pairs = xmlio.tag_pairs(await ctx.xml_body())
     ctx.store.put_tags(ctx.bucket, ctx.key, check_tags(pairs))
     return empty(200)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import diskfmt
-from .errors import S3Error
+from .errors import no_such_key
 from .records import ObjectInfo
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class SidecarMixin:
             entry = self._bucket(bucket)  # type: ignore[attr-defined]
             info = entry.objects.get(key)
             if info is None:
-                raise S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
+                raise no_such_key(key)
             info = replace(info, **changes)
             path = self._object_base(entry, key)[1] + ".tags"  # type: ignore[attr-defined]
             record = {"version": info.version, "tags": info.tags, "acl": info.acl}
@@ -66,10 +66,14 @@ class SidecarMixin:
                 settings.pop(name, None)
             else:
                 settings[name] = value
-            record = json.loads((entry.path / "bucket.json").read_bytes())
-            record["settings"] = settings
-            diskfmt.write_json_atomic(entry.path / "bucket.json", record, fsync=self.fsync)
+            self._write_bucket_field(entry, "settings", settings)
             entry.settings = settings
+
+    def _write_bucket_field(self, entry: Any, name: str, value: Any) -> None:
+        """Rewrite one field of ``bucket.json`` (called under the store lock)."""
+        record = json.loads((entry.path / "bucket.json").read_bytes())
+        record[name] = value
+        diskfmt.write_json_atomic(entry.path / "bucket.json", record, fsync=self.fsync)
 
 
 def load_object(path: Path) -> ObjectInfo | None:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import diskfmt
-from .errors import S3Error
+from .errors import S3Error, no_such_key
 from .keyindex import ListResult, collect
 from .records import (
     DEFAULT_CONTENT_TYPE,
@@ -313,7 +313,7 @@ class Store(VersioningMixin, SidecarMixin):
         with self._lock:
             info = self._bucket(bucket).objects.get(key)
         if info is None:
-            raise _no_such_key(key)
+            raise no_such_key(key)
         return info
 
     def open_object(self, bucket: str, key: str, version_id: str | None = None) -> OpenObject:
@@ -321,7 +321,7 @@ class Store(VersioningMixin, SidecarMixin):
         with self._lock:
             entry = self._bucket(bucket)
             if version_id is None and key not in entry.objects:
-                raise _no_such_key(key)
+                raise no_such_key(key)
             wanted = self.find_version(bucket, key, version_id) if version_id else None
             if wanted is not None and wanted.delete_marker:
                 raise S3Error(
@@ -334,7 +334,7 @@ class Store(VersioningMixin, SidecarMixin):
             try:
                 file = open(path or self._object_base(entry, key)[1] + ".obj", "rb")  # noqa: SIM115
             except FileNotFoundError:
-                raise _no_such_key(key) from None
+                raise no_such_key(key) from None
             current = wanted or entry.objects[key]
         try:
             record, _ = diskfmt.read_record(file)
@@ -426,7 +426,3 @@ class Store(VersioningMixin, SidecarMixin):
             self._load_versions(entry, directory)
         self._finish_load(entry)
         entry.keys = sorted(entry.objects)
-
-
-def _no_such_key(key: str) -> S3Error:
-    return S3Error("NoSuchKey", "The specified key does not exist.", Key=key)

@@ -18,13 +18,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import diskfmt
 from .errors import S3Error
 from .records import ObjectInfo, new_version, next_seq, now
+from .sidecars import load_object
 
 if TYPE_CHECKING:
     from .store import _Bucket
@@ -72,9 +73,7 @@ class VersioningMixin:
             raise S3Error("MalformedXML", "Versioning Status must be Enabled or Suspended.")
         with self._lock:
             entry = self._bucket(bucket)  # type: ignore[attr-defined]
-            record = json.loads((entry.path / "bucket.json").read_bytes())
-            record["versioning"] = status
-            diskfmt.write_json_atomic(entry.path / "bucket.json", record, fsync=self.fsync)
+            self._write_bucket_field(entry, "versioning", status)  # type: ignore[attr-defined]
             entry.versioning = status
             for key, info in entry.objects.items():
                 entry.chains.setdefault(key, [info])
@@ -281,21 +280,14 @@ def _load_version(path: Path) -> ObjectInfo | None:
     if path.name.startswith(diskfmt.TMP_PREFIX):
         path.unlink(missing_ok=True)
         return None
+    if path.suffix == ".obj":
+        return load_object(path)
+    if path.suffix != ".dm":
+        return None
     try:
-        if path.suffix == ".dm":
-            return ObjectInfo.from_record(json.loads(path.read_bytes()))
-        if path.suffix != ".obj":
-            return None
-        with open(path, "rb") as file:
-            record, _ = diskfmt.read_record(file)
+        return ObjectInfo.from_record(json.loads(path.read_bytes()))
     except (OSError, ValueError):
         return None
-    info = ObjectInfo.from_record(record)
-    try:
-        tags = json.loads(path.with_suffix(".tags").read_bytes())
-    except (OSError, ValueError):
-        return info
-    return replace(info, tags=tags["tags"]) if tags.get("version") == info.version else info
 
 
 def _check_version_id(version_id: str) -> None:

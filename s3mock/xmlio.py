@@ -83,3 +83,25 @@ def child_text(node: ET.Element, name: str, default: str | None = None) -> str |
     if child is None:
         return default
     return child.text or ""
+
+
+def tag_set(tags: dict[str, str]) -> str:
+    """A ``<TagSet>`` of an object's or a bucket's tags."""
+    items = "".join(
+        f"<Tag>{element('Key', key)}{element('Value', value)}</Tag>" for key, value in tags.items()
+    )
+    return f"<TagSet>{items}</TagSet>"
+
+
+def tag_pairs(root: ET.Element) -> list[tuple[str, str]]:
+    """A ``<Tagging>`` body's (key, value) pairs, unvalidated; a Tag without a Key is malformed."""
+    tag_set_node = root.find("TagSet") if root.tag == "Tagging" else None
+    if tag_set_node is None:
+        raise S3Error("MalformedXML", "The XML you provided was not well-formed.")
+    pairs = []
+    for node in tag_set_node.findall("Tag"):
+        key, value = child_text(node, "Key"), child_text(node, "Value", "")
+        if key is None:
+            raise S3Error("MalformedXML", "A Tag is missing its Key.")
+        pairs.append((key, value or ""))
+    return pairs

@@ -227,3 +227,15 @@ def test_crc_models_are_the_ones_s3_uses():
     assert anycrc.Model("CRC64-NVME").calc(b"6789", anycrc.Model("CRC64-NVME").calc(b"12345")) == (
         0xAE8B14860A799888
     )
+
+
+def test_a_part_read_of_an_empty_object_names_its_checksum_once(live_s3: LiveS3):
+    if live_s3.name != "s3mock":
+        pytest.skip("s3mock's header assembly")
+    client, bucket = live_s3.client, live_s3.bucket
+    empty = b64int(0, 4)
+    client.put_object(Bucket=bucket, Key="e", Body=b"", ChecksumCRC32=empty)
+
+    head = client.head_object(Bucket=bucket, Key="e", PartNumber=1, ChecksumMode="ENABLED")
+
+    assert head["ChecksumCRC32"] == empty

@@ -246,3 +246,15 @@ def test_deleting_a_bucket_discards_its_unfinished_uploads(store: Store):
     with pytest.raises(S3Error) as caught:
         store.multipart.get("bucket", "big", upload.upload_id)
     assert caught.value.code == "NoSuchUpload"
+
+
+def test_an_older_versions_acl_and_tags_survive_a_reload(store: Store):
+    store.put_versioning("bucket", "Enabled")
+    first = store.put_object_bytes("bucket", "k", b"1")
+    store.put_object_acl("bucket", "k", "public-read")
+    store.put_tags("bucket", "k", {"t": "v"})
+    store.put_object_bytes("bucket", "k", b"2")
+
+    old = Store(store.root).head_object("bucket", "k", first.version_id)
+
+    assert (old.acl, old.tags) == ("public-read", {"t": "v"})
