@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 
 from chatui.errors import FileNotFound
 from chatui.models import User
@@ -79,6 +81,22 @@ def version_insert_or_discard_blob(
         storage.delete_quietly(key)
         raise
     return locked
+
+
+def version_drop(*, version_id: int) -> bool:
+    """Delete an earlier version's row (its object already deleted or gone), and take
+    its bytes off the file's quota; the current version is never dropped here."""
+    with transaction.atomic():
+        version = (
+            FileVersion.objects.select_for_update().select_related("file").filter(pk=version_id)
+        ).first()
+        if version is None or version.key == version.file.key:
+            return False
+        version.delete()
+        StoredFile.objects.filter(pk=version.file_id).update(
+            old_versions_bytes=Greatest(F("old_versions_bytes") - version.size, 0)
+        )
+    return True
 
 
 def _make_current(file: StoredFile, *, number: int, key: str, blob: BlobInfo) -> None:

@@ -135,9 +135,18 @@ def test_purge_rejects_bad_durations(s3_backend: Any, value: str) -> None:
         _run("files_purge", f"--older-than={value}")
 
 
-def test_purge_needs_older_than(s3_backend: Any) -> None:
-    with pytest.raises(CommandError, match="--older-than"):
-        _run("files_purge")
+def test_purge_without_older_than_only_empties_the_trash(aged: dict[str, StoredFile]) -> None:
+    StoredFile.objects.filter(pk=aged["old_bob"].pk).update(
+        trashed_at=timezone.now() - timedelta(days=31)
+    )
+    StoredFile.objects.filter(pk=aged["new"].pk).update(
+        trashed_at=timezone.now() - timedelta(days=29)
+    )
+    text = _run("files_purge", "--apply")
+    assert "1 files in the trash" in text
+    assert not StoredFile.objects.filter(pk=aged["old_bob"].pk).exists()
+    assert not storage.exists(aged["old_bob"].key)
+    assert StoredFile.objects.count() == 4
 
 
 # --- files_export ----------------------------------------------------------------------
