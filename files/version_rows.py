@@ -99,6 +99,36 @@ def version_drop(*, version_id: int) -> bool:
     return True
 
 
+def version_revert_latest(*, file: StoredFile) -> None:
+    """Undo the newest version (a tool run that failed after adding it): the one before
+    becomes current again and the newest's row and object go (row first: an object
+    left behind is an orphan ``files_reconcile`` removes; never a row without one)."""
+    with transaction.atomic():
+        locked = StoredFile.objects.select_for_update().filter(pk=file.pk).first()
+        if locked is None or locked.version < 2:
+            return
+        newest = locked.versions.filter(number=locked.version).first()
+        previous = locked.versions.filter(number__lt=locked.version).order_by("-number").first()
+        if newest is None or previous is None:
+            return
+        newest.delete()
+        locked.old_versions_bytes = max(locked.old_versions_bytes - previous.size, 0)
+        _make_current(
+            locked,
+            number=previous.number,
+            key=previous.key,
+            blob=BlobInfo(
+                key=previous.key,
+                size=previous.size,
+                etag=previous.etag,
+                sha256=previous.checksum,
+                content_type=previous.content_type,
+            ),
+        )
+        text_extraction_enqueue_on_commit(file_id=locked.pk)
+    storage.delete_quietly(newest.key)
+
+
 def _make_current(file: StoredFile, *, number: int, key: str, blob: BlobInfo) -> None:
     file.version = number
     file.key = key
