@@ -68,6 +68,8 @@ class ToolRunOutcome:
     text: str
     files: list[StoredFile]
     run: ToolRun
+    # The versions the run read: [{"file_id", "version"}] (a message records them).
+    inputs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 # --- Arguments ---------------------------------------------------------------------
@@ -170,10 +172,22 @@ def _as_input(file: StoredFile) -> InputFile:
 
 
 def resolve_file_arguments(
-    tool: Tool, arguments: dict[str, Any], *, user: Any, session_id: uuid.UUID | None
+    tool: Tool,
+    arguments: dict[str, Any],
+    *,
+    user: Any,
+    session_id: uuid.UUID | None,
+    inputs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """run() keyword arguments: file parameters replaced by the files' contents."""
+    """run() keyword arguments: file parameters replaced by the files' contents (and
+    the versions read appended to ``inputs``)."""
     named = _named_files(tool, arguments, user=user, session_id=session_id)
+    if inputs is not None:
+        inputs.extend(
+            {"file_id": str(file.pk), "version": file.version}
+            for files in named.values()
+            for file in files
+        )
     _check_input_size([file for files in named.values() for file in files])
     kwargs = {k: v for k, v in arguments.items() if k not in tool.file_params()}
     if "file" in named:
@@ -364,10 +378,13 @@ def _execute(
     user: Any,
     session_id: uuid.UUID | None,
     run_id: uuid.UUID | None = None,
+    inputs: list[dict[str, Any]] | None = None,
 ) -> tuple[str, list[StoredFile]]:
     validated = validate_arguments(tool, arguments)
     with run_slot(user.pk):
-        kwargs = resolve_file_arguments(tool, validated, user=user, session_id=session_id)
+        kwargs = resolve_file_arguments(
+            tool, validated, user=user, session_id=session_id, inputs=inputs
+        )
         result = run_isolated(tool, kwargs, _limits())
     text = bounded_text(result.text if isinstance(result.text, str) else str(result.text))
     stored = store_generated(
@@ -407,11 +424,12 @@ def tool_run(
         user, tool.name, arguments, session, _message_id(message), time.monotonic()
     )
     try:
+        inputs: list[dict[str, Any]] = []
         text, stored = _execute(
-            tool, arguments, user=user, session_id=session, run_id=context.run_id
+            tool, arguments, user=user, session_id=session, run_id=context.run_id, inputs=inputs
         )
     except DomainError as exc:
         _record_failure(context, exc)
         raise
     run = _record_success(context, stored)
-    return ToolRunOutcome(text=text, files=stored, run=run)
+    return ToolRunOutcome(text=text, files=stored, run=run, inputs=inputs)
