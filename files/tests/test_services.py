@@ -308,8 +308,8 @@ def test_an_upload_asks_the_database_only_what_it_must(
     s3_moto, user, settings, django_assert_num_queries
 ):
     """Without a quota: insert the row and its version 1. With one: lock the owner,
-    sum, insert both. The savepoint pair is the test's transaction. Uniqueness, check constraints and
-    foreign keys are the database's to enforce: validating them first cost five
+    sum, insert both. The savepoint pair is the test's transaction. Uniqueness, check
+    constraints and foreign keys are the database's to enforce: validating them first cost five
     more queries."""
     with django_assert_num_queries(4):
         services.file_upload(owner=user, content=b"x", filename="a.txt")
