@@ -28,10 +28,10 @@ from .serializers import FileVersionOutputSerializer, StoredFileOutputSerializer
 class FileVersionsApi(APIView):
     parser_classes = [MultiPartParser, LimitedJSONParser]
 
-    class MultipartInputSerializer(serializers.Serializer):
+    class VersionMultipartInputSerializer(serializers.Serializer):
         file = serializers.FileField(use_url=False)
 
-    class JsonInputSerializer(serializers.Serializer):
+    class VersionJsonInputSerializer(serializers.Serializer):
         content_base64 = serializers.CharField(allow_blank=True, trim_whitespace=False)
         content_type = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
@@ -46,8 +46,8 @@ class FileVersionsApi(APIView):
     @extend_schema(
         operation_id="files_versions_create",
         request={
-            "multipart/form-data": MultipartInputSerializer,
-            "application/json": JsonInputSerializer,
+            "multipart/form-data": VersionMultipartInputSerializer,
+            "application/json": VersionJsonInputSerializer,
         },
         responses={201: StoredFileOutputSerializer},
     )
@@ -70,7 +70,7 @@ def version_upload_from_request(request: Request, file: StoredFile) -> StoredFil
             version_of=file,
         )
     _reject_oversized_json(request)
-    body = FileVersionsApi.JsonInputSerializer(data=request.data)
+    body = FileVersionsApi.VersionJsonInputSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     return versions.version_upload(
         file=file,
