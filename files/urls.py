@@ -18,7 +18,7 @@ urlpatterns = [
     path("files/<str:file_id>/download", apis.FileDownloadApi.as_view(), name="download"),
     path("files/<str:file_id>/versions", version_apis.FileVersionsApi.as_view(), name="versions"),
     path(
-        "files/<str:file_id>/versions/<int:number>/restore",
+        "files/<str:file_id>/versions/<str:number>/restore",
         version_apis.FileVersionRestoreApi.as_view(),
         name="version-restore",
     ),

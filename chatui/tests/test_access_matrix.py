@@ -110,7 +110,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>/versions", "POST"): Row(
         401, 404, 201, body={"content_base64": base64.b64encode(b"month,b\n1,2\n").decode()}
     ),
-    ("api/files/<str:file_id>/versions/<int:number>/restore", "POST"): Row(401, 404, 201),
+    ("api/files/<str:file_id>/versions/<str:number>/restore", "POST"): Row(401, 404, 201),
     ("api/files/<str:file_id>/diff", "GET"): Row(
         401, 404, 200, query="from=1&to=2", shows=SECRET_NAME
     ),
@@ -340,7 +340,7 @@ def world(
         "<checksum>": file.checksum,
         "<str:file_id>": str(file.pk),
         "<str:session_id>": str(session.pk),
-        "<int:number>": "1",
+        "<str:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
         "<id>": str(user.pk),

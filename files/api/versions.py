@@ -85,9 +85,10 @@ class FileVersionRestoreApi(APIView):
         request=None,
         responses={201: StoredFileOutputSerializer},
     )
-    def post(self, request: Request, file_id: str, number: int) -> Response:
+    def post(self, request: Request, file_id: str, number: str) -> Response:
         file = file_get_for_user(user=request.user, file_id=file_id)
-        file = versions.version_restore(file=file, number=number)
+        parsed = versions.version_number_parse(number or "0")  # a typed 400 unless N >= 1
+        file = versions.version_restore(file=file, number=parsed or 0)
         return Response(StoredFileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
 
 
