@@ -180,15 +180,29 @@ def stats_subject_for(*, requester: User, email: str) -> User:
 
 
 def users_with_file_totals(users: QuerySet[User] | None = None) -> QuerySet[User]:
-    """Users annotated with ``file_count``, ``bytes_stored``, ``upload_count`` and
-    ``generated_count``: one grouped query, however many users are listed."""
+    """Users annotated with ``file_count``, ``bytes_stored`` (every version, the trash
+    included: what the quota counts), ``current_bytes``, ``old_versions_bytes``,
+    ``trash_bytes``, ``upload_count`` and ``generated_count``: one grouped query,
+    however many users are listed. Counts are of files not in the trash."""
     users = User.objects.all() if users is None else users
+    in_use = Q(stored_files__trashed_at__isnull=True)
+    trashed = Q(stored_files__trashed_at__isnull=False)
     return users.annotate(
-        file_count=Count("stored_files"),
-        bytes_stored=Coalesce(Sum("stored_files__size"), 0),
-        upload_count=Count("stored_files", filter=Q(stored_files__source=StoredFile.Source.USER)),
+        file_count=Count("stored_files", filter=in_use),
+        bytes_stored=Coalesce(
+            Sum(F("stored_files__size") + F("stored_files__old_versions_bytes")), 0
+        ),
+        current_bytes=Coalesce(Sum("stored_files__size", filter=in_use), 0),
+        old_versions_bytes=Coalesce(Sum("stored_files__old_versions_bytes", filter=in_use), 0),
+        trash_bytes=Coalesce(
+            Sum(F("stored_files__size") + F("stored_files__old_versions_bytes"), filter=trashed),
+            0,
+        ),
+        upload_count=Count(
+            "stored_files", filter=in_use & Q(stored_files__source=StoredFile.Source.USER)
+        ),
         generated_count=Count(
-            "stored_files", filter=Q(stored_files__source=StoredFile.Source.TOOL)
+            "stored_files", filter=in_use & Q(stored_files__source=StoredFile.Source.TOOL)
         ),
     )
 
@@ -204,6 +218,9 @@ def user_storage_rows(*, user: User | None = None) -> list[dict[str, Any]]:
                 "email": subject.email,
                 "files": subject.file_count,
                 "bytes": subject.bytes_stored,
+                "current_bytes": subject.current_bytes,
+                "old_versions_bytes": subject.old_versions_bytes,
+                "trash_bytes": subject.trash_bytes,
                 "uploads": subject.upload_count,
                 "generated": subject.generated_count,
                 "quota_bytes": quota,

@@ -50,8 +50,13 @@ def test_stats_table_and_json(
     s3_backend: Any, user: Any, other_user: Any, make_stored_file: Callable[..., Any], settings: Any
 ) -> None:
     settings.FILES_USER_QUOTA_MB = 1
-    make_stored_file(content=b"a" * 1000)
+    from files.trash import file_trash
+    from files.versions import version_upload
+
+    first = make_stored_file(content=b"a" * 1000)
     make_stored_file(content=b"b" * 48, source="tool", source_tool="plot_csv")
+    version_upload(file=first, content=b"A" * 900)  # v1's 1000 bytes: an earlier version
+    file_trash(file=make_stored_file(content=b"c" * 100))
     text = _run("files_stats")
     assert "alice@example.com" in text and "bob@example.com" in text
     assert "2 users, 2 files" in text
@@ -60,11 +65,14 @@ def test_stats_table_and_json(
         {
             "email": "alice@example.com",
             "files": 2,
-            "bytes": 1048,
+            "bytes": 2048,
+            "current_bytes": 948,
+            "old_versions_bytes": 1000,
+            "trash_bytes": 100,
             "uploads": 1,
             "generated": 1,
             "quota_bytes": 1024 * 1024,
-            "quota_used_fraction": round(1048 / (1024 * 1024), 6),
+            "quota_used_fraction": round(2048 / (1024 * 1024), 6),
         }
     ]
 
