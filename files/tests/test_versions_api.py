@@ -341,3 +341,24 @@ def test_another_user_cannot_touch_versions_or_trash(
     assert StoredFile.objects.get(pk=fid).version == 3
     assert StoredFile.objects.get(pk=trashed["id"]).trashed_at is not None
     assert len(s3_backend.list_keys()) == 4
+
+
+# --- Cost ------------------------------------------------------------------------------------
+
+
+def test_reading_the_current_version_costs_no_extra_query(
+    api_client, s3_backend, django_assert_num_queries
+) -> None:
+    """The row carries the current version's key, size and checksum: the download and
+    the detail of the current version cost what they did before versions existed
+    (token, then the file), with or without ``?version=`` naming it; only an earlier
+    version costs one query more (its row)."""
+    file = _three_versions(api_client)
+    with django_assert_num_queries(2):
+        assert api_client.get(f"/api/files/{file['id']}").status_code == 200
+    with django_assert_num_queries(2):
+        _body(api_client.get(file["download_url"]))
+    with django_assert_num_queries(2):
+        _body(api_client.get(f"{file['download_url']}?version=3"))
+    with django_assert_num_queries(3):
+        _body(api_client.get(f"{file['download_url']}?version=1"))
