@@ -36,6 +36,7 @@ WORDS = {
 # (view name, method) -> kind; a query parameter named after "?" must be non-empty too.
 ROUTES: dict[tuple[str, str], str] = {
     ("files:list", "POST"): "uploads",
+    ("files:versions", "POST"): "uploads",
     ("tools:run", "POST"): "tool_runs",
     ("files:list", "GET?q"): "search",
     ("files:search", "GET"): "search",

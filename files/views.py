@@ -65,6 +65,7 @@ def files_page(request: HttpRequest) -> HttpResponse:
             "email": request.user.email,
             "pageSize": PAGE_SIZE,
             "maxUploadBytes": settings.FILES_MAX_UPLOAD_MB * 1024 * 1024,
+            "trashDays": settings.FILES_TRASH_DAYS,
         },
     }
     return render(request, "files/files.html", context)

@@ -7,7 +7,9 @@ import { fileOf, row } from "./files_row.js";
 import { initToolDialog, openToolDialog } from "./files_tools.js";
 import { formatSize } from "./format.js";
 import { preview } from "./preview.js";
+import { initTrash } from "./trash.js";
 import { UploadList, acceptDrops } from "./uploads.js";
+import { chooseUploadTarget, initHistoryDialog, openHistory } from "./versions.js";
 
 const config = readConfig("files-config");
 const $ = (id) => document.getElementById(id);
@@ -96,6 +98,12 @@ async function refreshStats() {
     set("upload_count", stats.upload_count);
     set("generated_count", stats.generated_count);
     set("quota", stats.quota_bytes ? `${Math.round(stats.quota_used_fraction * 100)}%` : "No limit");
+    const held = (stats.old_versions_bytes || 0) + (stats.trash_bytes || 0);
+    const note = document.getElementById("quota-note");
+    if (note) {
+      note.hidden = held === 0;
+      note.textContent = `Includes ${formatSize(stats.old_versions_bytes || 0)} in earlier versions and ${formatSize(stats.trash_bytes || 0)} in the trash.`;
+    }
   } catch {
     // the numbers stay as they were; the table's own errors are reported
   }
@@ -107,6 +115,8 @@ function reloadAll() {
 }
 
 initToolDialog({ onFilesMade: () => reloadAll() });
+initHistoryDialog({ onChange: () => reloadAll() });
+initTrash({ trashDays: config.trashDays, onChange: () => reloadAll() });
 
 // --- Filters and paging ---------------------------------------------------------------
 
@@ -173,7 +183,7 @@ async function each(ids, work) {
 }
 
 async function bulkDelete(ids) {
-  if (!(await confirmDelete(`Delete ${ids.length} file${ids.length === 1 ? "" : "s"}? This cannot be undone.`))) return;
+  if (!(await confirmDelete(`Move ${ids.length} file${ids.length === 1 ? "" : "s"} to the trash? You can restore ${ids.length === 1 ? "it" : "them"} for ${config.trashDays} days.`))) return;
   const failures = await each(ids, (id) => api(`/api/files/${id}`, { method: "DELETE" }));
   if (failures.length) showBanner(`Some files could not be deleted: ${failures[0]}`);
   await reloadAll();
@@ -205,7 +215,8 @@ nodes.body.addEventListener("click", async (event) => {
   if (!button || button.dataset.action === "download") return;
   const tr = button.closest("tr");
   const file = fileOf(tr);
-  const actions = { preview, tag: toggleTag, rename, tool: openToolDialog, delete: deleteOne };
+  const history = (chosen) => openHistory(chosen, { onChange: () => reloadAll() });
+  const actions = { preview, tag: toggleTag, rename, tool: openToolDialog, delete: deleteOne, history };
   await actions[button.dataset.action]?.(file, tr);
 });
 
@@ -252,11 +263,12 @@ async function rename(file, tr) {
 
 function confirmDelete(text) {
   $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = "Move to trash";
   return ask($("confirm-dialog")).then((answer) => answer === "ok");
 }
 
 async function deleteOne(file, tr) {
-  if (!(await confirmDelete(`Delete “${file.filename}”? This cannot be undone.`))) return;
+  if (!(await confirmDelete(`Move “${file.filename}” to the trash? You can restore it for ${config.trashDays} days, with all its versions.`))) return;
   try {
     await api(`/api/files/${file.id}`, { method: "DELETE" });
     tr.remove();
@@ -273,6 +285,7 @@ async function deleteOne(file, tr) {
 
 const uploads = new UploadList($("uploads"), $("upload-status"), {
   maxBytes: config.maxUploadBytes,
+  chooseTarget: chooseUploadTarget,
   onDiscarded: () => reloadAll(),
   onUploaded: () => {
     clearTimeout(uploads.refresh);

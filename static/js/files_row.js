@@ -17,6 +17,7 @@ export function row(file) {
     iconButton("preview", "eye", `Preview ${name}`, "Preview"),
     el("a", { className: "icon-btn", href: url, download: "", dataset: { action: "download" }, "aria-label": `Download ${name}`, title: "Download" }, icon("download")),
     iconButton("tag", "tag", `Tag ${name} for chat`, "Tag for chat context", { "aria-pressed": String(file.tagged) }),
+    iconButton("history", "history", `Versions of ${name}`, "Versions: history, new version, compare"),
     iconButton("rename", "pencil", `Rename ${name}`, "Rename"),
     iconButton("tool", "bolt", `Run a tool on ${name}`, "Run a tool"),
     iconButton("delete", "trash", `Delete ${name}`, "Delete", { className: "icon-btn danger" }),
@@ -32,6 +33,7 @@ export function row(file) {
         tagged: String(file.tagged),
         downloadUrl: url,
         size: String(file.size),
+        version: String(file.version ?? 1),
       },
     },
     el("td", { className: "col-select" }, el("input", { type: "checkbox", className: "row-select", "aria-label": `Select ${name}` })),
@@ -43,6 +45,9 @@ export function row(file) {
         { className: "name-cell" },
         thumb,
         el("span", { className: "filename", title: name, text: name }),
+        file.version > 1
+          ? el("button", { type: "button", className: "badge badge-version", dataset: { action: "history" }, "aria-label": `${name}: version ${file.version}, show history`, title: "Version history", text: `v${file.version}` })
+          : null,
         file.tagged ? el("span", { className: "badge badge-tag", text: "tagged" }) : null,
         file.status === "broken"
           ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
@@ -71,6 +76,7 @@ export function fileOf(tr) {
     tagged: d.tagged === "true",
     download_url: d.downloadUrl,
     size: Number(d.size),
+    version: Number(d.version) || 1,
   };
 }
 

@@ -13,6 +13,8 @@ const SHAPES = {
   file: [["path", { d: "M6 2h8l5 5v15H6zM14 2v5h5" }]],
   image: [["rect", { x: 3, y: 4, width: 18, height: 16, rx: 2 }], ["circle", { cx: 9, cy: 10, r: 2 }], ["path", { d: "M21 17l-5-5-9 8" }]],
   close: [["path", { d: "M6 6l12 12M18 6L6 18" }]],
+  history: [["path", { d: "M3 12a9 9 0 1 0 3-6.7M3 4v5h5M12 7v5l3 3" }]],
+  restore: [["path", { d: "M9 14l-5-5 5-5M4 9h10a6 6 0 0 1 0 12h-3" }]],
 };
 
 export function icon(name) {

@@ -380,7 +380,7 @@ def test_plot_csv_from_the_chat_shows_the_png_then_the_chat_is_renamed_and_delet
         "button", name="Delete Sales chart"
     ).click()
     # the PNG was made in the chat and goes with it; the CSV was uploaded before it existed
-    expect(page.locator("#delete-summary")).to_contain_text("1 file uploaded or generated")
+    expect(page.locator("#delete-summary")).to_contain_text("moves 1 of its files to the trash")
     page.locator("#delete-dialog").get_by_role("button", name="Delete chat").click()
     expect(page.locator("#session-list .session-item")).to_have_count(0)
     expect(page.locator("#chat-title")).to_have_text("New chat")
