@@ -19,7 +19,8 @@ Then measures:
   bulk downloads, and the judged large-download row (256 MiB: >= 0.85x direct);
 * the server's peak RSS above idle while moving 256 MiB (target < 100 MiB);
 * ``GET /api/files`` with 100,000 rows for one user, a page of 50 with filters
-  (target p50 < 30 ms, p99 < 100 ms).
+  (target p50 < 30 ms, p99 < 100 ms); then the same with three versions per file
+  and 1% of the files in the trash (``bench/files_versions.py``, same targets).
 
 Prints a table with PASS/FAIL per target; exits 1 when a target fails.
 """
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # The repo is on sys.path only now.
 from bench.files_client import FilesClient
+from bench.files_versions import version_listing_rows
 from bench.harness import (
     ACCESS,
     BUCKET,
@@ -208,6 +210,7 @@ def _measure(
                  verdict(above_idle < 100)))  # fmt: skip
     rows.extend(_redirect_rows(bench, *redirecting, small, big))
     rows.extend(_listing_rows(bench, row_count))
+    rows.extend(version_listing_rows(bench.http, EMAIL, row_count))  # the same files, 3 versions
     ok = report(rows)
     print(f"load average after: {load_average()}  (2 cores; medians of runs taken in turn)")
     cpu.report()
