@@ -54,6 +54,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Three models have a `status` field with its own choices: one enum name each.
+    "ENUM_NAME_OVERRIDES": {
+        "FileStatusEnum": "files.models.StoredFile.Status",
+        "MessageStatusEnum": "chat.models.Message.Status",
+        "ToolRunStatusEnum": "tools.models.ToolRun.Status",
+    },
 }
 
 # --- Security ---------------------------------------------------------------
