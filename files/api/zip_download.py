@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from stream_zip import ZIP_64, stream_zip
 
 from .. import services
+from ..keys import numbered_names
 from ..models import StoredFile
 from ..selectors import files_get_for_user
 from .downloads import CHUNK_BYTES, content_disposition, read_ahead
@@ -32,20 +33,10 @@ ZIP_MAX_FILES = 500
 MEMBER_MODE = 0o600
 
 
-def unique_member_names(files: list[StoredFile]) -> list[str]:
-    """Each file's name in the archive; repeated names become ``name (2).ext``."""
-    taken: set[str] = set()
-    names = []
-    for file in files:
-        name = file.filename.replace("/", "_").replace("\\", "_") or "file"
-        stem, dot, ext = name.rpartition(".")
-        stem, suffix = (stem, f".{ext}") if dot and stem else (name, "")
-        candidate, number = name, 2
-        while candidate.lower() in taken:
-            candidate, number = f"{stem} ({number}){suffix}", number + 1
-        taken.add(candidate.lower())
-        names.append(candidate)
-    return names
+def member_names(files: list[StoredFile]) -> list[str]:
+    """Each file's name in the archive, flat (no directories); repeats numbered."""
+    flat = [f.filename.replace("/", "_").replace("\\", "_") or "file" for f in files]
+    return numbered_names(flat)
 
 
 def _member_chunks(file: StoredFile) -> Iterator[bytes]:
@@ -57,7 +48,7 @@ def zip_chunks(files: list[StoredFile]) -> Iterator[bytes]:
     """The zip archive of ``files``, in chunks, built as it is read."""
     members: Iterable[Any] = (
         (name, file.created_at.replace(tzinfo=None), MEMBER_MODE, ZIP_64, _member_chunks(file))
-        for name, file in zip(unique_member_names(files), files, strict=True)
+        for name, file in zip(member_names(files), files, strict=True)
     )
     return stream_zip(members, chunk_size=CHUNK_BYTES)
 
