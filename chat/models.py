@@ -32,7 +32,9 @@ class Message(models.Model):
     writing it: ``[{"id", "name", "arguments", "result", "file_ids", "error"}]``, so the
     history can show what ran without a join to the tool-run records. ``files`` holds
     what the user attached to a user message, and what tools generated for an
-    assistant message.
+    assistant message. ``file_versions`` records the exact versions the message
+    used, ``[{"file_id", "version"}]``: attached, tagged, retrieved, tool inputs and
+    outputs; an old answer opens the version it read, even after newer ones.
     """
 
     class Role(models.TextChoices):
@@ -53,6 +55,7 @@ class Message(models.Model):
     tool_calls = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
     files = models.ManyToManyField("files.StoredFile", blank=True, related_name="messages")
+    file_versions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -98,6 +98,7 @@ class _Reply:
     text: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     files: list[StoredFile] = field(default_factory=list)
+    file_versions: list[dict[str, Any]] = field(default_factory=list)  # what it read
 
     @property
     def content(self) -> str:
@@ -140,6 +141,7 @@ async def _rounds_run(reply: _Reply, provider: LLMProvider, plan: ContextPlan | 
         plan = await chat_db(context_plan)(
             user=reply.user, session=reply.session, message=reply.user_message
         )
+    reply.file_versions.extend({"file_id": str(f.id), "version": f.version} for f, _ in plan.files)
     context = await context_gather(plan)
     tools = await tool_specs_get()
     messages = context.openai_messages()
@@ -205,6 +207,7 @@ async def _tool_call_run(reply: _Reply, call: ToolCall) -> dict[str, Any]:
             message=reply.user_message,
         )
         result, error = outcome.text, None
+        reply.file_versions.extend(outcome.inputs)
     except DomainError as exc:
         outcome, result, error = ToolOutcome(text="", files=[]), f"Error: {exc.message}", exc
     await _tool_call_report(reply, call, arguments, result, outcome.files, error)
@@ -263,6 +266,7 @@ async def _reply_save(reply: _Reply, status: str) -> Message:
         tool_calls=reply.tool_calls,
         status=status,
         message_id=reply.message_id,
+        file_versions=reply.file_versions,
     )
 
 

@@ -105,6 +105,18 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>/download", "GET"): Row(
         401, 404, 200, variants=("inline=1",), shows="alice_secret_total"
     ),
+    # Versions and trash (#17): v2 from a JSON body, then restoring v1 makes v3.
+    ("api/files/<str:file_id>/versions", "GET"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/versions", "POST"): Row(
+        401, 404, 201, body={"content_base64": base64.b64encode(b"month,b\n1,2\n").decode()}
+    ),
+    ("api/files/<str:file_id>/versions/<str:number>/restore", "POST"): Row(401, 404, 201),
+    ("api/files/<str:file_id>/diff", "GET"): Row(
+        401, 404, 200, query="from=1&to=2", shows=SECRET_NAME
+    ),
+    ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
+    ("api/trash", "GET"): Row(401, 200, 200),
+    ("api/trash", "DELETE"): Row(401, 200, 200),
     ("api/files/zip", "GET"): Row(
         401, 404, 200, query="ids=<str:file_id>", variants=("ids=<str:file_id>&ids=<image>",)
     ),
@@ -328,6 +340,7 @@ def world(
         "<checksum>": file.checksum,
         "<str:file_id>": str(file.pk),
         "<str:session_id>": str(session.pk),
+        "<str:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
         "<id>": str(user.pk),

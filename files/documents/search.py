@@ -67,15 +67,23 @@ def search_chunks(
     """
     words = query_words(q)
     active = {name: value for name, value in (filters or {}).items() if value is not None}
-    files_sql, files_params = "", []
+    # Only the current version's text of files not in the trash (earlier versions
+    # keep their text for ?version=N, but a search finds what the file says now).
+    files_sql, files_params = CURRENT_TEXT_SQL, []
     if active:
         files = file_list_for_user(user=user, **active).order_by().values("id")
         sql, params = files.query.sql_with_params()
-        files_sql, files_params = f" AND c.file_id IN ({sql})", list(params)
+        files_sql, files_params = f"{files_sql} AND c.file_id IN ({sql})", list(params)
     backend = _postgres if connection.vendor == "postgresql" else _sqlite
     skip = (page - 1) * page_size
     count, ranked = backend(user.pk, words, files_sql, files_params, page_size, skip)
     return SearchPage(hits=_hits(user, ranked), count=count, page=page, page_size=page_size)
+
+
+CURRENT_TEXT_SQL = (
+    " AND EXISTS (SELECT 1 FROM files_storedfile f WHERE f.id = c.file_id"
+    " AND f.version = c.version AND f.trashed_at IS NULL)"
+)
 
 
 def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
