@@ -1,12 +1,14 @@
 """What the model is told: the files in context and the conversation so far.
 
-Every tagged file of the user and every file of the session (created in it or
-attached to one of its messages) is included: a text file by its content, a
-binary file by a manifest line. The text shares one budget of
-``CHAT_CONTEXT_MAX_CHARS`` characters: each file gets at most an equal share of
-what is left, and small files hand their unused share to the larger ones. Bytes
-are read with ``max_bytes`` so a huge file is never loaded whole, and a
-truncation is always written out in the text the model sees.
+Every tagged file of the user, every file of the session (created in it or attached
+to one of its messages) and every file carrying a ``#tag`` named in the message is
+considered: a text file by its content, a document (PDF, Office, image) by its
+extracted text, page-labelled, and any other binary by a manifest line. The text
+shares one budget of ``CHAT_CONTEXT_MAX_CHARS`` characters; :mod:`chat.retrieval`
+decides which files go whole and which are searched for the message's best
+passages (each labelled with file and page, and cited by the reply). Bytes are read
+with ``max_bytes`` so a huge file is never loaded whole, and a truncation is always
+written out in the text the model sees.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from chat.models import ChatSession, Message
+from chat.retrieval import DocumentText, RetrievalPlan, retrieval_plan, tag_files
 from chat.selectors import context_files
 from chatui.errors import DomainError
 from chatui.executors import thread_pool
+from files.documents.retrieve import Passage
 from files.models import StoredFile
 from files.services import file_read_bytes
 
@@ -57,13 +61,16 @@ class ContextFile:
     name: str
     content_type: str
     size: int
-    reason: str  # "attached", "session" or "tagged"
-    text: str | None = None
+    reason: str  # "attached", "session", "tagged" or "tag #name"
+    text: str | None = None  # a document's: its extracted text, "[page N]"-labelled
     truncation: str = ""  # e.g. "[… truncated 12,345 characters]"
     unreadable: str = ""  # why the bytes could not be read, when they could not
+    pages: int | None = None  # a document's page count
+    searched: bool = False  # too large to go whole: searched for passages instead
 
     def manifest_line(self) -> str:
-        line = f"- {self.name} ({self.content_type}, {self.size:,} bytes, id {self.id})"
+        pages = f", {self.pages} pages" if self.pages else ""
+        line = f"- {self.name} ({self.content_type}, {self.size:,} bytes{pages}, id {self.id})"
         return f"{line}: could not be read ({self.unreadable})" if self.unreadable else line
 
 
@@ -71,6 +78,8 @@ class ContextFile:
 class ChatContext:
     files: list[ContextFile] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # retrieved for this message
+    citations: list[Passage] = field(default_factory=list)  # the best of what was given
 
     @property
     def text_files(self) -> list[ContextFile]:
@@ -78,29 +87,57 @@ class ChatContext:
 
     @property
     def binary_files(self) -> list[ContextFile]:
-        return [f for f in self.files if f.text is None]
+        return [f for f in self.files if f.text is None and not f.searched]
+
+    @property
+    def searched_files(self) -> list[ContextFile]:
+        return [f for f in self.files if f.searched]
 
     def render_files(self) -> str:
         """The files block of the system prompt."""
         if not self.files:
             return "No files are in context."
         parts = [f"Files in context ({len(self.files)}):"]
-        for item in self.text_files:
-            parts.append(
-                f'<file name="{item.name}" id="{item.id}" type="{item.content_type}" '
-                f'size="{item.size}" reason="{item.reason}">\n{item.text}'
-                + (f"\n{item.truncation}" if item.truncation else "")
-                + "\n</file>"
-            )
+        parts.extend(_file_block(item) for item in self.text_files)
         if self.binary_files:
             parts.append("Binary files (listed, content not shown):")
             parts.extend(item.manifest_line() for item in self.binary_files)
+        if self.searched_files:
+            parts.append("Files too large to include whole (searched for this message):")
+            parts.extend(item.manifest_line() for item in self.searched_files)
+            parts.append(_passages_block(self.passages))
         return "\n\n".join(parts)
+
+    def citation_list(self) -> list[dict[str, Any]]:
+        return [passage.citation() for passage in self.citations]
 
     def openai_messages(self) -> list[dict[str, Any]]:
         """System prompt with the files, then the conversation, in the chat format."""
         system = {"role": "system", "content": f"{SYSTEM_PROMPT}\n\n{self.render_files()}"}
         return [system, *self.history]
+
+
+def _file_block(item: ContextFile) -> str:
+    pages = f' pages="{item.pages}"' if item.pages else ""
+    return (
+        f'<file name="{item.name}" id="{item.id}" type="{item.content_type}" '
+        f'size="{item.size}"{pages} reason="{item.reason}">\n{item.text}'
+        + (f"\n{item.truncation}" if item.truncation else "")
+        + "\n</file>"
+    )
+
+
+def _passages_block(passages: list[Passage]) -> str:
+    if not passages:
+        return "No passage of them matches this message."
+    blocks = [
+        f'<passage file="{p.filename}" id="{p.file_id}" page="{p.page}">\n{p.text.strip()}'
+        "\n</passage>"
+        for p in passages
+    ]
+    return "Passages retrieved for this message (cite them as file, page):\n\n" + "\n\n".join(
+        blocks
+    )
 
 
 @dataclass(frozen=True)
@@ -110,23 +147,52 @@ class ContextPlan:
 
     files: list[tuple[StoredFile, str]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    retrieval: RetrievalPlan = field(default_factory=RetrievalPlan)
 
     def needs_storage(self) -> bool:
-        return any(not is_binary_type(f.content_type) and f.size for f, _ in self.files)
+        return any(self.retrieval.shares.values())
 
 
 def context_plan(*, user: Any, session: ChatSession, message: Message | None = None) -> ContextPlan:
     """The database half of the context for answering ``message`` (the newest user
     message of ``session``, a chat of ``user``'s): two or three indexed queries, no
-    storage call, so it fits in the trip to the database thread that saves the message."""
+    storage call, so it fits in the trip to the database thread that saves the message.
+    With indexed files in context it also reads their extracted text and searches it."""
     candidates = _context_candidates(user=user, session=session, message=message)
-    linked = any(stored.linked for stored, _ in candidates)
-    return ContextPlan(candidates, _history(session=session, attachments=linked))
+    linked = any(getattr(stored, "linked", False) for stored, _ in candidates)
+    history = _history(session=session, attachments=linked)
+    query = user_text(message.content) if message is not None else ""
+    candidates += _tagged_in_message(user, query, candidates)
+    texts = [f for f, _ in candidates if not is_binary_type(f.content_type)]
+    documents = [
+        f
+        for f, _ in candidates
+        if is_binary_type(f.content_type) and f.text_status == StoredFile.TextStatus.READY
+    ]
+    if not texts and not documents:
+        return ContextPlan(candidates, history)
+    retrieval = retrieval_plan(user=user, texts=texts, documents=documents, query=query)
+    return ContextPlan(candidates, history, retrieval)
+
+
+def _tagged_in_message(
+    user: Any, query: str, candidates: list[tuple[StoredFile, str]]
+) -> list[tuple[StoredFile, str]]:
+    if "#" not in query:
+        return []
+    present = {stored.pk for stored, _ in candidates}
+    return [(f, reason) for f, reason in tag_files(user=user, text=query) if f.pk not in present]
 
 
 def context_read(plan: ContextPlan) -> ChatContext:
     """The storage half: the text files' bytes (within the budget), no database."""
-    return ChatContext(files=_files_read(plan.files), history=plan.history)
+    retrieval = plan.retrieval
+    return ChatContext(
+        files=_files_read(plan.files, retrieval),
+        history=plan.history,
+        passages=retrieval.passages,
+        citations=retrieval.citations,
+    )
 
 
 def context_build(
@@ -163,29 +229,26 @@ def _context_candidates(
     )
 
 
-def _files_read(candidates: list[tuple[StoredFile, str]]) -> list[ContextFile]:
-    textual = [(f, r) for f, r in candidates if not is_binary_type(f.content_type)]
-    shares = budget_shares([f.size for f, _ in textual], settings.CHAT_CONTEXT_MAX_CHARS)
-    share_of = {f.id: share for (f, _), share in zip(textual, shares, strict=True)}
-    return [
-        _file_read(stored, reason, share_of[stored.id])
-        if stored.id in share_of
-        else _manifest(stored, reason)
-        for stored, reason in candidates
-    ]
+def _files_read(
+    candidates: list[tuple[StoredFile, str]], retrieval: RetrievalPlan
+) -> list[ContextFile]:
+    searched = set(retrieval.searched)
+    files = []
+    for stored, reason in candidates:
+        if stored.pk in retrieval.shares:
+            files.append(_file_read(stored, reason, retrieval.shares[stored.pk]))
+        elif stored.pk in retrieval.documents:
+            files.append(_document(stored, reason, retrieval.documents[stored.pk]))
+        else:
+            files.append(_manifest(stored, reason, searched=stored.pk in searched))
+    return files
 
 
-def budget_shares(sizes: list[int], budget: int) -> list[int]:
-    """Split ``budget`` characters fairly: no file gets more than it needs (its byte
-    size bounds its characters) and what a small file leaves goes to the others."""
-    shares = [0] * len(sizes)
-    remaining = budget
-    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
-    for position, index in enumerate(order):
-        fair = remaining // (len(order) - position)
-        shares[index] = min(sizes[index], fair)
-        remaining -= shares[index]
-    return shares
+def _document(stored: StoredFile, reason: str, document: DocumentText) -> ContextFile:
+    left_out = f"[… truncated {document.left_out:,} characters]" if document.left_out else ""
+    return ContextFile(
+        **_meta(stored, reason), text=document.render(), truncation=left_out, pages=stored.pages
+    )
 
 
 def _file_read(stored: StoredFile, reason: str, share: int) -> ContextFile:
@@ -203,8 +266,12 @@ def _file_read(stored: StoredFile, reason: str, share: int) -> ContextFile:
     return ContextFile(**_meta(stored, reason), text=shown, truncation=truncation)
 
 
-def _manifest(stored: StoredFile, reason: str, unreadable: str = "") -> ContextFile:
-    return ContextFile(**_meta(stored, reason), unreadable=unreadable)
+def _manifest(
+    stored: StoredFile, reason: str, unreadable: str = "", *, searched: bool = False
+) -> ContextFile:
+    return ContextFile(
+        **_meta(stored, reason), unreadable=unreadable, pages=stored.pages, searched=searched
+    )
 
 
 def _meta(stored: StoredFile, reason: str) -> dict[str, Any]:

@@ -32,7 +32,9 @@ class Message(models.Model):
     writing it: ``[{"id", "name", "arguments", "result", "file_ids", "error"}]``, so the
     history can show what ran without a join to the tool-run records. ``files`` holds
     what the user attached to a user message, and what tools generated for an
-    assistant message.
+    assistant message. An assistant message's ``citations`` are the document passages
+    its answer was given (or, offline, quoted): ``[{"file_id", "filename", "page",
+    "snippet"}]``, so a reload shows the same chips.
     """
 
     class Role(models.TextChoices):
@@ -51,6 +53,7 @@ class Message(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     tool_calls = models.JSONField(default=list, blank=True)
+    citations = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
     files = models.ManyToManyField("files.StoredFile", blank=True, related_name="messages")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -17,7 +17,16 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "role", "content", "tool_calls", "status", "files", "created_at"]
+        fields = [
+            "id",
+            "role",
+            "content",
+            "tool_calls",
+            "citations",
+            "status",
+            "files",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

@@ -81,6 +81,7 @@ def message_create(
     tool_calls: list[dict[str, Any]] | None = None,
     status: str = Message.Status.COMPLETE,
     message_id: uuid.UUID | None = None,
+    citations: list[dict[str, Any]] | None = None,
 ) -> Message:
     """Store a message and mark the chat as recently used (its first user message
     names an untitled chat)."""
@@ -91,6 +92,7 @@ def message_create(
             role=role,
             content=content,
             tool_calls=tool_calls or [],
+            citations=citations or [],
             status=status,
         )
         files = list(files)
