@@ -13,7 +13,9 @@ written out in the text the model sees.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,9 +151,6 @@ class ContextPlan:
     history: list[dict[str, Any]] = field(default_factory=list)
     retrieval: RetrievalPlan = field(default_factory=RetrievalPlan)
 
-    def needs_storage(self) -> bool:
-        return any(self.retrieval.shares.values())
-
 
 def context_plan(*, user: Any, session: ChatSession, message: Message | None = None) -> ContextPlan:
     """The database half of the context for answering ``message`` (the newest user
@@ -185,14 +184,11 @@ def _tagged_in_message(
 
 
 def context_read(plan: ContextPlan) -> ChatContext:
-    """The storage half: the text files' bytes (within the budget), no database."""
-    retrieval = plan.retrieval
-    return ChatContext(
-        files=_files_read(plan.files, retrieval),
-        history=plan.history,
-        passages=retrieval.passages,
-        citations=retrieval.citations,
-    )
+    """The storage half, for sync code (tests, commands): the text files' bytes (within
+    the budget) read concurrently on the context pool, no database. Not to be called
+    from a thread of that pool (it waits on it)."""
+    files = list(_readers().map(_context_file, _read_jobs(plan)))
+    return _context(plan, files)
 
 
 def context_build(
@@ -203,13 +199,34 @@ def context_build(
 
 
 async def context_gather(plan: ContextPlan) -> ChatContext:
-    """:func:`context_read` for the reply: S3 reads go to a pool of their own, never to
-    the one thread every socket shares for database work; with nothing to read
-    (no files, or binaries only) it needs no thread at all."""
-    if not plan.needs_storage():
-        return context_read(plan)
-    readers = thread_pool("chat-context", CONTEXT_READER_THREADS)
-    return await sync_to_async(context_read, thread_sensitive=False, executor=readers)(plan)
+    """:func:`context_read` for the reply: each file's S3 read goes to the context pool,
+    all of them at once, never to the one thread every socket shares for database work;
+    a file with nothing to read (a binary, an empty file) needs no thread at all."""
+    jobs = _read_jobs(plan)
+    read = sync_to_async(_context_file, thread_sensitive=False, executor=_readers())
+    reads = {i: read(job) for i, job in enumerate(jobs) if job.reads_storage()}
+    done = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
+    files = [done[i] if i in done else _context_file(job) for i, job in enumerate(jobs)]
+    return _context(plan, files)
+
+
+def _readers() -> ThreadPoolExecutor:
+    return thread_pool("chat-context", CONTEXT_READER_THREADS)
+
+
+@dataclass(frozen=True)
+class _ReadJob:
+    """One file of the context: ``share`` characters of its text from storage, or its
+    extracted ``document`` text, or neither (a manifest line; ``searched`` if too large)."""
+
+    stored: StoredFile
+    reason: str
+    share: int | None
+    document: DocumentText | None = None
+    searched: bool = False
+
+    def reads_storage(self) -> bool:
+        return bool(self.share) and self.stored.size > 0
 
 
 def _context_candidates(
@@ -229,19 +246,38 @@ def _context_candidates(
     )
 
 
-def _files_read(
-    candidates: list[tuple[StoredFile, str]], retrieval: RetrievalPlan
-) -> list[ContextFile]:
+def _read_jobs(plan: ContextPlan) -> list[_ReadJob]:
+    """Each candidate with what the retrieval plan gives it, in order."""
+    retrieval = plan.retrieval
     searched = set(retrieval.searched)
-    files = []
-    for stored, reason in candidates:
-        if stored.pk in retrieval.shares:
-            files.append(_file_read(stored, reason, retrieval.shares[stored.pk]))
-        elif stored.pk in retrieval.documents:
-            files.append(_document(stored, reason, retrieval.documents[stored.pk]))
-        else:
-            files.append(_manifest(stored, reason, searched=stored.pk in searched))
-    return files
+    return [
+        _ReadJob(
+            stored,
+            reason,
+            retrieval.shares.get(stored.pk),
+            retrieval.documents.get(stored.pk),
+            stored.pk in searched,
+        )
+        for stored, reason in plan.files
+    ]
+
+
+def _context_file(job: _ReadJob) -> ContextFile:
+    if job.document is not None:
+        return _document(job.stored, job.reason, job.document)
+    if job.share is None:
+        return _manifest(job.stored, job.reason, searched=job.searched)
+    return _file_read(job.stored, job.reason, job.share)
+
+
+def _context(plan: ContextPlan, files: list[ContextFile]) -> ChatContext:
+    retrieval = plan.retrieval
+    return ChatContext(
+        files=files,
+        history=plan.history,
+        passages=retrieval.passages,
+        citations=retrieval.citations,
+    )
 
 
 def _document(stored: StoredFile, reason: str, document: DocumentText) -> ContextFile:

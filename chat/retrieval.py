@@ -182,6 +182,13 @@ def _openings(user: Any, searched: list[StoredFile], budget: int) -> list[Passag
         used += len(row["text"])
         snippet = " ".join(row["text"].split()[:SNIPPET_WORDS])
         passages.append(
-            Passage(str(row["file_id"]), row["file__filename"], row["page"], row["text"], snippet)
+            Passage(
+                str(row["file_id"]),
+                row["file__filename"],
+                row["page"],
+                row["text"],
+                snippet,
+                version=row["version"],
+            )
         )
     return passages

@@ -73,7 +73,7 @@ def opening_chunks(
             owner=user, file_id__in=ordered, file__owner=user, page__lte=OPENING_PAGES
         )
         .order_by("file_id", "page", "offset")
-        .values("file_id", "file__filename", "page", "text")
+        .values("file_id", "file__filename", "page", "text", "version")
     )
     by_file: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

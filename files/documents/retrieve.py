@@ -30,6 +30,7 @@ class Passage:
     text: str
     snippet: str
     rank: float = 0.0
+    version: int = 1
 
     def citation(self) -> dict[str, Any]:
         return {
@@ -37,11 +38,14 @@ class Passage:
             "filename": self.filename,
             "page": self.page,
             "snippet": self.snippet,
+            "version": self.version,
         }
 
 
 def passage_of(hit: SearchHit) -> Passage:
-    return Passage(str(hit.file_id), hit.filename, hit.page, hit.text, hit.snippet, hit.rank)
+    return Passage(
+        str(hit.file_id), hit.filename, hit.page, hit.text, hit.snippet, hit.rank, hit.version
+    )
 
 
 def passages_retrieve(

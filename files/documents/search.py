@@ -28,7 +28,6 @@ from django.db import connection
 from chatui.errors import InvalidInput
 from chatui.models import User
 
-from ..models import StoredFile
 from ..selectors import file_list_for_user
 from .models import TextChunk
 
@@ -59,6 +58,7 @@ class SearchHit:
     snippet_html: str  # escaped, matches in <mark>
     rank: float
     text: str = ""  # the whole chunk, for retrieval
+    version: int = 1  # the file version the text is of
 
 
 @dataclass(frozen=True)
@@ -135,25 +135,27 @@ def _files_condition(
     active = {name: value for name, value in (filters or {}).items() if value is not None}
     if not active and file_ids is None:
         return "", []
-    files = file_list_for_user(user=user, **active) if active else _owned(user)
+    files = file_list_for_user(user=user, **active)
     if file_ids is not None:
         files = files.filter(pk__in=list(file_ids))
     sql, params = files.order_by().values("id").query.sql_with_params()
     return f" AND c.file_id IN ({sql})", list(params)
 
 
-def _owned(user: User) -> Any:
-    return StoredFile.objects.filter(owner=user)
-
-
 def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
     """Hits for (chunk id, rank, marked snippet) rows; a row whose chunk or file is not
-    the user's is dropped (defence in depth: the index query already asked for the owner).
+    the user's (defence in depth: the index query already asked for the owner) or whose
+    file is in the trash is dropped.
     Looked up by primary key alone: an owner condition in SQL lets SQLite's planner walk
     all of the owner's chunks instead."""
     fields = ("id", "file_id", "file__filename", "file__owner_id", "owner_id", "page", "offset")
-    rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields, "text")
-    mine = {row["id"]: row for row in rows if row["owner_id"] == row["file__owner_id"] == user.pk}
+    extra = ("text", "version", "file__trashed_at")
+    rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields, *extra)
+    mine = {
+        row["id"]: row
+        for row in rows
+        if row["owner_id"] == row["file__owner_id"] == user.pk and row["file__trashed_at"] is None
+    }
     return [
         _hit(mine[chunk_id], rank, marked) for chunk_id, rank, marked in ranked if chunk_id in mine
     ]
@@ -171,6 +173,7 @@ def _hit(row: dict[str, Any], rank: float, marked: str) -> SearchHit:
         escaped,
         float(rank),
         row["text"],
+        row["version"],
     )
 
 
