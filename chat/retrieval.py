@@ -25,12 +25,10 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Q
 
 from files.documents.reading import PageText, opening_chunks, pages_read, text_sizes
-from files.documents.retrieve import Passage, passages_retrieve
+from files.documents.retrieve import Passage, files_with_tag, passages_retrieve
 from files.models import StoredFile
-from files.selectors import file_list_for_user
 
 TAG = re.compile(r"(?<![\w&#/])#([A-Za-z0-9_][\w.-]{0,63})")
 TAG_FILES_MAX = 50
@@ -70,9 +68,7 @@ def tag_files(*, user: Any, text: str) -> list[tuple[StoredFile, str]]:
     """The user's files carrying a tag named in ``text``, with the tag as the reason."""
     found: dict[UUID, tuple[StoredFile, str]] = {}
     for name in message_tags(text):
-        condition = Q(tags__has_key=name) | Q(tags__has_key=name.lower())
-        files = file_list_for_user(user=user).filter(condition).order_by("created_at", "id")
-        for stored in files[:TAG_FILES_MAX]:
+        for stored in files_with_tag(user=user, name=name)[:TAG_FILES_MAX]:
             found.setdefault(stored.pk, (stored, f"tag #{name}"))
     return list(found.values())[:TAG_FILES_MAX]
 

@@ -45,6 +45,7 @@ from files.services import file_delete, file_read_bytes, file_upload
 from files.sessions import session_id_for_user
 
 from .base import MULTI_FILE_PARAM, SINGLE_FILE_PARAMS, GeneratedFile, InputFile, Tool
+from .document_inputs import extracted_input, search_arguments, uses_extracted_text
 from .models import ToolRun
 from .registry import tool_get
 from .run_slots import run_slot
@@ -158,7 +159,9 @@ def _check_input_size(files: list[StoredFile]) -> None:
         )
 
 
-def _as_input(file: StoredFile) -> InputFile:
+def _as_input(tool: Tool, file: StoredFile, user: Any) -> InputFile:
+    if tool.reads_extracted_text and uses_extracted_text(file):
+        return extracted_input(user=user, file=file)
     content = file_read_bytes(file=file, max_bytes=settings.TOOLS_MAX_INPUT_FILE_BYTES)
     zip_input_check(content, file.filename)  # before any parser sees a zip-based file
     return InputFile(str(file.pk), file.filename, file.content_type, len(content), content)
@@ -167,14 +170,20 @@ def _as_input(file: StoredFile) -> InputFile:
 def resolve_file_arguments(
     tool: Tool, arguments: dict[str, Any], *, user: Any, session_id: uuid.UUID | None
 ) -> dict[str, Any]:
-    """run() keyword arguments: file parameters replaced by the files' contents."""
+    """run() keyword arguments: file parameters replaced by the files' contents (or, for
+    a tool that searches documents, by the passages found in them)."""
     named = _named_files(tool, arguments, user=user, session_id=session_id)
-    _check_input_size([file for files in named.values() for file in files])
+    if tool.searches_documents:
+        return search_arguments(arguments, named.get("files"), user=user)
+    read = [f for files in named.values() for f in files]
+    if tool.reads_extracted_text:  # a document's text is capped, not its bytes
+        read = [f for f in read if not uses_extracted_text(f)]
+    _check_input_size(read)
     kwargs = {k: v for k, v in arguments.items() if k not in tool.file_params()}
     if "file" in named:
-        kwargs["file"] = _as_input(named["file"][0])
+        kwargs["file"] = _as_input(tool, named["file"][0], user)
     if "files" in named:
-        kwargs["files"] = [_as_input(file) for file in named["files"]]
+        kwargs["files"] = [_as_input(tool, file, user) for file in named["files"]]
     return kwargs
 
 

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from django.db.models import Q, QuerySet
+
+from ..models import StoredFile
+from ..selectors import file_list_for_user
 from .search import SearchHit, search_chunks
 
 SNIPPET_WORDS = 40
@@ -46,6 +50,14 @@ def passage_of(hit: SearchHit) -> Passage:
     return Passage(
         str(hit.file_id), hit.filename, hit.page, hit.text, hit.snippet, hit.rank, hit.version
     )
+
+
+def files_with_tag(*, user: Any, name: str) -> QuerySet[StoredFile]:
+    """The user's files carrying the tag ``name`` (a key of their ``tags``; the name as
+    written or lower-cased), oldest first: what ``#name`` in a chat and the
+    ``search_files`` tool's ``tag`` mean."""
+    condition = Q(tags__has_key=name) | Q(tags__has_key=name.lower())
+    return file_list_for_user(user=user).filter(condition).order_by("created_at", "id")
 
 
 def passages_retrieve(
