@@ -25,7 +25,7 @@ from django.conf import settings
 
 from chat.context import ContextPlan, context_gather, context_plan
 from chat.db import chat_db
-from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
+from chat.llm import Cited, LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
 from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
 from chat.selectors import session_files
@@ -80,6 +80,7 @@ class ReplyCompleted:
     type: ClassVar[str] = "response_complete"
     content: str
     status: str
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 ReplyEvent = Token | ToolStarted | ToolCompleted | FilesChanged | ReplyCompleted
@@ -99,6 +100,9 @@ class _Reply:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     files: list[StoredFile] = field(default_factory=list)
     file_versions: list[dict[str, Any]] = field(default_factory=list)  # what it read
+    # The passages the model was given (the context's citations), or, from a provider
+    # that quotes (``Cited``), the passages it quoted.
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def content(self) -> str:
@@ -143,6 +147,7 @@ async def _rounds_run(reply: _Reply, provider: LLMProvider, plan: ContextPlan | 
         )
     reply.file_versions.extend({"file_id": str(f.id), "version": f.version} for f, _ in plan.files)
     context = await context_gather(plan)
+    reply.citations = context.citation_list() if provider.cites_context else []
     tools = await tool_specs_get()
     messages = context.openai_messages()
     for round_number in range(settings.LLM_MAX_TOOL_ROUNDS + 1):
@@ -171,6 +176,8 @@ async def _round_stream(
                 await reply.sink(Token(event.text))
             elif isinstance(event, ToolCall):
                 calls.append(event)
+            elif isinstance(event, Cited):
+                reply.citations = event.citations
     return "".join(text), calls
 
 
@@ -253,7 +260,7 @@ def _arguments_decode(raw: str) -> Any:
 
 async def _reply_end(reply: _Reply, status: str) -> Message:
     message = await _reply_save(reply, status)
-    await reply.sink(ReplyCompleted(reply.content, status))
+    await reply.sink(ReplyCompleted(reply.content, status, reply.citations))
     return message
 
 
@@ -267,6 +274,7 @@ async def _reply_save(reply: _Reply, status: str) -> Message:
         status=status,
         message_id=reply.message_id,
         file_versions=reply.file_versions,
+        citations=reply.citations,
     )
 
 

@@ -31,6 +31,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "role",
             "content",
             "tool_calls",
+            "citations",
             "status",
             "files",
             "file_versions",

@@ -82,6 +82,7 @@ def message_create(
     status: str = Message.Status.COMPLETE,
     message_id: uuid.UUID | None = None,
     file_versions: Iterable[dict[str, Any]] = (),
+    citations: list[dict[str, Any]] | None = None,
 ) -> Message:
     """Store a message and mark the chat as recently used (its first user message
     names an untitled chat). ``file_versions``: the versions it used besides its own
@@ -94,6 +95,7 @@ def message_create(
             role=role,
             content=content,
             tool_calls=tool_calls or [],
+            citations=citations or [],
             status=status,
             file_versions=versions_used(files, file_versions),
         )
