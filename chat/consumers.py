@@ -38,7 +38,6 @@ from chat.reply_runner import (
     group_frame,
     group_name,
     internal_error,
-    replies_orphaned_mark,
     reply_catch_up,
     reply_start,
     reply_stop,
@@ -116,26 +115,50 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _load_session(self, frame: LoadSessionFrame) -> None:
         session, payload = await _session_load(user=self.user, session_id=frame.session_id)
-        await replies_orphaned_mark(session, payload)
-        await self._group_join(session.id)
+        await self._group_join(session.id)  # from here on, every frame of a reply arrives
+        running = False
+        if any(m["status"] == Message.Status.STREAMING for m in payload["messages"]):
+            running = await reply_lock_held(session.id)
+            if not running:  # it ended since (or its writer died): read the history again
+                await chat_db(services.replies_interrupted)(session=session)
+                session, payload = await _session_load(user=self.user, session_id=str(session.id))
         await self.send_json({"type": "session", "session_id": str(session.id), **payload})
-        await reply_catch_up(session.id, self.channel_name)  # a reply already running
+        if running:
+            await reply_catch_up(session.id, self.channel_name)
 
     async def _chat(self, frame: ChatFrame) -> None:
         # per-user limit (RATE_LIMIT_CHAT): an `error` frame `rate_limited` past it
         await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
-        await self._busy_check(frame.session_id)
         services.message_content_check(frame.content, frame.file_ids)
-        switching = frame.session_id is None or uuid_or_none(frame.session_id) != self.session_id
-        begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
+        chat_id = uuid_or_none(frame.session_id)
+        lock = None
+        if chat_id is not None:  # one reply at a time per chat, in every process
+            lock = await reply_lock_acquire(chat_id)
+            if lock is None:
+                raise Busy("This chat's previous message is still being answered; stop it or wait.")
+        switching = frame.session_id is None or chat_id != self.session_id
+        try:
+            begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
+        except BaseException:
+            if lock is not None:
+                await lock.release()
+            raise
         if begun.session_payload is not None:
-            await self._group_join(begun.session.id)
-            frame_out = {"type": "session", "session_id": str(begun.session.id)}
-            await self.send_json({**frame_out, **begun.session_payload})
-        if begun.error is not None:
+            await self._session_frame(begun)
+        if begun.error is not None:  # the message was refused; the chat was still opened
+            if lock is not None:
+                await lock.release()
             raise begun.error
         await self._group_frame(begun.session.id, {"type": "message", "message": begun.payload})
-        await self._reply_start(begun)
+        lock = lock or await reply_lock_acquire(
+            begun.session.id
+        )  # a new chat: nobody else knows it
+        await self._reply_run(begun, lock)  # type: ignore[arg-type]
+
+    async def _session_frame(self, begun: _ChatBegun) -> None:
+        await self._group_join(begun.session.id)
+        frame_out = {"type": "session", "session_id": str(begun.session.id)}
+        await self.send_json({**frame_out, **(begun.session_payload or {})})
 
     async def _attach_file(self, frame: AttachFileFrame) -> None:
         session = await chat_db(session_get_for_user)(user=self.user, session_id=frame.session_id)
@@ -178,23 +201,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # --- the reply -------------------------------------------------------------
 
-    async def _busy_check(self, session_id: str | None) -> None:
-        chat_id = uuid_or_none(session_id) if session_id is not None else None
-        if chat_id is not None and await reply_lock_held(chat_id):  # a tab in any process
-            raise Busy("This chat's previous message is still being answered; stop it or wait.")
-
-    async def _reply_start(self, begun: _ChatBegun) -> None:
-        lock = await reply_lock_acquire(begun.session.id)
-        if lock is None:  # another tab, in any process, won the race since _busy_check
-            raise Busy()
-        await self._reply_run(begun, lock)
-
     async def _reply_run(self, begun: _ChatBegun, lock: ReplyLock) -> None:
         assert begun.message is not None
         await reply_start(
             user=self.user,
             session=begun.session,
             question=begun.message,
+            answer_id=begun.answer_id,
             lock=lock,
             plan=begun.plan,
             continuing=begun.continuing,
@@ -232,6 +245,7 @@ class _ChatBegun:
     plan: ContextPlan = dataclasses.field(default_factory=ContextPlan)  # the model's context
     error: DomainError | None = None  # the message was refused; the chat was still opened
     continuing: Message | None = None  # a stopped answer to extend
+    answer_id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)  # its ``streaming`` row
 
 
 @chat_db
@@ -247,9 +261,17 @@ def _action_begin(*, user: Any, frame: MessageActionFrame) -> _ChatBegun:
         session, question, continuing = services.reply_continue_point(**ids)
     else:
         session, question = services.branch_switch(**ids), None
-    plan = context_plan(user=user, session=session, message=question) if question else ContextPlan()
+    plan, answer_id = ContextPlan(), uuid.uuid4()
+    if question is not None:
+        plan = context_plan(user=user, session=session, message=question)
+    if continuing is not None:
+        answer_id = continuing.id
+    elif question is not None:
+        services.reply_open(session=session, question=question, message_id=answer_id)
     payload = session_payload_of(session)
-    return _ChatBegun(session, payload, question, plan=plan, continuing=continuing)
+    return _ChatBegun(
+        session, payload, question, plan=plan, continuing=continuing, answer_id=answer_id
+    )
 
 
 @chat_db
@@ -275,8 +297,9 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
             raise
         return _ChatBegun(session, session_payload, error=exc)
     plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
+    answer = services.reply_open(session=session, question=message, message_id=uuid.uuid4())
     payload = message_payload(message, files=None if frame.file_ids else [])
-    return _ChatBegun(session, session_payload, message, payload, plan)
+    return _ChatBegun(session, session_payload, message, payload, plan, answer_id=answer.id)
 
 
 def _session_open(*, user: Any, session_id: str | None) -> ChatSession:

@@ -29,7 +29,7 @@ from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
 from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
 from chat.selectors import session_files
-from chat.services import reply_finish, reply_open
+from chat.services import reply_finish
 from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_get
 from chatui.errors import DomainError
 from chatui.executors import thread_pool
@@ -116,7 +116,7 @@ async def reply_generate(
     session: ChatSession,
     user_message: Message,
     sink: Sink,
-    message_id: uuid.UUID | None = None,
+    message_id: uuid.UUID,
     provider: LLMProvider | None = None,
     plan: ContextPlan | None = None,
     continuing: Message | None = None,
@@ -124,20 +124,15 @@ async def reply_generate(
 ) -> None:
     """Answer ``user_message`` (already saved) and save the assistant message.
 
-    The answer's row is saved ``streaming`` first (``reply_open``) and finished in
-    place; ``continuing``, a stopped answer already ``streaming`` again, is extended
-    instead. ``plan`` is the one ``context_plan`` gives for it, when the caller made
-    it in the same trip to the database thread as it saved the message.
+    ``message_id`` is the answer's ``streaming`` row (``services.reply_open``, saved
+    with the question), finished in place; ``continuing``, a stopped answer already
+    ``streaming`` again, is extended. ``plan`` is the one ``context_plan`` gives for
+    it, when the caller made it in the same trip to the database thread.
     """
-    reply = _Reply(user, session, user_message, message_id or uuid.uuid4(), sink)
+    reply = _Reply(user, session, user_message, message_id, sink)
     if continuing is not None:
-        reply.message_id = continuing.id
         reply.text.append(continuing.content)
         reply.tool_calls.extend(continuing.tool_calls)
-    else:
-        await chat_db(reply_open)(
-            session=session, question=user_message, message_id=reply.message_id
-        )
     try:
         chosen = provider or provider_get(user_message.content)
         await _rounds_run(reply, chosen, plan, continuing is not None)

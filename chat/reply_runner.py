@@ -14,7 +14,7 @@ the only member of the chat's control group (``chat.control.<uuid>``), for
 Every reply ends: after ``CHAT_REPLY_TIMEOUT_S`` it is stopped and saved with status
 ``error``. A process that dies mid-reply leaves its answer ``streaming`` and its
 reply lock expiring (``chat.reply_lock``); the next load of the chat finds the lock
-gone and marks the answer ``interrupted`` (``replies_orphaned_mark``).
+gone and marks the answer ``interrupted`` (``services.replies_interrupted``).
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat.context import ContextPlan
-from chat.db import chat_db
 from chat.models import ChatSession, Message
 from chat.reply import ReplyEvent, reply_generate
 from chat.reply_lock import ReplyLock, reply_lock_held
-from chat.services import replies_interrupted
 from chatui.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -71,16 +69,6 @@ async def reply_catch_up(session_id: uuid.UUID, reply_to: str) -> None:
         )
 
 
-async def replies_orphaned_mark(session: ChatSession, payload: dict[str, Any]) -> None:
-    """Answers left ``streaming`` by a writer that is gone become ``interrupted``."""
-    streaming = [m for m in payload["messages"] if m["status"] == Message.Status.STREAMING]
-    if not streaming or await reply_lock_held(session.id):
-        return
-    await chat_db(replies_interrupted)(session=session)
-    for message in streaming:
-        message["status"] = Message.Status.INTERRUPTED
-
-
 @dataclasses.dataclass
 class _Progress:
     """What the reply has streamed, for a tab that catches up."""
@@ -106,15 +94,17 @@ async def reply_start(
     user: Any,
     session: ChatSession,
     question: Message,
+    answer_id: uuid.UUID,
     lock: ReplyLock,
     plan: ContextPlan | None = None,
     continuing: Message | None = None,
 ) -> None:
-    """Start the chat's reply to ``question`` (``lock`` held) and return at once."""
+    """Start the chat's reply to ``question`` (``lock`` held), written into the
+    ``streaming`` row ``answer_id``, and return at once."""
     layer = get_channel_layer()
     control = await layer.new_channel()
     await layer.group_add(control_group(session.id), control)
-    message_id = continuing.id if continuing is not None else uuid.uuid4()
+    message_id = answer_id
     earlier = [continuing.content] if continuing is not None else []
     progress = _Progress(session.id, message_id, earlier)
 
@@ -160,8 +150,13 @@ async def reply_start(
             await layer.group_discard(control_group(session.id), control)
         await lock.release()
 
-    task.add_done_callback(lambda done: _running.add(asyncio.ensure_future(end(done))))
-    task.add_done_callback(_running.discard)
+    def ended(done: asyncio.Task[None]) -> None:
+        _running.discard(done)
+        cleanup = asyncio.ensure_future(end(done))
+        _running.add(cleanup)  # type: ignore[arg-type]
+        cleanup.add_done_callback(_running.discard)  # type: ignore[arg-type]
+
+    task.add_done_callback(ended)
 
 
 def _time_out(task: asyncio.Task[None], progress: _Progress) -> None:

@@ -54,7 +54,11 @@ async def test_edit_and_resend_keeps_the_old_branch_reachable(
         )
         back = await comm.receive_json_from()
 
-    assert of_type(frames, "session")[0]["messages"][-1]["content"] == "tell me about dogs"
+    shown = of_type(frames, "session")[0]["messages"]
+    assert [(m["content"], m["status"]) for m in shown[-2:]] == [
+        ("tell me about dogs", "complete"),
+        ("", "streaming"),  # the answer being written, a bubble to stream into
+    ]
     assert turns(second) == ["tell me about dogs"], "the model sees only the branch on show"
     assert contents(now) == ["tell me about dogs", "about dogs"]
     edited = now["messages"][0]
@@ -82,7 +86,7 @@ async def test_regenerate_adds_a_second_answer_shown_as_two_of_two(
         )
         back = await comm.receive_json_from()
 
-    assert contents(of_type(frames, "session")[0]) == ["a question"]
+    assert contents(of_type(frames, "session")[0]) == ["a question", ""]
     assert frames[-1]["content"] == "second answer" and frames[-1]["message_id"] != answer_id
     assert turns(again) == ["a question"], "the old answer is not in the new one's context"
     shown = now["messages"][-1]

@@ -99,26 +99,17 @@ async def test_the_chat_writes_on_its_own_database_pool(
     from chat import reply, services
 
     threads: dict[str, list[str]] = {"message": [], "reply": []}
-    real_post, real_open, real_finish = (
-        services.chat_message_post,
-        reply.reply_open,
-        reply.reply_finish,
-    )
+    real_post, real_finish = services.chat_message_post, reply.reply_finish
 
     def post(**kwargs: Any) -> Any:
         threads["message"].append(threading.current_thread().name)
         return real_post(**kwargs)
-
-    def opened(**kwargs: Any) -> Any:
-        threads["reply"].append(threading.current_thread().name)
-        return real_open(**kwargs)
 
     def finished(**kwargs: Any) -> Any:
         threads["reply"].append(threading.current_thread().name)
         return real_finish(**kwargs)
 
     monkeypatch.setattr(services, "chat_message_post", post)
-    monkeypatch.setattr(reply, "reply_open", opened)
     monkeypatch.setattr(reply, "reply_finish", finished)
     comm = communicator(alice[1])
     assert (await comm.connect())[0]
@@ -128,4 +119,4 @@ async def test_the_chat_writes_on_its_own_database_pool(
     finally:
         await comm.disconnect()
     names = threads["message"] + threads["reply"]
-    assert len(names) == 3 and all(name.startswith("chat-db") for name in names), threads
+    assert len(names) == 2 and all(name.startswith("chat-db") for name in names), threads
