@@ -9,6 +9,7 @@ import { icon } from "./icons.js";
 import { Counter, Outbox, collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
 import { initChatSearch } from "./chatsearch.js";
+import { showCitations } from "./citations.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
 import { fileChips, statusNote, toolCard } from "./bubbles.js";
@@ -181,6 +182,7 @@ function onResponseComplete(frame) {
   const reply = replyFor(frame.message_id);
   reply.text = frame.content ?? reply.text;
   renderReply(reply);
+  showCitations(reply.bubble, frame.citations);
   endReply(frame.status);
   sessionListTouch(state.sessionId);
   loadSessionFiles(); // files attached before the chat existed now belong to it
@@ -261,6 +263,7 @@ function appendAssistant(message) {
   const rest = (message.files || []).filter((file) => !shown.has(file.id));
   if (rest.length) reply.bubble.append(fileChips(rest));
   renderReply(reply);
+  showCitations(reply.bubble, message.citations);
   if (message.status && message.status !== "complete") reply.bubble.append(statusNote(message.status));
 }
 
@@ -427,6 +430,7 @@ nodes.composer.addEventListener("submit", (event) => {
 // own keys, so the menu takes Enter and the arrows while it is open).
 const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
   files: filesNamedOrMentioning,
+  tags: async (q) => (await api(`/api/files/tags?q=${encodeURIComponent(q)}`)).results,
   commands: () => [{ name: "help", description: "The commands and tools" }, ...(state.tools || [])],
   pickFile: (file) => uploads.addExisting(file),
   pickCommand: (command) => {

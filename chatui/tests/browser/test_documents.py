@@ -1,0 +1,154 @@
+"""Documents in a real browser (issue #15): a PDF's text status goes from processing to
+ready, a phrase from its third page is found by content search and opens the preview
+at page 3, and the offline assistant's citation chip opens the same page.
+
+Run: ``.venv/bin/pytest -m browser chatui/tests/browser/test_documents.py``.
+Screenshots (light, dark, 390 px) go to ``$CHATUI_SCREENSHOT_DIR`` (``var/screenshots/``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from files.tests.documents_factory import pdf_with_pages
+
+from .conftest import REPO, LiveSite
+from .test_chat_surface import shoot_modes
+from .test_pages import file_row, open_chat, send_message
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "Quarterly report. Revenue grew in every region this year.",
+    "Staffing. The support team doubled and answered faster.",
+    "Logistics. The walrus ferry crosses the northern fjord at dawn.",
+    "Outlook. Next year we open two more warehouses.",
+]
+PHRASE = "walrus ferry"
+
+
+@pytest.fixture(scope="module")
+def start_worker(live_site: LiveSite, tmp_path_factory: Any) -> Iterator[Callable[[], None]]:
+    """Start the extraction worker (``manage.py files_worker``) on the live site's
+    database when the test asks: until then uploads stay processing, as with a busy queue."""
+    log: Path = tmp_path_factory.mktemp("worker") / "worker.log"
+    workers: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        command = [sys.executable, "manage.py", "files_worker", "--interval", "0.2"]
+        with log.open("ab") as out:
+            workers.append(
+                subprocess.Popen(command, cwd=REPO, env=live_site.env, stdout=out, stderr=out)
+            )
+
+    yield start
+    for worker in workers:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def test_a_pdf_is_read_searched_opened_at_its_page_and_cited(
+    make_session: Any, start_worker: Callable[[], None]
+) -> None:
+    session = make_session(viewport={"width": 1280, "height": 860})
+    page = session.page
+    page.goto("/files")
+
+    # 1. Upload: the row says processing until a worker has read the text, then ready.
+    pdf = {"name": "report.pdf", "mimeType": "application/pdf", "buffer": pdf_with_pages(PAGES)}
+    page.set_input_files("#upload-input", files=[pdf])
+    badge = file_row(page, "report.pdf").locator(".badge-text")
+    expect(badge).to_have_attribute("data-text-status", "processing")
+    expect(badge).to_have_text("Processing…")
+    shoot_modes(page, "01-processing")
+    start_worker()
+    expect(badge).to_have_attribute("data-text-status", "ready", timeout=30_000)
+    expect(badge).to_have_text(f"4 pages · {sum(len(p.split()) for p in PAGES)} words")
+    shoot_modes(page, "02-ready")
+
+    # 2. Content search: the phrase from page 3, highlighted, opens the preview at page 3.
+    page.locator("#search-mode label", has_text="Contents").click()
+    expect(page.get_by_role("radio", name="Contents")).to_be_checked()
+    expect(page.locator("#f-q-label")).to_have_text("Search in file contents")
+    page.fill("#f-q", PHRASE)
+    hit = page.locator("#search-hits .content-hit")
+    expect(hit).to_have_count(1)
+    expect(hit.locator(".content-hit-name")).to_have_text("report.pdf")
+    expect(hit.locator(".badge-page")).to_have_text("p. 3")
+    expect(hit.locator("mark")).to_have_text(["walrus", "ferry"])
+    expect(page.locator("#files-list")).to_be_hidden()
+    shoot_modes(page, "03-search")
+    hit.get_by_role("button", name="Open report.pdf at page 3").click()
+    dialog = page.locator("#preview-dialog")
+    expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
+    expect(dialog.locator(".pdf-page")).to_have_attribute("data-page", "3")
+    expect(dialog.locator(".textLayer")).to_contain_text("walrus ferry crosses")
+    expect(dialog.locator(".textLayer mark").first).to_have_text("walrus")
+    shoot_modes(page, "04-preview-page-3")
+    dialog.get_by_role("button", name="Next page").click()
+    expect(dialog.locator(".pdf-page")).to_have_attribute("data-page", "4")
+    expect(dialog.locator(".textLayer")).to_contain_text("warehouses")
+    dialog.get_by_role("button", name="Close preview").click()
+    expect(dialog).to_be_hidden()
+
+    # 3. Chat: tagged, the PDF is read by the offline assistant, whose reply cites page 3.
+    page.locator("#search-mode label", has_text="Names").click()
+    page.fill("#f-q", "report")
+    expect(page.locator("#files-list")).to_be_visible()
+    file_row(page, "report.pdf").get_by_role("button", name="Tag report.pdf for chat").click()
+    expect(file_row(page, "report.pdf").locator(".badge-tag")).to_be_visible()
+    open_chat(page)
+    reply = send_message(page, "Which ferry crosses the northern fjord?")
+    chip = reply.locator(".citation-chip", has_text="report.pdf")
+    expect(chip.first).to_contain_text("p. 3")
+    shoot_modes(page, "05-citation")
+    chip.first.click()
+    dialog = page.locator("#preview-dialog")
+    expect(dialog.locator(".pdf-page")).to_have_attribute("data-page", "3")
+    expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
+    expect(dialog.locator(".textLayer mark").first).to_be_visible()
+    shoot_modes(page, "06-citation-preview")
+
+
+def test_hash_in_the_composer_offers_the_tags_on_your_files(session: Any) -> None:
+    # given a file tagged "apollo" and "budget" (tags are set through the API)
+    file = session.upload("plan.txt", b"the apollo plan")
+    response = session.context.request.patch(
+        f"{session.site.url}/api/files/{file['id']}",
+        data=json.dumps({"tags": {"apollo": "", "budget": "2026"}}),
+        headers={
+            "Content-Type": "application/json",
+            "X-CSRFToken": session.csrf(),
+            "Referer": f"{session.site.url}/",
+        },
+    )
+    assert response.status == 200, response.text()
+    page = session.page
+    open_chat(page)
+    # when "#ap" is typed, the menu offers #apollo; Enter writes it into the message
+    page.locator("#message-input").press_sequentially("What is in #ap")
+    options = page.locator("#composer-menu [role=option]")
+    expect(options).to_have_count(1)
+    expect(options.locator(".menu-main")).to_have_text("#apollo")
+    expect(options.locator(".menu-detail")).to_have_text("1 file")
+    shoot_modes(page, "07-hash-tag-menu")
+    page.keyboard.press("Enter")
+    expect(page.locator("#message-input")).to_have_value("What is in #apollo ")
+    expect(page.locator("#composer-menu")).to_be_hidden()
+    # and a tag no file carries says so
+    page.locator("#message-input").press_sequentially("#zz")
+    expect(page.locator("#composer-menu .menu-empty")).to_have_text(
+        "None of your files has a tag like that."
+    )
