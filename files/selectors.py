@@ -208,7 +208,8 @@ def file_tag_names_for_user(*, user: User, prefix: str = "", limit: int = 20) ->
     between SQLite and PostgreSQL, and tags are at most 50 per file."""
     counts: dict[str, int] = {}
     wanted = prefix.lower()
-    for tags in user.stored_files.exclude(tags={}).values_list("tags", flat=True).iterator():
+    files = file_list_for_user(user=user).order_by().exclude(tags={})  # not the trash
+    for tags in files.values_list("tags", flat=True).iterator():
         for name in tags if isinstance(tags, dict) else ():
             if name.lower().startswith(wanted) and TAG_NAME_CHARS.fullmatch(name):
                 counts[name] = counts.get(name, 0) + 1
