@@ -89,7 +89,7 @@ export async function preview(file, { page = 1, query = "" } = {}) {
   try {
     const node = await viewOf(kind, file, { page, terms, width: body.clientWidth });
     clear(body).append(node, footer);
-    if (kind !== "pdf") node.querySelector("mark")?.scrollIntoView({ block: "center" });
+    node.querySelector("mark")?.scrollIntoView({ block: "center" });
   } catch (error) {
     clear(body).append(el("p", { className: "error", role: "alert", text: `The preview could not be loaded: ${error.message}` }), footer);
   }

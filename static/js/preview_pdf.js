@@ -34,12 +34,19 @@ export async function pdfView(bytes, { page, terms, width, title }) {
     node?.querySelector("mark")?.scrollIntoView({ block: "center" });
   }
   await show(page);
-  return { node: el("div", { className: "pdf-view" }, bar.node, stage), destroy: () => loading.destroy() };
+  return {
+    node: el("div", { className: "pdf-view" }, bar.node, stage),
+    destroy: () => {
+      drawing?.cancel();
+      loading.destroy();
+    },
+  };
 }
 
 /** Draw page ``n``: { done: Promise<element|null>, cancel() } (null when cancelled). */
 function drawPage(doc, n, { terms, width }) {
   let render = null;
+  let observer = null;
   let cancelled = false;
   const done = (async () => {
     const page = await doc.getPage(n);
@@ -49,9 +56,16 @@ function drawPage(doc, n, { terms, width }) {
     const canvas = el("canvas", { className: "pdf-canvas", width: Math.floor(viewport.width * ratio), height: Math.floor(viewport.height * ratio) });
     const text = el("div", { className: "textLayer" });
     const sheet = el("div", { className: "pdf-page", dataset: { page: String(n) } }, canvas, text);
-    for (const [name, value] of [["--total-scale-factor", String(scale)], ["--scale-round-x", "1px"], ["--scale-round-y", "1px"], ["width", `${Math.floor(viewport.width)}px`], ["height", `${Math.floor(viewport.height)}px`]]) {
+    const widthAtOne = viewport.width / scale;
+    for (const [name, value] of [["--total-scale-factor", String(scale)], ["--scale-round-x", "1px"], ["--scale-round-y", "1px"], ["width", `${Math.floor(viewport.width)}px`], ["aspect-ratio", `${viewport.width} / ${viewport.height}`]]) {
       sheet.style.setProperty(name, value);
     }
+    // The sheet shrinks with the dialog (a phone turned, a window narrowed): the canvas
+    // scales by CSS, and the text layer follows through pdf.js's --total-scale-factor.
+    observer = new ResizeObserver(() => {
+      if (sheet.clientWidth) sheet.style.setProperty("--total-scale-factor", String(sheet.clientWidth / widthAtOne));
+    });
+    observer.observe(sheet);
     render = page.render({ canvas, viewport, transform: ratio === 1 ? null : [ratio, 0, 0, ratio, 0, 0] });
     try {
       await render.promise;
@@ -70,6 +84,7 @@ function drawPage(doc, n, { terms, width }) {
     cancel() {
       cancelled = true;
       render?.cancel();
+      observer?.disconnect();
     },
   };
 }

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from files.tests.documents_factory import pdf_with_pages
 
 from .conftest import REPO, LiveSite
-from .test_chat_surface import shoot_modes
+from .test_chat_surface import shoot
 from .test_pages import file_row, open_chat, send_message
 
 pytestmark = pytest.mark.browser
@@ -33,6 +33,27 @@ PAGES = [
     "Outlook. Next year we open two more warehouses.",
 ]
 PHRASE = "walrus ferry"
+# The preview's page fits the narrowed dialog, and its text layer (the highlights) too.
+SHEET_AND_TEXT_LAYER_FIT = """() => {
+  const sheet = document.querySelector("#preview-dialog .pdf-page");
+  const layer = sheet?.querySelector(".textLayer");
+  if (!sheet || !layer) return false;
+  return sheet.clientWidth < 390 && Math.abs(sheet.clientWidth - layer.clientWidth) <= 1;
+}"""
+
+
+def shoot_modes(page: Any, name: str, focus: Any = None) -> None:
+    """Light, dark and 390 px screenshots; at 390 px ``focus`` is scrolled into view."""
+    size = page.viewport_size
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        shoot(page, f"{name}-{scheme}")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 390, "height": 820})
+    if focus is not None:
+        focus.scroll_into_view_if_needed()
+    shoot(page, f"{name}-390")
+    page.set_viewport_size(size)
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +93,11 @@ def test_a_pdf_is_read_searched_opened_at_its_page_and_cited(
     badge = file_row(page, "report.pdf").locator(".badge-text")
     expect(badge).to_have_attribute("data-text-status", "processing")
     expect(badge).to_have_text("Processing…")
-    shoot_modes(page, "01-processing")
+    shoot_modes(page, "01-processing", focus=badge)
     start_worker()
     expect(badge).to_have_attribute("data-text-status", "ready", timeout=30_000)
     expect(badge).to_have_text(f"4 pages · {sum(len(p.split()) for p in PAGES)} words")
-    shoot_modes(page, "02-ready")
+    shoot_modes(page, "02-ready", focus=badge)
 
     # 2. Content search: the phrase from page 3, highlighted, opens the preview at page 3.
     page.locator("#search-mode label", has_text="Contents").click()
@@ -89,7 +110,7 @@ def test_a_pdf_is_read_searched_opened_at_its_page_and_cited(
     expect(hit.locator(".badge-page")).to_have_text("p. 3")
     expect(hit.locator("mark")).to_have_text(["walrus", "ferry"])
     expect(page.locator("#files-list")).to_be_hidden()
-    shoot_modes(page, "03-search")
+    shoot_modes(page, "03-search", focus=hit)
     hit.get_by_role("button", name="Open report.pdf at page 3").click()
     dialog = page.locator("#preview-dialog")
     expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
@@ -97,6 +118,10 @@ def test_a_pdf_is_read_searched_opened_at_its_page_and_cited(
     expect(dialog.locator(".textLayer")).to_contain_text("walrus ferry crosses")
     expect(dialog.locator(".textLayer mark").first).to_have_text("walrus")
     shoot_modes(page, "04-preview-page-3")
+    # the page shrinks with the window, and its text layer (the highlights) with it
+    page.set_viewport_size({"width": 390, "height": 820})
+    page.wait_for_function(SHEET_AND_TEXT_LAYER_FIT)
+    page.set_viewport_size({"width": 1280, "height": 860})
     dialog.get_by_role("button", name="Next page").click()
     expect(dialog.locator(".pdf-page")).to_have_attribute("data-page", "4")
     expect(dialog.locator(".textLayer")).to_contain_text("warehouses")
