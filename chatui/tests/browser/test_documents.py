@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from files.tests.documents_factory import pdf_with_pages
+from files.tests.documents_factory import encrypted_pdf, pdf_with_pages, pptx_with
 
 from .conftest import REPO, LiveSite
 from .test_chat_surface import shoot
@@ -64,6 +64,8 @@ def start_worker(live_site: LiveSite, tmp_path_factory: Any) -> Iterator[Callabl
     workers: list[subprocess.Popen[bytes]] = []
 
     def start() -> None:
+        if workers:
+            return
         command = [sys.executable, "manage.py", "files_worker", "--interval", "0.2"]
         with log.open("ab") as out:
             workers.append(
@@ -177,3 +179,38 @@ def test_hash_in_the_composer_offers_the_tags_on_your_files(session: Any) -> Non
     expect(page.locator("#composer-menu .menu-empty")).to_have_text(
         "None of your files has a tag like that."
     )
+
+
+def test_a_locked_pdf_says_why_and_slides_preview_as_their_text(
+    session: Any, start_worker: Callable[[], None]
+) -> None:
+    # given a password-protected PDF and a slide deck, read by the worker
+    start_worker()
+    session.upload("locked.pdf", encrypted_pdf("secret plans"), "application/pdf")
+    deck = pptx_with(["Welcome aboard", "The otter budget doubles next spring"])
+    session.upload("deck.pptx", deck, "application/octet-stream")
+    page = session.page
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.goto("/files")
+    # then the PDF's row says why it has no text, and the deck's how much it has
+    locked = file_row(page, "locked.pdf").locator(".badge-text")
+    expect(locked).to_have_text("Not indexed: password-protected", timeout=30_000)
+    expect(locked).to_have_attribute("data-text-status", "failed")
+    ready = file_row(page, "deck.pptx").locator(".badge-text")
+    expect(ready).to_have_attribute("data-text-status", "ready", timeout=30_000)
+    expect(ready).to_contain_text("2 pages")
+    shoot_modes(page, "08-failed-and-ready", focus=locked)
+    # when "otter" is searched in contents, the match is on slide 2, shown as its text
+    page.locator("#search-mode label", has_text="Contents").click()
+    page.fill("#f-q", "otter")
+    hit = page.locator("#search-hits .content-hit")
+    expect(hit.locator(".badge-page")).to_have_text("p. 2")
+    hit.get_by_role("button", name="Open deck.pptx at page 2").click()
+    dialog = page.locator("#preview-dialog")
+    expect(dialog.locator(".page-label")).to_have_text("Page 2 of 2")
+    expect(dialog.locator(".preview-text")).to_contain_text("The otter budget doubles")
+    expect(dialog.locator(".preview-text mark")).to_have_text(["otter"])
+    dialog.get_by_role("button", name="Previous page").click()
+    expect(dialog.locator(".preview-text")).to_contain_text("Welcome aboard")
+    expect(dialog.locator(".preview-text mark")).to_have_count(0)
+    shoot_modes(page, "09-slides-as-text")
