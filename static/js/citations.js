@@ -14,8 +14,8 @@ export function showCitations(bubble, citations) {
   bubble.querySelector(".citations")?.remove();
   const cited = distinct(citations || []);
   if (!cited.length) return;
-  const list = el("ul", { className: "citations", "aria-label": "Sources" }, cited.map((citation) => el("li", {}, chip(citation))));
-  bubble.append(list);
+  const list = el("ul", { className: "citation-list" }, cited.map((citation) => el("li", {}, chip(citation))));
+  bubble.append(el("div", { className: "citations", role: "group", "aria-label": "Sources" }, el("span", { className: "citations-label", text: "Sources" }), list));
 }
 
 function distinct(citations) {
