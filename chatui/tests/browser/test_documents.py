@@ -147,6 +147,10 @@ def test_a_pdf_is_read_searched_opened_at_its_page_and_cited(
     expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
     expect(dialog.locator(".textLayer mark").first).to_be_visible()
     shoot_modes(page, "06-citation-preview")
+    # the citations are kept with the message: a reload shows the chip again
+    dialog.get_by_role("button", name="Close preview").click()
+    page.reload()
+    expect(page.locator(".msg-assistant .citation-chip")).to_have_text(["report.pdf p. 3"])
 
 
 def test_hash_in_the_composer_offers_the_tags_on_your_files(session: Any) -> None:
