@@ -150,7 +150,9 @@ def test_a_pdf_is_read_searched_opened_at_its_page_and_cited(
     # the citations are kept with the message: a reload shows the chip again
     dialog.get_by_role("button", name="Close preview").click()
     page.reload()
-    expect(page.locator(".msg-assistant .citation-chip")).to_have_text(["report.pdf p. 3"])
+    expect(page.locator(".msg-assistant .citation-chip")).to_have_accessible_name(
+        "Open report.pdf at page 3"
+    )
 
 
 def test_hash_in_the_composer_offers_the_tags_on_your_files(session: Any) -> None:
