@@ -337,10 +337,9 @@ $("upload-input").addEventListener("change", (event) => {
 });
 acceptDrops(document.body, (files) => uploads.add(files), $("dropzone"));
 
-if (new URLSearchParams(location.search).get("mode") === "contents") {
-  nodes.form.querySelector('input[name="mode"][value="contents"]').checked = true;
+if (contentMode()) {
   describeMode();
-  if (nodes.q.value.trim()) load();
+  if (nodes.q.value.trim()) load(); // the server rendered the list; show the matches
 }
 updateSelection();
 watch.scan();

@@ -9,6 +9,7 @@ Screenshots (light, dark, 390 px) go to ``$CHATUI_SCREENSHOT_DIR`` (``var/screen
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -113,6 +114,9 @@ def test_a_pdf_is_read_searched_opened_at_its_page_and_cited(
     expect(hit.locator("mark")).to_have_text(["walrus", "ferry"])
     expect(page.locator("#files-list")).to_be_hidden()
     shoot_modes(page, "03-search", focus=hit)
+    page.reload()  # the URL keeps the mode and the words: the matches come back
+    expect(page).to_have_url(re.compile(r"mode=contents"))
+    expect(hit.locator(".badge-page")).to_have_text("p. 3")
     hit.get_by_role("button", name="Open report.pdf at page 3").click()
     dialog = page.locator("#preview-dialog")
     expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
