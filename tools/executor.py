@@ -40,7 +40,7 @@ from chatui.ids import uuid_or_none
 from chatui.text import text_check, text_storable
 from chatui.zip_limits import zip_input_check
 from files.models import StoredFile
-from files.selectors import file_get_for_user, file_list_for_user
+from files.selectors import file_get_for_user, file_list_for_user, files_get_for_user
 from files.services import file_delete, file_read_bytes, file_upload
 from files.sessions import session_id_for_user
 
@@ -136,7 +136,7 @@ def _named_files(
         named = _file_by_name(user=user, filename=arguments["filename"], session_id=session_id)
         return {"file": [named]}
     if MULTI_FILE_PARAM in arguments:
-        return {"files": [file_get_for_user(user=user, file_id=i) for i in arguments["file_ids"]]}
+        return {"files": files_get_for_user(user=user, file_ids=list(arguments[MULTI_FILE_PARAM]))}
     return {}
 
 
