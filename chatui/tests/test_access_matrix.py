@@ -83,7 +83,11 @@ class Row:
 ROUTES: dict[tuple[str, str], Row] = {
     # Pages: login required, then the user's own data only.
     ("", "GET"): Row(LOGIN, 200, 200),
-    ("files", "GET"): Row(LOGIN, 200, 200),
+    # The page's filters fall back to their defaults, whatever they are given (NUL was a
+    # 500 on PostgreSQL); ?q= names the owner's file.
+    ("files", "GET"): Row(
+        LOGIN, 200, 200, variants=("q=alice-secret", "q=a%00b&session=%00&ordering=%00&page=%00")
+    ),
     ("accounts/login/", "GET"): Row(200, 302, 302),  # signed in: redirected home
     ("accounts/login/", "POST"): Row(200, 302, 302, body={"username": "x", "password": "y"}),
     ("accounts/logout/", "POST"): Row(LOGIN, LOGIN, LOGIN),  # signed out, shown the login
