@@ -105,6 +105,21 @@ def cases_summary(request: pytest.FixtureRequest) -> Iterator[None]:
         print(f"\n{line}")
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Iterator[None]:
+    """schemathesis calls Django's WSGI handler directly, whose request signals close the
+    database connection; on PostgreSQL that ended the test's transaction (every later
+    query: ``database_unavailable``). Django's test client disconnects them the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def fuzz_storage(s3mock_server: Any, settings: Any) -> Iterator[None]:
     """The session's live s3mock with a bucket of this test's own (not parametrized)."""
