@@ -21,7 +21,7 @@ from chatui.models import User
 
 from . import storage
 from .content_types import categorize
-from .documents.jobs import text_extraction_enqueue_on_commit
+from .documents.jobs import text_extraction_enqueue
 from .limits import check_quota, user_quota_bytes
 from .models import FileVersion, StoredFile
 from .storage import BlobInfo
@@ -76,7 +76,7 @@ def version_insert_or_discard_blob(
             ).save(force_insert=True)
             locked.old_versions_bytes += locked.size
             _make_current(locked, number=number, key=key, blob=blob)
-            text_extraction_enqueue_on_commit(file_id=locked.pk)
+            text_extraction_enqueue(file_id=locked.pk)
     except BaseException:
         storage.delete_quietly(key)
         raise
@@ -125,7 +125,7 @@ def version_revert_latest(*, file: StoredFile) -> None:
                 content_type=previous.content_type,
             ),
         )
-        text_extraction_enqueue_on_commit(file_id=locked.pk)
+        text_extraction_enqueue(file_id=locked.pk)
     storage.delete_quietly(newest.key)
 
 

@@ -43,13 +43,14 @@ from chatui.text import text_check, text_storable
 from chatui.zip_limits import zip_input_check
 from files.keys import display_filename
 from files.models import StoredFile
-from files.selectors import file_get_for_user, file_list_for_user
+from files.selectors import file_get_for_user, file_list_for_user, files_get_for_user
 from files.services import file_delete, file_read_bytes, file_upload
 from files.sessions import session_id_for_user
 from files.version_rows import version_revert_latest
 from files.versions import tool_output_previous
 
 from .base import MULTI_FILE_PARAM, SINGLE_FILE_PARAMS, GeneratedFile, InputFile, Tool
+from .document_inputs import extracted_input, search_arguments, uses_extracted_text
 from .models import ToolRun
 from .registry import tool_get
 from .run_slots import run_slot
@@ -143,7 +144,7 @@ def _named_files(
         named = _file_by_name(user=user, filename=arguments["filename"], session_id=session_id)
         return {"file": [named]}
     if MULTI_FILE_PARAM in arguments:
-        return {"files": [file_get_for_user(user=user, file_id=i) for i in arguments["file_ids"]]}
+        return {"files": files_get_for_user(user=user, file_ids=list(arguments[MULTI_FILE_PARAM]))}
     return {}
 
 
@@ -165,7 +166,9 @@ def _check_input_size(files: list[StoredFile]) -> None:
         )
 
 
-def _as_input(file: StoredFile) -> InputFile:
+def _as_input(tool: Tool, file: StoredFile, user: Any) -> InputFile:
+    if tool.reads_extracted_text and uses_extracted_text(file):
+        return extracted_input(user=user, file=file)
     content = file_read_bytes(file=file, max_bytes=settings.TOOLS_MAX_INPUT_FILE_BYTES)
     zip_input_check(content, file.filename)  # before any parser sees a zip-based file
     return InputFile(str(file.pk), file.filename, file.content_type, len(content), content)
@@ -179,8 +182,9 @@ def resolve_file_arguments(
     session_id: uuid.UUID | None,
     inputs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """run() keyword arguments: file parameters replaced by the files' contents (and
-    the versions read appended to ``inputs``)."""
+    """run() keyword arguments: file parameters replaced by the files' contents (or, for
+    a tool that searches documents, by the passages found in them), and the versions
+    read appended to ``inputs``."""
     named = _named_files(tool, arguments, user=user, session_id=session_id)
     if inputs is not None:
         inputs.extend(
@@ -188,12 +192,17 @@ def resolve_file_arguments(
             for files in named.values()
             for file in files
         )
-    _check_input_size([file for files in named.values() for file in files])
+    if tool.searches_documents:
+        return search_arguments(arguments, named.get("files"), user=user)
+    read = [f for files in named.values() for f in files]
+    if tool.reads_extracted_text:  # a document's text is capped, not its bytes
+        read = [f for f in read if not uses_extracted_text(f)]
+    _check_input_size(read)
     kwargs = {k: v for k, v in arguments.items() if k not in tool.file_params()}
     if "file" in named:
-        kwargs["file"] = _as_input(named["file"][0])
+        kwargs["file"] = _as_input(tool, named["file"][0], user)
     if "files" in named:
-        kwargs["files"] = [_as_input(file) for file in named["files"]]
+        kwargs["files"] = [_as_input(tool, file, user) for file in named["files"]]
     return kwargs
 
 

@@ -106,7 +106,8 @@ class SearchApi(APIView):
         responses=inline_serializer(
             "SearchResults",
             {
-                "count": serializers.IntegerField(),
+                "count": serializers.IntegerField(help_text="Exact up to 1000, else 1001."),
+                "count_exact": serializers.BooleanField(),
                 "next": serializers.URLField(allow_null=True),
                 "previous": serializers.URLField(allow_null=True),
                 "results": HitSerializer(many=True),
@@ -127,6 +128,7 @@ class SearchApi(APIView):
         return Response(
             {
                 "count": result.count,
+                "count_exact": result.count_exact,
                 "next": _page_link(request, data["page"] + 1, result.count, data["page_size"]),
                 "previous": _page_link(request, data["page"] - 1, result.count, data["page_size"]),
                 "results": self.HitSerializer(result.hits, many=True).data,

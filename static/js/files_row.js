@@ -3,6 +3,7 @@
 
 import { el } from "./dom.js";
 import { CATEGORY_LABELS, formatDate, formatSize, isRaster, sourceLabel } from "./format.js";
+import { textBadge } from "./files_status.js";
 import { icon } from "./icons.js";
 
 export function row(file) {
@@ -34,6 +35,8 @@ export function row(file) {
         downloadUrl: url,
         size: String(file.size),
         version: String(file.version ?? 1),
+        textStatus: file.text_status || "none",
+        pages: String(file.pages || 0),
       },
     },
     el("td", { className: "col-select" }, el("input", { type: "checkbox", className: "row-select", "aria-label": `Select ${name}` })),
@@ -52,6 +55,7 @@ export function row(file) {
         file.status === "broken"
           ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
           : null,
+        textBadge(file),
       ),
     ),
     el("td", { className: "col-category", dataset: { label: "Category" }, text: CATEGORY_LABELS[file.category] || file.category }),
@@ -77,6 +81,8 @@ export function fileOf(tr) {
     download_url: d.downloadUrl,
     size: Number(d.size),
     version: Number(d.version) || 1,
+    text_status: d.textStatus,
+    pages: Number(d.pages),
   };
 }
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chat", "0002_message"),
+        ("chat", "0003_message_citations"),
     ]
 
     operations = [
