@@ -160,6 +160,9 @@ async def _rounds_run(
             user=reply.user, session=reply.session, message=reply.user_message
         )
     reply.file_versions.extend({"file_id": str(f.id), "version": f.version} for f, _ in plan.files)
+    reply.file_versions.extend(  # retrieved passages: the version each was read from
+        {"file_id": p.file_id, "version": p.version} for p in plan.retrieval.passages
+    )
     context = await context_gather(plan)
     reply.citations = context.citation_list() if provider.cites_context else []
     tools = await tool_specs_get()
