@@ -123,6 +123,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         401, 404, 200, query="from=1&to=2", shows=SECRET_NAME
     ),
     ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/chats", "GET"): Row(401, 404, 200),
     ("api/trash", "GET"): Row(401, 200, 200),
     ("api/trash", "DELETE"): Row(401, 200, 200),
     ("api/files/tags", "GET"): Row(

@@ -66,8 +66,12 @@ async function renderVersions(file, onChange) {
   const list = $("history-list");
   list.setAttribute("aria-busy", "true");
   let versions;
+  let usage = [];
   try {
-    versions = await api(`/api/files/${file.id}/versions`);
+    [versions, usage] = await Promise.all([
+      api(`/api/files/${file.id}/versions`),
+      api(`/api/files/${file.id}/chats`).catch(() => []), // "used in" is extra: never blocks
+    ]);
   } catch (error) {
     list.replaceChildren(el("li", { className: "error", text: `Could not load the versions: ${error.message}` }));
     return;
@@ -76,12 +80,13 @@ async function renderVersions(file, onChange) {
   }
   const current = versions.find((v) => v.current) || versions[0];
   list.replaceChildren(
-    ...versions.map((version, index) => versionItem(file, version, versions[index + 1], current, onChange)),
+    ...versions.map((version, index) => versionItem(file, version, versions[index + 1], current, onChange, usage)),
   );
 }
 
-function versionItem(file, version, older, current, onChange) {
+function versionItem(file, version, older, current, onChange, usage = []) {
   const label = `v${version.version}`;
+  const chats = usage.filter((chat) => chat.versions.includes(version.version));
   const actions = el(
     "span",
     { className: "version-actions" },
@@ -107,7 +112,17 @@ function versionItem(file, version, older, current, onChange) {
       el("span", { className: "version-meta" }, `${formatSize(version.size)} · ${formatDate(version.created_at)} · ${sourceText(version)}`),
     ),
     actions,
+    chats.length ? usedIn(chats) : null,
   );
+}
+
+/** The chats whose messages used this version, each a link to the chat. */
+function usedIn(chats) {
+  const links = chats.flatMap((chat, index) => [
+    index ? ", " : "",
+    el("a", { href: `/?session=${encodeURIComponent(chat.session_id)}`, text: chat.title || "Untitled chat" }),
+  ]);
+  return el("span", { className: "version-used muted small" }, "Used in ", ...links);
 }
 
 function compareButton(file, from, to, text) {
