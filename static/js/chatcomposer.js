@@ -8,8 +8,7 @@ import { ComposerMenu } from "./picker.js";
 import { buildToolForm } from "./toolform.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 import { $, busy, config, nodes, outbox, panel, state } from "./chatstate.js";
-import { send } from "./chatsocket.js";
-import { setReplying } from "./chatview.js";
+import { send, setReplying } from "./chatsocket.js";
 
 const uploads = new UploadList(nodes.uploads, $("upload-status"), {
   maxBytes: config.maxUploadBytes,

@@ -4,7 +4,8 @@
 // Esc closes; the listbox follows the ARIA combobox pattern on the textarea.
 
 import { el, clear } from "./dom.js";
-import { formatSize } from "./format.js";
+import { formatSize, isRaster } from "./format.js";
+import { icon } from "./icons.js";
 
 const FILE_TOKEN = /(^|\s)@([^\s@]*)$/;
 const TAG_TOKEN = /(^|\s)#([\w.-]*)$/;
@@ -98,9 +99,15 @@ export class ComposerMenu {
     return el(
       "li",
       { id, role: "option", className: "menu-option", dataset: { index } },
-      el("span", { className: "menu-main", text: main }),
-      el("span", { className: "menu-detail muted", text: detail || "" }),
+      el("span", { className: "menu-icon" }, icon(this.iconFor(item))),
+      el("span", { className: "menu-text" }, el("span", { className: "menu-main", text: main }), el("span", { className: "menu-detail muted", text: detail || "" })),
     );
+  }
+
+  iconFor(item) {
+    if (this.mode === "file") return isRaster(item) ? "image" : item.category === "data" ? "table" : "file";
+    if (item.name === "help") return "help";
+    return /plot|chart/.test(item.name) ? "chart" : /csv|table|sheet/.test(item.name) ? "table" : "bolt";
   }
 
   mark() {
