@@ -34,7 +34,7 @@ def _filters(query: QueryDict) -> dict[str, Any]:
     category = query.get("category", "")
     ordering = query.get("ordering", "")
     return {
-        "q": query.get("q", "").strip()[:200],
+        "q": query.get("q", "").replace("\x00", "").strip()[:200],  # no NUL: PostgreSQL refuses it
         "source": source if source in StoredFile.Source.values else "",
         "category": category if category in StoredFile.Category.values else "",
         "ordering": ordering if ordering in ORDERINGS else "-created_at",
