@@ -113,12 +113,6 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>/download", "GET"): Row(
         401, 404, 200, variants=("inline=1",), shows="alice_secret_total"
     ),
-<<<<<<< HEAD
-    ("api/files/tags", "GET"): Row(
-        401, 200, 200, query="q=alice", variants=("",), shows="alice_secret_total"
-    ),
-=======
->>>>>>> main
     # Versions and trash (#17): v2 from a JSON body, then restoring v1 makes v3.
     ("api/files/<str:file_id>/versions", "GET"): Row(401, 404, 200),
     ("api/files/<str:file_id>/versions", "POST"): Row(
@@ -131,12 +125,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
     ("api/trash", "GET"): Row(401, 200, 200),
     ("api/trash", "DELETE"): Row(401, 200, 200),
-<<<<<<< HEAD
-=======
     ("api/files/tags", "GET"): Row(
         401, 200, 200, query="q=alice", variants=("",), shows="alice_secret_total"
     ),
->>>>>>> main
     ("api/files/zip", "GET"): Row(
         401, 404, 200, query="ids=<str:file_id>", variants=("ids=<str:file_id>&ids=<image>",)
     ),
