@@ -9,6 +9,7 @@ Screenshots (light, dark, 390 px) go to ``$CHATUI_SCREENSHOT_DIR`` (``var/screen
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
 import sys
@@ -224,3 +225,38 @@ def test_a_locked_pdf_says_why_and_slides_preview_as_their_text(
     expect(dialog.locator(".preview-text")).to_contain_text("Welcome aboard")
     expect(dialog.locator(".preview-text mark")).to_have_count(0)
     shoot_modes(page, "09-slides-as-text")
+
+
+def test_a_long_pdf_opens_at_a_late_page_by_byte_ranges(
+    session: Any, start_worker: Callable[[], None]
+) -> None:
+    # given a 60-page PDF (well over pdf.js's two 64 KiB range chunks), read by the worker
+    start_worker()
+    noise = random.Random(15)  # lines that do not compress, so the file is large
+    filler = ["\n".join(noise.randbytes(30).hex() for _ in range(40)) for _ in range(60)]
+    # (matplotlib sets the last line on the baseline: the words go last to stay on the page)
+    texts = [f"{filler[n - 1]}\nChapter {n}. Notes on shelf {n}." for n in range(1, 61)]
+    texts[49] = f"{filler[49]}\nChapter 50. The narwhal ledger is kept in the attic."
+    pdf = pdf_with_pages(texts)
+    assert len(pdf) > 2 * 65536
+    session.upload("long.pdf", pdf, "application/pdf")
+    page = session.page
+    page.set_viewport_size({"width": 1280, "height": 860})
+    ranges: list[str] = []
+    page.on(
+        "request",
+        lambda r: ranges.append(r.headers.get("range", "")) if "/download" in r.url else None,
+    )
+    page.goto("/files")
+    ready = file_row(page, "long.pdf").locator(".badge-text")
+    expect(ready).to_have_attribute("data-text-status", "ready", timeout=60_000)
+    # when the match on page 50 is opened
+    status, found = session.api_get("/api/search?q=narwhal+ledger")
+    assert (status, found["count"]) == (200, 1), found
+    page.goto("/files?mode=contents&q=narwhal+ledger")
+    page.get_by_role("button", name="Open long.pdf at page 50").click()
+    dialog = page.locator("#preview-dialog")
+    expect(dialog.locator(".page-label")).to_have_text("Page 50 of 60")
+    expect(dialog.locator(".textLayer mark")).to_have_text(["narwhal", "ledger"])
+    # then the bytes came as ranges of the one download URL, not as the whole file
+    assert any(value.startswith("bytes=") for value in ranges), ranges
