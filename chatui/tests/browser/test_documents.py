@@ -35,6 +35,7 @@ PAGES = [
     "Outlook. Next year we open two more warehouses.",
 ]
 PHRASE = "walrus ferry"
+TAG_ICON_PATH = "M3 3h8l10 10-8 8L3 11z"  # static/js/icons.js's "tag"
 # The preview's page fits the narrowed dialog, and its text layer (the highlights) too.
 SHEET_AND_TEXT_LAYER_FIT = """() => {
   const sheet = document.querySelector("#preview-dialog .pdf-page");
@@ -181,6 +182,7 @@ def test_hash_in_the_composer_offers_the_tags_on_your_files(session: Any) -> Non
     expect(options).to_have_count(1)
     expect(options.locator(".menu-main")).to_have_text("#apollo")
     expect(options.locator(".menu-detail")).to_have_text("1 file")
+    expect(options.locator(".menu-icon svg path").first).to_have_attribute("d", TAG_ICON_PATH)
     shoot_modes(page, "07-hash-tag-menu")
     page.keyboard.press("Enter")
     expect(page.locator("#message-input")).to_have_value("What is in #apollo ")
