@@ -202,6 +202,7 @@ def test_a_locked_pdf_says_why_and_slides_preview_as_their_text(
     session.upload("locked.pdf", encrypted_pdf("secret plans"), "application/pdf")
     deck = pptx_with(["Welcome aboard", "The otter budget doubles next spring"])
     session.upload("deck.pptx", deck, "application/octet-stream")
+    session.upload("notes.txt", b"line one\nthe grey heron waits by the <b>weir</b>\n")
     page = session.page
     page.set_viewport_size({"width": 1280, "height": 860})
     page.goto("/files")
@@ -227,6 +228,14 @@ def test_a_locked_pdf_says_why_and_slides_preview_as_their_text(
     expect(dialog.locator(".preview-text")).to_contain_text("Welcome aboard")
     expect(dialog.locator(".preview-text mark")).to_have_count(0)
     shoot_modes(page, "09-slides-as-text")
+    dialog.get_by_role("button", name="Close preview").click()
+    # and a plain text file's match opens its text, the word marked, markup kept as text
+    page.fill("#f-q", "heron")
+    page.get_by_role("button", name="Open notes.txt at page 1").click()
+    expect(dialog.locator(".preview-text")).to_have_text(
+        "line one\nthe grey heron waits by the <b>weir</b>\n"
+    )
+    expect(dialog.locator(".preview-text mark")).to_have_text(["heron"])
 
 
 def test_a_long_pdf_opens_at_a_late_page_by_byte_ranges(
