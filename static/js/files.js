@@ -98,7 +98,9 @@ function renderSearch(data, q) {
   const filtered = filters();
   for (const name of ["q", "ordering"]) filtered.delete(name);
   renderHits(data, q, { filtered: filtered.size > 0 });
-  nodes.count.textContent = `${data.count} match${data.count === 1 ? "" : "es"} in file contents · page ${state.page} of ${state.pages}`;
+  // Past 1,000 matches the server stops counting (count_exact false): say "1000+".
+  const counted = data.count_exact === false ? `${data.count - 1}+ matches` : `${data.count} match${data.count === 1 ? "" : "es"}`;
+  nodes.count.textContent = `${counted} in file contents · page ${state.page} of ${data.count_exact === false ? "many" : state.pages}`;
   nodes.prev.hidden = state.page <= 1;
   nodes.next.hidden = state.page >= state.pages;
 }

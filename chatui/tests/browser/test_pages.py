@@ -261,7 +261,7 @@ def test_rename_run_a_tool_and_delete(session: Any) -> None:
     tool_dialog = page.locator("#tool-dialog")
     # the tools that read a CSV, in a form generated from the schema: no JSON to type
     expect(tool_dialog.locator("#tool-select option")).to_have_text(
-        ["csv_summary", "plot_csv", "text_search", "zip_files", "convert_table"]
+        ["csv_summary", "plot_csv", "text_search", "search_files", "zip_files", "convert_table"]
     )
     page.select_option("#tool-select", "plot_csv")
     expect(tool_dialog.locator("#tool-plot_csv-file_id")).to_have_value(
