@@ -12,6 +12,7 @@ from chat.models import ChatSession, Message
 from chatui.errors import ChatNotFound
 from chatui.ids import uuid_or_none
 from files.models import StoredFile
+from files.selectors import files_readable_among
 
 
 def session_list_for_user(*, user: Any, q: str | None = None) -> QuerySet[ChatSession]:
@@ -94,7 +95,29 @@ def context_files(
     for stored in files:
         stored.owner = user
         stored.linked, stored.attached = bool(stored.linked), bool(stored.attached)
+    shared = shared_context_files(user=user, session=session, message=message)
+    if shared:
+        files = sorted(files + shared, key=lambda f: (f.created_at, str(f.id)))
     return files
+
+
+def shared_context_files(
+    *, user: Any, session: ChatSession, message: Message | None = None
+) -> list[StoredFile]:
+    """Other users' files attached to the session's messages that ``user`` may still
+    read (a share): asked again before every reply, so revoking a share takes the file
+    out of an open chat's next answer. One query when there are none."""
+    foreign = list(
+        StoredFile.objects.filter(messages__session=session)
+        .exclude(owner_id=user.pk)
+        .select_related("owner")
+        .distinct()
+    )
+    readable = files_readable_among(user=user, files=foreign) if foreign else []
+    attached = set(message.files.values_list("id", flat=True)) if readable and message else set()
+    for stored in readable:
+        stored.linked, stored.attached = True, stored.pk in attached
+    return readable
 
 
 _CONTEXT_FILES_SQL = """

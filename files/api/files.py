@@ -24,11 +24,13 @@ from ..models import StoredFile
 from ..selectors import (
     ORDERINGS,
     file_get_for_user,
+    file_get_readable,
     file_list_for_user,
     stats_subject_for,
     user_file_stats,
 )
 from ..sessions import session_id_for_user
+from ..sharing.audit import client_ip
 from ..validation import parse_tags_json
 from .downloads import download_response
 from .serializers import StoredFileOutputSerializer
@@ -71,6 +73,12 @@ class FileListCreateApi(APIView):
         session = serializers.UUIDField(required=False)
         checksum = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)  # sha256: duplicates
         ordering = serializers.ChoiceField(ORDERINGS, required=False, default="-created_at")
+        shared = serializers.ChoiceField(
+            ["with_me", "by_me"],
+            required=False,
+            help_text="with_me: other users' files shared with you (user_email is the owner's); "
+            "by_me: your files that a live share or link points at.",
+        )
         page = serializers.IntegerField(required=False, min_value=1)
         page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
@@ -117,6 +125,7 @@ class FileListCreateApi(APIView):
                 user=self.request.user, session_id=data.get("session")
             ),
             "ordering": data["ordering"],
+            "shared": data.get("shared"),
         }
 
     @extend_schema(
@@ -182,7 +191,7 @@ class FileDetailApi(APIView):
         responses=DetailOutputSerializer,
     )
     def get(self, request: Request, file_id: str) -> Response:
-        file = file_get_for_user(user=request.user, file_id=file_id)
+        file = file_get_readable(user=request.user, file_id=file_id, ip=client_ip(request))
         data = dict(StoredFileOutputSerializer(file).data)
         include = request.query_params.get("include", "")
         if include not in ("", "content"):
@@ -222,8 +231,13 @@ class FileDownloadApi(APIView):
         },
     )
     def get(self, request: Request, file_id: str) -> HttpResponse:
-        file = file_get_for_user(user=request.user, file_id=file_id)
         inline = request.query_params.get("inline") in {"1", "true"}
+        file = file_get_readable(
+            user=request.user,
+            file_id=file_id,
+            action="preview" if inline else "download",
+            ip=client_ip(request),
+        )
         return download_response(request._request, file, inline=inline)
 
 

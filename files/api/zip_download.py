@@ -3,7 +3,8 @@
 The archive is built while it is sent (stream-zip, from PyPI): each member is read
 from S3 chunk by chunk through ``services.file_open`` and nothing is stored — no
 ``files.zip`` in the user's files, nothing counted against the quota. Every id goes
-through the one ownership check (``files_get_for_user``, one query) before a byte is sent.
+through the one can-read check (``files_get_readable``; one query for the user's own
+files) before a byte is sent.
 Under ASGI the body is produced by the same bounded reader thread as downloads
 (:func:`files.api.downloads.read_ahead`).
 """
@@ -23,7 +24,8 @@ from stream_zip import ZIP_64, stream_zip
 
 from .. import services
 from ..models import StoredFile
-from ..selectors import files_get_for_user
+from ..selectors import files_get_readable
+from ..sharing.audit import client_ip
 from .downloads import CHUNK_BYTES, content_disposition, read_ahead
 
 ZIP_MAX_FILES = 500
@@ -93,7 +95,9 @@ class FileZipApi(APIView):
         query = self.QuerySerializer(data={"ids": request.query_params.getlist("ids")})
         query.is_valid(raise_exception=True)
         ids = list(dict.fromkeys(query.validated_data["ids"]))
-        files = files_get_for_user(user=request.user, file_ids=ids)
+        files = files_get_readable(
+            user=request.user, file_ids=ids, action="download", ip=client_ip(request)
+        )
         reader = _ChunkReader(zip_chunks(files))
         raw = request._request  # the Django request: ASGI bodies must be async iterators
         body = read_ahead(reader) if isinstance(raw, ASGIRequest) else reader.iter_chunks(0)

@@ -19,7 +19,8 @@ from rest_framework.views import APIView
 from chatui.errors import InvalidInput, TextNotAvailable
 
 from ..models import StoredFile
-from ..selectors import file_get_for_user
+from ..selectors import file_get_readable
+from ..sharing.audit import client_ip
 from .index import page_text
 from .search import search_chunks
 
@@ -45,7 +46,7 @@ class FileTextApi(APIView):
     def get(self, request: Request, file_id: str) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        file = file_get_for_user(user=request.user, file_id=file_id)
+        file = file_get_readable(user=request.user, file_id=file_id, ip=client_ip(request))
         page = params.validated_data["page"]
         _require_text(file, page)
         return Response(
