@@ -325,3 +325,18 @@ def test_shares_list_is_the_owners(
     assert other_api_client.delete(f"/api/shares/{share.pk}").status_code == 404
     by_me = api_client.get("/api/files?shared=by_me").json()["results"]
     assert [row["id"] for row in by_me] == [str(stored_file.pk)]
+
+
+def test_opening_a_link_costs_a_few_queries(
+    s3_backend, api_client, make_stored_file, django_assert_max_num_queries
+) -> None:
+    # given a link to a file, opened by a browser with no session
+    file = make_stored_file(content=CSV, filename="a.csv")
+    path = _path(_link(api_client, file)["url"])
+    anon = Client()
+    # then the page is the link's lookup, its visit count and its audit row; so is a download
+    with django_assert_max_num_queries(3):
+        assert anon.get(path).status_code == 200
+    with django_assert_max_num_queries(3):
+        response = anon.get(path + "/download")
+        assert _body(response) == CSV
