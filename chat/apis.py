@@ -5,7 +5,12 @@ Another user's chat is always 404, never 403: its existence is not disclosed.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -78,6 +83,7 @@ class ChatListCreateApi(APIView):
 
 
 class ChatDetailApi(APIView):
+    @extend_schema_serializer(component_name="ChatPatchInput")
     class PatchInputSerializer(serializers.Serializer):
         title = serializers.CharField(allow_blank=True, max_length=200)
 

@@ -11,7 +11,9 @@ truncation is always written out in the text the model sees.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,9 +113,6 @@ class ContextPlan:
     files: list[tuple[StoredFile, str]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
 
-    def needs_storage(self) -> bool:
-        return any(not is_binary_type(f.content_type) and f.size for f, _ in self.files)
-
 
 def context_plan(*, user: Any, session: ChatSession, message: Message | None = None) -> ContextPlan:
     """The database half of the context for answering ``message`` (the newest user
@@ -125,8 +124,11 @@ def context_plan(*, user: Any, session: ChatSession, message: Message | None = N
 
 
 def context_read(plan: ContextPlan) -> ChatContext:
-    """The storage half: the text files' bytes (within the budget), no database."""
-    return ChatContext(files=_files_read(plan.files), history=plan.history)
+    """The storage half, for sync code (tests, commands): the text files' bytes (within
+    the budget) read concurrently on the context pool, no database. Not to be called
+    from a thread of that pool (it waits on it)."""
+    jobs = _read_jobs(plan.files)
+    return ChatContext(files=list(_readers().map(_context_file, jobs)), history=plan.history)
 
 
 def context_build(
@@ -137,13 +139,31 @@ def context_build(
 
 
 async def context_gather(plan: ContextPlan) -> ChatContext:
-    """:func:`context_read` for the reply: S3 reads go to a pool of their own, never to
-    the one thread every socket shares for database work; with nothing to read
-    (no files, or binaries only) it needs no thread at all."""
-    if not plan.needs_storage():
-        return context_read(plan)
-    readers = thread_pool("chat-context", CONTEXT_READER_THREADS)
-    return await sync_to_async(context_read, thread_sensitive=False, executor=readers)(plan)
+    """:func:`context_read` for the reply: each file's S3 read goes to the context pool,
+    all of them at once, never to the one thread every socket shares for database work;
+    a file with nothing to read (a binary, an empty file) needs no thread at all."""
+    jobs = _read_jobs(plan.files)
+    read = sync_to_async(_context_file, thread_sensitive=False, executor=_readers())
+    reads = {i: read(job) for i, job in enumerate(jobs) if job.reads_storage()}
+    done = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
+    files = [done[i] if i in done else _context_file(job) for i, job in enumerate(jobs)]
+    return ChatContext(files=files, history=plan.history)
+
+
+def _readers() -> ThreadPoolExecutor:
+    return thread_pool("chat-context", CONTEXT_READER_THREADS)
+
+
+@dataclass(frozen=True)
+class _ReadJob:
+    """One file of the context: ``share`` characters of its text, or None for a manifest line."""
+
+    stored: StoredFile
+    reason: str
+    share: int | None
+
+    def reads_storage(self) -> bool:
+        return bool(self.share) and self.stored.size > 0
 
 
 def _context_candidates(
@@ -163,16 +183,18 @@ def _context_candidates(
     )
 
 
-def _files_read(candidates: list[tuple[StoredFile, str]]) -> list[ContextFile]:
+def _read_jobs(candidates: list[tuple[StoredFile, str]]) -> list[_ReadJob]:
+    """Each candidate with its share of the budget (None for a binary), in order."""
     textual = [(f, r) for f, r in candidates if not is_binary_type(f.content_type)]
     shares = budget_shares([f.size for f, _ in textual], settings.CHAT_CONTEXT_MAX_CHARS)
     share_of = {f.id: share for (f, _), share in zip(textual, shares, strict=True)}
-    return [
-        _file_read(stored, reason, share_of[stored.id])
-        if stored.id in share_of
-        else _manifest(stored, reason)
-        for stored, reason in candidates
-    ]
+    return [_ReadJob(stored, reason, share_of.get(stored.id)) for stored, reason in candidates]
+
+
+def _context_file(job: _ReadJob) -> ContextFile:
+    if job.share is None:
+        return _manifest(job.stored, job.reason)
+    return _file_read(job.stored, job.reason, job.share)
 
 
 def budget_shares(sizes: list[int], budget: int) -> list[int]:

@@ -21,8 +21,11 @@ from .sharing.audit import share_access_record
 ORDERINGS = ("created_at", "-created_at", "filename", "-filename", "size", "-size")
 
 
-def file_get_for_user(*, user: User, file_id: UUID | str) -> StoredFile:
-    """The user's file, or FileNotFound (also for other users' files and bad ids).
+def file_get_for_user(
+    *, user: User, file_id: UUID | str, include_trashed: bool = False
+) -> StoredFile:
+    """The user's file, or FileNotFound (also for other users' files, bad ids and,
+    unless ``include_trashed``, files in the trash).
 
     Ownership is checked twice: the row's owner, and that its key lies under the
     owner's prefix, so a corrupted row cannot expose another user's blob.
@@ -30,7 +33,10 @@ def file_get_for_user(*, user: User, file_id: UUID | str) -> StoredFile:
     parsed = uuid_or_none(file_id)
     if parsed is None or not getattr(user, "is_authenticated", False):
         raise FileNotFound()
-    file = StoredFile.objects.select_related("owner").filter(pk=parsed, owner=user).first()
+    files = StoredFile.objects.select_related("owner").filter(pk=parsed, owner=user)
+    if not include_trashed:
+        files = files.filter(trashed_at__isnull=True)
+    file = files.first()
     if file is None or not key_belongs_to(file.key, user.email):
         raise FileNotFound()
     return file
@@ -42,7 +48,9 @@ def files_get_for_user(*, user: User, file_ids: list[UUID | str]) -> list[Stored
     parsed = [uuid_or_none(file_id) for file_id in file_ids]
     if None in parsed or not getattr(user, "is_authenticated", False):
         raise FileNotFound()
-    rows = StoredFile.objects.select_related("owner").filter(pk__in=parsed, owner=user)
+    rows = StoredFile.objects.select_related("owner").filter(
+        pk__in=parsed, owner=user, trashed_at__isnull=True
+    )
     by_id = {file.pk: file for file in rows}
     files = []
     for file_id in parsed:
@@ -74,7 +82,8 @@ def files_get_readable(
     parsed = [uuid_or_none(file_id) for file_id in file_ids]
     if None in parsed or not getattr(user, "is_authenticated", False):
         raise FileNotFound()
-    by_id = {f.pk: f for f in StoredFile.objects.select_related("owner").filter(pk__in=parsed)}
+    rows = StoredFile.objects.select_related("owner").filter(pk__in=parsed, trashed_at=None)
+    by_id = {file.pk: file for file in rows}
     files = []
     for file_id in parsed:
         file = by_id.get(file_id)
@@ -136,7 +145,7 @@ def file_list_for_user(
     else:
         condition = Q()
     condition &= _filters(source=source, category=category, q=q, tagged=tagged, checksum=checksum)
-    files = user.stored_files.filter(condition)
+    files = user.stored_files.filter(condition, trashed_at__isnull=True)
     if session_id is not None:
         files = files.filter(session_id=session_id)
     return files.order_by(*_ordering(ordering))

@@ -31,7 +31,7 @@ from .content_types import (
 from .documents.jobs import text_extraction_enqueue_on_commit
 from .keys import build_key, display_filename, key_belongs_to
 from .limits import MIB, check_quota, check_upload_size, max_upload_bytes, user_quota_bytes
-from .models import StoredFile
+from .models import FileVersion, StoredFile
 from .multipart_stream import StreamedUploadForm
 from .sessions import session_id_for_user
 from .storage import BlobStream
@@ -226,11 +226,29 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
             row.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
             row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
+            version_row_for(row, number=1).save(force_insert=True)
             text_extraction_enqueue_on_commit(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)
         raise
     return row
+
+
+def version_row_for(file: StoredFile, *, number: int, **fields: Any) -> FileVersion:
+    """The FileVersion that records ``file``'s current object (key, size, checksum...)."""
+    source = FileVersion.Source.TOOL if file.source == StoredFile.Source.TOOL else "upload"
+    fields.setdefault("source", source)
+    fields.setdefault("source_tool", file.source_tool)
+    return FileVersion(
+        file=file,
+        number=number,
+        key=file.key,
+        size=file.size,
+        checksum=file.checksum,
+        etag=file.etag,
+        content_type=file.content_type,
+        **fields,
+    )
 
 
 def file_upload_base64(

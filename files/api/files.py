@@ -7,7 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
@@ -174,6 +179,7 @@ class FileListCreateApi(APIView):
 
 
 class FileDetailApi(APIView):
+    @extend_schema_serializer(component_name="FilePatchInput")
     class PatchInputSerializer(serializers.Serializer):
         filename = serializers.CharField(required=False, max_length=4096)
         tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)

@@ -17,6 +17,8 @@ from typing import Any
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -91,6 +93,11 @@ class FileZipApi(APIView):
             child=serializers.CharField(max_length=64), min_length=1, max_length=ZIP_MAX_FILES
         )
 
+    @extend_schema(
+        operation_id="files_zip",
+        parameters=[OpenApiParameter("ids", str, many=True, required=True, explode=True)],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
     def get(self, request: Request) -> StreamingHttpResponse:
         query = self.QuerySerializer(data={"ids": request.query_params.getlist("ids")})
         query.is_valid(raise_exception=True)

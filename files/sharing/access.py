@@ -31,7 +31,7 @@ def link_sharing_enabled() -> bool:
 
 def file_is_live(file: StoredFile) -> bool:
     """Not in the trash: a trashed file's shares and links are suspended."""
-    return getattr(file, "trashed_at", None) is None
+    return file.trashed_at is None
 
 
 def tag_matches(tags: dict[str, str], tag: str) -> bool:
@@ -81,8 +81,7 @@ def shared_with_condition(*, user: Any) -> Q | None:
     for owner_id, file_id, tag in shares:
         if not file_id:
             condition |= Q(owner_id=owner_id) & _tag_q(tag)
-    live = Q(trashed_at__isnull=True) if _has_trash() else Q()
-    return condition & ~Q(owner=user) & live
+    return condition & ~Q(owner=user) & Q(trashed_at__isnull=True)
 
 
 def _tag_q(tag: str) -> Q:
@@ -93,10 +92,6 @@ def _tag_q(tag: str) -> Q:
     if has_value:
         return Q(Exact(KeyTextTransform(key, "tags"), value))
     return Q(HasKey(F("tags"), key))
-
-
-def _has_trash() -> bool:
-    return any(field.name == "trashed_at" for field in StoredFile._meta.get_fields())
 
 
 def shared_by_condition(*, user: Any) -> Q:

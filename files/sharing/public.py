@@ -90,8 +90,12 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         return _failure(request, exc)
     if not _unlocked(request, link):
         return _password_form(request, error="")
+    try:
+        context = _page_context(services.link_file(link))
+    except LinkGone as exc:
+        return _failure(request, exc)
     services.link_visit(request=request, link=link)
-    return _public(render(request, "files/share_page.html", _page_context(link.file)))
+    return _public(render(request, "files/share_page.html", context))
 
 
 def _password_post(request: HttpRequest, link: ShareLink) -> HttpResponse:
@@ -115,7 +119,11 @@ def _page_context(file: StoredFile) -> dict[str, Any]:
     preview = preview_kind(file)
     context: dict[str, Any] = {"file": file, "preview": preview}
     if preview in {"text", "csv"} and file.size:
-        data = file_read_bytes(file=file, max_bytes=PREVIEW_TEXT_BYTES, truncate=True)
+        try:
+            data = file_read_bytes(file=file, max_bytes=PREVIEW_TEXT_BYTES, truncate=True)
+        except DomainError:  # storage down or the blob missing: the page still offers the file
+            context["preview"] = ""
+            return context
         text = data.decode("utf-8", "replace")
         context["truncated"] = file.size > len(data)
         if preview == "csv":
@@ -145,12 +153,13 @@ def _bytes(request: HttpRequest, token: str, *, preview: bool) -> HttpResponse:
         link = _open(request, token)
         if not _unlocked(request, link):
             raise LinkGone("This link needs its password: open the link page first.")
-        if preview and preview_kind(link.file) not in {"image", "pdf"}:
+        file = services.link_file(link)
+        if preview and preview_kind(file) not in {"image", "pdf"}:
             raise LinkGone()
         services.link_download(request=request, link=link, preview=preview)
     except (LinkGone, RateLimited) as exc:
         return _failure(request, exc)
-    return _public(download_response(request, link.file, inline=preview))
+    return _public(download_response(request, file, inline=preview))
 
 
 @require_GET

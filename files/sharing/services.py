@@ -7,6 +7,7 @@ the lookup by hash is an indexed equality and the final comparison is
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import secrets
@@ -26,7 +27,7 @@ from chatui.login_throttle import password_attempt_check, password_attempt_faile
 from chatui.models import User
 from chatui.text import text_check
 
-from ..models import StoredFile
+from ..models import FileVersion, StoredFile
 from .access import file_is_live, link_sharing_enabled, user_sharing_enabled
 from .audit import client_ip, share_access_record
 from .models import ShareAccess, ShareLink, UserShare
@@ -102,9 +103,28 @@ def _password_hash(password: str) -> str:
     return make_password(password)
 
 
-def _current_version(file: StoredFile) -> int | None:
-    """The number of the file's current version (set by files' versions, if present)."""
-    return getattr(file, "current_version_number", None)
+def _current_version(file: StoredFile) -> int:
+    return file.version
+
+
+def link_file(link: ShareLink) -> StoredFile:
+    """The file as the link serves it: the current version, or the pinned one.
+
+    A pinned older version is the file's row with that version's object, size, type
+    and checksum in memory (never saved), so the one download path serves it as it
+    serves any file. LinkGone once the pinned version no longer exists.
+    """
+    file = link.file
+    if link.pinned_version is None or link.pinned_version == file.version:
+        return file
+    version = FileVersion.objects.filter(file=file, number=link.pinned_version).first()
+    if version is None:
+        raise LinkGone()
+    pinned = copy.copy(file)
+    for field in ("key", "size", "checksum", "etag", "content_type"):
+        setattr(pinned, field, getattr(version, field))
+    pinned.version = version.number
+    return pinned
 
 
 def link_revoke(*, link: ShareLink) -> ShareLink:

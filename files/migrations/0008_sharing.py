@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("files", "0006_session_id_without_foreign_key"),
+        ("files", "0007_versions_and_trash"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

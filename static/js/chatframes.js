@@ -1,0 +1,107 @@
+// Frames from the server (protocol: chat/PROTOCOL.md) applied to the page.
+
+import { friendly } from "./api.js";
+import { el, showBanner } from "./dom.js";
+import { toolCard } from "./bubbles.js";
+import { busy, nodes, panel, state } from "./chatstate.js";
+import { markActiveSession, sessionListTouch, sessionListUpsert } from "./chatlist.js";
+import { restoreRefused } from "./chatcomposer.js";
+import { newChat } from "./chatsessions.js";
+import { appendMessage, endReply, renderReply, replyFor, scheduleRender, scrollToEnd, setTitle, showWelcome } from "./chatview.js";
+
+export function handleFrame(frame) {
+  if (frame.session_id && state.sessionId && frame.session_id !== state.sessionId && frame.type !== "session") {
+    return; // a late frame of a chat we switched away from
+  }
+  const handlers = {
+    session: onSession,
+    message: (f) => appendMessage(f.message),
+    token: onToken,
+    tool_start: onToolStart,
+    tool_complete: onToolComplete,
+    files_update: (f) => panel.setSessionFiles(f.files),
+    response_complete: onResponseComplete,
+    error: onError,
+  };
+  handlers[frame.type]?.(frame);
+}
+
+/** The socket dropped: a reply being written can no longer be followed here. */
+export function connectionLost() {
+  if (busy()) endReply("interrupted");
+}
+
+function onSession(frame) {
+  state.sessionId = frame.id || frame.session_id;
+  const url = new URL(location.href);
+  url.searchParams.set("session", state.sessionId);
+  history.replaceState(null, "", url);
+  setTitle(frame.title);
+  sessionListUpsert(state.sessionId, frame.title);
+  markActiveSession();
+  nodes.messages.replaceChildren();
+  if (!frame.messages.length) showWelcome();
+  frame.messages.forEach(appendMessage);
+  panel.setSessionFiles(frame.files);
+  scrollToEnd(true);
+}
+
+function onToken(frame) {
+  const reply = replyFor(frame.message_id);
+  reply.text += frame.content;
+  scheduleRender(reply);
+}
+
+function onToolStart(frame) {
+  const reply = replyFor(frame.message_id);
+  const card = toolCard({ name: frame.name, arguments: frame.arguments, running: true });
+  reply.cards.set(frame.call_id, card);
+  reply.tools.append(card);
+  scrollToEnd();
+}
+
+function onToolComplete(frame) {
+  const reply = replyFor(frame.message_id);
+  const card = toolCard({
+    name: frame.name,
+    arguments: frame.arguments,
+    result: frame.result,
+    error: frame.error,
+    files: frame.files || [],
+  });
+  const old = reply.cards.get(frame.call_id);
+  if (old) old.replaceWith(card);
+  else reply.tools.append(card);
+  reply.cards.set(frame.call_id, card);
+  scrollToEnd();
+}
+
+function onResponseComplete(frame) {
+  const reply = replyFor(frame.message_id);
+  reply.text = frame.content ?? reply.text;
+  renderReply(reply);
+  endReply(frame.status);
+  sessionListTouch(state.sessionId);
+  panel.loadSessionFiles(); // files attached before the chat existed now belong to it
+}
+
+function onError(frame) {
+  const words = errorWords(frame);
+  const wasReplying = busy();
+  if (wasReplying) endReply("error");
+  restoreRefused();
+  const notice = el("div", { className: "notice notice-error", role: "alert" }, words);
+  nodes.messages.append(notice);
+  scrollToEnd(true);
+  if (frame.code === "not_found" && !wasReplying) {
+    newChat(); // the chat in the URL is gone (deleted, or not this user's)
+    showBanner("That chat no longer exists. Starting a new one.");
+  }
+}
+
+function errorWords(frame) {
+  if (frame.code === "busy") return "Please wait: the assistant is still answering the previous message.";
+  if (frame.code === "llm_unavailable") return `The assistant is not answering right now. ${frame.message || ""}`.trim();
+  if (frame.code === "internal_error") return "Something went wrong on the server. Your message was kept; please try again.";
+  return frame.message || friendly(frame.code) || "Something went wrong.";
+}

@@ -1,0 +1,179 @@
+// The conversation: user and assistant bubbles, the reply being streamed, the title and
+// scrolling. User text is rendered with textContent; the assistant's markdown goes
+// through markdown.js (marked + DOMPurify).
+
+import { el } from "./dom.js";
+import { isRaster } from "./format.js";
+import { collapsible } from "./composer.js";
+import { codeOf, renderMarkdownInto } from "./markdown.js";
+import { fileChips, statusNote, toolCard } from "./bubbles.js";
+import { $, nodes, outbox, state } from "./chatstate.js";
+import { sessionListUpsert } from "./chatlist.js";
+import { updateComposer } from "./chatsocket.js";
+
+const TITLE_FROM_MESSAGE = 60;
+
+export function showWelcome() {
+  nodes.messages.append(
+    el(
+      "div",
+      { className: "welcome", id: "welcome" },
+      el("h2", { text: "How can I help?" }),
+      el("p", { className: "muted" }, "Ask a question, drop files here, or type ", el("code", { text: "/help" }), " for the tools."),
+    ),
+  );
+}
+
+export function showLoading() {
+  nodes.messages.replaceChildren(el("p", { className: "muted loading", text: "Loading the conversation…" }));
+}
+
+export function appendMessage(message) {
+  $("welcome")?.remove();
+  if (message.role === "system") {
+    nodes.messages.append(el("div", { className: "notice", dataset: { messageId: message.id } }, message.content));
+    return;
+  }
+  if (message.role === "user") {
+    outbox.accepted();
+    const bubble = el(
+      "article",
+      { className: "msg msg-user", dataset: { messageId: message.id }, "aria-label": "You said" },
+      collapsible(el("div", { className: "msg-body plain", text: message.content })),
+    );
+    if (message.files?.length) {
+      const images = message.files.filter(isRaster);
+      const others = message.files.filter((file) => !isRaster(file));
+      if (images.length) bubble.append(fileChips(images, { previews: true })); // thumbnails
+      if (others.length) bubble.append(fileChips(others));
+    }
+    nodes.messages.append(bubble);
+    maybeTitleFrom(message.content);
+    scrollToEnd(true);
+    if (state.waitingForReply) replyFor(null);
+    return;
+  }
+  if (message.role === "assistant") appendAssistant(message);
+}
+
+function appendAssistant(message) {
+  const reply = assistantBubble(message.id);
+  reply.text = message.content;
+  const byId = new Map((message.files || []).map((file) => [file.id, file]));
+  const shown = new Set();
+  for (const call of message.tool_calls || []) {
+    const files = (call.file_ids || []).map((id) => byId.get(id)).filter(Boolean);
+    files.forEach((file) => shown.add(file.id));
+    reply.tools.append(toolCard({ ...call, files }));
+  }
+  const rest = (message.files || []).filter((file) => !shown.has(file.id));
+  if (rest.length) reply.bubble.append(fileChips(rest));
+  renderReply(reply);
+  if (message.status && message.status !== "complete") reply.bubble.append(statusNote(message.status));
+}
+
+function assistantBubble(messageId) {
+  const body = el("div", { className: "msg-body md" });
+  const tools = el("div", { className: "tool-cards" });
+  const bubble = el(
+    "article",
+    { className: "msg msg-assistant", dataset: { messageId: messageId || "" }, "aria-label": "Assistant said" },
+    tools,
+    body,
+  );
+  nodes.messages.append(bubble);
+  return { messageId, text: "", bubble, body, tools, cards: new Map(), frame: 0 };
+}
+
+/** The reply being written (created on its first frame). */
+export function replyFor(messageId) {
+  if (state.replying && (!state.replying.messageId || state.replying.messageId === messageId || !messageId)) {
+    if (messageId && !state.replying.messageId) {
+      state.replying.messageId = messageId;
+      state.replying.bubble.dataset.messageId = messageId;
+    }
+    return state.replying;
+  }
+  $("welcome")?.remove();
+  const reply = assistantBubble(messageId);
+  reply.bubble.setAttribute("aria-busy", "true");
+  reply.body.append(el("span", { className: "typing", "aria-label": "The assistant is writing" }, el("span"), el("span"), el("span")));
+  state.replying = reply;
+  setReplying(true);
+  return reply;
+}
+
+export function scheduleRender(reply) {
+  if (reply.frame) return;
+  reply.frame = requestAnimationFrame(() => {
+    reply.frame = 0;
+    renderReply(reply);
+    scrollToEnd();
+  });
+}
+
+export function renderReply(reply) {
+  if (reply.frame) cancelAnimationFrame(reply.frame);
+  reply.frame = 0;
+  reply.body.querySelector(".typing")?.remove();
+  renderMarkdownInto(reply.body, reply.text);
+}
+
+export function endReply(status) {
+  const reply = state.replying;
+  state.replying = null;
+  state.waitingForReply = false;
+  setReplying(false);
+  if (!reply) return;
+  reply.bubble.removeAttribute("aria-busy");
+  if (!reply.text && !reply.tools.childElementCount && status !== "complete") reply.body.textContent = "";
+  if (status !== "complete") reply.bubble.append(statusNote(status));
+  scrollToEnd();
+}
+
+export function setReplying(on) {
+  nodes.stop.hidden = !on;
+  nodes.send.hidden = on;
+  updateComposer();
+}
+
+function maybeTitleFrom(content) {
+  if (nodes.title.dataset.untitled !== "true") return;
+  const title = content.split(/\s+/).join(" ").trim().slice(0, TITLE_FROM_MESSAGE);
+  if (!title) return;
+  setTitle(title);
+  sessionListUpsert(state.sessionId, title);
+}
+
+export function setTitle(title) {
+  nodes.title.textContent = title || (state.sessionId ? "Untitled chat" : "New chat");
+  nodes.title.dataset.untitled = title ? "false" : "true";
+  document.title = `${title || "Chat"} · chatui`;
+}
+
+// Follow the conversation while the reader is at its end; stay put once they scroll up.
+let pinned = true;
+nodes.messages.addEventListener("scroll", () => {
+  const box = nodes.messages;
+  pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+});
+
+document.addEventListener("chat:media-loaded", () => scrollToEnd());
+
+export function scrollToEnd(force = false) {
+  if (force) pinned = true;
+  if (pinned) nodes.messages.scrollTop = nodes.messages.scrollHeight;
+}
+
+// Copy buttons on code blocks.
+nodes.messages.addEventListener("click", async (event) => {
+  const button = event.target.closest(".code-copy");
+  if (!button) return;
+  try {
+    await navigator.clipboard.writeText(codeOf(button));
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Copy failed";
+  }
+  setTimeout(() => (button.textContent = "Copy"), 1500);
+});
