@@ -4,10 +4,14 @@
 import { el } from "./dom.js";
 import { CATEGORY_LABELS, formatDate, formatSize, isRaster, sourceLabel } from "./format.js";
 import { icon } from "./icons.js";
+import { readConfig } from "./dom.js";
+
+const me = readConfig("files-config").email;
 
 export function row(file) {
   const name = file.filename;
   const url = file.download_url;
+  const mine = file.user_email === me; // else shared with me: read-only actions
   const thumb = isRaster(file)
     ? el("img", { className: "thumb", loading: "lazy", decoding: "async", width: 40, height: 40, alt: "", src: `${url}?inline=1` })
     : el("span", { className: "thumb thumb-icon", "aria-hidden": "true", text: file.category.slice(0, 1).toUpperCase() });
@@ -16,10 +20,11 @@ export function row(file) {
     { className: "row-actions" },
     iconButton("preview", "eye", `Preview ${name}`, "Preview"),
     el("a", { className: "icon-btn", href: url, download: "", dataset: { action: "download" }, "aria-label": `Download ${name}`, title: "Download" }, icon("download")),
-    iconButton("tag", "tag", `Tag ${name} for chat`, "Tag for chat context", { "aria-pressed": String(file.tagged) }),
-    iconButton("rename", "pencil", `Rename ${name}`, "Rename"),
+    mine ? iconButton("share", "share", `Share ${name}`, "Share") : null,
+    mine ? iconButton("tag", "tag", `Tag ${name} for chat`, "Tag for chat context", { "aria-pressed": String(file.tagged) }) : null,
+    mine ? iconButton("rename", "pencil", `Rename ${name}`, "Rename") : null,
     iconButton("tool", "bolt", `Run a tool on ${name}`, "Run a tool"),
-    iconButton("delete", "trash", `Delete ${name}`, "Delete", { className: "icon-btn danger" }),
+    mine ? iconButton("delete", "trash", `Delete ${name}`, "Delete", { className: "icon-btn danger" }) : null,
   );
   return el(
     "tr",
@@ -44,6 +49,7 @@ export function row(file) {
         thumb,
         el("span", { className: "filename", title: name, text: name }),
         file.tagged ? el("span", { className: "badge badge-tag", text: "tagged" }) : null,
+        mine ? null : el("span", { className: "badge badge-shared", title: `Shared with you by ${file.user_email}`, text: `from ${file.user_email}` }),
         file.status === "broken"
           ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
           : null,
