@@ -67,7 +67,7 @@ class ShareOutputSerializer(serializers.ModelSerializer):
 
 
 class FileLinksApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class LinkInputSerializer(serializers.Serializer):
         expires_in = serializers.IntegerField(
             allow_null=True, min_value=0, help_text="Seconds from now; null: never expires."
         )
@@ -81,11 +81,11 @@ class FileLinksApi(APIView):
 
     @extend_schema(
         operation_id="files_links_create",
-        request=InputSerializer,
+        request=LinkInputSerializer,
         responses={201: NewLinkOutputSerializer},
     )
     def post(self, request: Request, file_id: str) -> Response:
-        body = self.InputSerializer(data=request.data)
+        body = self.LinkInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         file = file_get_for_user(user=request.user, file_id=file_id)
         new = services.link_create(file=file, **body.validated_data)
@@ -156,17 +156,17 @@ class TagSharesApi(APIView):
 
 
 class ShareListApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class ShareFilterSerializer(serializers.Serializer):
         file = serializers.UUIDField(required=False)
         live = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     @extend_schema(
         operation_id="shares_list",
-        parameters=[FilterSerializer],
+        parameters=[ShareFilterSerializer],
         responses=ShareOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.ShareFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         shares = selectors.share_list_for_owner(
             owner=request.user,
