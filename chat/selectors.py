@@ -13,6 +13,7 @@ from chatui.errors import ChatNotFound
 from chatui.ids import uuid_or_none
 from files.models import StoredFile
 from files.selectors import files_readable_among
+from files.sharing.access import shared_with_condition
 
 
 def session_list_for_user(*, user: Any, q: str | None = None) -> QuerySet[ChatSession]:
@@ -67,11 +68,14 @@ def message_list_for_session(*, session: ChatSession) -> QuerySet[Message]:
 
 def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:
     """Files created in the session (uploaded into it, generated in it) and files
-    attached to its messages, oldest first. Owner-filtered as well: a file only
-    ever belongs to its owner's chats."""
+    attached to its messages, oldest first: the owner's, and files others share with
+    the owner that are attached here while the share lasts (asked anew each time)."""
+    mine = Q(owner_id=session.owner_id) & (Q(session_id=session.id) | Q(messages__session=session))
+    shared = shared_with_condition(user=session.owner_id)
+    if shared is not None:
+        mine |= Q(messages__session=session) & shared
     return (
-        StoredFile.objects.filter(owner_id=session.owner_id)
-        .filter(Q(session_id=session.id) | Q(messages__session=session))
+        StoredFile.objects.filter(mine)
         .distinct()
         .select_related("owner")
         .order_by("created_at", "id")
@@ -84,6 +88,9 @@ def context_files(
     """The files a reply's context considers: the user's tagged files, the files created
     in ``session`` and the files attached to its messages, oldest first, each flagged
     ``linked`` (attached to a message of the session) and ``attached`` (to ``message``).
+    Other users' files attached to the session's messages come too while ``user`` may
+    still read them (a share): asked before every reply, so revoking a share takes the
+    file out of an open chat's next answer.
 
     Written as SQL because it runs before every reply: the ORM spent ~1.6 ms building
     the same annotated queryset (two correlated EXISTS) against ~0.1 ms for this. It is
@@ -92,34 +99,18 @@ def context_files(
     """
     sql = _CONTEXT_FILES_SQL.format(**_tables())
     files = list(StoredFile.objects.raw(sql, _context_params(user, session, message)))
+    foreign = [stored for stored in files if stored.owner_id != user.pk]
     for stored in files:
-        stored.owner = user
         stored.linked, stored.attached = bool(stored.linked), bool(stored.attached)
-    shared = shared_context_files(user=user, session=session, message=message)
-    if shared:
-        files = sorted(files + shared, key=lambda f: (f.created_at, str(f.id)))
-    return files
+        if stored.owner_id == user.pk:
+            stored.owner = user
+    if not foreign:
+        return files
+    readable = {f.pk for f in files_readable_among(user=user, files=foreign)}
+    return [f for f in files if f.owner_id == user.pk or f.pk in readable]
 
 
-def shared_context_files(
-    *, user: Any, session: ChatSession, message: Message | None = None
-) -> list[StoredFile]:
-    """Other users' files attached to the session's messages that ``user`` may still
-    read (a share): asked again before every reply, so revoking a share takes the file
-    out of an open chat's next answer. One query when there are none."""
-    foreign = list(
-        StoredFile.objects.filter(messages__session=session)
-        .exclude(owner_id=user.pk)
-        .select_related("owner")
-        .distinct()
-    )
-    readable = files_readable_among(user=user, files=foreign) if foreign else []
-    attached = set(message.files.values_list("id", flat=True)) if readable and message else set()
-    for stored in readable:
-        stored.linked, stored.attached = True, stored.pk in attached
-    return readable
-
-
+# The user's own files, then (UNION ALL) other users' files linked to the session.
 _CONTEXT_FILES_SQL = """
 SELECT * FROM (
     SELECT f.*,
@@ -129,6 +120,14 @@ SELECT * FROM (
                 WHERE l.storedfile_id = f.id AND l.message_id = %s) AS attached
     FROM {files} f
     WHERE f.owner_id = %s
+    UNION ALL
+    SELECT f.*, TRUE AS linked,
+        EXISTS (SELECT 1 FROM {links} l
+                WHERE l.storedfile_id = f.id AND l.message_id = %s) AS attached
+    FROM {files} f
+    WHERE f.owner_id <> %s AND f.id IN (
+        SELECT l.storedfile_id FROM {links} l JOIN {messages} m ON m.id = l.message_id
+        WHERE m.session_id = %s)
 ) c
 WHERE c.tagged OR c.session_id = %s OR c.linked
 ORDER BY c.created_at, c.id
@@ -149,7 +148,8 @@ def _context_params(user: Any, session: ChatSession, message: Message | None) ->
     uuid_of = Message._meta.pk.get_db_prep_value  # type: ignore[union-attr]
     session_id = uuid_of(session.id, connection)
     message_id = uuid_of(message.pk, connection) if message is not None else None
-    return [session_id, message_id, user.pk, session_id]
+    own = [session_id, message_id, user.pk]
+    return [*own, message_id, user.pk, session_id, session_id]
 
 
 def session_files_by_name(*, session: ChatSession) -> dict[str, StoredFile]:
