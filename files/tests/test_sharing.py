@@ -340,3 +340,46 @@ def test_opening_a_link_costs_a_few_queries(
     with django_assert_max_num_queries(3):
         response = anon.get(path + "/download")
         assert _body(response) == CSV
+
+
+def test_the_admin_lists_and_revokes_links_and_shares(
+    s3_backend, api_client, stored_file, other_user, make_user
+) -> None:
+    # given a link and a share, and a superuser in the admin
+    link = _link(api_client, stored_file)
+    api_client.post(
+        f"/api/files/{stored_file.pk}/shares", {"email": other_user.email}, format="json"
+    )
+    admin = Client()
+    admin.force_login(make_user("root@example.com", is_staff=True, is_superuser=True))
+    # when they revoke both from the changelists
+    for model, pk in (("sharelink", link["id"]), ("usershare", UserShare.objects.get().pk)):
+        listed = admin.get(f"/admin/files/{model}/")
+        assert listed.status_code == 200 and stored_file.filename in listed.content.decode()
+        done = admin.post(
+            f"/admin/files/{model}/", {"action": "revoke", "_selected_action": [str(pk)]}
+        )
+        assert done.status_code == 302
+    # then both are revoked, and the link no longer opens
+    assert ShareLink.objects.get().revoked_at and UserShare.objects.get().revoked_at
+    assert Client().get(_path(link["url"])).status_code == 410
+    # and the audit log is read-only
+    assert admin.get("/admin/files/shareaccess/").status_code == 200
+    assert admin.get("/admin/files/shareaccess/add/").status_code == 403
+
+
+def test_links_purge_expired_removes_only_expired_or_revoked_links(
+    s3_backend, api_client, stored_file, monkeypatch
+) -> None:
+    from files.sharing.services import links_purge_expired
+
+    _link(api_client, stored_file, expires_in=3600)
+    kept = _link(api_client, stored_file, expires_in=None)
+    revoked = _link(api_client, stored_file, expires_in=None)
+    api_client.delete(f"/api/links/{revoked['id']}")
+    Client().get(_path(kept["url"]))  # an audit row that must outlive its link's purge
+    assert links_purge_expired() == 1  # the revoked one; a dry run by default
+    _later(monkeypatch, hours=2)
+    assert links_purge_expired(apply=True) == 2
+    assert [str(link.pk) for link in ShareLink.objects.all()] == [kept["id"]]
+    assert ShareAccess.objects.count() == 1
