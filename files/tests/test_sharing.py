@@ -93,6 +93,7 @@ def test_a_password_link_refuses_wrong_passwords_then_locks_then_opens(
     # the page asks for the password and shows nothing of the file; bytes need it too
     form = anon.get(path)
     assert form.status_code == 200 and b"secret.csv" not in form.content
+    assert form["Referrer-Policy"] == "same-origin"  # the POST keeps its Origin (CSRF)
     assert anon.get(path + "/download").status_code == 410
     # wrong passwords: refused, recorded, then the address is locked (429)
     for _ in range(2):

@@ -120,3 +120,38 @@ def test_share_a_link_and_with_a_person_then_revoke(make_session: Any, live_site
         expect(anonymous.page.locator(".share-name")).to_be_visible()
         _shot(anonymous.page, f"public-{name}", saved, full=name == "narrow")
     REPORT.append(f"sharing screenshots: {', '.join(p.name for p in saved)}")
+
+
+def test_a_password_link_to_an_image_in_a_fresh_browser(make_session: Any) -> None:
+    from .test_pages import png_bytes
+
+    saved: list[Path] = []
+    alice = make_session()
+    photo = alice.upload("team-photo.png", png_bytes((320, 200), "#f59e0b"), "image/png")
+    created = alice.context.request.post(
+        f"{alice.site.url}/api/files/{photo['id']}/links",
+        data={"expires_in": 3600, "password": "hunter-22"},
+        headers={"X-CSRFToken": alice.csrf(), "Referer": alice.site.url},
+    )
+    assert created.status == 201
+    url = created.json()["url"]
+    for name, options in VIEWS.items():
+        visitor = make_session(signed_in=False, **options)
+        page = visitor.page
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Password needed")).to_be_visible()
+        assert "team-photo.png" not in page.content()
+        if name == "light":
+            visitor.console.allow(r"status of 403")
+            page.fill("#id_share_password", "wrong")
+            page.get_by_role("button", name="Open").click()
+            expect(page.locator(".error")).to_have_text("That password is not right.")
+            _shot(page, "password-light", saved)
+        page.fill("#id_share_password", "hunter-22")  # the form posts with its CSRF token
+        page.get_by_role("button", name="Open").click()
+        image = page.get_by_role("img", name="Preview of team-photo.png")
+        expect(image).to_be_visible()
+        page.wait_for_function("() => document.querySelector('.share-preview img').complete")
+        assert page.evaluate("document.querySelector('.share-preview img').naturalWidth") == 320
+        _shot(page, f"public-image-{name}", saved, full=name == "narrow")
+    REPORT.append(f"sharing screenshots: {', '.join(p.name for p in saved)}")
