@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from chat.models import ChatSession, Message
 from chatui.errors import ChatNotFound
 from chatui.ids import uuid_or_none
+from files.keys import numbered_names
 from files.models import StoredFile
 from files.selectors import files_readable_among
 from files.sharing.access import shared_with_condition
@@ -155,23 +156,8 @@ def _context_params(user: Any, session: ChatSession, message: Message | None) ->
 def session_files_by_name(*, session: ChatSession) -> dict[str, StoredFile]:
     """The session's files by name, oldest first; a later file with a name already
     taken gets ``name (2).ext``, ``name (3).ext``..., so none hides another."""
-    by_name: dict[str, StoredFile] = {}
-    for stored in session_files(session=session):
-        by_name[_unique_name(stored.filename, by_name)] = stored
-    return by_name
-
-
-def _unique_name(filename: str, taken: dict[str, StoredFile]) -> str:
-    if filename not in taken:
-        return filename
-    stem, dot, ext = filename.rpartition(".")
-    if not dot or not stem:
-        stem, ext = filename, ""
-    suffix = f".{ext}" if ext else ""
-    number = 2
-    while f"{stem} ({number}){suffix}" in taken:
-        number += 1
-    return f"{stem} ({number}){suffix}"
+    files = list(session_files(session=session))
+    return dict(zip(numbered_names([f.filename for f in files]), files, strict=True))
 
 
 def session_files_to_delete(*, session: ChatSession) -> QuerySet[StoredFile]:

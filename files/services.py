@@ -28,7 +28,7 @@ from .content_types import (
     content_type_hint_check,
     sniff_content_type,
 )
-from .documents.jobs import text_extraction_enqueue_on_commit
+from .documents.jobs import text_extraction_enqueue
 from .keys import build_key, display_filename, key_belongs_to
 from .limits import MIB, check_quota, check_upload_size, max_upload_bytes, user_quota_bytes
 from .models import FileVersion, StoredFile
@@ -227,7 +227,7 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
             row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
             version_row_for(row, number=1).save(force_insert=True)
-            text_extraction_enqueue_on_commit(file_id=row.pk)
+            text_extraction_enqueue(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)
         raise

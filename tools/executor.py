@@ -142,7 +142,7 @@ def _named_files(
         named = _file_by_name(user=user, filename=arguments["filename"], session_id=session_id)
         return {"file": [named]}
     if MULTI_FILE_PARAM in arguments:
-        return {"files": files_get_readable(user=user, file_ids=list(arguments["file_ids"]))}
+        return {"files": files_get_readable(user=user, file_ids=list(arguments[MULTI_FILE_PARAM]))}
     return {}
 
 

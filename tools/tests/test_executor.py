@@ -257,6 +257,22 @@ def test_several_files_in_the_order_given(storage: Any, user: Any, make_stored_f
     assert outcome.text == "B+A" and outcome.files == []
 
 
+def test_several_files_are_looked_up_in_one_query(
+    storage: Any, user: Any, make_stored_file: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    files = [make_stored_file(content=b"x", filename=f"{n}.txt") for n in range(4)]
+    with CaptureQueriesContext(connection) as queries:
+        tool_run(user=user, name="concat", arguments={"file_ids": [str(f.pk) for f in files]})
+    table = StoredFile._meta.db_table
+    owned = f'"{table}"."owner_id" = '  # the ownership check of the named files, by id
+    lookups = [q["sql"] for q in queries if owned in q["sql"] and f'"{table}"."id" IN' in q["sql"]]
+    lookups += [q["sql"] for q in queries if owned in q["sql"] and f'"{table}"."id" =' in q["sql"]]
+    assert len(lookups) == 1, lookups
+
+
 def test_filename_resolves_to_the_newest_in_the_session(
     storage: Any, user: Any, make_stored_file: Any
 ) -> None:
