@@ -25,7 +25,7 @@ from django.conf import settings
 
 from chat.context import ContextPlan, context_gather, context_plan
 from chat.db import chat_db
-from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
+from chat.llm import Cited, LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
 from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
 from chat.selectors import session_files
@@ -80,6 +80,7 @@ class ReplyCompleted:
     type: ClassVar[str] = "response_complete"
     content: str
     status: str
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 ReplyEvent = Token | ToolStarted | ToolCompleted | FilesChanged | ReplyCompleted
@@ -98,6 +99,10 @@ class _Reply:
     text: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     files: list[StoredFile] = field(default_factory=list)
+    file_versions: list[dict[str, Any]] = field(default_factory=list)  # what it read
+    # The passages the model was given (the context's citations), or, from a provider
+    # that quotes (``Cited``), the passages it quoted.
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def content(self) -> str:
@@ -140,7 +145,9 @@ async def _rounds_run(reply: _Reply, provider: LLMProvider, plan: ContextPlan | 
         plan = await chat_db(context_plan)(
             user=reply.user, session=reply.session, message=reply.user_message
         )
+    reply.file_versions.extend({"file_id": str(f.id), "version": f.version} for f, _ in plan.files)
     context = await context_gather(plan)
+    reply.citations = context.citation_list() if provider.cites_context else []
     tools = await tool_specs_get()
     messages = context.openai_messages()
     for round_number in range(settings.LLM_MAX_TOOL_ROUNDS + 1):
@@ -169,6 +176,8 @@ async def _round_stream(
                 await reply.sink(Token(event.text))
             elif isinstance(event, ToolCall):
                 calls.append(event)
+            elif isinstance(event, Cited):
+                reply.citations = event.citations
     return "".join(text), calls
 
 
@@ -205,6 +214,7 @@ async def _tool_call_run(reply: _Reply, call: ToolCall) -> dict[str, Any]:
             message=reply.user_message,
         )
         result, error = outcome.text, None
+        reply.file_versions.extend(outcome.inputs)
     except DomainError as exc:
         outcome, result, error = ToolOutcome(text="", files=[]), f"Error: {exc.message}", exc
     await _tool_call_report(reply, call, arguments, result, outcome.files, error)
@@ -250,7 +260,7 @@ def _arguments_decode(raw: str) -> Any:
 
 async def _reply_end(reply: _Reply, status: str) -> Message:
     message = await _reply_save(reply, status)
-    await reply.sink(ReplyCompleted(reply.content, status))
+    await reply.sink(ReplyCompleted(reply.content, status, reply.citations))
     return message
 
 
@@ -263,6 +273,8 @@ async def _reply_save(reply: _Reply, status: str) -> Message:
         tool_calls=reply.tool_calls,
         status=status,
         message_id=reply.message_id,
+        file_versions=reply.file_versions,
+        citations=reply.citations,
     )
 
 

@@ -14,7 +14,8 @@ from chatui.ids import uuid_or_none
 from files.keys import numbered_names
 from files.models import StoredFile
 from files.selectors import files_readable_among
-from files.sharing.access import shared_with_condition
+from files.sharing.access import files_shared_among, shared_with_condition
+from files.trash import file_kept_reasons
 
 
 def session_list_for_user(*, user: Any, q: str | None = None) -> QuerySet[ChatSession]:
@@ -76,7 +77,7 @@ def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:
     if shared is not None:
         mine |= Q(messages__session=session) & shared
     return (
-        StoredFile.objects.filter(mine)
+        StoredFile.objects.filter(mine, trashed_at__isnull=True)
         .distinct()
         .select_related("owner")
         .order_by("created_at", "id")
@@ -120,13 +121,13 @@ SELECT * FROM (
         EXISTS (SELECT 1 FROM {links} l
                 WHERE l.storedfile_id = f.id AND l.message_id = %s) AS attached
     FROM {files} f
-    WHERE f.owner_id = %s
+    WHERE f.owner_id = %s AND f.trashed_at IS NULL
     UNION ALL
     SELECT f.*, TRUE AS linked,
         EXISTS (SELECT 1 FROM {links} l
                 WHERE l.storedfile_id = f.id AND l.message_id = %s) AS attached
     FROM {files} f
-    WHERE f.owner_id <> %s AND f.id IN (
+    WHERE f.owner_id <> %s AND f.trashed_at IS NULL AND f.id IN (
         SELECT l.storedfile_id FROM {links} l JOIN {messages} m ON m.id = l.message_id
         WHERE m.session_id = %s)
 ) c
@@ -161,11 +162,38 @@ def session_files_by_name(*, session: ChatSession) -> dict[str, StoredFile]:
 
 
 def session_files_to_delete(*, session: ChatSession) -> QuerySet[StoredFile]:
-    """What deleting the chat removes: files created in it, except the tagged ones.
-    Files only attached to its messages were made elsewhere and stay."""
+    """What deleting the chat moves to the trash: files created in it, except those
+    something else still uses (see :func:`session_file_fates`)."""
     return StoredFile.objects.filter(
-        owner_id=session.owner_id, session_id=session.id, tagged=False
+        pk__in=[file.pk for file, reasons in session_file_fates(session=session) if not reasons]
     ).select_related("owner")
+
+
+def session_file_fates(*, session: ChatSession) -> list[tuple[StoredFile, list[str]]]:
+    """Each of the chat's files with the reasons deleting the chat keeps it (none: it
+    goes to the trash): tagged, made elsewhere (only attached here), used by a message
+    of another chat, shared (a live share or link); ``files.trash.file_kept_reasons``
+    decides."""
+    files = list(session_files(session=session))
+    own = [f.pk for f in files if f.owner_id == session.owner_id]
+    shared = files_shared_among(owner=session.owner_id, file_ids=own)
+    elsewhere = set(
+        Message.files.through.objects.filter(storedfile_id__in=[f.pk for f in files])
+        .exclude(message__session_id=session.id)
+        .values_list("storedfile_id", flat=True)
+    )
+    return [
+        (
+            file,
+            file_kept_reasons(
+                file=file,
+                session_id=session.id,
+                used_by_other_chat=file.pk in elsewhere,
+                shared=file.pk in shared,
+            ),
+        )
+        for file in files
+    ]
 
 
 def session_file_count_to_delete(*, session: ChatSession) -> int:

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .api import files as apis
+from .api import versions as version_apis
 from .api.zip_download import FileZipApi
 from .documents import apis as document_apis
 from .sharing import apis as sharing_apis
@@ -16,6 +17,15 @@ urlpatterns = [
     path("files/<str:file_id>/text", document_apis.FileTextApi.as_view(), name="text"),
     path("search", document_apis.SearchApi.as_view(), name="search"),
     path("files/<str:file_id>/download", apis.FileDownloadApi.as_view(), name="download"),
+    path("files/<str:file_id>/versions", version_apis.FileVersionsApi.as_view(), name="versions"),
+    path(
+        "files/<str:file_id>/versions/<str:number>/restore",
+        version_apis.FileVersionRestoreApi.as_view(),
+        name="version-restore",
+    ),
+    path("files/<str:file_id>/diff", version_apis.FileDiffApi.as_view(), name="diff"),
+    path("files/<str:file_id>/restore", version_apis.FileRestoreApi.as_view(), name="restore"),
+    path("trash", version_apis.TrashApi.as_view(), name="trash"),
     path("files/<str:file_id>/links", sharing_apis.FileLinksApi.as_view(), name="file-links"),
     path("files/<str:file_id>/shares", sharing_apis.FileSharesApi.as_view(), name="file-shares"),
     path("tags/<str:tag>/shares", sharing_apis.TagSharesApi.as_view(), name="tag-shares"),

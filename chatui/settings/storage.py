@@ -71,6 +71,7 @@ if not DEBUG:
 FILES_MAX_UPLOAD_MB = env_int("FILES_MAX_UPLOAD_MB", 250, minimum=1)
 FILES_USER_QUOTA_MB = env_int("FILES_USER_QUOTA_MB", 0)  # 0 = unlimited
 FILES_DOWNLOAD_REDIRECT = env_bool("FILES_DOWNLOAD_REDIRECT", False)
+FILES_TRASH_DAYS = env_int("FILES_TRASH_DAYS", 30, minimum=1)  # then files_purge deletes for good
 # Sharing (files/sharing/): "all" = links for anyone and shares with users, "users" =
 # shares with users only (no public links), "off" = no sharing at all.
 FILES_SHARING = env_str("FILES_SHARING", "all").lower()

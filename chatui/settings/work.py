@@ -32,6 +32,7 @@ TOOLS = [
     "tools.builtin.image_info.ImageInfoTool",
     "tools.builtin.image_thumbnail.ImageThumbnailTool",
     "tools.builtin.text_search.TextSearchTool",
+    "tools.builtin.search_files.SearchFilesTool",
     "tools.builtin.zip_files.ZipFilesTool",
     "tools.builtin.convert_table.ConvertTableTool",
     *env_list("TOOLS_EXTRA", []),

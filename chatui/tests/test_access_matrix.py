@@ -108,6 +108,18 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>/download", "GET"): Row(
         401, 404, 200, variants=("inline=1",), shows="alice_secret_total"
     ),
+    # Versions and trash (#17): v2 from a JSON body, then restoring v1 makes v3.
+    ("api/files/<str:file_id>/versions", "GET"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/versions", "POST"): Row(
+        401, 404, 201, body={"content_base64": base64.b64encode(b"month,b\n1,2\n").decode()}
+    ),
+    ("api/files/<str:file_id>/versions/<str:number>/restore", "POST"): Row(401, 404, 201),
+    ("api/files/<str:file_id>/diff", "GET"): Row(
+        401, 404, 200, query="from=1&to=2", shows=SECRET_NAME
+    ),
+    ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
+    ("api/trash", "GET"): Row(401, 200, 200),
+    ("api/trash", "DELETE"): Row(401, 200, 200),
     ("api/files/zip", "GET"): Row(
         401, 404, 200, query="ids=<str:file_id>", variants=("ids=<str:file_id>&ids=<image>",)
     ),
@@ -218,6 +230,7 @@ TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
     "image_info": {"file_id": "{image}"},
     "image_thumbnail": {"file_id": "{image}", "size": 16},
     "text_search": {"file_ids": ["{file}"], "pattern": "secret"},
+    "search_files": {"file_ids": ["{file}"], "query": "alice_secret_total"},
     "zip_files": {"file_ids": ["{file}"]},
     "convert_table": {"file_id": "{file}", "to": "json"},
 }
@@ -356,6 +369,7 @@ def world(
         "<checksum>": file.checksum,
         "<str:file_id>": str(file.pk),
         "<str:session_id>": str(session.pk),
+        "<str:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
         "<str:tag>": "project",
@@ -536,6 +550,71 @@ def test_tool_run_doors(world: World, s3_backend: Any) -> None:
             client = world.clients[actor] if actor != "anon" else APIClient()
             response = client.post(url, body, format="json")
             problems += _check(actor, "POST", url, Row(401, 404, 200), response)
+    assert not problems, "\n".join(problems)
+
+
+# --- Documents: extracted text through every reader ------------------------------------------
+
+SECRET_TAG = "alicesecrettag"
+SECRET_PASSAGE = "wombatvault"  # in the document only, never in a query or a name
+# Each way extracted text reaches someone, as (name, reader): the reader gets the
+# actor and returns everything that actor would see. The owner's must hold the
+# document's secret word (the door works), the other user's must not (it is closed).
+DOCUMENT_DOORS: dict[str, Any] = {
+    "GET /api/search": lambda actor, client: client.get(
+        "/api/search?q=alice_secret_total"
+    ).content.decode(),
+    "chat retrieval (#tag, tagged files, citations)": lambda actor, client: _retrieved(actor),
+    "search_files tool": lambda actor, client: tool_run(
+        user=actor, name="search_files", arguments={"query": "alice_secret_total"}
+    ).text,
+    "search_files tool, by tag": lambda actor, client: _search_by_tag(actor),
+}
+
+
+def _retrieved(actor: Any) -> str:
+    from chat.context import context_build
+    from chat.models import Message
+    from chat.services import message_create
+
+    chat = session_create(owner=actor)
+    message = message_create(
+        session=chat, role=Message.Role.USER, content=f"alice_secret_total #{SECRET_TAG}"
+    )
+    built = context_build(user=actor, session=chat, message=message)
+    return built.openai_messages()[0]["content"] + repr(built.citation_list())
+
+
+def _search_by_tag(actor: Any) -> str:
+    from chatui.errors import InvalidToolArguments
+
+    arguments = {"query": "alice_secret_total", "tag": SECRET_TAG}
+    try:
+        return tool_run(user=actor, name="search_files", arguments=arguments).text
+    except InvalidToolArguments as exc:
+        return exc.message
+
+
+@on_s3mock
+@pytest.mark.django_db(transaction=True)
+def test_document_doors(s3_backend: Any, user: Any, other_user: Any) -> None:
+    # given the owner's tagged PDF, carrying a tag, its text extracted by the worker
+    from django.core.management import call_command
+
+    from files.services import file_update, file_upload
+    from files.tests.documents_factory import pdf_with_pages
+
+    content = pdf_with_pages(["intro", f"month alice_secret_total 10 {SECRET_PASSAGE}"])
+    report = file_upload(owner=user, content=content, filename=SECRET_NAME)
+    file_update(file=report, tagged=True, tags={SECRET_TAG: "yes"})
+    call_command("files_worker", batch=True, interval=0, verbosity=0)
+    # then every reader shows it to the owner and to nobody else
+    problems = []
+    for door, read in DOCUMENT_DOORS.items():
+        for actor, should_see in ((user, True), (other_user, False)):
+            seen = read(actor, _logged_in(actor))
+            if (SECRET_PASSAGE in seen) != should_see or (not should_see and SECRET_NAME in seen):
+                problems.append(f"{door} as {actor.email}: {seen[:300]!r}")
     assert not problems, "\n".join(problems)
 
 

@@ -105,3 +105,12 @@ def shared_by_condition(*, user: Any) -> Q:
     for tag in set(shares.filter(file__isnull=True).values_list("tag", flat=True)):
         condition |= _tag_q(tag)
     return condition
+
+
+def files_shared_among(*, owner: Any, file_ids: list[Any]) -> set[Any]:
+    """Those of ``owner``'s ``file_ids`` that a live share or live link points at (a
+    file shared by tag counts while it carries the tag): two queries however many."""
+    if not file_ids:
+        return set()
+    mine = StoredFile.objects.filter(owner=owner, pk__in=file_ids)
+    return set(mine.filter(shared_by_condition(user=owner)).values_list("pk", flat=True))

@@ -7,7 +7,6 @@ the lookup by hash is an indexed equality and the final comparison is
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import secrets
@@ -27,7 +26,8 @@ from chatui.login_throttle import password_attempt_check, password_attempt_faile
 from chatui.models import User
 from chatui.text import text_check
 
-from ..models import FileVersion, StoredFile
+from ..models import StoredFile
+from ..versions import VersionNotFound, file_at_version
 from .access import file_is_live, link_sharing_enabled, user_sharing_enabled
 from .audit import client_ip, share_access_record
 from .models import ShareAccess, ShareLink, UserShare
@@ -108,23 +108,13 @@ def _current_version(file: StoredFile) -> int:
 
 
 def link_file(link: ShareLink) -> StoredFile:
-    """The file as the link serves it: the current version, or the pinned one.
-
-    A pinned older version is the file's row with that version's object, size, type
-    and checksum in memory (never saved), so the one download path serves it as it
-    serves any file. LinkGone once the pinned version no longer exists.
-    """
-    file = link.file
-    if link.pinned_version is None or link.pinned_version == file.version:
-        return file
-    version = FileVersion.objects.filter(file=file, number=link.pinned_version).first()
-    if version is None:
-        raise LinkGone()
-    pinned = copy.copy(file)
-    for field in ("key", "size", "checksum", "etag", "content_type"):
-        setattr(pinned, field, getattr(version, field))
-    pinned.version = version.number
-    return pinned
+    """The file as the link serves it: the current version, or the pinned one (through
+    ``files.versions.file_at_version``, so the one download path serves it); LinkGone
+    once the pinned version no longer exists."""
+    try:
+        return file_at_version(file=link.file, number=link.pinned_version)
+    except VersionNotFound:
+        raise LinkGone() from None
 
 
 def link_revoke(*, link: ShareLink) -> ShareLink:
@@ -134,10 +124,13 @@ def link_revoke(*, link: ShareLink) -> ShareLink:
     return link
 
 
-def links_purge_expired(*, now: Any = None, apply: bool = False) -> int:
-    """Remove links that expired or were revoked before ``now``; their audit rows stay."""
+def links_purge_expired(*, owner: Any = None, now: Any = None, apply: bool = False) -> int:
+    """Remove links (``owner``'s, or everyone's) that expired or were revoked before
+    ``now``; how many. A dry run unless ``apply``; their audit rows stay."""
     now = now or timezone.now()
     gone = ShareLink.objects.filter(Q(expires_at__lte=now) | Q(revoked_at__lte=now))
+    if owner is not None:
+        gone = gone.filter(owner=owner)
     count = gone.count()
     if apply and count:
         gone.delete()

@@ -384,3 +384,86 @@ def test_links_purge_expired_removes_only_expired_or_revoked_links(
     assert links_purge_expired(apply=True) == 2
     assert [str(link.pk) for link in ShareLink.objects.all()] == [kept["id"]]
     assert ShareAccess.objects.count() == 1
+
+
+# --- Versions and lifecycle ---------------------------------------------------------------
+
+
+def test_a_pinned_link_keeps_its_version_and_a_following_one_moves_on(
+    s3_backend, api_client, make_stored_file
+) -> None:
+    from files.versions import version_upload
+
+    # given two links to v1, one pinned
+    file = make_stored_file(content=b"first\n", filename="notes.txt")
+    pinned = _path(_link(api_client, file, pin_version=True)["url"])
+    following = _path(_link(api_client, file)["url"])
+    assert ShareLink.objects.filter(pinned_version=1).count() == 1
+    # when the owner uploads v2
+    version_upload(file=file, content=b"second, longer\n")
+    # then the pinned link serves v1, the following one v2, page and bytes alike
+    anon = Client()
+    assert _body(anon.get(pinned + "/download")) == b"first\n"
+    assert _body(anon.get(following + "/download")) == b"second, longer\n"
+    assert b"first" in anon.get(pinned).content and b"second" in anon.get(following).content
+
+
+def test_trash_suspends_shares_and_links_restore_revives_delete_removes(
+    s3_backend, api_client, other_api_client, make_stored_file, other_user
+) -> None:
+    file = make_stored_file(content=CSV, filename="a.csv")
+    api_client.post(f"/api/files/{file.pk}/shares", {"email": other_user.email}, format="json")
+    path = _path(_link(api_client, file)["url"])
+    detail = f"/api/files/{file.pk}"
+
+    def access() -> tuple[int, int, int]:
+        listed = other_api_client.get("/api/files?shared=with_me").json()["count"]
+        return other_api_client.get(detail).status_code, Client().get(path).status_code, listed
+
+    assert access() == (200, 200, 1)
+    # to the trash: suspended (same answers as for a missing file or a dead link)
+    assert api_client.delete(detail).status_code == 204
+    assert access() == (404, 410, 0)
+    # restored: back, nothing to redo
+    assert api_client.post(f"{detail}/restore").status_code == 200
+    assert access() == (200, 200, 1)
+    # deleted for good: the shares and links go with it, the audit log stays
+    assert api_client.delete(f"{detail}?permanent=true").status_code == 204
+    assert access() == (404, 410, 0)
+    assert not ShareLink.objects.exists() and not UserShare.objects.exists()
+    assert ShareAccess.objects.filter(file_id=file.pk).exists()
+
+
+def test_deleting_a_chat_keeps_the_files_shared_from_it(
+    s3_backend, api_client, other_api_client, make_stored_file, other_user, user
+) -> None:
+    from chat.services import session_create
+
+    chat = session_create(owner=user)
+    shared = make_stored_file(content=CSV, filename="shared.csv", session_id=chat.id)
+    linked = make_stored_file(content=CSV, filename="linked.csv", session_id=chat.id)
+    alone = make_stored_file(content=CSV, filename="alone.csv", session_id=chat.id)
+    api_client.post(f"/api/files/{shared.pk}/shares", {"email": other_user.email}, format="json")
+    _link(api_client, linked)
+    preview = api_client.get(f"/api/chats/{chat.pk}/delete-preview").json()
+    assert preview["files_to_delete"] == 1
+    assert api_client.delete(f"/api/chats/{chat.pk}").status_code == 200
+    live = {row["filename"] for row in api_client.get("/api/files").json()["results"]}
+    assert live == {"shared.csv", "linked.csv"}
+    assert other_api_client.get(f"/api/files/{shared.pk}").status_code == 200
+    assert api_client.get(f"/api/files/{alone.pk}").status_code == 404  # in the trash
+
+
+def test_files_purge_removes_expired_links(s3_backend, api_client, stored_file, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _link(api_client, stored_file, expires_in=3600)
+    _later(monkeypatch, hours=2)
+    out = StringIO()
+    call_command("files_purge", stdout=out)
+    assert "1 expired or revoked share links: would delete." in out.getvalue()
+    assert ShareLink.objects.count() == 1
+    call_command("files_purge", "--apply", stdout=StringIO())
+    assert ShareLink.objects.count() == 0
