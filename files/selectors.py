@@ -133,7 +133,7 @@ def file_list_for_user(
     users' files shared with ``user`` instead, ``"by_me"`` the user's files that a live
     share or link points at."""
     if shared == "with_me":
-        return _shared_with_me(user=user, ordering=ordering, q=q, category=category)
+        return _shared_with_me(user=user, ordering=ordering, q=q, category=category, source=source)
     if shared == "by_me":
         condition = shared_by_condition(user=user)
     elif shared:
@@ -152,12 +152,12 @@ def file_list_for_user(
 
 
 def _shared_with_me(
-    *, user: User, ordering: str, q: str | None, category: str | None
+    *, user: User, ordering: str, q: str | None, category: str | None, source: str | None
 ) -> QuerySet[StoredFile]:
     condition = shared_with_condition(user=user)
     if condition is None:
         return StoredFile.objects.none()
-    condition &= _filters(source=None, category=category, q=q, tagged=None)
+    condition &= _filters(source=source, category=category, q=q, tagged=None)
     files = StoredFile.objects.filter(condition).select_related("owner")
     return files.order_by(*_ordering(ordering))
 

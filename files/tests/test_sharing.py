@@ -467,3 +467,21 @@ def test_files_purge_removes_expired_links(s3_backend, api_client, stored_file, 
     assert ShareLink.objects.count() == 1
     call_command("files_purge", "--apply", stdout=StringIO())
     assert ShareLink.objects.count() == 0
+
+
+def test_shared_with_me_takes_the_file_lists_filters(
+    s3_backend, api_client, other_api_client, make_stored_file, other_user
+) -> None:
+    for name in ("alpha.csv", "beta.txt"):
+        file = make_stored_file(content=CSV, filename=name)
+        api_client.post(f"/api/files/{file.pk}/shares", {"email": other_user.email}, format="json")
+
+    def names(query: str) -> list[str]:
+        rows = other_api_client.get(f"/api/files?shared=with_me&{query}").json()["results"]
+        return [row["filename"] for row in rows]
+
+    assert names("ordering=filename") == ["alpha.csv", "beta.txt"]
+    assert names("q=alp") == ["alpha.csv"]
+    assert names("category=data") == ["alpha.csv"]
+    assert names("source=tool") == []
+    assert other_api_client.get("/api/files?shared=nope").status_code == 400
