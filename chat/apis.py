@@ -36,8 +36,20 @@ class ChatPagination(PageNumberPagination):
     max_page_size = 200
 
 
+class BranchMessageOutputSerializer(MessageOutputSerializer):
+    """A message of the branch on show, with its place among its versions."""
+
+    parent_id = serializers.UUIDField(allow_null=True)
+    siblings = serializers.ListField(child=serializers.UUIDField())
+    sibling_index = serializers.IntegerField()
+
+    class Meta(MessageOutputSerializer.Meta):
+        fields = [*MessageOutputSerializer.Meta.fields, "parent_id", "siblings", "sibling_index"]
+        read_only_fields = fields
+
+
 class ChatDetailOutputSerializer(SessionOutputSerializer):
-    messages = MessageOutputSerializer(many=True)
+    messages = BranchMessageOutputSerializer(many=True)
     files = StoredFileOutputSerializer(many=True)
 
     class Meta(SessionOutputSerializer.Meta):
@@ -47,6 +59,10 @@ class ChatDetailOutputSerializer(SessionOutputSerializer):
 class ChatListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    class QuerySerializer(serializers.Serializer):
+        # a CharField refuses NUL (400), which PostgreSQL cannot compare text with (a 500)
+        q = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="chats_list",
@@ -61,7 +77,9 @@ class ChatListCreateApi(APIView):
         responses=SessionOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        q = request.query_params.get("q", "").strip()[:200]
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data["q"][:200]
         paginator = ChatPagination()
         sessions = session_list_for_user(user=request.user, q=q or None)
         page = paginator.paginate_queryset(sessions, request, view=self)

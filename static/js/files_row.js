@@ -3,6 +3,7 @@
 
 import { el } from "./dom.js";
 import { CATEGORY_LABELS, formatDate, formatSize, isRaster, sourceLabel } from "./format.js";
+import { textBadge } from "./files_status.js";
 import { icon } from "./icons.js";
 import { readConfig } from "./dom.js";
 
@@ -37,6 +38,8 @@ export function row(file) {
         tagged: String(file.tagged),
         downloadUrl: url,
         size: String(file.size),
+        textStatus: file.text_status || "none",
+        pages: String(file.pages || 0),
       },
     },
     el("td", { className: "col-select" }, el("input", { type: "checkbox", className: "row-select", "aria-label": `Select ${name}` })),
@@ -53,6 +56,7 @@ export function row(file) {
         file.status === "broken"
           ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
           : null,
+        textBadge(file),
       ),
     ),
     el("td", { className: "col-category", dataset: { label: "Category" }, text: CATEGORY_LABELS[file.category] || file.category }),
@@ -77,6 +81,8 @@ export function fileOf(tr) {
     tagged: d.tagged === "true",
     download_url: d.downloadUrl,
     size: Number(d.size),
+    text_status: d.textStatus,
+    pages: Number(d.pages),
   };
 }
 
