@@ -230,3 +230,4 @@ class ReconcileRun(models.Model):
 
 
 from .documents.models import TextChunk  # noqa: E402, F401 (registers the model with this app)
+from .sharing.models import ShareAccess, ShareLink, UserShare  # noqa: E402, F401

@@ -36,6 +36,8 @@ from chatui.middleware import CONTENT_SECURITY_POLICY
 from chatui.routing import websocket_urlpatterns
 from files.documents.jobs import extract_text, text_extraction_run
 from files.models import ReconcileRun
+from files.sharing.audit import share_access_record
+from files.sharing.services import link_create, link_revoke, share_create_for_file
 from s3mock.app import JSON_API_SEGMENTS
 from tools.executor import tool_run
 from tools.registry import tool_list
@@ -51,6 +53,7 @@ SECRET_TITLE = "alice-secret-chat-title"
 SECRET_WORD = "alicesecretword"  # in the text of an indexed file of alice's
 SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE, SECRET_WORD)
 ACTORS = ("anon", "other", "staff", "owner")
+CAROL = "carol@example.com"  # a share's recipient who is not an actor of the HTTP rows
 APP_INDEX = "<app_label>/"  # the admin's app index (a regex of the registered apps)
 
 
@@ -165,6 +168,21 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/chats/<str:session_id>", "DELETE"): Row(401, 404, 200),
     ("api/chats/<str:session_id>/files", "GET"): Row(401, 404, 200),
     ("api/chats/<str:session_id>/delete-preview", "GET"): Row(401, 404, 200, shows=SECRET_NAME),
+    # Sharing (files/sharing/): only the owner makes, lists and revokes shares and links.
+    # The shares go to carol, who is not an actor here: the rows after them stay as they are.
+    ("api/files/<str:file_id>/links", "GET"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/links", "POST"): Row(401, 404, 201, body={"expires_in": 3600}),
+    ("api/files/<str:file_id>/shares", "POST"): Row(401, 404, 201, body={"email": CAROL}),
+    ("api/tags/<str:tag>/shares", "POST"): Row(401, 201, 201, body={"email": CAROL}),
+    ("api/links", "GET"): Row(401, 200, 200),
+    ("api/links/<str:link_id>", "DELETE"): Row(401, 404, 204),
+    ("api/shares", "GET"): Row(401, 200, 200),
+    ("api/shares/<str:share_id>", "DELETE"): Row(401, 404, 204),
+    # The public link pages, with the token of a revoked link: gone for everyone alike
+    # (a live link's rows are in test_sharing_states).
+    ("s/<str:token>", "GET"): Row(410, 410, 410),
+    ("s/<str:token>/preview", "GET"): Row(410, 410, 410),
+    ("s/<str:token>/download", "GET"): Row(410, 410, 410),
     # Admin site views (staff = a superuser; the owner is a plain user).
     ("admin/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
     ("admin/login/", "GET"): Row(200, 200, 200, staff=302),
@@ -217,6 +235,10 @@ ADMIN_MODELS: dict[str, AdminRow] = {
     "axes.accessattempt": AdminRow(add=403),
     "axes.accesslog": AdminRow(add=403),
     "axes.accessfailurelog": AdminRow(add=403),
+    # Sharing: read-only rows with a revoke action; the audit log is never deleted.
+    "files.sharelink": AdminRow(add=403, extra={"<path:object_id>/delete/": 403}),
+    "files.usershare": AdminRow(add=403, extra={"<path:object_id>/delete/": 403}),
+    "files.shareaccess": AdminRow(add=403, extra={"<path:object_id>/delete/": 403}),
 }
 
 # Arguments that make each built-in tool succeed for the owner on the owner's CSV.
@@ -359,6 +381,12 @@ def world(
     assert text_extraction_run(file_id=str(notes.pk)) == "ready"
     run = tool_run(user=user, name="csv_summary", arguments={"file_id": str(file.pk)}).run
     Token.objects.get_or_create(user=user)
+    make_user(CAROL)
+    link = link_create(file=image, expires_in=None).link  # on the image: "file" is deleted
+    gone = link_create(file=file, expires_in=None)
+    link_revoke(link=gone.link)
+    share = share_create_for_file(file=image, email=CAROL)
+    access = share_access_record(file=file, link=link, action="visit", ip="10.0.0.1")
     values = {
         "{file}": str(file.pk),
         "{image}": str(image.pk),
@@ -369,6 +397,10 @@ def world(
         "<str:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
+        "<str:tag>": "project",
+        "<str:link_id>": str(link.pk),
+        "<str:share_id>": str(share.pk),
+        "<str:token>": gone.token,
         "<id>": str(user.pk),
         "<path:content_type_id>": "1",
         "<path:object_id>": str(file.pk),
@@ -387,6 +419,9 @@ def world(
         "files.reconcilerun": str(reconcile.pk),
         "tools.toolrun": str(run.pk),
         "chat.chatsession": str(session.pk),
+        "files.sharelink": str(link.pk),
+        "files.usershare": str(share.pk),
+        "files.shareaccess": str(access.pk),
         **_axes_records(user.email),
         "django_tasks_database.dbtaskresult": str(extract_text.enqueue(str(file.pk)).id),
     }
@@ -717,4 +752,76 @@ def test_s3mock_json_api_doors(s3mock_server: Any) -> None:
         response = call("other", "GET", sneaky)
         TRIED["other"] += 1
         assert response.status_code in (403, 404) and "content_base64" not in response.text
+    assert not problems, "\n".join(problems)
+
+
+# --- Sharing states ------------------------------------------------------------------------
+
+SHARING_ACTORS = ("owner", "recipient", "revoked", "stranger", "link", "expired")
+# Who may read alice's CSV: the owner, a user it is shared with, a holder of a live link;
+# not a user whose share was revoked, a stranger, or a holder of an expired link. Only
+# the owner may change it. ``link`` and ``expired`` are anonymous browsers: the API is
+# 401 for them, and their own link's pages are what they may open.
+SHARING_DOORS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("api/files/{file}", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/files/{file}/download", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/files/{file}/text", "GET"): (409, 409, 404, 404, 401, 401),
+    ("api/files/zip?ids={file}", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/tools/csv_summary/run", "POST"): (200, 200, 404, 404, 401, 401),
+    ("api/tools/plot_csv/columns?file={file}", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/files?shared=with_me", "GET"): (200, 200, 200, 200, 401, 401),
+    ("api/files/{file}", "PATCH"): (200, 404, 404, 404, 401, 401),
+    ("api/files/{file}/links", "POST"): (201, 404, 404, 404, 401, 401),
+    ("api/files/{file}/shares", "POST"): (201, 404, 404, 404, 401, 401),
+    ("s/{token}", "GET"): (410, 410, 410, 410, 200, 410),
+    ("s/{token}/download", "GET"): (410, 410, 410, 410, 200, 410),
+    ("api/files/{file}", "DELETE"): (204, 404, 404, 404, 401, 401),  # last
+}
+READERS = {"owner", "recipient", "link"}
+
+
+@on_s3mock
+def test_sharing_states(
+    s3_backend: Any, user: Any, other_user: Any, make_user: Any, make_stored_file: Any, settings
+) -> None:
+    from django.utils import timezone
+
+    from files.sharing.services import share_create_for_file, share_revoke
+
+    # given alice's CSV shared with bob, once shared with and revoked from carol, and
+    # two links to it: one live, one that has expired
+    carol, dave = make_user(CAROL), make_user("dave@example.com")
+    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME)
+    share_create_for_file(file=file, email=other_user.email)
+    share_revoke(share=share_create_for_file(file=file, email=CAROL))
+    live = link_create(file=file, expires_in=None)
+    expired = link_create(file=file, expires_in=3600)
+    type(expired.link).objects.filter(pk=expired.link.pk).update(expires_at=timezone.now())
+    clients = {
+        "owner": _logged_in(user),
+        "recipient": _logged_in(other_user),
+        "revoked": _logged_in(carol),
+        "stranger": _logged_in(dave),
+        "link": Client(),
+        "expired": Client(),
+    }
+    # the user actors hold no token: they try one of the same shape
+    tokens = {"link": live.token, "expired": expired.token}
+    guessed = "A" * len(live.token)
+    problems: list[str] = []
+    for (route, method), statuses in SHARING_DOORS.items():
+        for actor, want in zip(SHARING_ACTORS, statuses, strict=True):
+            url = "/" + route.format(file=file.pk, token=tokens.get(actor, guessed))
+            body = {
+                "api/tools/csv_summary/run": {"file_id": str(file.pk)},
+                "api/files/{file}/links": {"expires_in": 3600},
+                "api/files/{file}/shares": {"email": CAROL},
+                "api/files/{file}": {"tags": {"k": "v"}},
+            }.get(route)
+            response = _request(clients[actor], method, url, body)
+            text = _body_text(response)
+            if response.status_code != want:
+                problems.append(f"{actor} {method} {url}: got {response.status_code}, want {want}")
+            if actor not in READERS and any(secret in text for secret in SECRETS):
+                problems.append(f"{actor} {method} {url}: leaks alice's file")
     assert not problems, "\n".join(problems)

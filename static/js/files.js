@@ -12,6 +12,7 @@ import { initToolDialog, openToolDialog } from "./files_tools.js";
 import { formatSize } from "./format.js";
 import { preview } from "./preview.js";
 import { initTrash } from "./trash.js";
+import { openShareDialog } from "./sharing.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 import { chooseUploadTarget, initHistoryDialog, openHistory } from "./versions.js";
 
@@ -49,7 +50,7 @@ const contentMode = () => new FormData(nodes.form).get("mode") === "contents";
 function filters() {
   const data = new FormData(nodes.form);
   const query = new URLSearchParams();
-  for (const name of ["q", "category", "source", "ordering"]) {
+  for (const name of ["q", "category", "source", "ordering", "shared"]) {
     const value = String(data.get(name) || "").trim();
     if (value && !(name === "ordering" && value === "-created_at")) query.set(name, value);
   }
@@ -111,7 +112,10 @@ function render(data) {
   for (const file of data.results) nodes.body.append(row(file));
   const filtered = filters();
   filtered.delete("ordering");
-  nodes.empty.textContent = filtered.size ? "No files match these filters." : "No files yet. Upload one, or let a tool make one in the chat.";
+  const view = filtered.get("shared");
+  filtered.delete("shared");
+  const none = { with_me: "Nothing is shared with you yet.", by_me: "You have not shared any files yet." }[view];
+  nodes.empty.textContent = filtered.size ? "No files match these filters." : none || "No files yet. Upload one, or let a tool make one in the chat.";
   nodes.empty.hidden = data.results.length > 0;
   nodes.count.textContent = `${data.count} file${data.count === 1 ? "" : "s"} · page ${state.page} of ${state.pages}`;
   nodes.prev.hidden = state.page <= 1;
@@ -269,7 +273,7 @@ nodes.body.addEventListener("click", async (event) => {
   const tr = button.closest("tr");
   const file = fileOf(tr);
   const showHistory = (chosen) => openHistory(chosen, { onChange: () => reloadAll() });
-  const actions = { preview, tag: toggleTag, rename, tool: openToolDialog, delete: deleteOne, history: showHistory };
+  const actions = { preview, share: openShareDialog, tag: toggleTag, rename, tool: openToolDialog, delete: deleteOne, history: showHistory };
   await actions[button.dataset.action]?.(file, tr);
 });
 

@@ -12,6 +12,7 @@ const SHAPES = {
   clip: [["path", { d: "M20 11l-8 8a5 5 0 0 1-7-7l9-9a3.5 3.5 0 0 1 5 5l-9 9a2 2 0 0 1-3-3l8-8" }]],
   file: [["path", { d: "M6 2h8l5 5v15H6zM14 2v5h5" }]],
   image: [["rect", { x: 3, y: 4, width: 18, height: 16, rx: 2 }], ["circle", { cx: 9, cy: 10, r: 2 }], ["path", { d: "M21 17l-5-5-9 8" }]],
+  share: [["circle", { cx: 18, cy: 5, r: 2.5 }], ["circle", { cx: 6, cy: 12, r: 2.5 }], ["circle", { cx: 18, cy: 19, r: 2.5 }], ["path", { d: "M8.2 10.8l7.6-4.4M8.2 13.2l7.6 4.4" }]],
   close: [["path", { d: "M6 6l12 12M18 6L6 18" }]],
   history: [["path", { d: "M3 12a9 9 0 1 0 3-6.7M3 4v5h5M12 7v5l3 3" }]],
   restore: [["path", { d: "M9 14l-5-5 5-5M4 9h10a6 6 0 0 1 0 12h-3" }]],
