@@ -39,7 +39,7 @@ MARK_START, MARK_END = "\x02", "\x03"  # control characters no extracted text ke
 SNIPPET_TOKENS = 24
 MAX_QUERY_WORDS = 20
 COUNT_LIMIT = 1000
-RANK_CANDIDATES = 2000  # the newest matches ranked; a rarer word ranks all of its matches
+RANK_CANDIDATES = 2000  # SQLite, any word: the newest matches ranked
 POSTGRES_RANK_CANDIDATES = 500  # ts_rank reads each candidate's toasted tsvector
 WORD = re.compile(r"\w+", re.UNICODE)
 STOP_WORDS = frozenset(
@@ -195,22 +195,24 @@ def _fts_query(query: _Query) -> str:
 
 
 def _sqlite(query: _Query, limit: int, skip: int, count: bool) -> tuple[int, list]:
-    """Rank inside FTS5 (the owner is a column of the index), over the newest
-    ``RANK_CANDIDATES`` matches (FTS5 yields them in rowid order and stops there); join
-    the chunk table only when file filters ask for it; snippets only for the page's rows."""
+    """Rank inside FTS5 (the owner is a column of the index); join the chunk table only
+    when file filters ask for it; snippets only for the page's rows."""
     match = _fts_query(query)
     join = " JOIN files_textchunk c ON c.id = files_textchunk_fts.rowid" if query.files_sql else ""
     base = f"FROM files_textchunk_fts{join} WHERE files_textchunk_fts MATCH %s{query.files_sql}"
     params = [match, *query.files_params]
+    # Any word: rank the newest RANK_CANDIDATES matches (FTS5 yields them in rowid order
+    # and stops there); every word: rank all matches, which measured faster in FTS5.
+    candidates = f" ORDER BY files_textchunk_fts.rowid DESC LIMIT {RANK_CANDIDATES}"
     ranked = (
         "SELECT id, rank FROM ("  # noqa: S608 (the only user text, the query, is a parameter)
         f"SELECT files_textchunk_fts.rowid AS id, -bm25(files_textchunk_fts, 1.0, 0.0) AS rank "
-        f"{base} ORDER BY files_textchunk_fts.rowid DESC LIMIT %s"
+        f"{base}{candidates if query.any_word else ''}"
         ") AS candidates ORDER BY rank DESC, id LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
         total = _count(cursor, base, params) if count else 0
-        cursor.execute(ranked, [*params, RANK_CANDIDATES, limit, skip])
+        cursor.execute(ranked, [*params, limit, skip])
         rows = cursor.fetchall()
         snippets = _sqlite_snippets(cursor, _fts_words(query), [row[0] for row in rows])
     return total, [(chunk_id, rank, snippets.get(chunk_id, "")) for chunk_id, rank in rows]
