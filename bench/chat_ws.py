@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -84,6 +85,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         dest="wal",
         action="store_false",
         help="keep SQLite's default rollback journal instead of WAL",
+    )
+    parser.add_argument(
+        "--during-ingest",
+        type=int,
+        default=0,
+        metavar="PAGES",
+        help="run a files_worker and ingest a PAGES-page PDF while the clients run, "
+        "reporting server and worker RSS (bench/ingest_load.py)",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: a client process
     return parser.parse_args(argv)
@@ -377,15 +386,29 @@ def main() -> int:
     args = parse_args()
     if args.worker:
         return worker_main(args.worker)
-    with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp:
+    sys.path.insert(0, str(REPO))
+    from bench.ingest_load import IngestLoad
+
+    with (
+        tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         var_dir = Path(tmp)
         env = bench_env(var_dir, args)
+        ingest = IngestLoad(var_dir, args.during_ingest) if args.during_ingest else None
+        if ingest is not None:
+            env.update(stack.enter_context(ingest.storage()))
         cookies = prepare_database(env, args.clients, args.wal)
         port = free_port()
         server = start_server(args, env, port, var_dir / "server.log")
         try:
             wait_for_port(port, server)
+            if ingest is not None:
+                stack.enter_context(ingest.running(env, server.pid))
             passed = report(measure(server, port, cookies, args), args)
+            stack.close()  # the ingest ends (ready) before its report
+            if ingest is not None:
+                ingest.report()
         finally:
             server.terminate()
             server.wait(timeout=15)
