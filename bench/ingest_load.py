@@ -39,6 +39,17 @@ print(StoredFile.objects.get(pk=sys.argv[-1]).text_status)
 """
 
 
+def ingest_load(
+    stack: contextlib.ExitStack, var_dir: Path, env: dict[str, str], pages: int
+) -> IngestLoad | None:
+    """With ``pages``: an IngestLoad whose s3mock runs on ``stack``, ``env`` pointed at it."""
+    if not pages:
+        return None
+    load = IngestLoad(var_dir, pages)
+    env.update(stack.enter_context(load.storage()))
+    return load
+
+
 class IngestLoad:
     def __init__(self, var_dir: Path, pages: int) -> None:
         self.var_dir = var_dir

@@ -138,14 +138,23 @@ def search_chunks(
 def _files_condition(
     user: User, filters: dict[str, Any] | None, file_ids: Iterable[UUID | str] | None
 ) -> tuple[str, list[Any]]:
+    """SQL narrowing the chunks: always to the current version's text of files not in
+    the trash (earlier versions keep their text for ?version=N, but a search finds what
+    the file says now), and to the filtered or named files when asked."""
     active = {name: value for name, value in (filters or {}).items() if value is not None}
     if not active and file_ids is None:
-        return "", []
+        return CURRENT_TEXT_SQL, []
     files = file_list_for_user(user=user, **active)
     if file_ids is not None:
         files = files.filter(pk__in=list(file_ids))
     sql, params = files.order_by().values("id").query.sql_with_params()
-    return f" AND c.file_id IN ({sql})", list(params)
+    return f"{CURRENT_TEXT_SQL} AND c.file_id IN ({sql})", list(params)
+
+
+CURRENT_TEXT_SQL = (
+    " AND EXISTS (SELECT 1 FROM files_storedfile f WHERE f.id = c.file_id"
+    " AND f.version = c.version AND f.trashed_at IS NULL)"
+)
 
 
 def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
