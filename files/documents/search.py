@@ -65,6 +65,7 @@ class SearchHit:
     rank: float
     text: str = ""  # the whole chunk, for retrieval
     version: int = 1  # the file version the text is of
+    chunk_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def _hit(row: dict[str, Any], rank: float, marked: str) -> SearchHit:
         float(rank),
         row["text"],
         row["version"],
+        row["id"],
     )
 
 
