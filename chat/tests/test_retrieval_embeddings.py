@@ -12,6 +12,7 @@ import pytest
 from chat.services import session_create
 from chat.tests.fake_llm import FakeLLM
 from chat.tests.test_retrieval import ask, pdf, run_worker
+from files.documents import embeddings as embeddings_module
 from files.documents.embeddings import reciprocal_rank_fusion
 from files.documents.models import ChunkVector
 from files.models import StoredFile
@@ -22,6 +23,11 @@ on_s3mock = pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
 
 PAGES = ["banana bread recipe for the weekend", "automobile maintenance schedule twice a year"]
 QUESTION = "when is my car serviced?"  # no word of it is in the document
+
+
+@pytest.fixture(autouse=True)
+def endpoint_not_backed_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings_module, "_query_failed_at", None)
 
 
 @pytest.fixture
@@ -81,6 +87,10 @@ def test_a_failing_endpoint_degrades_to_full_text_with_a_warning(
     # then full text answers it and the failure is a warning
     assert [(c["filename"], c["page"]) for c in built.citation_list()] == [("manual.pdf", 2)]
     assert "ranking by full text only" in caplog.text
+    # and the next question does not wait on the endpoint again (backed off)
+    asked = len(embeddings.requests)
+    ask(user, session_create(owner=user), "automobile maintenance again?")
+    assert len(embeddings.requests) == asked
 
 
 @with_documents

@@ -13,6 +13,7 @@ Vectors are float32 bytes in a side table (``ChunkVector``), so any database hol
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
@@ -31,6 +32,11 @@ logger = logging.getLogger(__name__)
 BATCH = 64  # texts per embeddings request
 VECTOR_SCOPE_MAX = 20_000  # chunks ranked by vector per search, newest first
 RRF_K = 60  # the usual constant of reciprocal rank fusion
+# After a failed query embedding, queries skip the endpoint this long: a chat's
+# retrieval runs on the database thread every socket shares, so a dead endpoint must
+# cost one timeout per minute and process, not one per message.
+QUERY_BACKOFF_S = 60.0
+_query_failed_at: float | None = None
 
 
 class EmbeddingsUnavailable(Exception):
@@ -94,14 +100,23 @@ def chunk_vectors_store(*, file_id: UUID | str) -> int:
 
 
 def query_vector(query: str) -> np.ndarray | None:
-    """The query's vector, or None (not configured, or the endpoint failed: a WARNING)."""
+    """The query's vector, or None (not configured, or the endpoint failed: a WARNING,
+    and the next ``QUERY_BACKOFF_S`` seconds of queries go without)."""
+    global _query_failed_at
     if not embeddings_enabled() or not query.strip():
         return None
-    try:
-        return _embed([query])[0]
-    except EmbeddingsUnavailable as exc:
-        logger.warning("embeddings failed, ranking by full text only: %s", exc)
+    if _query_failed_at is not None and time.monotonic() - _query_failed_at < QUERY_BACKOFF_S:
         return None
+    try:
+        vector = _embed([query])[0]
+    except EmbeddingsUnavailable as exc:
+        _query_failed_at = time.monotonic()
+        logger.warning(
+            "embeddings failed, ranking by full text only (for %.0f s): %s", QUERY_BACKOFF_S, exc
+        )
+        return None
+    _query_failed_at = None
+    return vector
 
 
 def vector_ranking(
