@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+INGEST = "ingest a PAGES-page PDF meanwhile: chat p99, server/worker RSS (bench/ingest_load.py)"
 PYTHON = Path(sys.executable)
 
 
@@ -89,6 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="keep SQLite's default rollback journal instead of WAL",
     )
+    parser.add_argument("--during-ingest", type=int, default=0, metavar="PAGES", help=INGEST)
     parser.add_argument(
         "--disconnect",
         action="store_true",
@@ -430,15 +433,24 @@ def main() -> int:
     args = parse_args()
     if args.worker:
         return worker_main(args.worker)
-    with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp:
+    sys.path.insert(0, str(REPO))
+    from bench.ingest_load import ingest_load
+
+    with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp, contextlib.ExitStack() as so:
         var_dir = Path(tmp)
         env = bench_env(var_dir, args)
+        ingest = ingest_load(so, var_dir, env, args.during_ingest)  # None without the option
         cookies = prepare_database(env, args.clients, args.wal)
         port = free_port()
         server = start_server(args, env, port, var_dir / "server.log")
         try:
             wait_for_port(port, server)
+            if ingest is not None:
+                so.enter_context(ingest.running(env, server.pid))
             passed = report(measure(server, port, cookies, args), args)
+            so.close()  # the ingest ends (ready) before its report
+            if ingest is not None:
+                ingest.report()
         finally:
             server.terminate()
             server.wait(timeout=15)
