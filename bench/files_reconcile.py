@@ -33,8 +33,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-ACCESS, SECRET = "bench", "bench-secret"
-BUCKET = "chatui-bench"
+from bench.harness import ACCESS, BUCKET, SECRET, environment  # noqa: E402
+
 THREADS = 24
 SHARES = {"small@example.com": 0.1, "middle@example.com": 0.4, "large@example.com": 0.5}
 CHILD = r"""
@@ -71,23 +71,6 @@ print(json.dumps({
     "summary": [l for l in out.getvalue().splitlines() if l.startswith(("Checked", "Missing"))],
 }))
 """
-
-
-def _environment(workdir: Path, endpoint: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "chatui.settings",
-        "CHATUI_VAR_DIR": str(workdir / "var"),
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "S3_USE_MOCK": "true",
-        "S3_ENDPOINT": endpoint,
-        "S3_ACCESS_KEY": ACCESS,
-        "S3_SECRET_KEY": SECRET,
-        "S3_BUCKET": BUCKET,
-        "S3_AUTO_CREATE_BUCKET": "true",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "true",
-    }
 
 
 def _body(index: int) -> bytes:
@@ -209,7 +192,7 @@ def main() -> None:
             workdir / "s3mock", credentials=f"{ACCESS}:{SECRET}", bucket=BUCKET, start_timeout=120
         )
         with server:
-            env = _environment(workdir, server.endpoint_url)
+            env = environment(workdir, server.endpoint_url)
             os.environ.update(env)
             import django
 

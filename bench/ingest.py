@@ -34,28 +34,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-ACCESS, SECRET = "bench", "bench-secret"
-BUCKET = "chatui-bench"
+from bench.harness import ACCESS, BUCKET, SECRET, environment  # noqa: E402
+
 VOCABULARY = [f"w{n}" for n in range(5000)]
 SEARCH_QUERIES = 300
 WORDS_PER_PAGE = 350
-
-
-def _environment(workdir: Path, endpoint: str, database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "chatui.settings",
-        "CHATUI_VAR_DIR": str(workdir / "var"),
-        "DATABASE_URL": database_url,
-        "S3_USE_MOCK": "true",
-        "S3_ENDPOINT": endpoint,
-        "S3_ACCESS_KEY": ACCESS,
-        "S3_SECRET_KEY": SECRET,
-        "S3_BUCKET": BUCKET,
-        "S3_AUTO_CREATE_BUCKET": "true",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "true",
-    }
 
 
 def _page_text(seed: int) -> str:
@@ -284,7 +267,7 @@ def run(database: str, options: argparse.Namespace) -> None:
         server = stack.enter_context(
             S3MockProcess(workdir / "s3mock", credentials=f"{ACCESS}:{SECRET}", bucket=BUCKET)
         )
-        env = _environment(workdir, server.endpoint_url, database_url)
+        env = environment(workdir, server.endpoint_url, database_url=database_url)
         os.environ.update(env)
         import django
 

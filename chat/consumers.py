@@ -18,6 +18,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import transaction
 
 from chat import services
 from chat.context import ContextPlan, context_plan
@@ -281,21 +282,24 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     history when the socket switches to it, the message saved, and what the reply's
     context needs from the database (its files' bytes are read off this thread).
     A refused message still opens the chat, as a ``load_session`` would have."""
-    session, session_payload = None, None
-    if frame.session_id is None or with_session:
-        session = _session_open(user=user, session_id=frame.session_id)
-        session_payload = session_payload_of(session)
-    try:
-        session, message = services.chat_message_post(
-            user=user,
-            session_id=session.id if session is not None else frame.session_id,
-            content=frame.content,
-            file_ids=frame.file_ids,
-        )
-    except DomainError as exc:
-        if session is None:
-            raise
-        return _ChatBegun(session, session_payload, error=exc)
+    opened, session_payload, refused = None, None, None
+    with transaction.atomic():  # a new chat and its first message: one write transaction
+        if frame.session_id is None or with_session:
+            opened = _session_open(user=user, session_id=frame.session_id)
+            session_payload = session_payload_of(opened)  # its history before this message
+        try:
+            session, message = services.chat_message_post(
+                user=user,
+                session_id=opened.id if opened is not None else frame.session_id,
+                content=frame.content,
+                file_ids=frame.file_ids,
+            )
+        except DomainError as exc:
+            if opened is None:
+                raise
+            refused = exc
+    if refused is not None:
+        return _ChatBegun(opened, session_payload, error=refused)
     plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
     answer = services.reply_open(session=session, question=message, message_id=uuid.uuid4())
     payload = message_payload(message, files=None if frame.file_ids else [])

@@ -25,7 +25,7 @@ from django.conf import settings
 
 from chat.context import ContextPlan, context_gather, context_plan
 from chat.db import chat_db
-from chat.llm import LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
+from chat.llm import Cited, LLMProvider, LLMRequest, TextDelta, ToolCall, provider_get
 from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
 from chat.selectors import session_files
@@ -86,6 +86,7 @@ class ReplyCompleted:
     type: ClassVar[str] = "response_complete"
     content: str
     status: str
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 ReplyEvent = Token | ToolStarted | ToolCompleted | FilesChanged | ReplyCompleted
@@ -104,6 +105,10 @@ class _Reply:
     text: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     files: list[StoredFile] = field(default_factory=list)
+    file_versions: list[dict[str, Any]] = field(default_factory=list)  # what it read
+    # The passages the model was given (the context's citations), or, from a provider
+    # that quotes (``Cited``), the passages it quoted.
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def content(self) -> str:
@@ -133,6 +138,8 @@ async def reply_generate(
     if continuing is not None:
         reply.text.append(continuing.content)
         reply.tool_calls.extend(continuing.tool_calls)
+        reply.file_versions.extend(continuing.file_versions)
+        reply.citations.extend(continuing.citations)
     try:
         chosen = provider or provider_get(user_message.content)
         await _rounds_run(reply, chosen, plan, continuing is not None)
@@ -154,7 +161,9 @@ async def _rounds_run(
         plan = await chat_db(context_plan)(
             user=reply.user, session=reply.session, message=reply.user_message
         )
+    reply.file_versions.extend({"file_id": str(f.id), "version": f.version} for f, _ in plan.files)
     context = await context_gather(plan)
+    reply.citations = context.citation_list() if provider.cites_context else []
     tools = await tool_specs_get()
     messages = context.openai_messages()
     if continuing:
@@ -185,6 +194,8 @@ async def _round_stream(
                 await reply.sink(Token(event.text))
             elif isinstance(event, ToolCall):
                 calls.append(event)
+            elif isinstance(event, Cited):
+                reply.citations = event.citations
     return "".join(text), calls
 
 
@@ -221,6 +232,7 @@ async def _tool_call_run(reply: _Reply, call: ToolCall) -> dict[str, Any]:
             message=reply.user_message,
         )
         result, error = outcome.text, None
+        reply.file_versions.extend(outcome.inputs)
     except DomainError as exc:
         outcome, result, error = ToolOutcome(text="", files=[]), f"Error: {exc.message}", exc
     await _tool_call_report(reply, call, arguments, result, outcome.files, error)
@@ -266,7 +278,7 @@ def _arguments_decode(raw: str) -> Any:
 
 async def _reply_end(reply: _Reply, status: str) -> None:
     await _reply_save(reply, status)
-    await reply.sink(ReplyCompleted(reply.content, status))
+    await reply.sink(ReplyCompleted(reply.content, status, reply.citations))
 
 
 async def _reply_save(reply: _Reply, status: str) -> None:
@@ -276,6 +288,8 @@ async def _reply_save(reply: _Reply, status: str) -> None:
         files=reply.files,
         tool_calls=reply.tool_calls,
         status=status,
+        file_versions=reply.file_versions,
+        citations=reply.citations,
     )
 
 

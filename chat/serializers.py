@@ -14,13 +14,55 @@ from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
 
 
+class FileVersionUsedSerializer(serializers.Serializer):
+    file_id = serializers.UUIDField()
+    version = serializers.IntegerField()
+
+
 class MessageOutputSerializer(serializers.ModelSerializer):
+    """A message; its ``files`` shown at the versions it used (``version`` and
+    ``download_url`` of that version, ``current_version`` the file's newest)."""
+
     files = StoredFileOutputSerializer(many=True, read_only=True)
+    file_versions = FileVersionUsedSerializer(many=True, read_only=True)
 
     class Meta:
         model = Message
-        fields = ["id", "role", "content", "tool_calls", "status", "files", "created_at"]
+        fields = [
+            "id",
+            "role",
+            "content",
+            "tool_calls",
+            "citations",
+            "status",
+            "files",
+            "file_versions",
+            "created_at",
+        ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Message) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if data.get("files"):
+            data["files"] = files_at_used_versions(data["files"], instance.file_versions)
+        return data
+
+
+def files_at_used_versions(
+    files: list[dict[str, Any]], used: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """File payloads pointed at the version the message used, when it is not the
+    current one: an old answer opens "report.pdf v2" after v3 exists."""
+    version_of = {str(entry["file_id"]): int(entry["version"]) for entry in used or []}
+    shown = []
+    for file in files:
+        version = version_of.get(str(file["id"]))
+        file = {**file, "current_version": file.get("version")}
+        if version is not None and version != file["current_version"]:
+            file["version"] = version
+            file["download_url"] = f"{file['download_url']}?version={version}"
+        shown.append(file)
+    return shown
 
 
 class _MessageWithoutFilesSerializer(MessageOutputSerializer):
@@ -64,7 +106,13 @@ def message_payload(message: Message, *, files: list[StoredFile] | None = None) 
         payload = dict(MessageOutputSerializer(message).data)
     else:
         payload = dict(_MessageWithoutFilesSerializer(message).data)
-        payload["files"] = StoredFileOutputSerializer(files, many=True).data if files else []
+        payload["files"] = (
+            files_at_used_versions(
+                StoredFileOutputSerializer(files, many=True).data, message.file_versions
+            )
+            if files
+            else []
+        )
     return {**payload, **message_branch(message)}
 
 

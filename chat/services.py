@@ -22,7 +22,7 @@ from chatui.ids import uuid_or_none
 from chatui.text import text_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user, files_get_for_user
-from files.services import file_delete
+from files.trash import file_trash
 from tools.models import ToolRun
 
 TITLE_MAX = 200
@@ -51,19 +51,19 @@ def _title_clean(title: str) -> str:
 
 
 def session_delete(*, session: ChatSession, keep_files: bool = False) -> int:
-    """Delete the chat and its messages; return how many files went with it.
+    """Delete the chat and its messages; return how many files went to the trash.
 
-    The files created in the chat go too (blob and row, through ``file_delete``),
-    except those the user tagged; with ``keep_files`` every file stays, detached
-    from the chat. Files go first, one by one: if storage fails halfway, the chat
-    still exists and the delete can simply be retried.
+    The files created in the chat go to the trash (restorable for FILES_TRASH_DAYS),
+    except those something else still uses: tagged, made elsewhere, used by a message
+    of another chat (``session_file_fates`` says which and why); with ``keep_files``
+    every file stays. All in one transaction: the chat and its files' fate together.
     """
-    deleted = 0
-    if not keep_files:
-        for stored in list(session_files_to_delete(session=session)):
-            file_delete(file=stored)
-            deleted += 1
+    trashed = 0
     with transaction.atomic():
+        if not keep_files:
+            for stored in session_files_to_delete(session=session):
+                file_trash(file=stored)
+                trashed += 1
         # files and tool runs keep a chat's id, not a foreign key: detach them here
         StoredFile.objects.filter(owner_id=session.owner_id, session_id=session.id).update(
             session_id=None
@@ -72,7 +72,7 @@ def session_delete(*, session: ChatSession, keep_files: bool = False) -> int:
             session_id=None
         )
         session.delete()  # messages cascade
-    return deleted
+    return trashed
 
 
 def message_create(
@@ -84,11 +84,15 @@ def message_create(
     tool_calls: list[dict[str, Any]] | None = None,
     status: str = Message.Status.COMPLETE,
     message_id: uuid.UUID | None = None,
+    file_versions: Iterable[dict[str, Any]] = (),
+    citations: list[dict[str, Any]] | None = None,
     parent_id: uuid.UUID | None | object = LEAF,
 ) -> Message:
     """Store a message after ``parent_id`` (by default the end of the branch on show),
     make it the branch's end, and mark the chat as recently used (its first user
-    message names an untitled chat)."""
+    message names an untitled chat). ``file_versions``: the versions it used besides
+    its own ``files`` (recorded at their current version)."""
+    files = list(files)
     with transaction.atomic(savepoint=False):  # inside chat_message_post: no savepoint trip
         message = Message.objects.create(
             id=message_id or uuid.uuid4(),
@@ -97,14 +101,25 @@ def message_create(
             role=role,
             content=content,
             tool_calls=tool_calls or [],
+            citations=citations or [],
             status=status,
+            file_versions=versions_used(files, file_versions),
         )
-        files = list(files)
         if files:
             message.files.set(files)
         session.leaf = message
         _session_touch(session, role=role, content=content)
     return message
+
+
+def versions_used(
+    files: Iterable[StoredFile], more: Iterable[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """``[{"file_id", "version"}]``, each (file, version) once, in first-seen order."""
+    seen: dict[tuple[str, int], None] = {}
+    for entry in [*({"file_id": str(f.pk), "version": f.version} for f in files), *more]:
+        seen.setdefault((str(entry["file_id"]), int(entry["version"])), None)
+    return [{"file_id": file_id, "version": version} for file_id, version in seen]
 
 
 def _session_touch(session: ChatSession, *, role: str, content: str) -> None:
@@ -180,13 +195,19 @@ def reply_finish(
     tool_calls: list[dict[str, Any]],
     files: Iterable[StoredFile],
     status: str,
+    file_versions: Iterable[dict[str, Any]] = (),
+    citations: list[dict[str, Any]] | None = None,
 ) -> None:
     """The answer as it ended (complete, stopped, error) in place of its ``streaming`` row."""
+    files = list(files)
     with transaction.atomic():
         Message.objects.filter(id=message_id).update(
-            content=content, tool_calls=tool_calls, status=status
+            content=content,
+            tool_calls=tool_calls,
+            status=status,
+            citations=citations or [],
+            file_versions=versions_used(files, file_versions),
         )
-        files = list(files)
         if files:
             Message.files.through.objects.bulk_create(
                 [Message.files.through(message_id=message_id, storedfile=f) for f in files],

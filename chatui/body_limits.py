@@ -18,14 +18,9 @@ from typing import Any
 
 from django.conf import settings
 
+from chatui.asgi_scope import scope_header
+
 MULTIPART_SLACK_BYTES = 64 * 1024 + 10 * 1024 * 1024  # boundaries and the other form fields
-
-
-def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return value
-    return None
 
 
 def body_limit(content_type: bytes) -> int:
@@ -63,7 +58,7 @@ class DeclaredSizeLimit:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] == "http":
-            declared = _header(scope, b"content-length")
+            declared = scope_header(scope, b"content-length")
             if declared is not None:
                 problem = self._problem(scope, declared)
                 if problem is not None:
@@ -73,7 +68,7 @@ class DeclaredSizeLimit:
     def _problem(self, scope: dict[str, Any], declared: bytes) -> tuple | None:
         if not declared.strip().isdigit():
             return (400, "invalid", "Content-Length is not a number.")
-        content_type = _header(scope, b"content-type") or b""
+        content_type = scope_header(scope, b"content-type") or b""
         limit = body_limit(content_type)
         if int(declared) > limit:
             # multipart is an upload: the upload API's own code for "too large"

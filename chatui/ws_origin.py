@@ -21,12 +21,12 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
+from chatui.asgi_scope import scope_header
+
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
+    value = scope_header(scope, name)
+    return None if value is None else value.decode("latin-1")
 
 
 def _allowed_hosts() -> list[str]:

@@ -95,6 +95,23 @@ def extension(name: str) -> str:
     return ext.lower() if dot and stem and len(ext) <= MAX_EXTENSION_CHARS else ""
 
 
+def numbered_names(names: list[str]) -> list[str]:
+    """``names`` in order, each later repeat numbered: ``a.txt``, ``a (2).txt``,
+    ``Makefile (2)``..., so files that share a name stay apart (in a zip, a chat's
+    files by name). Case is ignored, as on case-insensitive file systems."""
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        stem, dot, ext = name.rpartition(".")
+        stem, suffix = (stem, f".{ext}") if dot and stem else (name, "")
+        candidate, number = name, 2
+        while candidate.casefold() in taken:
+            candidate, number = f"{stem} ({number}){suffix}", number + 1
+        taken.add(candidate.casefold())
+        result.append(candidate)
+    return result
+
+
 def user_prefix(email: str) -> str:
     """Everything a user owns lives under this prefix; isolation checks rely on it."""
     return f"{USER_PREFIX}/{email}/"

@@ -7,7 +7,7 @@ inside the transaction that inserts the row) and by the stats selectors.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from chatui.errors import FileTooLarge, QuotaExceeded
 from chatui.models import User
@@ -30,7 +30,10 @@ def user_quota_bytes(user: User) -> int:
 
 
 def _used_bytes(user: User) -> int:
-    return StoredFile.objects.filter(owner=user).aggregate(total=Sum("size"))["total"] or 0
+    """Every version of every file, the trash included, counts until it is purged."""
+    files = StoredFile.objects.filter(owner=user)
+    total = files.aggregate(total=Sum(F("size") + F("old_versions_bytes")))["total"]
+    return total or 0
 
 
 def check_quota(user: User, incoming: int) -> None:

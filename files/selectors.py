@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from chatui.errors import FileNotFound, Forbidden, InvalidInput, NotFound
@@ -19,8 +19,11 @@ from .services import user_quota_bytes
 ORDERINGS = ("created_at", "-created_at", "filename", "-filename", "size", "-size")
 
 
-def file_get_for_user(*, user: User, file_id: UUID | str) -> StoredFile:
-    """The user's file, or FileNotFound (also for other users' files and bad ids).
+def file_get_for_user(
+    *, user: User, file_id: UUID | str, include_trashed: bool = False
+) -> StoredFile:
+    """The user's file, or FileNotFound (also for other users' files, bad ids and,
+    unless ``include_trashed``, files in the trash).
 
     Ownership is checked twice: the row's owner, and that its key lies under the
     owner's prefix, so a corrupted row cannot expose another user's blob.
@@ -28,7 +31,10 @@ def file_get_for_user(*, user: User, file_id: UUID | str) -> StoredFile:
     parsed = uuid_or_none(file_id)
     if parsed is None or not getattr(user, "is_authenticated", False):
         raise FileNotFound()
-    file = StoredFile.objects.select_related("owner").filter(pk=parsed, owner=user).first()
+    files = StoredFile.objects.select_related("owner").filter(pk=parsed, owner=user)
+    if not include_trashed:
+        files = files.filter(trashed_at__isnull=True)
+    file = files.first()
     if file is None or not key_belongs_to(file.key, user.email):
         raise FileNotFound()
     return file
@@ -40,7 +46,9 @@ def files_get_for_user(*, user: User, file_ids: list[UUID | str]) -> list[Stored
     parsed = [uuid_or_none(file_id) for file_id in file_ids]
     if None in parsed or not getattr(user, "is_authenticated", False):
         raise FileNotFound()
-    rows = StoredFile.objects.select_related("owner").filter(pk__in=parsed, owner=user)
+    rows = StoredFile.objects.select_related("owner").filter(
+        pk__in=parsed, owner=user, trashed_at__isnull=True
+    )
     by_id = {file.pk: file for file in rows}
     files = []
     for file_id in parsed:
@@ -69,7 +77,7 @@ def file_list_for_user(
     # Through the reverse manager every row gets ``user`` itself as its owner: no join,
     # and no User built per row (select_related did both, a third of a page's cost).
     condition = _filters(source=source, category=category, q=q, tagged=tagged, checksum=checksum)
-    files = user.stored_files.filter(condition)
+    files = user.stored_files.filter(condition, trashed_at__isnull=True)
     if session_id is not None:
         files = files.filter(session_id=session_id)
     return files.order_by(*_ordering(ordering))
@@ -110,24 +118,40 @@ def _require_choice(name: str, value: str, allowed: Any) -> None:
 
 
 def user_file_stats(*, user: User) -> dict[str, Any]:
-    """Counts and sizes for the user's files, and how much of the quota they use."""
-    files = StoredFile.objects.filter(owner=user)
+    """Counts and sizes for the user's files, and how much of the quota they use.
+
+    ``total_*`` and the counts are the files in use (not in the trash), at their
+    current version; the quota counts every version of every file, the trash
+    included: ``quota_used = current_bytes + old_versions_bytes + trash_bytes``.
+    """
+    files = StoredFile.objects.filter(owner=user, trashed_at__isnull=True)
     totals = files.aggregate(
         total_files=Count("id"),
         total_size=Sum("size"),
+        old_versions_bytes=Sum("old_versions_bytes"),
         upload_count=Count("id", filter=Q(source=StoredFile.Source.USER)),
         generated_count=Count("id", filter=Q(source=StoredFile.Source.TOOL)),
     )
+    trash = StoredFile.objects.filter(owner=user, trashed_at__isnull=False).aggregate(
+        count=Count("id"), bytes=Sum(F("size") + F("old_versions_bytes"))
+    )
     total_size = totals["total_size"] or 0
+    old_versions = totals["old_versions_bytes"] or 0
+    trash_bytes = trash["bytes"] or 0
+    used = total_size + old_versions + trash_bytes
     quota = user_quota_bytes(user)
     return {
         "total_files": totals["total_files"],
         "total_size": total_size,
         "upload_count": totals["upload_count"],
         "generated_count": totals["generated_count"],
+        "current_bytes": total_size,
+        "old_versions_bytes": old_versions,
+        "trash_files": trash["count"],
+        "trash_bytes": trash_bytes,
         "quota_bytes": quota,
-        "quota_used": total_size,
-        "quota_used_fraction": round(total_size / quota, 6) if quota else 0.0,
+        "quota_used": used,
+        "quota_used_fraction": round(used / quota, 6) if quota else 0.0,
         "by_category": _by_category(files),
     }
 
@@ -156,15 +180,29 @@ def stats_subject_for(*, requester: User, email: str) -> User:
 
 
 def users_with_file_totals(users: QuerySet[User] | None = None) -> QuerySet[User]:
-    """Users annotated with ``file_count``, ``bytes_stored``, ``upload_count`` and
-    ``generated_count``: one grouped query, however many users are listed."""
+    """Users annotated with ``file_count``, ``bytes_stored`` (every version, the trash
+    included: what the quota counts), ``current_bytes``, ``old_versions_bytes``,
+    ``trash_bytes``, ``upload_count`` and ``generated_count``: one grouped query,
+    however many users are listed. Counts are of files not in the trash."""
     users = User.objects.all() if users is None else users
+    in_use = Q(stored_files__trashed_at__isnull=True)
+    trashed = Q(stored_files__trashed_at__isnull=False)
     return users.annotate(
-        file_count=Count("stored_files"),
-        bytes_stored=Coalesce(Sum("stored_files__size"), 0),
-        upload_count=Count("stored_files", filter=Q(stored_files__source=StoredFile.Source.USER)),
+        file_count=Count("stored_files", filter=in_use),
+        bytes_stored=Coalesce(
+            Sum(F("stored_files__size") + F("stored_files__old_versions_bytes")), 0
+        ),
+        current_bytes=Coalesce(Sum("stored_files__size", filter=in_use), 0),
+        old_versions_bytes=Coalesce(Sum("stored_files__old_versions_bytes", filter=in_use), 0),
+        trash_bytes=Coalesce(
+            Sum(F("stored_files__size") + F("stored_files__old_versions_bytes"), filter=trashed),
+            0,
+        ),
+        upload_count=Count(
+            "stored_files", filter=in_use & Q(stored_files__source=StoredFile.Source.USER)
+        ),
         generated_count=Count(
-            "stored_files", filter=Q(stored_files__source=StoredFile.Source.TOOL)
+            "stored_files", filter=in_use & Q(stored_files__source=StoredFile.Source.TOOL)
         ),
     )
 
@@ -180,6 +218,9 @@ def user_storage_rows(*, user: User | None = None) -> list[dict[str, Any]]:
                 "email": subject.email,
                 "files": subject.file_count,
                 "bytes": subject.bytes_stored,
+                "current_bytes": subject.current_bytes,
+                "old_versions_bytes": subject.old_versions_bytes,
+                "trash_bytes": subject.trash_bytes,
                 "uploads": subject.upload_count,
                 "generated": subject.generated_count,
                 "quota_bytes": quota,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .api import files as apis
+from .api import versions as version_apis
 from .api.zip_download import FileZipApi
 from .documents import apis as document_apis
 
@@ -15,5 +16,14 @@ urlpatterns = [
     path("files/<str:file_id>/text", document_apis.FileTextApi.as_view(), name="text"),
     path("search", document_apis.SearchApi.as_view(), name="search"),
     path("files/<str:file_id>/download", apis.FileDownloadApi.as_view(), name="download"),
+    path("files/<str:file_id>/versions", version_apis.FileVersionsApi.as_view(), name="versions"),
+    path(
+        "files/<str:file_id>/versions/<str:number>/restore",
+        version_apis.FileVersionRestoreApi.as_view(),
+        name="version-restore",
+    ),
+    path("files/<str:file_id>/diff", version_apis.FileDiffApi.as_view(), name="diff"),
+    path("files/<str:file_id>/restore", version_apis.FileRestoreApi.as_view(), name="restore"),
+    path("trash", version_apis.TrashApi.as_view(), name="trash"),
     path("users/<str:email>/files/stats", apis.UserFileStatsApi.as_view(), name="stats"),
 ]

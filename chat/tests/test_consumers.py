@@ -160,6 +160,25 @@ async def test_a_chat_message_with_unstorable_text_gets_an_error_frame(
     assert not await database_sync_to_async(ChatSession.objects.exists)()
 
 
+async def test_a_new_chat_whose_first_message_cannot_be_saved_is_not_left_behind(
+    alice: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the chat and its first message are one transaction: both or neither
+    from django.db import OperationalError
+
+    from chat import services
+
+    def database_gone(**kwargs: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "message_create", database_gone)
+    async with connected(alice[1]) as comm:
+        await comm.send_json_to({"type": "chat", "session_id": None, "content": "hello"})
+        error = await comm.receive_json_from()
+    assert error["type"] == "error"
+    assert not await database_sync_to_async(ChatSession.objects.exists)()
+
+
 async def test_another_users_session_is_not_found_and_never_joined(
     alice: tuple[Any, str], bob: tuple[Any, str]
 ) -> None:

@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chat import context as chat_context
-from chat.context import budget_shares, context_build, is_binary_type, text_decode, text_truncate
+from chat.context import context_build, is_binary_type, text_decode, text_truncate
 from chat.models import Message
+from chat.retrieval import budget_shares
 from chat.services import chat_message_post, message_create, session_create
 
 

@@ -65,6 +65,37 @@ async def test_a_slow_context_read_never_holds_up_other_sockets_database_work(
     assert "notes.txt" in frames[-1]["content"]  # and the model still got the file
 
 
+async def test_the_context_files_are_read_from_storage_at_the_same_time(
+    alice: tuple[Any, str], s3_moto: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given two tagged text files, and reads that each wait until the other one has begun
+    user, cookie = alice
+    for name in ("one.txt", "two.txt"):
+        await database_sync_to_async(file_upload)(
+            owner=user, content=f"{name} body\n".encode(), filename=name
+        )
+    await database_sync_to_async(StoredFile.objects.filter(owner=user).update)(tagged=True)
+    both_reading = threading.Barrier(2, timeout=10)  # a read one after the other breaks it
+    real_read = chat_context.file_read_bytes
+
+    def read_together(**kwargs: Any) -> bytes:
+        both_reading.wait()
+        return real_read(**kwargs)
+
+    monkeypatch.setattr(chat_context, "file_read_bytes", read_together)
+    comm = communicator(cookie)
+    assert (await comm.connect())[0]
+    try:
+        # when a message is answered
+        await comm.send_json_to({"type": "chat", "session_id": None, "content": "hi"})
+        frames = await receive_until(comm, "response_complete")
+    finally:
+        both_reading.abort()
+        await comm.disconnect()
+    # then both files were read, concurrently, and reached the model
+    assert "one.txt" in frames[-1]["content"] and "two.txt" in frames[-1]["content"]
+
+
 async def test_a_tool_run_happens_on_the_tool_pool(
     alice: tuple[Any, str], s3_moto: str, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

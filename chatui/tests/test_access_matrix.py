@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,15 @@ class Row:
     staff: int | str | None = None
     body: dict[str, Any] | None = None  # JSON body of a POST/PATCH
     query: str = ""
+    # More query strings tried with the same expectations (searches, filters): each is
+    # a way to name the owner's data that must find nothing for anyone else.
+    variants: tuple[str, ...] = ()
+    # A secret the owner's answer must contain (to every query): the query finds it, so
+    # its absence from everyone else's answer means something.
+    shows: str | None = None
+
+    def queries(self) -> tuple[str, ...]:
+        return (self.query, *self.variants)
 
     def expected(self, actor: str) -> int | str:
         value = getattr(self, actor)
@@ -78,18 +88,43 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("accounts/login/", "POST"): Row(200, 302, 302, body={"username": "x", "password": "y"}),
     ("accounts/logout/", "POST"): Row(LOGIN, LOGIN, LOGIN),  # signed out, shown the login
     # Files API: another user's file is 404, exactly like a missing one.
-    ("api/files", "GET"): Row(401, 200, 200),
+    ("api/files", "GET"): Row(
+        401,
+        200,
+        200,
+        query="q=alice-secret",
+        variants=("checksum=<checksum>", "q=report&category=data&ordering=-size", ""),
+        shows=SECRET_NAME,
+    ),
     ("api/files", "POST"): Row(
         401, 201, 201, body={"filename": "n.txt", "content_base64": base64.b64encode(b"x").decode()}
     ),
     ("api/files/<str:file_id>", "GET"): Row(401, 404, 200, query="include=content"),
     ("api/files/<str:file_id>", "PATCH"): Row(401, 404, 200, body={"tags": {"k": "v"}}),
     ("api/files/<str:file_id>", "DELETE"): Row(401, 404, 204),
-    ("api/files/<str:file_id>/download", "GET"): Row(401, 404, 200),
-    ("api/files/zip", "GET"): Row(401, 404, 200, query="ids=<str:file_id>"),
+    ("api/files/<str:file_id>/download", "GET"): Row(
+        401, 404, 200, variants=("inline=1",), shows="alice_secret_total"
+    ),
+    # Versions and trash (#17): v2 from a JSON body, then restoring v1 makes v3.
+    ("api/files/<str:file_id>/versions", "GET"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/versions", "POST"): Row(
+        401, 404, 201, body={"content_base64": base64.b64encode(b"month,b\n1,2\n").decode()}
+    ),
+    ("api/files/<str:file_id>/versions/<str:number>/restore", "POST"): Row(401, 404, 201),
+    ("api/files/<str:file_id>/diff", "GET"): Row(
+        401, 404, 200, query="from=1&to=2", shows=SECRET_NAME
+    ),
+    ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
+    ("api/trash", "GET"): Row(401, 200, 200),
+    ("api/trash", "DELETE"): Row(401, 200, 200),
+    ("api/files/zip", "GET"): Row(
+        401, 404, 200, query="ids=<str:file_id>", variants=("ids=<str:file_id>&ids=<image>",)
+    ),
     # The owner's file is still queued for extraction here (no worker runs): a typed 409.
     ("api/files/<str:file_id>/text", "GET"): Row(401, 404, 409, query="page=1"),
-    ("api/search", "GET"): Row(401, 200, 200, query="q=alice_secret_total"),
+    ("api/search", "GET"): Row(
+        401, 200, 200, query="q=alice_secret_total", variants=("q=month&name=alice",)
+    ),
     # Staff may read anyone's stats (the admin's view of a user), nobody else may.
     ("api/users/<str:email>/files/stats", "GET"): Row(401, 403, 200, staff=200),
     ("api/health", "GET"): Row(200, 200, 200),
@@ -99,15 +134,19 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/tools", "GET"): Row(401, 200, 200),
     ("api/tools/<str:name>/run", "POST"): Row(401, 404, 200),  # body: see TOOL_ARGUMENTS
     # A tool form's choices: each user sees only their own files and columns.
-    ("api/tools/<str:name>/files", "GET"): Row(401, 200, 200),
+    ("api/tools/<str:name>/files", "GET"): Row(
+        401, 200, 200, query="q=alice-secret", variants=("",), shows=SECRET_NAME
+    ),
     ("api/tools/<str:name>/columns", "GET"): Row(401, 404, 200, query="file=<str:file_id>"),
-    ("api/chats", "GET"): Row(401, 200, 200),
+    ("api/chats", "GET"): Row(
+        401, 200, 200, query="q=alice-secret-chat", variants=("",), shows=SECRET_TITLE
+    ),
     ("api/chats", "POST"): Row(401, 201, 201, body={"title": "mine"}),
     ("api/chats/<str:session_id>", "GET"): Row(401, 404, 200),
     ("api/chats/<str:session_id>", "PATCH"): Row(401, 404, 200, body={"title": "renamed"}),
     ("api/chats/<str:session_id>", "DELETE"): Row(401, 404, 200),
     ("api/chats/<str:session_id>/files", "GET"): Row(401, 404, 200),
-    ("api/chats/<str:session_id>/delete-preview", "GET"): Row(401, 404, 200),
+    ("api/chats/<str:session_id>/delete-preview", "GET"): Row(401, 404, 200, shows=SECRET_NAME),
     # Admin site views (staff = a superuser; the owner is a plain user).
     ("admin/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
     ("admin/login/", "GET"): Row(200, 200, 200, staff=302),
@@ -169,6 +208,7 @@ TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
     "image_info": {"file_id": "{image}"},
     "image_thumbnail": {"file_id": "{image}", "size": 16},
     "text_search": {"file_ids": ["{file}"], "pattern": "secret"},
+    "search_files": {"file_ids": ["{file}"], "query": "alice_secret_total"},
     "zip_files": {"file_ids": ["{file}"]},
     "convert_table": {"file_id": "{file}", "to": "json"},
 }
@@ -182,6 +222,25 @@ S3MOCK_JSON_ROUTES = {  # rows: test_s3mock_json_api_doors
     ("files/<key>", "DELETE"),
     ("users/<email>/files/stats", "GET"),
 }
+
+
+# Cases tried (requests or frames, by actor) and what they found, over the whole module;
+# printed when the session ends, even without ``-s`` (the closing note quotes the line).
+TRIED: Counter[str] = Counter()
+FOUND: Counter[str] = Counter({"server errors": 0, "leaks": 0})
+
+
+@pytest.fixture(scope="session", autouse=True)  # once, whatever order tests run in
+def cases_summary(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    by_actor = ", ".join(f"{actor} {TRIED[actor]}" for actor in ACTORS)
+    line = (
+        f"access matrix: {sum(TRIED.values())} cases tried ({by_actor}); "
+        f"{FOUND['server errors']} server errors, {FOUND['leaks']} leaks"
+    )
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\n{line}")
 
 
 # --- Discovering the doors ---------------------------------------------------------------
@@ -271,15 +330,18 @@ def world(
 ) -> World:
     staff = make_user("root@example.com", is_staff=True, is_superuser=True)
     session = session_create(owner=user, title=SECRET_TITLE)
-    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME)
+    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME, session_id=session.pk)
     image = make_stored_file(content=_png_bytes(), filename="alice-picture.png")
     run = tool_run(user=user, name="csv_summary", arguments={"file_id": str(file.pk)}).run
     Token.objects.get_or_create(user=user)
     values = {
         "{file}": str(file.pk),
         "{image}": str(image.pk),
+        "<image>": str(image.pk),
+        "<checksum>": file.checksum,
         "<str:file_id>": str(file.pk),
         "<str:session_id>": str(session.pk),
+        "<str:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
         "<id>": str(user.pk),
@@ -366,12 +428,18 @@ def _check(actor: str, method: str, url: str, row: Row, response: Any) -> list[s
     problems = []
     got, want = _outcome(response), row.expected(actor)
     text = _body_text(response)
+    TRIED[actor] += 1
     if got != want:
         problems.append(f"{actor} {method} {url}: got {got}, want {want}: {text[:200]}")
+    if actor == "owner" and row.shows is not None and row.shows not in text:
+        problems.append(f"owner {method} {url}: the owner's answer lacks {row.shows!r}")
+    if isinstance(got, int) and got >= 500:
+        FOUND["server errors"] += 1
     privileged = actor == "owner" or (actor == "staff" and url.startswith("/admin/"))
     if not privileged:
         leaked = [secret for secret in SECRETS if secret in text]
         if leaked:
+            FOUND["leaks"] += 1
             problems.append(f"{actor} {method} {url}: response leaks {leaked}")
     is_html = response.get("Content-Type", "").startswith("text/html")
     policy = response.get("Content-Security-Policy")
@@ -396,17 +464,18 @@ def test_http_doors(world: World, s3_backend: Any) -> None:
     problems: list[str] = []
     # DELETE rows last: the owner's delete removes what the other rows need.
     for (route, method), row in sorted(ROUTES.items(), key=lambda item: item[0][1] == "DELETE"):
-        url = _url(route + (f"?{row.query}" if row.query else ""), world.values)
         body = row.body
         if route == "api/tools/<str:name>/run":
             body = _tool_body("csv_summary", world.values)
-        for actor in ACTORS:
-            if route.startswith("admin/logout") or route.startswith("accounts/logout"):
-                client = _fresh_client(world, actor)  # logging out must not end the others
-            else:
-                client = world.clients[actor]
-            response = _request(client, method, url, body)
-            problems += _check(actor, method, url, row, response)
+        for query in row.queries():
+            url = _url(route + (f"?{query}" if query else ""), world.values)
+            for actor in ACTORS:
+                if route.startswith("admin/logout") or route.startswith("accounts/logout"):
+                    client = _fresh_client(world, actor)  # logging out must not end the others
+                else:
+                    client = world.clients[actor]
+                response = _request(client, method, url, body)
+                problems += _check(actor, method, url, row, response)
     assert not problems, "\n".join(problems)
 
 
@@ -449,6 +518,71 @@ def test_tool_run_doors(world: World, s3_backend: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
+# --- Documents: extracted text through every reader ------------------------------------------
+
+SECRET_TAG = "alicesecrettag"
+SECRET_PASSAGE = "wombatvault"  # in the document only, never in a query or a name
+# Each way extracted text reaches someone, as (name, reader): the reader gets the
+# actor and returns everything that actor would see. The owner's must hold the
+# document's secret word (the door works), the other user's must not (it is closed).
+DOCUMENT_DOORS: dict[str, Any] = {
+    "GET /api/search": lambda actor, client: client.get(
+        "/api/search?q=alice_secret_total"
+    ).content.decode(),
+    "chat retrieval (#tag, tagged files, citations)": lambda actor, client: _retrieved(actor),
+    "search_files tool": lambda actor, client: tool_run(
+        user=actor, name="search_files", arguments={"query": "alice_secret_total"}
+    ).text,
+    "search_files tool, by tag": lambda actor, client: _search_by_tag(actor),
+}
+
+
+def _retrieved(actor: Any) -> str:
+    from chat.context import context_build
+    from chat.models import Message
+    from chat.services import message_create
+
+    chat = session_create(owner=actor)
+    message = message_create(
+        session=chat, role=Message.Role.USER, content=f"alice_secret_total #{SECRET_TAG}"
+    )
+    built = context_build(user=actor, session=chat, message=message)
+    return built.openai_messages()[0]["content"] + repr(built.citation_list())
+
+
+def _search_by_tag(actor: Any) -> str:
+    from chatui.errors import InvalidToolArguments
+
+    arguments = {"query": "alice_secret_total", "tag": SECRET_TAG}
+    try:
+        return tool_run(user=actor, name="search_files", arguments=arguments).text
+    except InvalidToolArguments as exc:
+        return exc.message
+
+
+@on_s3mock
+@pytest.mark.django_db(transaction=True)
+def test_document_doors(s3_backend: Any, user: Any, other_user: Any) -> None:
+    # given the owner's tagged PDF, carrying a tag, its text extracted by the worker
+    from django.core.management import call_command
+
+    from files.services import file_update, file_upload
+    from files.tests.documents_factory import pdf_with_pages
+
+    content = pdf_with_pages(["intro", f"month alice_secret_total 10 {SECRET_PASSAGE}"])
+    report = file_upload(owner=user, content=content, filename=SECRET_NAME)
+    file_update(file=report, tagged=True, tags={SECRET_TAG: "yes"})
+    call_command("files_worker", batch=True, interval=0, verbosity=0)
+    # then every reader shows it to the owner and to nobody else
+    problems = []
+    for door, read in DOCUMENT_DOORS.items():
+        for actor, should_see in ((user, True), (other_user, False)):
+            seen = read(actor, _logged_in(actor))
+            if (SECRET_PASSAGE in seen) != should_see or (not should_see and SECRET_NAME in seen):
+                problems.append(f"{door} as {actor.email}: {seen[:300]!r}")
+    assert not problems, "\n".join(problems)
+
+
 # --- Websocket --------------------------------------------------------------------------------
 
 
@@ -471,6 +605,7 @@ async def test_websocket_doors() -> None:
 
     # anonymous: accepted, then closed with 4401
     anon = communicator(None)
+    TRIED["anon"] += 1
     assert await anon.connect() == (True, None)
     assert await anon.receive_output() == {"type": "websocket.close", "code": 4401}
     await anon.disconnect()
@@ -483,6 +618,7 @@ async def test_websocket_doors() -> None:
         {"type": "stop", "session_id": session_id},
     ):
         bob = communicator(bob_cookie)
+        TRIED["other"] += 1
         assert (await bob.connect())[0]
         try:
             await bob.send_json_to(frame)
@@ -494,6 +630,7 @@ async def test_websocket_doors() -> None:
 
     # the owner: the chat itself
     owner = communicator(alice_cookie)
+    TRIED["owner"] += 1
     assert (await owner.connect())[0]
     try:
         await owner.send_json_to({"type": "load_session", "session_id": session_id})
@@ -543,12 +680,16 @@ def test_s3mock_json_api_doors(s3mock_server: Any) -> None:
         for (_route, method), (path, kwargs, statuses) in rows.items():
             for actor, want in zip(("anon", "other", "owner"), statuses, strict=True):
                 response = call(actor, method, path, **kwargs)
+                TRIED[actor] += 1
+                FOUND["server errors"] += response.status_code >= 500
                 if response.status_code != want:
                     problems.append(f"{actor} {method} {path}: {response.status_code} != {want}")
                 if actor != "owner" and any(s in response.text for s in SECRETS):
+                    FOUND["leaks"] += 1
                     problems.append(f"{actor} {method} {path}: leaks alice's file")
         # a key that climbs out of bob's prefix names no file of alice's
         sneaky = f"/files/users/{bob}/../{alice}/{key.split('/', 2)[2]}"
         response = call("other", "GET", sneaky)
+        TRIED["other"] += 1
         assert response.status_code in (403, 404) and "content_base64" not in response.text
     assert not problems, "\n".join(problems)

@@ -3,22 +3,31 @@
 Every operation in ``/api/schema/`` gets generated requests, valid and not, sent
 through Django's WSGI handler with a real token, against a live s3mock. The one
 property checked everywhere: no server error (5xx) — bad input is a typed 4xx.
+``test_every_api_route_is_in_the_schema`` keeps "every operation" meaning every
+``/api/`` route and method of the URL conf: a new API view missing from the schema
+(so never fuzzed) fails it. The number of cases tried is printed when the session ends.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
+from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 REAL_IDS: dict[str, str] = {}  # path parameter -> an id of the signed-in user's own object
+REAL_QUERY = {"ids": "file_id", "file": "file_id", "session": "session_id"}  # -> REAL_IDS
+NOT_FUZZED = {"api/schema/", "api/docs/"}  # they describe the API; the access matrix has them
+CASES: Counter[str] = Counter()  # operation -> cases sent
+STATUSES: Counter[int] = Counter()  # status class (2, 4, 5) -> cases
 
 
 @schema.hook
@@ -31,6 +40,64 @@ def map_path_parameters(context: Any, path_parameters: dict[str, Any] | None) ->
         name: REAL_IDS[name] if name in REAL_IDS and len(str(value)) % 2 == 0 else value
         for name, value in path_parameters.items()
     }
+
+
+@schema.hook
+def map_query(context: Any, query: dict[str, Any] | None) -> Any:
+    """The same for query parameters naming a file or chat (``/api/files/zip?ids=``, a
+    tool's ``columns?file=``, ``/api/files?session=``)."""
+    if not query:
+        return query
+    for name, real in REAL_QUERY.items():
+        value = query.get(name)
+        if real in REAL_IDS and value is not None and len(str(value)) % 2 == 0:
+            query[name] = [REAL_IDS[real]] if isinstance(value, list) else REAL_IDS[real]
+    return query
+
+
+def _api_routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _api_routes(pattern.url_patterns, route)
+        elif route.startswith("api/") and route not in NOT_FUZZED:
+            yield route, pattern
+
+
+def test_every_api_route_is_in_the_schema() -> None:
+    operations = {
+        (operation.path, operation.method.upper())
+        for operation in (result.ok() for result in schema.get_all_operations())
+    }
+    missing = []
+    for route, pattern in _api_routes(get_resolver().url_patterns):
+        path = "/" + route.replace("<str:", "{").replace("<path:", "{").replace(">", "}")
+        view = pattern.callback.cls  # every /api/ route is a DRF view
+        for method in ("get", "post", "put", "patch", "delete"):
+            if hasattr(view, method) and (path, method.upper()) not in operations:
+                missing.append(f"{method.upper()} {path}")
+    assert not missing, f"API routes the schema (and so the fuzzer) does not cover: {missing}"
+
+
+def test_the_schema_generates_without_warnings(tmp_path: Any) -> None:
+    """A view drf-spectacular cannot read (no serializer, colliding component names) is
+    in the schema with no parameters or a wrong body, and is fuzzed as such: refuse it."""
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "s.yml"))
+
+
+@pytest.fixture(scope="session", autouse=True)  # once, whatever order tests run in
+def cases_summary(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    statuses = ", ".join(f"{klass}xx {STATUSES[klass]}" for klass in sorted(STATUSES))
+    line = (
+        f"schema fuzz: {sum(CASES.values())} cases over {len(CASES)} operations ({statuses}); "
+        f"{STATUSES[5]} server errors"
+    )
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\n{line}")
 
 
 @pytest.fixture
@@ -69,6 +136,8 @@ def token(db: None, fuzz_storage: None, make_stored_file: Any, user: Any) -> Ite
 )
 def test_no_server_errors(case: Any, token: str) -> None:
     response = case.call(headers={"Authorization": f"Token {token}"})
+    CASES[case.operation.label] += 1
+    STATUSES[response.status_code // 100] += 1
 
     assert response.status_code < 500, (
         f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}\n"

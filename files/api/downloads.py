@@ -178,7 +178,7 @@ def body_iterator(
     """
     if not isinstance(request, ASGIRequest):
         return _sync_chunks(stream)
-    if stream.length <= CHUNK_BYTES:
+    if 0 <= stream.length <= CHUNK_BYTES:  # a length below 0: not known ahead
         with stream:
             return _one_chunk(stream.read())
     return read_ahead(stream)

@@ -9,8 +9,8 @@ carries the job's state:
 * a lease in the future: a worker is on it (the lease outlasts the extraction
   timeout, so a live worker never loses it);
 * a lease in the past: its worker died. :func:`text_requeue_stale` queues the file
-  again; it runs when a worker starts, before every job and in
-  ``files_index --failed``.
+  again; it runs when a worker starts, between jobs once per half lease
+  (:func:`text_requeue_stale_when_due`) and in ``files_index --failed``.
 
 Each run counts an attempt; after ``DOCUMENTS_MAX_ATTEMPTS`` the file is ``failed``
 (reason ``error``), so a file that kills workers cannot loop forever. Storage
@@ -25,6 +25,7 @@ import tempfile
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -41,6 +42,7 @@ from .limits import Extracted, ExtractionFailed, ExtractLimits
 logger = logging.getLogger(__name__)
 
 RETRY_DELAY_S = 30
+REQUEUE_DUE_KEY = "files:text-requeue-stale"
 DOWNLOAD_CHUNK = 1024 * 1024
 Status = StoredFile.TextStatus
 
@@ -48,12 +50,23 @@ Status = StoredFile.TextStatus
 @task()
 def extract_text(file_id: str) -> str:
     """The task the worker runs; returns what happened (kept in the task result)."""
-    text_requeue_stale()
+    text_requeue_stale_when_due()
     return text_extraction_run(file_id=file_id)
 
 
-def text_extraction_queue(*, file: StoredFile) -> None:
-    """Mark ``file`` processing and queue its extraction once the transaction commits."""
+def text_requeue_stale_when_due() -> int:
+    """:func:`text_requeue_stale` at most once per half lease, for every worker
+    together (an atomic ``cache.add``, in Redis when it is configured), not before
+    every job: a job costs no extra query, and a dead worker's file still waits at
+    most a lease and a half."""
+    if not cache.add(REQUEUE_DUE_KEY, True, timeout=settings.DOCUMENTS_LEASE_S / 2):
+        return 0
+    return text_requeue_stale()
+
+
+def text_extraction_queue(*, file: StoredFile, enqueue: bool = True) -> None:
+    """Mark ``file`` processing and queue its extraction, in the caller's transaction;
+    with ``enqueue=False`` only mark it, for a caller that runs the job itself."""
     StoredFile.objects.filter(pk=file.pk).update(
         text_status=Status.PROCESSING,
         text_error="",
@@ -62,14 +75,20 @@ def text_extraction_queue(*, file: StoredFile) -> None:
         text_lease_until=None,
     )
     file.text_status, file.text_error, file.text_detail = Status.PROCESSING, "", ""
-    file_id = str(file.pk)
-    transaction.on_commit(lambda: extract_text.enqueue(file_id))
+    if enqueue:
+        text_extraction_enqueue(file_id=file.pk)
 
 
-def text_extraction_enqueue_on_commit(*, file_id: object) -> None:
-    """Queue a new file (saved with ``text_status=processing``) when its row commits."""
-    queued_id = str(file_id)
-    transaction.on_commit(lambda: extract_text.enqueue(queued_id))
+def text_extraction_enqueue(*, file_id: object) -> None:
+    """Queue the extraction of a file saved (or just marked) ``text_status=processing``.
+
+    Called inside the transaction that writes the file's row: the database backend's
+    job is a row in the same database, so it commits, or rolls back, with the file's
+    (no job for a file that never was, no file left without its job), and an upload
+    costs one write transaction, not a second one after the commit. A backend outside
+    the database (a broker) would need ``transaction.on_commit`` here instead.
+    """
+    extract_text.enqueue(str(file_id))
 
 
 def text_requeue_stale() -> int:
@@ -172,7 +191,8 @@ def _store(file: StoredFile, extracted: Extracted) -> None:
         if not StoredFile.objects.select_for_update().filter(pk=file.pk).exists():
             return  # deleted meanwhile
         chunks_replace(file=file, pages=extracted.pages)
-        StoredFile.objects.filter(pk=file.pk).update(
+        # a newer version may have become current meanwhile: its own job marks it
+        StoredFile.objects.filter(pk=file.pk, version=file.version).update(
             text_status=Status.READY,
             pages=len(extracted.pages),
             words=extracted.words,
@@ -186,7 +206,7 @@ def _fail(file: StoredFile, failure: ExtractionFailed) -> None:
     logger.info("extraction failed file=%s reason=%s", file.pk, failure)
     with transaction.atomic():
         chunks_replace(file=file, pages=[])
-        StoredFile.objects.filter(pk=file.pk).update(
+        StoredFile.objects.filter(pk=file.pk, version=file.version).update(
             text_status=Status.FAILED,
             text_error=failure.reason,
             text_detail=failure.detail[:300],

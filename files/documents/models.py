@@ -22,6 +22,7 @@ class TextChunk(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    version = models.PositiveIntegerField(default=1, help_text="The file version this text is of.")
     page = models.PositiveIntegerField(help_text="1-based page, slide or sheet number.")
     offset = models.PositiveIntegerField(help_text="Character offset of this chunk in its page.")
     text = models.TextField()

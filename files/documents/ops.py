@@ -30,9 +30,10 @@ def files_to_index(*, user: User | None, rebuild: bool, failed: bool) -> QuerySe
     return files.filter(wanted).order_by("created_at", "id")
 
 
-def text_reindex(*, file: StoredFile) -> None:
-    """Queue ``file`` for extraction again (admin action, files_index)."""
-    text_extraction_queue(file=file)
+def text_reindex(*, file: StoredFile, by_worker: bool = True) -> None:
+    """Queue ``file`` for extraction again (admin action, files_index); with
+    ``by_worker=False`` the caller extracts it at once (``files_index --now``)."""
+    text_extraction_queue(file=file, enqueue=by_worker)
 
 
 def documents_queue_depth() -> dict[str, Any]:

@@ -176,6 +176,43 @@ def test_a_file_left_by_a_killed_worker_is_picked_up_by_the_next(
     assert found_pages(user, "orphanword") == [("left.txt", 1)]
 
 
+def test_an_uploads_job_is_written_in_the_same_transaction_as_its_row(
+    s3_backend: Any, user: Any
+) -> None:
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        file = upload(user, "both.txt", b"words")
+        queued = DBTaskResult.objects.filter(args_kwargs__args=[str(file.pk)])
+        assert queued.count() == 1  # before any commit: one write transaction, not two
+        raise Undo
+    assert not StoredFile.objects.exists() and not DBTaskResult.objects.exists()
+
+
+def test_stale_jobs_are_looked_for_once_per_half_lease_not_before_every_job(
+    s3_backend: Any, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    from files.documents import jobs
+
+    looks: list[int] = []
+    monkeypatch.setattr(jobs, "text_requeue_stale", lambda: looks.append(1) or 0)
+    cache.delete(jobs.REQUEUE_DUE_KEY)
+    for n in range(3):
+        upload(user, f"{n}.txt", b"words")
+    run_worker()  # three jobs
+    assert len(looks) == 1
+    cache.delete(jobs.REQUEUE_DUE_KEY)  # half a lease later, the key has expired
+    upload(user, "later.txt", b"words")
+    run_worker()
+    assert len(looks) == 2
+
+
 def test_a_file_that_keeps_killing_workers_fails_after_the_attempt_budget(
     s3_backend: Any, user: Any, settings: Any
 ) -> None:

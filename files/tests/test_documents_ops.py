@@ -39,6 +39,9 @@ def test_files_index_backfills_with_progress(s3_backend: Any, user: Any, other_u
     assert "1 file(s) indexed: 1 ready." in out.getvalue()
     assert found_pages(user, "backfillword") == [("old.txt", 1)]
     assert StoredFile.objects.get(filename="theirs.txt").text_status == "none"
+    from django_tasks_db.models import DBTaskResult
+
+    assert not DBTaskResult.objects.exists()  # extracted here: nothing left for a worker
 
 
 def test_files_index_queues_for_the_worker_and_failed_retries(s3_backend: Any, user: Any) -> None:

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from files.keys import (
@@ -15,6 +15,7 @@ from files.keys import (
     build_key,
     display_filename,
     key_belongs_to,
+    numbered_names,
     safe_filename,
 )
 
@@ -119,3 +120,28 @@ def test_the_keys_last_segment_fits_255_bytes_of_utf8(char: str) -> None:
     assert name.endswith(".csv") and len(name.encode()) <= 200
     assert len(key.rsplit("/", 1)[1].encode()) <= 255
     assert safe_filename("é" * 10 + ".txt") == "é" * 10 + ".txt"  # short names untouched
+
+
+def test_repeated_names_are_numbered_in_order_ignoring_case() -> None:
+    names = ["a.txt", "A.TXT", "a.txt", "a (2).txt", "Makefile", "makefile", ".env", ".env"]
+    assert numbered_names(names) == [
+        "a.txt",
+        "A (2).TXT",
+        "a (3).txt",
+        "a (2) (2).txt",
+        "Makefile",
+        "makefile (2)",
+        ".env",
+        ".env (2)",
+    ]
+
+
+@example(["a", "a", "a (2)"])  # the third's name is taken by the second's number
+@given(st.lists(st.text(min_size=1, max_size=12), max_size=12))
+def test_numbered_names_are_distinct_and_only_a_taken_name_changes(names: list[str]) -> None:
+    result = numbered_names(names)
+    assert len({name.casefold() for name in result}) == len(names)
+    taken: set[str] = set()
+    for given_name, name in zip(names, result, strict=True):
+        assert name == given_name or given_name.casefold() in taken
+        taken.add(name.casefold())

@@ -307,14 +307,15 @@ def test_failed_insert_after_a_multipart_blob_removes_it(s3_moto, user) -> None:
 def test_an_upload_asks_the_database_only_what_it_must(
     s3_moto, user, settings, django_assert_num_queries
 ):
-    """Without a quota: insert the row. With one: lock the owner, sum, insert. The
-    savepoint pair is the test's transaction. Uniqueness, check constraints and
-    foreign keys are the database's to enforce: validating them first cost five
+    """Without a quota: insert the row, its version 1 and its extraction job, in one
+    transaction. With one: lock the owner, sum, insert the three. The savepoint pair
+    is the test's transaction. Uniqueness, check
+    constraints and foreign keys are the database's to enforce: validating them first cost five
     more queries."""
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         services.file_upload(owner=user, content=b"x", filename="a.txt")
     settings.FILES_USER_QUOTA_MB = 5
-    with django_assert_num_queries(6) as queries:  # the early check sums too
+    with django_assert_num_queries(8) as queries:  # the early check sums too
         services.file_upload(owner=user, content=b"x", filename="b.txt")
     sql = [query["sql"] for query in queries.captured_queries]
     assert sum('"chatui_user"' in q for q in sql) == 1 and sum("SUM(" in q for q in sql) == 2

@@ -3,9 +3,10 @@
 
 import { api } from "./api.js";
 import { ask, clear, el, readConfig, showBanner } from "./dom.js";
-import { CATEGORY_LABELS, formatDate, formatSize, isRaster, sourceLabel } from "./format.js";
-import { icon } from "./icons.js";
-import { buildToolForm } from "./toolform.js";
+import { fileOf, row } from "./files_row.js";
+import { initToolDialog, openToolDialog } from "./files_tools.js";
+import { formatSize } from "./format.js";
+import { preview } from "./preview.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 
 const config = readConfig("files-config");
@@ -22,8 +23,6 @@ const nodes = {
   bulkBar: $("bulk-bar"),
   bulkCount: $("bulk-count"),
 };
-const PREVIEW_TEXT_BYTES = 256 * 1024;
-const PREVIEW_CSV_ROWS = 200;
 
 const pager = $("pager");
 const state = {
@@ -31,7 +30,6 @@ const state = {
   pages: Number(pager.dataset.pages) || 1,
   request: null,
   selected: new Set(),
-  tools: null,
 };
 
 // --- Loading and rendering the table -------------------------------------------------
@@ -86,75 +84,6 @@ function render(data) {
   updateSelection();
 }
 
-function row(file) {
-  const name = file.filename;
-  const url = file.download_url;
-  const thumb = isRaster(file)
-    ? el("img", { className: "thumb", loading: "lazy", decoding: "async", width: 40, height: 40, alt: "", src: `${url}?inline=1` })
-    : el("span", { className: "thumb thumb-icon", "aria-hidden": "true", text: file.category.slice(0, 1).toUpperCase() });
-  const actions = el(
-    "span",
-    { className: "row-actions" },
-    iconButton("preview", "eye", `Preview ${name}`, "Preview"),
-    el("a", { className: "icon-btn", href: url, download: "", dataset: { action: "download" }, "aria-label": `Download ${name}`, title: "Download" }, icon("download")),
-    iconButton("tag", "tag", `Tag ${name} for chat`, "Tag for chat context", { "aria-pressed": String(file.tagged) }),
-    iconButton("rename", "pencil", `Rename ${name}`, "Rename"),
-    iconButton("tool", "bolt", `Run a tool on ${name}`, "Run a tool"),
-    iconButton("delete", "trash", `Delete ${name}`, "Delete", { className: "icon-btn danger" }),
-  );
-  return el(
-    "tr",
-    {
-      dataset: {
-        id: file.id,
-        filename: name,
-        contentType: file.content_type,
-        category: file.category,
-        tagged: String(file.tagged),
-        downloadUrl: url,
-        size: String(file.size),
-      },
-    },
-    el("td", { className: "col-select" }, el("input", { type: "checkbox", className: "row-select", "aria-label": `Select ${name}` })),
-    el(
-      "td",
-      { className: "col-name" },
-      el(
-        "span",
-        { className: "name-cell" },
-        thumb,
-        el("span", { className: "filename", title: name, text: name }),
-        file.tagged ? el("span", { className: "badge badge-tag", text: "tagged" }) : null,
-        file.status === "broken"
-          ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
-          : null,
-      ),
-    ),
-    el("td", { className: "col-category", dataset: { label: "Category" }, text: CATEGORY_LABELS[file.category] || file.category }),
-    el("td", { className: "col-source", dataset: { label: "Source" }, text: sourceLabel(file) }),
-    el("td", { className: "col-size num", dataset: { label: "Size" }, text: formatSize(file.size) }),
-    el("td", { className: "col-date", dataset: { label: "Date" } }, el("time", { datetime: file.created_at, text: formatDate(file.created_at) })),
-    el("td", { className: "col-actions" }, actions),
-  );
-}
-
-function iconButton(action, name, label, title, extra = {}) {
-  return el("button", { type: "button", className: "icon-btn", dataset: { action }, "aria-label": label, title, ...extra }, icon(name));
-}
-
-function fileOf(tr) {
-  const d = tr.dataset;
-  return {
-    id: d.id,
-    filename: d.filename,
-    content_type: d.contentType,
-    category: d.category,
-    tagged: d.tagged === "true",
-    download_url: d.downloadUrl,
-    size: Number(d.size),
-  };
-}
-
 async function refreshStats() {
   try {
     const stats = await api(`/api/users/${encodeURIComponent(config.email)}/files/stats`);
@@ -176,6 +105,8 @@ function reloadAll() {
   refreshStats();
   return load();
 }
+
+initToolDialog({ onFilesMade: () => reloadAll() });
 
 // --- Filters and paging ---------------------------------------------------------------
 
@@ -337,214 +268,6 @@ async function deleteOne(file, tr) {
   }
   await reloadAll();
 }
-
-// --- Preview ---------------------------------------------------------------------------
-
-const TEXT_TYPES = /^(text\/|application\/(json|yaml|toml|xml|x-ndjson|rtf))/;
-
-function previewKind(file) {
-  if (isRaster(file)) return "image";
-  if (file.content_type === "application/pdf") return "pdf";
-  if (file.content_type === "text/csv" || /\.csv$/i.test(file.filename)) return "csv";
-  if (TEXT_TYPES.test(file.content_type) || file.category === "code") return "text";
-  return null;
-}
-
-let previewUrl = null;
-$("preview-dialog").addEventListener("close", () => {
-  if (previewUrl) URL.revokeObjectURL(previewUrl);
-  previewUrl = null;
-  clear($("preview-body"));
-});
-
-async function preview(file) {
-  const dialog = $("preview-dialog");
-  const body = clear($("preview-body"));
-  $("preview-title").textContent = file.filename;
-  const kind = previewKind(file);
-  const footer = el(
-    "p",
-    { className: "preview-footer muted small" },
-    `${formatSize(file.size)} · ${file.content_type} · `,
-    el("a", { href: file.download_url, download: "", text: "Download" }),
-  );
-  dialog.showModal();
-  if (!kind) {
-    body.append(el("p", { text: "There is no preview for this kind of file. Download it to open it." }), footer);
-    return;
-  }
-  if (kind === "image") {
-    body.append(el("img", { className: "preview-image", src: `${file.download_url}?inline=1`, alt: file.filename }), footer);
-    return;
-  }
-  body.append(el("p", { className: "muted", text: "Loading the preview…" }));
-  try {
-    const node = kind === "pdf" ? await pdfPreview(file) : await textPreview(file, kind);
-    clear(body).append(node, footer);
-  } catch (error) {
-    clear(body).append(el("p", { className: "error", role: "alert", text: `The preview could not be loaded: ${error.message}` }), footer);
-  }
-}
-
-async function fetchBody(file, { range } = {}) {
-  let response;
-  try {
-    response = await fetch(file.download_url, { headers: range ? { Range: range } : {}, credentials: "same-origin" });
-  } catch {
-    throw new Error("Connection lost. Check your network and try again.");
-  }
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    const words = {
-      404: "the file no longer exists.",
-      503: "file storage is unavailable right now. Please try again in a moment.",
-    };
-    throw new Error(body?.message || words[response.status] || `the server answered ${response.status}.`);
-  }
-  return response;
-}
-
-async function pdfPreview(file) {
-  // The download may not be framed (X-Frame-Options: DENY), so the PDF is shown
-  // from the fetched bytes through a blob: URL.
-  const blob = await (await fetchBody(file)).blob();
-  previewUrl = URL.createObjectURL(new Blob([blob], { type: "application/pdf" }));
-  return el("iframe", { className: "preview-pdf", src: previewUrl, title: `PDF preview of ${file.filename}` });
-}
-
-async function textPreview(file, kind) {
-  const response = await fetchBody(file, { range: `bytes=0-${PREVIEW_TEXT_BYTES - 1}` });
-  const text = new TextDecoder("utf-8").decode(await response.arrayBuffer());
-  const cut = file.size > PREVIEW_TEXT_BYTES;
-  const note = cut ? el("p", { className: "muted small", text: `Showing the first ${formatSize(PREVIEW_TEXT_BYTES)} of ${formatSize(file.size)}.` }) : null;
-  if (kind === "csv") return el("div", {}, csvTable(text, cut), note);
-  return el("div", {}, el("pre", { className: "preview-text", text }), note);
-}
-
-/** A table of the CSV's first rows (quoted fields and "" escapes understood). */
-function csvTable(text, cut) {
-  const rows = parseCsv(text, PREVIEW_CSV_ROWS + 1);
-  if (cut && rows.length > 1) rows.pop(); // the last row may be cut mid-way
-  const [head = [], ...rest] = rows;
-  const table = el("table", { className: "csv-table" });
-  table.append(el("thead", {}, el("tr", {}, head.map((cell) => el("th", { scope: "col", text: cell })))));
-  table.append(el("tbody", {}, rest.map((cells) => el("tr", {}, cells.map((cell) => el("td", { text: cell }))))));
-  const wrap = el("div", { className: "table-wrap" }, table);
-  if (rows.length > PREVIEW_CSV_ROWS) wrap.append(el("p", { className: "muted small", text: `Showing the first ${PREVIEW_CSV_ROWS} rows.` }));
-  return wrap;
-}
-
-function parseCsv(text, maxRows) {
-  const rows = [];
-  let rowCells = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length && rows.length < maxRows; i += 1) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      rowCells.push(cell);
-      cell = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i += 1;
-      rowCells.push(cell);
-      rows.push(rowCells);
-      rowCells = [];
-      cell = "";
-    } else cell += ch;
-  }
-  if ((cell || rowCells.length) && rows.length < maxRows) rows.push([...rowCells, cell]);
-  return rows;
-}
-
-// --- Running a tool --------------------------------------------------------------------
-
-async function tools() {
-  if (!state.tools) state.tools = await api("/api/tools");
-  return state.tools;
-}
-
-/** Whether ``tool`` reads ``file`` (its file parameters' "x-accept" extensions). */
-function accepts(tool, file) {
-  const properties = Object.values(tool.parameters?.properties || {});
-  const extensions = properties.flatMap((spec) => spec["x-accept"] || []);
-  const name = file.filename.toLowerCase();
-  return !extensions.length || extensions.some((ext) => name.endsWith(ext));
-}
-
-let toolFile = null;
-let toolForm = null;
-
-async function openToolDialog(file) {
-  toolFile = file;
-  const dialog = $("tool-dialog");
-  const select = $("tool-select");
-  $("tool-title").textContent = `Run a tool on ${file.filename}`;
-  clear($("tool-result"));
-  dialog.showModal();
-  try {
-    const list = (await tools()).filter((tool) => accepts(tool, file));
-    clear(select).append(...list.map((tool) => el("option", { value: tool.name, text: tool.name })));
-    const suggested = list.find((tool) => suggests(tool.name, file)) || list[0];
-    if (suggested) select.value = suggested.name;
-    describeTool();
-  } catch (error) {
-    $("tool-result").append(el("p", { className: "error", role: "alert", text: `Could not list the tools: ${error.message}` }));
-  }
-}
-
-function suggests(name, file) {
-  if (file.category === "image") return name === "image_info";
-  if (/\.csv$/i.test(file.filename)) return name === "csv_summary";
-  return name === "text_search";
-}
-
-function describeTool() {
-  const tool = (state.tools || []).find((t) => t.name === $("tool-select").value);
-  $("tool-description").textContent = tool?.description || "";
-  if (!tool) return;
-  const onError = (text) => $("tool-result").replaceChildren(el("p", { className: "error", role: "alert", text }));
-  toolForm = buildToolForm($("tool-fields"), tool, { preselect: toolFile.id, onError });
-}
-
-$("tool-select").addEventListener("change", describeTool);
-
-$("tool-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const result = clear($("tool-result"));
-  if (!toolForm) return;
-  const args = toolForm.values();
-  const run = $("tool-run");
-  run.disabled = true;
-  result.append(el("p", { className: "muted", text: "Running…" }));
-  try {
-    const outcome = await api(`/api/tools/${encodeURIComponent($("tool-select").value)}/run`, { method: "POST", json: args });
-    clear(result).append(el("pre", { className: "tool-output", text: outcome.text }));
-    if (outcome.files.length) {
-      result.append(
-        el("h3", { text: "Generated files" }),
-        el(
-          "ul",
-          { className: "chips" },
-          outcome.files.map((f) =>
-            el("li", {}, el("span", { className: "file-chip" }, el("a", { href: f.download_url, download: "", text: f.filename }), el("span", { className: "muted", text: formatSize(f.size) }))),
-          ),
-        ),
-      );
-      reloadAll();
-    }
-  } catch (error) {
-    clear(result).append(el("p", { className: "error", role: "alert", text: error.message }));
-  } finally {
-    run.disabled = false;
-  }
-});
 
 // --- Uploads ---------------------------------------------------------------------------
 

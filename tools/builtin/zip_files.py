@@ -7,6 +7,7 @@ import time
 import unicodedata
 import zipfile
 
+from files.keys import numbered_names
 from tools.base import (
     GeneratedFile,
     InputFile,
@@ -38,20 +39,8 @@ def safe_member_name(filename: str) -> str:
 
 
 def unique_member_names(filenames: list[str]) -> list[str]:
-    """``a.txt``, ``a (2).txt``, ... so files that share a name all survive."""
-    taken: set[str] = set()
-    result = []
-    for filename in filenames:
-        name = safe_member_name(filename)
-        stem, dot, ext = name.rpartition(".")
-        if not dot or not stem:
-            stem, ext = name, ""
-        candidate, n = name, 2
-        while candidate.casefold() in taken:  # case-insensitive file systems collide too
-            candidate, n = f"{stem} ({n}){'.' + ext if ext else ''}", n + 1
-        taken.add(candidate.casefold())
-        result.append(candidate)
-    return result
+    """Safe member names; files that share a name all survive (``a (2).txt``)."""
+    return numbered_names([safe_member_name(filename) for filename in filenames])
 
 
 def build_zip(files: list[InputFile]) -> bytes:

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         outcomes: dict[str, int] = {}
         for done, file in enumerate(files, start=1):
             with transaction.atomic():
-                text_reindex(file=file)
+                text_reindex(file=file, by_worker=not options["now"])
             if options["now"]:
                 outcome = text_extraction_run(file_id=str(file.pk))
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1

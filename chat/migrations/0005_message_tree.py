@@ -22,7 +22,7 @@ def chain_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chat", "0002_message"),
+        ("chat", "0004_message_file_versions"),
     ]
 
     operations = [

@@ -1,38 +1,38 @@
-"""bench/files_api.py's verdict: a failed target must fail the run (exit 1)."""
+"""The benchmarks' verdict (bench/report.py): a failed target must fail the run (exit 1)."""
 
 from __future__ import annotations
 
-from bench.files_api import REDIRECT_TARGET, _ratio, _report, _verdict
+from bench.report import REDIRECT_TARGET, ratio, report, verdict
 
 HEADER = ("measure", "api", "direct / target", "result")
 
 
 def test_a_ratio_below_target_fails_the_report(capsys) -> None:
-    rows = [HEADER, ("upload 1 MiB", "49.3 MiB/s", "100.0 MiB/s", _ratio(49.3, 100.0))]
+    rows = [HEADER, ("upload 1 MiB", "49.3 MiB/s", "100.0 MiB/s", ratio(49.3, 100.0))]
     assert rows[1][3] == "0.49x FAIL"
-    assert _report(rows) is False
+    assert report(rows) is False
     assert "0.49x FAIL" in capsys.readouterr().out
 
 
 def test_streamed_rows_have_a_half_floor_and_the_redirect_row_its_own_target() -> None:
-    assert _ratio(50.0, 100.0) == "0.50x PASS"
-    assert _ratio(84.0, 100.0, REDIRECT_TARGET) == "0.84x FAIL"
-    assert _ratio(85.0, 100.0, REDIRECT_TARGET) == "0.85x PASS"
+    assert ratio(50.0, 100.0) == "0.50x PASS"
+    assert ratio(84.0, 100.0, REDIRECT_TARGET) == "0.84x FAIL"
+    assert ratio(85.0, 100.0, REDIRECT_TARGET) == "0.85x PASS"
 
 
 def test_targets_met_pass_and_unjudged_rows_do_not_count() -> None:
     rows = [
         HEADER,
-        ("download 1 MiB", "80.0 MiB/s", "100.0 MiB/s", _ratio(80.0, 100.0)),
-        ("server peak RSS above idle", "37 MiB", "< 100 MiB", _verdict(True)),
+        ("download 1 MiB", "80.0 MiB/s", "100.0 MiB/s", ratio(80.0, 100.0)),
+        ("server peak RSS above idle", "37 MiB", "< 100 MiB", verdict(True)),
         ("download 1 MiB, 302 mode (extra)", "50.0 MiB/s", "100.0 MiB/s", "0.50x"),
     ]
-    assert _report(rows) is True
+    assert report(rows) is True
 
 
 def test_a_plain_fail_verdict_fails_the_report() -> None:
-    rows = [HEADER, ("p99", "120.0 ms", "< 100 ms", _verdict(False))]
-    assert _report(rows) is False
+    rows = [HEADER, ("p99", "120.0 ms", "< 100 ms", verdict(False))]
+    assert report(rows) is False
 
 
 def test_cpu_meter_charges_each_side_with_the_cpu_its_processes_spent() -> None:
@@ -41,7 +41,7 @@ def test_cpu_meter_charges_each_side_with_the_cpu_its_processes_spent() -> None:
     import sys
     import time
 
-    from bench.files_api import CpuMeter
+    from bench.meters import CpuMeter
 
     burn = (
         "import sys, time\n"
