@@ -246,10 +246,14 @@ async def reopen_mid_reply(ws: Any, reopen: Any, results: Results) -> tuple[Any,
     if frame["type"] == "response_complete":
         await until_type(ws, "session")
         return ws, session_id
-    session = json.loads(await ws.recv())
-    if session["messages"][-1]["status"] != "streaming":  # it ended before the reload
-        return ws, session_id
-    return ws, await until_complete(ws, results)
+    while True:  # the chat's frames may come before its `session` frame: the socket joins first
+        frame = json.loads(await ws.recv())
+        if frame["type"] == "response_complete":
+            if frame["status"] != "complete":
+                results.errors.append(f"reply status {frame['status']}")
+            return ws, session_id
+        if frame["type"] == "session" and frame["messages"][-1]["status"] != "streaming":
+            return ws, session_id  # it ended before the reload
 
 
 async def until_type(ws: Any, frame_type: str) -> None:

@@ -138,6 +138,8 @@ async def reply_generate(
     if continuing is not None:
         reply.text.append(continuing.content)
         reply.tool_calls.extend(continuing.tool_calls)
+        reply.file_versions.extend(continuing.file_versions)
+        reply.citations.extend(continuing.citations)
     try:
         chosen = provider or provider_get(user_message.content)
         await _rounds_run(reply, chosen, plan, continuing is not None)
