@@ -5,6 +5,7 @@ Another user's chat is always 404, never 403: its existence is not disclosed.
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -20,8 +21,8 @@ from rest_framework.views import APIView
 from chat import services
 from chat.selectors import (
     match_snippet,
+    session_file_fates,
     session_files,
-    session_files_to_delete,
     session_get_for_user,
     session_list_for_user,
 )
@@ -35,8 +36,20 @@ class ChatPagination(PageNumberPagination):
     max_page_size = 200
 
 
+class BranchMessageOutputSerializer(MessageOutputSerializer):
+    """A message of the branch on show, with its place among its versions."""
+
+    parent_id = serializers.UUIDField(allow_null=True)
+    siblings = serializers.ListField(child=serializers.UUIDField())
+    sibling_index = serializers.IntegerField()
+
+    class Meta(MessageOutputSerializer.Meta):
+        fields = [*MessageOutputSerializer.Meta.fields, "parent_id", "siblings", "sibling_index"]
+        read_only_fields = fields
+
+
 class ChatDetailOutputSerializer(SessionOutputSerializer):
-    messages = MessageOutputSerializer(many=True)
+    messages = BranchMessageOutputSerializer(many=True)
     files = StoredFileOutputSerializer(many=True)
 
     class Meta(SessionOutputSerializer.Meta):
@@ -46,6 +59,10 @@ class ChatDetailOutputSerializer(SessionOutputSerializer):
 class ChatListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    class QuerySerializer(serializers.Serializer):
+        # a CharField refuses NUL (400), which PostgreSQL cannot compare text with (a 500)
+        q = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="chats_list",
@@ -60,7 +77,9 @@ class ChatListCreateApi(APIView):
         responses=SessionOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        q = request.query_params.get("q", "").strip()[:200]
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data["q"][:200]
         paginator = ChatPagination()
         sessions = session_list_for_user(user=request.user, q=q or None)
         page = paginator.paginate_queryset(sessions, request, view=self)
@@ -142,26 +161,52 @@ class ChatDeletePreviewApi(APIView):
         responses=inline_serializer(
             "ChatDeletePreview",
             {
-                "files_to_delete": serializers.IntegerField(),
+                "files_to_delete": serializers.IntegerField(
+                    help_text="How many files go to the trash."
+                ),
                 "files": serializers.ListField(
-                    child=serializers.CharField(), help_text="Names of the files deleted."
+                    child=serializers.CharField(), help_text="Names of the files trashed."
                 ),
                 "kept_files": serializers.ListField(
-                    child=serializers.CharField(),
-                    help_text="Names of the chat's other files (tagged, or made elsewhere): kept.",
+                    child=serializers.CharField(), help_text="Names of the chat's files kept."
                 ),
+                "details": serializers.ListField(
+                    child=inline_serializer(
+                        "ChatDeleteFileFate",
+                        {
+                            "id": serializers.UUIDField(),
+                            "filename": serializers.CharField(),
+                            "size": serializers.IntegerField(),
+                            "fate": serializers.ChoiceField(["trash", "keep"]),
+                            "reasons": serializers.ListField(
+                                child=serializers.CharField(),
+                                help_text="tagged, made_elsewhere, used_by_other_chat",
+                            ),
+                        },
+                    )
+                ),
+                "trash_days": serializers.IntegerField(),
             },
         ),
     )
     def get(self, request: Request, session_id: str) -> Response:
         session = session_get_for_user(user=request.user, session_id=session_id)
-        doomed = list(session_files_to_delete(session=session).values_list("id", "filename"))
-        doomed_ids = {file_id for file_id, _ in doomed}
-        kept = [f.filename for f in session_files(session=session) if f.id not in doomed_ids]
+        fates = session_file_fates(session=session)
         return Response(
             {
-                "files_to_delete": len(doomed),
-                "files": [name for _, name in doomed],
-                "kept_files": kept,
+                "files_to_delete": sum(not reasons for _, reasons in fates),
+                "files": [file.filename for file, reasons in fates if not reasons],
+                "kept_files": [file.filename for file, reasons in fates if reasons],
+                "details": [
+                    {
+                        "id": str(file.pk),
+                        "filename": file.filename,
+                        "size": file.size,
+                        "fate": "keep" if reasons else "trash",
+                        "reasons": reasons,
+                    }
+                    for file, reasons in fates
+                ],
+                "trash_days": settings.FILES_TRASH_DAYS,
             }
         )

@@ -1,12 +1,14 @@
 """What the model is told: the files in context and the conversation so far.
 
-Every tagged file of the user and every file of the session (created in it or
-attached to one of its messages) is included: a text file by its content, a
-binary file by a manifest line. The text shares one budget of
-``CHAT_CONTEXT_MAX_CHARS`` characters: each file gets at most an equal share of
-what is left, and small files hand their unused share to the larger ones. Bytes
-are read with ``max_bytes`` so a huge file is never loaded whole, and a
-truncation is always written out in the text the model sees.
+Every tagged file of the user, every file of the session (created in it or attached
+to one of its messages) and every file carrying a ``#tag`` named in the message is
+considered: a text file by its content, a document (PDF, Office, image) by its
+extracted text, page-labelled, and any other binary by a manifest line. The text
+shares one budget of ``CHAT_CONTEXT_MAX_CHARS`` characters; :mod:`chat.retrieval`
+decides which files go whole and which are searched for the message's best
+passages (each labelled with file and page, and cited by the reply). Bytes are read
+with ``max_bytes`` so a huge file is never loaded whole, and a truncation is always
+written out in the text the model sees.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from chat.branches import on_show
 from chat.models import ChatSession, Message
+from chat.retrieval import DocumentText, RetrievalPlan, retrieval_plan, tag_files
 from chat.selectors import context_files
 from chatui.errors import DomainError
 from chatui.executors import thread_pool
+from files.documents.retrieve import Passage
 from files.models import StoredFile
 from files.services import file_read_bytes
 
@@ -59,13 +64,16 @@ class ContextFile:
     name: str
     content_type: str
     size: int
-    reason: str  # "attached", "session" or "tagged"
-    text: str | None = None
+    reason: str  # "attached", "session", "tagged" or "tag #name"
+    text: str | None = None  # a document's: its extracted text, "[page N]"-labelled
     truncation: str = ""  # e.g. "[… truncated 12,345 characters]"
     unreadable: str = ""  # why the bytes could not be read, when they could not
+    pages: int | None = None  # a document's page count
+    searched: bool = False  # too large to go whole: searched for passages instead
 
     def manifest_line(self) -> str:
-        line = f"- {self.name} ({self.content_type}, {self.size:,} bytes, id {self.id})"
+        pages = f", {self.pages} pages" if self.pages else ""
+        line = f"- {self.name} ({self.content_type}, {self.size:,} bytes{pages}, id {self.id})"
         return f"{line}: could not be read ({self.unreadable})" if self.unreadable else line
 
 
@@ -73,6 +81,8 @@ class ContextFile:
 class ChatContext:
     files: list[ContextFile] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # retrieved for this message
+    citations: list[Passage] = field(default_factory=list)  # the best of what was given
 
     @property
     def text_files(self) -> list[ContextFile]:
@@ -80,29 +90,57 @@ class ChatContext:
 
     @property
     def binary_files(self) -> list[ContextFile]:
-        return [f for f in self.files if f.text is None]
+        return [f for f in self.files if f.text is None and not f.searched]
+
+    @property
+    def searched_files(self) -> list[ContextFile]:
+        return [f for f in self.files if f.searched]
 
     def render_files(self) -> str:
         """The files block of the system prompt."""
         if not self.files:
             return "No files are in context."
         parts = [f"Files in context ({len(self.files)}):"]
-        for item in self.text_files:
-            parts.append(
-                f'<file name="{item.name}" id="{item.id}" type="{item.content_type}" '
-                f'size="{item.size}" reason="{item.reason}">\n{item.text}'
-                + (f"\n{item.truncation}" if item.truncation else "")
-                + "\n</file>"
-            )
+        parts.extend(_file_block(item) for item in self.text_files)
         if self.binary_files:
             parts.append("Binary files (listed, content not shown):")
             parts.extend(item.manifest_line() for item in self.binary_files)
+        if self.searched_files:
+            parts.append("Files too large to include whole (searched for this message):")
+            parts.extend(item.manifest_line() for item in self.searched_files)
+            parts.append(_passages_block(self.passages))
         return "\n\n".join(parts)
+
+    def citation_list(self) -> list[dict[str, Any]]:
+        return [passage.citation() for passage in self.citations]
 
     def openai_messages(self) -> list[dict[str, Any]]:
         """System prompt with the files, then the conversation, in the chat format."""
         system = {"role": "system", "content": f"{SYSTEM_PROMPT}\n\n{self.render_files()}"}
         return [system, *self.history]
+
+
+def _file_block(item: ContextFile) -> str:
+    pages = f' pages="{item.pages}"' if item.pages else ""
+    return (
+        f'<file name="{item.name}" id="{item.id}" type="{item.content_type}" '
+        f'size="{item.size}"{pages} reason="{item.reason}">\n{item.text}'
+        + (f"\n{item.truncation}" if item.truncation else "")
+        + "\n</file>"
+    )
+
+
+def _passages_block(passages: list[Passage]) -> str:
+    if not passages:
+        return "No passage of them matches this message."
+    blocks = [
+        f'<passage file="{p.filename}" id="{p.file_id}" page="{p.page}">\n{p.text.strip()}'
+        "\n</passage>"
+        for p in passages
+    ]
+    return "Passages retrieved for this message (cite them as file, page):\n\n" + "\n\n".join(
+        blocks
+    )
 
 
 @dataclass(frozen=True)
@@ -112,23 +150,46 @@ class ContextPlan:
 
     files: list[tuple[StoredFile, str]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    retrieval: RetrievalPlan = field(default_factory=RetrievalPlan)
 
 
 def context_plan(*, user: Any, session: ChatSession, message: Message | None = None) -> ContextPlan:
     """The database half of the context for answering ``message`` (the newest user
     message of ``session``, a chat of ``user``'s): two or three indexed queries, no
-    storage call, so it fits in the trip to the database thread that saves the message."""
+    storage call, so it fits in the trip to the database thread that saves the message.
+    With indexed files in context it also reads their extracted text and searches it."""
     candidates = _context_candidates(user=user, session=session, message=message)
-    linked = any(stored.linked for stored, _ in candidates)
-    return ContextPlan(candidates, _history(session=session, attachments=linked))
+    linked = any(getattr(stored, "linked", False) for stored, _ in candidates)
+    history = _history(session=session, attachments=linked)
+    query = user_text(message.content) if message is not None else ""
+    candidates += _tagged_in_message(user, query, candidates)
+    texts = [f for f, _ in candidates if not is_binary_type(f.content_type)]
+    documents = [
+        f
+        for f, _ in candidates
+        if is_binary_type(f.content_type) and f.text_status == StoredFile.TextStatus.READY
+    ]
+    if not texts and not documents:
+        return ContextPlan(candidates, history)
+    retrieval = retrieval_plan(user=user, texts=texts, documents=documents, query=query)
+    return ContextPlan(candidates, history, retrieval)
+
+
+def _tagged_in_message(
+    user: Any, query: str, candidates: list[tuple[StoredFile, str]]
+) -> list[tuple[StoredFile, str]]:
+    if "#" not in query:
+        return []
+    present = {stored.pk for stored, _ in candidates}
+    return [(f, reason) for f, reason in tag_files(user=user, text=query) if f.pk not in present]
 
 
 def context_read(plan: ContextPlan) -> ChatContext:
     """The storage half, for sync code (tests, commands): the text files' bytes (within
     the budget) read concurrently on the context pool, no database. Not to be called
     from a thread of that pool (it waits on it)."""
-    jobs = _read_jobs(plan.files)
-    return ChatContext(files=list(_readers().map(_context_file, jobs)), history=plan.history)
+    files = list(_readers().map(_context_file, _read_jobs(plan)))
+    return _context(plan, files)
 
 
 def context_build(
@@ -142,12 +203,12 @@ async def context_gather(plan: ContextPlan) -> ChatContext:
     """:func:`context_read` for the reply: each file's S3 read goes to the context pool,
     all of them at once, never to the one thread every socket shares for database work;
     a file with nothing to read (a binary, an empty file) needs no thread at all."""
-    jobs = _read_jobs(plan.files)
+    jobs = _read_jobs(plan)
     read = sync_to_async(_context_file, thread_sensitive=False, executor=_readers())
     reads = {i: read(job) for i, job in enumerate(jobs) if job.reads_storage()}
     done = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
     files = [done[i] if i in done else _context_file(job) for i, job in enumerate(jobs)]
-    return ChatContext(files=files, history=plan.history)
+    return _context(plan, files)
 
 
 def _readers() -> ThreadPoolExecutor:
@@ -156,11 +217,14 @@ def _readers() -> ThreadPoolExecutor:
 
 @dataclass(frozen=True)
 class _ReadJob:
-    """One file of the context: ``share`` characters of its text, or None for a manifest line."""
+    """One file of the context: ``share`` characters of its text from storage, or its
+    extracted ``document`` text, or neither (a manifest line; ``searched`` if too large)."""
 
     stored: StoredFile
     reason: str
     share: int | None
+    document: DocumentText | None = None
+    searched: bool = False
 
     def reads_storage(self) -> bool:
         return bool(self.share) and self.stored.size > 0
@@ -183,31 +247,45 @@ def _context_candidates(
     )
 
 
-def _read_jobs(candidates: list[tuple[StoredFile, str]]) -> list[_ReadJob]:
-    """Each candidate with its share of the budget (None for a binary), in order."""
-    textual = [(f, r) for f, r in candidates if not is_binary_type(f.content_type)]
-    shares = budget_shares([f.size for f, _ in textual], settings.CHAT_CONTEXT_MAX_CHARS)
-    share_of = {f.id: share for (f, _), share in zip(textual, shares, strict=True)}
-    return [_ReadJob(stored, reason, share_of.get(stored.id)) for stored, reason in candidates]
+def _read_jobs(plan: ContextPlan) -> list[_ReadJob]:
+    """Each candidate with what the retrieval plan gives it, in order."""
+    retrieval = plan.retrieval
+    searched = set(retrieval.searched)
+    return [
+        _ReadJob(
+            stored,
+            reason,
+            retrieval.shares.get(stored.pk),
+            retrieval.documents.get(stored.pk),
+            stored.pk in searched,
+        )
+        for stored, reason in plan.files
+    ]
 
 
 def _context_file(job: _ReadJob) -> ContextFile:
+    if job.document is not None:
+        return _document(job.stored, job.reason, job.document)
     if job.share is None:
-        return _manifest(job.stored, job.reason)
+        return _manifest(job.stored, job.reason, searched=job.searched)
     return _file_read(job.stored, job.reason, job.share)
 
 
-def budget_shares(sizes: list[int], budget: int) -> list[int]:
-    """Split ``budget`` characters fairly: no file gets more than it needs (its byte
-    size bounds its characters) and what a small file leaves goes to the others."""
-    shares = [0] * len(sizes)
-    remaining = budget
-    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
-    for position, index in enumerate(order):
-        fair = remaining // (len(order) - position)
-        shares[index] = min(sizes[index], fair)
-        remaining -= shares[index]
-    return shares
+def _context(plan: ContextPlan, files: list[ContextFile]) -> ChatContext:
+    retrieval = plan.retrieval
+    return ChatContext(
+        files=files,
+        history=plan.history,
+        passages=retrieval.passages,
+        citations=retrieval.citations,
+    )
+
+
+def _document(stored: StoredFile, reason: str, document: DocumentText) -> ContextFile:
+    left_out = f"[… truncated {document.left_out:,} characters]" if document.left_out else ""
+    return ContextFile(
+        **_meta(stored, reason), text=document.render(), truncation=left_out, pages=stored.pages
+    )
 
 
 def _file_read(stored: StoredFile, reason: str, share: int) -> ContextFile:
@@ -225,8 +303,12 @@ def _file_read(stored: StoredFile, reason: str, share: int) -> ContextFile:
     return ContextFile(**_meta(stored, reason), text=shown, truncation=truncation)
 
 
-def _manifest(stored: StoredFile, reason: str, unreadable: str = "") -> ContextFile:
-    return ContextFile(**_meta(stored, reason), unreadable=unreadable)
+def _manifest(
+    stored: StoredFile, reason: str, unreadable: str = "", *, searched: bool = False
+) -> ContextFile:
+    return ContextFile(
+        **_meta(stored, reason), unreadable=unreadable, pages=stored.pages, searched=searched
+    )
 
 
 def _meta(stored: StoredFile, reason: str) -> dict[str, Any]:
@@ -285,7 +367,8 @@ def _history(*, session: ChatSession, attachments: bool = True) -> list[dict[str
     """
     rows = list(
         Message.objects.filter(
-            session=session, role__in=(Message.Role.USER, Message.Role.ASSISTANT)
+            on_show(session, HISTORY_MAX_MESSAGES * 2),  # the branch the chat shows
+            role__in=(Message.Role.USER, Message.Role.ASSISTANT),
         )
         .order_by("-created_at", "-id")
         .values_list("id", "role", "content", "tool_calls")[:HISTORY_MAX_MESSAGES]

@@ -14,6 +14,11 @@ class ChatSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_sessions"
     )
     title = models.CharField(max_length=200, blank=True)
+    # The last message of the branch on show: the conversation is the path from it to
+    # the first message through ``Message.parent`` (edits and regenerations branch).
+    leaf = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -32,7 +37,12 @@ class Message(models.Model):
     writing it: ``[{"id", "name", "arguments", "result", "file_ids", "error"}]``, so the
     history can show what ran without a join to the tool-run records. ``files`` holds
     what the user attached to a user message, and what tools generated for an
-    assistant message.
+    assistant message. ``file_versions`` records the exact versions the message
+    used, ``[{"file_id", "version"}]``: attached, tagged, retrieved, tool inputs and
+    outputs; an old answer opens the version it read, even after newer ones.
+    assistant message. An assistant message's ``citations`` are the document passages
+    its answer was given (or, offline, quoted): ``[{"file_id", "filename", "page",
+    "snippet"}]``, so a reload shows the same chips.
     """
 
     class Role(models.TextChoices):
@@ -45,14 +55,21 @@ class Message(models.Model):
         COMPLETE = "complete"
         STOPPED = "stopped"
         ERROR = "error"
+        STREAMING = "streaming"
+        INTERRUPTED = "interrupted"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     tool_calls = models.JSONField(default=list, blank=True)
+    citations = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
     files = models.ManyToManyField("files.StoredFile", blank=True, related_name="messages")
+    file_versions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,13 +6,14 @@ import uuid
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from chat.models import ChatSession, Message
 from chatui.errors import ChatNotFound
 from chatui.ids import uuid_or_none
 from files.keys import numbered_names
 from files.models import StoredFile
+from files.trash import file_kept_reasons
 
 
 def session_list_for_user(*, user: Any, q: str | None = None) -> QuerySet[ChatSession]:
@@ -52,25 +53,12 @@ def session_owned_by(user: Any, session_id: uuid.UUID) -> bool:
     return ChatSession.objects.filter(owner=user, id=session_id).exists()
 
 
-def message_list_for_session(*, session: ChatSession) -> QuerySet[Message]:
-    return (
-        Message.objects.filter(session=session)
-        .order_by("created_at", "id")
-        .prefetch_related(
-            Prefetch(
-                "files",
-                queryset=StoredFile.objects.select_related("owner").order_by("created_at", "id"),
-            )
-        )
-    )
-
-
 def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:
     """Files created in the session (uploaded into it, generated in it) and files
     attached to its messages, oldest first. Owner-filtered as well: a file only
     ever belongs to its owner's chats."""
     return (
-        StoredFile.objects.filter(owner_id=session.owner_id)
+        StoredFile.objects.filter(owner_id=session.owner_id, trashed_at__isnull=True)
         .filter(Q(session_id=session.id) | Q(messages__session=session))
         .distinct()
         .select_related("owner")
@@ -106,7 +94,7 @@ SELECT * FROM (
         EXISTS (SELECT 1 FROM {links} l
                 WHERE l.storedfile_id = f.id AND l.message_id = %s) AS attached
     FROM {files} f
-    WHERE f.owner_id = %s
+    WHERE f.owner_id = %s AND f.trashed_at IS NULL
 ) c
 WHERE c.tagged OR c.session_id = %s OR c.linked
 ORDER BY c.created_at, c.id
@@ -138,11 +126,32 @@ def session_files_by_name(*, session: ChatSession) -> dict[str, StoredFile]:
 
 
 def session_files_to_delete(*, session: ChatSession) -> QuerySet[StoredFile]:
-    """What deleting the chat removes: files created in it, except the tagged ones.
-    Files only attached to its messages were made elsewhere and stay."""
+    """What deleting the chat moves to the trash: files created in it, except those
+    something else still uses (see :func:`session_file_fates`)."""
     return StoredFile.objects.filter(
-        owner_id=session.owner_id, session_id=session.id, tagged=False
+        pk__in=[file.pk for file, reasons in session_file_fates(session=session) if not reasons]
     ).select_related("owner")
+
+
+def session_file_fates(*, session: ChatSession) -> list[tuple[StoredFile, list[str]]]:
+    """Each of the chat's files with the reasons deleting the chat keeps it (none: it
+    goes to the trash): tagged, made elsewhere (only attached here), used by a message
+    of another chat; ``files.trash.file_kept_reasons`` decides (sharing adds its own)."""
+    files = list(session_files(session=session))
+    elsewhere = set(
+        Message.files.through.objects.filter(storedfile_id__in=[f.pk for f in files])
+        .exclude(message__session_id=session.id)
+        .values_list("storedfile_id", flat=True)
+    )
+    return [
+        (
+            file,
+            file_kept_reasons(
+                file=file, session_id=session.id, used_by_other_chat=file.pk in elsewhere
+            ),
+        )
+        for file in files
+    ]
 
 
 def session_file_count_to_delete(*, session: ChatSession) -> int:

@@ -23,6 +23,7 @@ from tools.registry import tool_specs, tool_specs_built
 class ToolOutcome:
     text: str
     files: list[StoredFile] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # the versions the tool read
 
 
 def tool_specs_list() -> list[ToolSpec]:
@@ -50,4 +51,4 @@ def tool_call_execute(
     outcome = tool_run(
         user=user, name=name, arguments=arguments, session_id=session.id, message=message
     )
-    return ToolOutcome(text=outcome.text, files=list(outcome.files))
+    return ToolOutcome(text=outcome.text, files=list(outcome.files), inputs=outcome.inputs)

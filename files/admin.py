@@ -17,16 +17,18 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from chatui.errors import StorageUnavailable
+from chatui.errors import InvalidInput, StorageUnavailable
 
 from .api.downloads import download_response
 from .content_types import is_inline_safe
 from .documents.ops import text_reindex
-from .models import ReconcileRun, StoredFile
+from .models import FileVersion, ReconcileRun, StoredFile
 from .ops.integrity import file_resniff, file_verify
 from .ops.overview import storage_overview
 from .services import file_delete
 from .storage import BlobMissing
+from .trash import file_trash, file_untrash
+from .versions import VersionNotFound, file_at_version, version_number_parse
 
 MB = 1024 * 1024
 MESSAGES_PER_ACTION = 50  # beyond this, one summary line instead of one per file
@@ -85,6 +87,44 @@ class OwnerEmailFilter(admin.SimpleListFilter):
         }
 
 
+class TrashFilter(admin.SimpleListFilter):
+    title = "trash"
+    parameter_name = "trash"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("in", "In the trash"), ("out", "Not in the trash")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[StoredFile]
+    ) -> QuerySet[StoredFile]:
+        if self.value() in ("in", "out"):
+            return queryset.filter(trashed_at__isnull=self.value() == "out")
+        return queryset
+
+
+class FileVersionInline(admin.TabularInline):
+    """Every version, newest first, each downloadable; read-only (a version is immutable)."""
+
+    model = FileVersion
+    extra = 0
+    can_delete = False
+    ordering = ["-number"]
+    fields = ["number", "human_size", "source", "source_tool", "tool_run_id", "created_at", "get"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="size")
+    def human_size(self, obj: FileVersion) -> str:
+        return filesizeformat(obj.size)
+
+    @admin.display(description="download")
+    def get(self, obj: FileVersion) -> str:
+        url = reverse("admin:files_storedfile_download", args=[obj.file_id])
+        return format_html('<a href="{}?version={}">v{}</a>', url, obj.number, obj.number)
+
+
 TEXT_FIELDS = ["text_status", "text_error", "text_detail", "pages", "words", "text_attempts"]
 CONTENT_FIELDS = ["download", "thumbnail", "api_download_url"]
 STORAGE_FIELDS = [
@@ -100,6 +140,9 @@ STORAGE_FIELDS = [
     "status",
     "status_detail",
     "created_at",
+    "version",
+    "old_versions_bytes",
+    "trashed_at",
 ]
 
 
@@ -115,9 +158,12 @@ class StoredFileAdmin(admin.ModelAdmin):
         "session_id",
         "status",
         "text_status",
+        "version",
+        "trashed_at",
         "created_at",
     ]
     list_filter = [
+        TrashFilter,
         "source",
         "category",
         OwnerEmailFilter,
@@ -130,7 +176,14 @@ class StoredFileAdmin(admin.ModelAdmin):
     search_fields = ["filename", "key", "owner__email"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
-    actions = ["verify_files", "resniff_content_type", "reindex_text"]
+    actions = [
+        "verify_files",
+        "resniff_content_type",
+        "reindex_text",
+        "restore_from_trash",
+        "move_to_trash",
+    ]
+    inlines = [FileVersionInline]
     fieldsets = [
         (None, {"fields": ["filename", "owner", "tags", "tagged", "session_id"]}),
         ("Content", {"fields": CONTENT_FIELDS}),
@@ -187,6 +240,16 @@ class StoredFileAdmin(admin.ModelAdmin):
             self.message_user(request, f"Stopped after {deleted}: {err.message}", messages.ERROR)
 
     # --- Actions -------------------------------------------------------------------
+
+    @admin.action(description="Restore selected files from the trash", permissions=["change"])
+    def restore_from_trash(self, request: HttpRequest, queryset: QuerySet[StoredFile]) -> None:
+        restored = [file_untrash(file=f) for f in queryset.filter(trashed_at__isnull=False)]
+        self.message_user(request, f"Restored {len(restored)} file(s) from the trash.")
+
+    @admin.action(description="Move selected files to the trash", permissions=["change"])
+    def move_to_trash(self, request: HttpRequest, queryset: QuerySet[StoredFile]) -> None:
+        moved = [file_trash(file=f) for f in queryset.filter(trashed_at__isnull=True)]
+        self.message_user(request, f"Moved {len(moved)} file(s) to the trash.")
 
     @admin.action(
         description="Verify selected files (blob exists, size, sha256)", permissions=["view"]
@@ -250,7 +313,11 @@ class StoredFileAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, file):
             raise PermissionDenied
         try:
+            version = version_number_parse(request.GET.get("version"))
+            file = file_at_version(file=file, number=version)
             return download_response(request, file, inline=request.GET.get("inline") == "1")
+        except (VersionNotFound, InvalidInput) as err:
+            raise Http404(err.message) from err
         except BlobMissing as err:
             raise Http404("The file's blob is missing from storage.") from err
         except StorageUnavailable as err:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from chatui.errors import FileNotFound, Forbidden, InvalidInput, NotFound
@@ -118,24 +119,40 @@ def _require_choice(name: str, value: str, allowed: Any) -> None:
 
 
 def user_file_stats(*, user: User) -> dict[str, Any]:
-    """Counts and sizes for the user's files, and how much of the quota they use."""
-    files = StoredFile.objects.filter(owner=user)
+    """Counts and sizes for the user's files, and how much of the quota they use.
+
+    ``total_*`` and the counts are the files in use (not in the trash), at their
+    current version; the quota counts every version of every file, the trash
+    included: ``quota_used = current_bytes + old_versions_bytes + trash_bytes``.
+    """
+    files = StoredFile.objects.filter(owner=user, trashed_at__isnull=True)
     totals = files.aggregate(
         total_files=Count("id"),
         total_size=Sum("size"),
+        old_versions_bytes=Sum("old_versions_bytes"),
         upload_count=Count("id", filter=Q(source=StoredFile.Source.USER)),
         generated_count=Count("id", filter=Q(source=StoredFile.Source.TOOL)),
     )
+    trash = StoredFile.objects.filter(owner=user, trashed_at__isnull=False).aggregate(
+        count=Count("id"), bytes=Sum(F("size") + F("old_versions_bytes"))
+    )
     total_size = totals["total_size"] or 0
+    old_versions = totals["old_versions_bytes"] or 0
+    trash_bytes = trash["bytes"] or 0
+    used = total_size + old_versions + trash_bytes
     quota = user_quota_bytes(user)
     return {
         "total_files": totals["total_files"],
         "total_size": total_size,
         "upload_count": totals["upload_count"],
         "generated_count": totals["generated_count"],
+        "current_bytes": total_size,
+        "old_versions_bytes": old_versions,
+        "trash_files": trash["count"],
+        "trash_bytes": trash_bytes,
         "quota_bytes": quota,
-        "quota_used": total_size,
-        "quota_used_fraction": round(total_size / quota, 6) if quota else 0.0,
+        "quota_used": used,
+        "quota_used_fraction": round(used / quota, 6) if quota else 0.0,
         "by_category": _by_category(files),
     }
 
@@ -164,15 +181,29 @@ def stats_subject_for(*, requester: User, email: str) -> User:
 
 
 def users_with_file_totals(users: QuerySet[User] | None = None) -> QuerySet[User]:
-    """Users annotated with ``file_count``, ``bytes_stored``, ``upload_count`` and
-    ``generated_count``: one grouped query, however many users are listed."""
+    """Users annotated with ``file_count``, ``bytes_stored`` (every version, the trash
+    included: what the quota counts), ``current_bytes``, ``old_versions_bytes``,
+    ``trash_bytes``, ``upload_count`` and ``generated_count``: one grouped query,
+    however many users are listed. Counts are of files not in the trash."""
     users = User.objects.all() if users is None else users
+    in_use = Q(stored_files__trashed_at__isnull=True)
+    trashed = Q(stored_files__trashed_at__isnull=False)
     return users.annotate(
-        file_count=Count("stored_files"),
-        bytes_stored=Coalesce(Sum("stored_files__size"), 0),
-        upload_count=Count("stored_files", filter=Q(stored_files__source=StoredFile.Source.USER)),
+        file_count=Count("stored_files", filter=in_use),
+        bytes_stored=Coalesce(
+            Sum(F("stored_files__size") + F("stored_files__old_versions_bytes")), 0
+        ),
+        current_bytes=Coalesce(Sum("stored_files__size", filter=in_use), 0),
+        old_versions_bytes=Coalesce(Sum("stored_files__old_versions_bytes", filter=in_use), 0),
+        trash_bytes=Coalesce(
+            Sum(F("stored_files__size") + F("stored_files__old_versions_bytes"), filter=trashed),
+            0,
+        ),
+        upload_count=Count(
+            "stored_files", filter=in_use & Q(stored_files__source=StoredFile.Source.USER)
+        ),
         generated_count=Count(
-            "stored_files", filter=Q(stored_files__source=StoredFile.Source.TOOL)
+            "stored_files", filter=in_use & Q(stored_files__source=StoredFile.Source.TOOL)
         ),
     )
 
@@ -188,6 +219,9 @@ def user_storage_rows(*, user: User | None = None) -> list[dict[str, Any]]:
                 "email": subject.email,
                 "files": subject.file_count,
                 "bytes": subject.bytes_stored,
+                "current_bytes": subject.current_bytes,
+                "old_versions_bytes": subject.old_versions_bytes,
+                "trash_bytes": subject.trash_bytes,
                 "uploads": subject.upload_count,
                 "generated": subject.generated_count,
                 "quota_bytes": quota,
@@ -195,3 +229,22 @@ def user_storage_rows(*, user: User | None = None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+TAG_NAME_CHARS = re.compile(r"[A-Za-z0-9_][\w.-]{0,63}")  # what ``#name`` in a message can name
+
+
+def file_tag_names_for_user(*, user: User, prefix: str = "", limit: int = 20) -> list[dict]:
+    """The user's tag names (keys of their files' ``tags``) that start with ``prefix``
+    (any case) and can be written as ``#name`` in a message, with how many files carry
+    each: most used first, then by name. Read in Python: the JSON key listing differs
+    between SQLite and PostgreSQL, and tags are at most 50 per file."""
+    counts: dict[str, int] = {}
+    wanted = prefix.lower()
+    files = file_list_for_user(user=user).order_by().exclude(tags={})  # not the trash
+    for tags in files.values_list("tags", flat=True).iterator():
+        for name in tags if isinstance(tags, dict) else ():
+            if name.lower().startswith(wanted) and TAG_NAME_CHARS.fullmatch(name):
+                counts[name] = counts.get(name, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+    return [{"name": name, "files": files} for name, files in ranked[:limit]]

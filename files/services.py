@@ -31,11 +31,12 @@ from .content_types import (
 from .documents.jobs import text_extraction_enqueue
 from .keys import build_key, display_filename, key_belongs_to
 from .limits import MIB, check_quota, check_upload_size, max_upload_bytes, user_quota_bytes
-from .models import FileVersion, StoredFile
+from .models import StoredFile
 from .multipart_stream import StreamedUploadForm
 from .sessions import session_id_for_user
 from .storage import BlobStream
 from .validation import decode_base64_strict, validate_tags
+from .version_rows import version_insert_or_discard_blob, version_row_for
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,9 @@ class FileUpload:
         source: str = StoredFile.Source.USER,
         source_tool: str = "",
         expected_size: int = 0,
+        version_of: StoredFile | None = None,
     ) -> None:
+        self.version_of = version_of  # a new version of this file, not a new file
         self.source = _valid_source(source, source_tool)
         self.source_tool = source_tool if self.source == StoredFile.Source.TOOL else ""
         self.owner = owner
@@ -105,12 +108,27 @@ class FileUpload:
             check_upload_size(self._blob.size + len(data))
         self._blob.write(data)
 
-    def finish(self, *, tags: dict[str, str] | None = None, session_id: Any = None) -> StoredFile:
-        """Store the blob, then insert the row (the blob is removed if the row fails)."""
+    def finish(
+        self,
+        *,
+        tags: dict[str, str] | None = None,
+        session_id: Any = None,
+        **version_fields: Any,
+    ) -> StoredFile:
+        """Store the blob, then insert the row (the blob is removed if the row fails).
+
+        For a new version (``version_of``) the row is a FileVersion and the file's
+        current fields switch to it; ``version_fields`` go to that row (source, tool
+        run...)."""
         if self.size == 0 and self.source == StoredFile.Source.USER:
             # A user's empty upload is a mistake (a failed export, a wrong pick); a tool
             # may still store an empty result.
             raise InvalidInput(f"{self.name} is empty (0 bytes); empty files are not stored.")
+        if self.version_of is not None:
+            blob = self._blob.close()
+            return version_insert_or_discard_blob(
+                file=self.version_of, key=self.key, blob=blob, **version_fields
+            )
         clean_tags = validate_tags(tags)
         session = session_id_for_user(user=self.owner, session_id=session_id)
         blob = self._blob.close()
@@ -128,7 +146,7 @@ class FileUpload:
             tags=clean_tags,
             session_id=session,
         )
-        return _insert_or_discard_blob(row)
+        return _insert_or_discard_blob(row, **version_fields)
 
     def abort(self) -> None:
         """Drop the parts already sent (a finished blob is the row's business)."""
@@ -158,8 +176,11 @@ def file_upload(
     source_tool: str = "",
     tags: dict[str, str] | None = None,
     session_id: Any = None,
+    version_of: StoredFile | None = None,
+    version_fields: dict[str, Any] | None = None,
 ) -> StoredFile:
-    """Store ``content`` for ``owner``: blob to S3 first, then the row.
+    """Store ``content`` for ``owner``: blob to S3 first, then the row (with
+    ``version_of``: as that file's next version, ``version_fields`` on its row).
 
     Raises FileTooLarge, QuotaExceeded, InvalidInput or StorageUnavailable; in each
     case neither a row nor a blob is left behind.
@@ -173,10 +194,11 @@ def file_upload(
         source=source,
         source_tool=source_tool,
         expected_size=_known_size(content),
+        version_of=version_of,
     ) as upload:
         for chunk in _chunks(content):
             upload.write(chunk)
-        return upload.finish(tags=clean_tags, session_id=session_id)
+        return upload.finish(tags=clean_tags, session_id=session_id, **(version_fields or {}))
 
 
 def _chunks(content: bytes | IO[bytes]) -> Iterator[bytes]:
@@ -206,7 +228,7 @@ def _valid_source(source: str, source_tool: str) -> str:
     return source
 
 
-def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
+def _insert_or_discard_blob(row: StoredFile, **version_fields: Any) -> StoredFile:
     """Insert ``row`` under the owner's lock; on any failure remove its blob and re-raise.
 
     The quota is re-checked here, inside the transaction that inserts: on PostgreSQL
@@ -226,29 +248,12 @@ def _insert_or_discard_blob(row: StoredFile) -> StoredFile:
             row.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
             row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
-            version_row_for(row, number=1).save(force_insert=True)
+            version_row_for(row, number=1, **version_fields).save(force_insert=True)
             text_extraction_enqueue(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)
         raise
     return row
-
-
-def version_row_for(file: StoredFile, *, number: int, **fields: Any) -> FileVersion:
-    """The FileVersion that records ``file``'s current object (key, size, checksum...)."""
-    source = FileVersion.Source.TOOL if file.source == StoredFile.Source.TOOL else "upload"
-    fields.setdefault("source", source)
-    fields.setdefault("source_tool", file.source_tool)
-    return FileVersion(
-        file=file,
-        number=number,
-        key=file.key,
-        size=file.size,
-        checksum=file.checksum,
-        etag=file.etag,
-        content_type=file.content_type,
-        **fields,
-    )
 
 
 def file_upload_base64(
@@ -289,6 +294,7 @@ def file_upload_multipart(
     content_type: str,
     content_length: int,
     clean_fields: FieldsCleaner,
+    version_of: StoredFile | None = None,
 ) -> StoredFile:
     """A ``multipart/form-data`` upload parsed while it arrives: body -> parser -> S3.
 
@@ -302,9 +308,10 @@ def file_upload_multipart(
     def start_upload(filename: str, part_type: str) -> FileUpload:
         return FileUpload(
             owner=owner,
-            filename=filename,
+            filename=version_of.filename if version_of else filename,
             content_type_hint=part_type,
             expected_size=expected_size,
+            version_of=version_of,
         )
 
     max_body = max_upload_bytes() + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + MULTIPART_OVERHEAD_BYTES
@@ -345,16 +352,19 @@ def file_update(
 
 
 def file_delete(*, file: StoredFile) -> None:
-    """Delete the blob, then the row.
+    """Delete for good: every version's blob, then the row (its versions cascade).
 
     This order never loses track of a blob: if S3 is down the delete fails with
-    StorageUnavailable and the row (and blob) stay, so the user can retry. The
-    other order could leave a blob no row points to, invisible to everyone but
-    still billed. A crash between the two steps leaves a row whose blob is gone:
+    StorageUnavailable and the row (and blobs) stay, so the user can retry. The
+    other order could leave blobs no row points to, invisible to everyone but
+    still billed. A crash between the two steps leaves a row whose blobs are gone:
     visible, deletable again (deleting a missing object succeeds), and found by
-    ``files_reconcile``.
+    ``files_reconcile``. (Moving to the trash is ``files.trash.file_trash``.)
     """
     _assert_owned(file)
+    keys = set(file.versions.values_list("key", flat=True)) | {file.key}
+    for key in sorted(keys - {file.key}):
+        storage.delete(key)
     storage.delete(file.key)
     file.delete()
 

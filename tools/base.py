@@ -50,6 +50,9 @@ class InputFile:
     content_type: str
     size: int
     content: bytes = field(repr=False)
+    # A document's extracted text, one string per page, when the tool reads extracted
+    # text (``Tool.reads_extracted_text``) and the file has it; ``content`` is then empty.
+    pages: tuple[str, ...] | None = field(default=None, repr=False)
 
     def text(self) -> str:
         """The content decoded as text (see :func:`decode_text`)."""
@@ -89,6 +92,13 @@ class Tool:
     name: ClassVar[str]
     description: ClassVar[str]
     parameters: ClassVar[dict[str, Any]]
+    # A document (PDF, Office, image) with extracted text reaches ``run`` as that text,
+    # by page (``InputFile.pages``), instead of its bytes.
+    reads_extracted_text: ClassVar[bool] = False
+    # The executor searches the user's extracted text for ``query`` (within ``file_ids``
+    # or the files tagged ``tag``) and passes ``passages`` (dicts: file_id, filename,
+    # page, text, snippet, version) instead of any file's bytes.
+    searches_documents: ClassVar[bool] = False
 
     def run(self, **kwargs: Any) -> ToolResult:
         raise NotImplementedError

@@ -11,6 +11,8 @@ generated file behind.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import re
@@ -39,12 +41,16 @@ from chatui.errors import (
 from chatui.ids import uuid_or_none
 from chatui.text import text_check, text_storable
 from chatui.zip_limits import zip_input_check
+from files.keys import display_filename
 from files.models import StoredFile
 from files.selectors import file_get_for_user, file_list_for_user, files_get_for_user
 from files.services import file_delete, file_read_bytes, file_upload
 from files.sessions import session_id_for_user
+from files.version_rows import version_revert_latest
+from files.versions import tool_output_previous
 
 from .base import MULTI_FILE_PARAM, SINGLE_FILE_PARAMS, GeneratedFile, InputFile, Tool
+from .document_inputs import extracted_input, search_arguments, uses_extracted_text
 from .models import ToolRun
 from .registry import tool_get
 from .run_slots import run_slot
@@ -63,6 +69,8 @@ class ToolRunOutcome:
     text: str
     files: list[StoredFile]
     run: ToolRun
+    # The versions the run read: [{"file_id", "version"}] (a message records them).
+    inputs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 # --- Arguments ---------------------------------------------------------------------
@@ -158,23 +166,43 @@ def _check_input_size(files: list[StoredFile]) -> None:
         )
 
 
-def _as_input(file: StoredFile) -> InputFile:
+def _as_input(tool: Tool, file: StoredFile, user: Any) -> InputFile:
+    if tool.reads_extracted_text and uses_extracted_text(file):
+        return extracted_input(user=user, file=file)
     content = file_read_bytes(file=file, max_bytes=settings.TOOLS_MAX_INPUT_FILE_BYTES)
     zip_input_check(content, file.filename)  # before any parser sees a zip-based file
     return InputFile(str(file.pk), file.filename, file.content_type, len(content), content)
 
 
 def resolve_file_arguments(
-    tool: Tool, arguments: dict[str, Any], *, user: Any, session_id: uuid.UUID | None
+    tool: Tool,
+    arguments: dict[str, Any],
+    *,
+    user: Any,
+    session_id: uuid.UUID | None,
+    inputs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """run() keyword arguments: file parameters replaced by the files' contents."""
+    """run() keyword arguments: file parameters replaced by the files' contents (or, for
+    a tool that searches documents, by the passages found in them), and the versions
+    read appended to ``inputs``."""
     named = _named_files(tool, arguments, user=user, session_id=session_id)
-    _check_input_size([file for files in named.values() for file in files])
+    if inputs is not None:
+        inputs.extend(
+            {"file_id": str(file.pk), "version": file.version}
+            for files in named.values()
+            for file in files
+        )
+    if tool.searches_documents:
+        return search_arguments(arguments, named.get("files"), user=user)
+    read = [f for files in named.values() for f in files]
+    if tool.reads_extracted_text:  # a document's text is capped, not its bytes
+        read = [f for f in read if not uses_extracted_text(f)]
+    _check_input_size(read)
     kwargs = {k: v for k, v in arguments.items() if k not in tool.file_params()}
     if "file" in named:
-        kwargs["file"] = _as_input(named["file"][0])
+        kwargs["file"] = _as_input(tool, named["file"][0], user)
     if "files" in named:
-        kwargs["files"] = [_as_input(file) for file in named["files"]]
+        kwargs["files"] = [_as_input(tool, file, user) for file in named["files"]]
     return kwargs
 
 
@@ -196,32 +224,62 @@ def bounded_text(text: str) -> str:
 
 
 def _discard(files: list[StoredFile]) -> None:
-    """Best-effort removal of files already stored for a run that failed."""
+    """Best-effort removal of what a failed run stored: a new file goes, a version the
+    run added to an earlier output is undone (``file.added_version``)."""
     for file in files:
         try:
-            file_delete(file=file)
+            if getattr(file, "added_version", False):
+                version_revert_latest(file=file)
+            else:
+                file_delete(file=file)
         except DomainError:
             logger.exception("could not remove generated file id=%s; files_reconcile will", file.pk)
 
 
+def inputs_digest(tool_name: str, arguments: dict[str, Any]) -> str:
+    """What makes two runs "the same inputs": the tool and its validated arguments
+    (file ids and names, not their bytes: a regenerated chart of an edited table is
+    the chart's next version)."""
+    text = json.dumps([tool_name, arguments], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def store_generated(
-    *, user: Any, tool_name: str, files: list[GeneratedFile], session_id: uuid.UUID | None
+    *,
+    user: Any,
+    tool_name: str,
+    files: list[GeneratedFile],
+    session_id: uuid.UUID | None,
+    digest: str = "",
+    run_id: uuid.UUID | None = None,
 ) -> list[StoredFile]:
-    """Store every generated file or none: a failure removes those already stored."""
+    """Store every generated file or none: a failure removes those already stored.
+
+    An output this tool made before from the same inputs (``digest``) under the same
+    name becomes that file's next version instead of a second file."""
     stored: list[StoredFile] = []
+    fields = {"tool_inputs_digest": digest, "tool_run_id": str(run_id or "")}
     try:
         for generated in files:
-            stored.append(
-                file_upload(
-                    owner=user,
-                    content=generated.content,
-                    filename=generated.filename,
-                    content_type_hint=generated.content_type,
-                    source=StoredFile.Source.TOOL,
-                    source_tool=tool_name,
-                    session_id=session_id,
-                )
+            previous = tool_output_previous(
+                owner=user,
+                tool=tool_name,
+                filename=display_filename(generated.filename),
+                inputs_digest=digest,
             )
+            file = file_upload(
+                owner=user,
+                content=generated.content,
+                filename=generated.filename,
+                content_type_hint=generated.content_type,
+                source=StoredFile.Source.TOOL,
+                source_tool=tool_name,
+                session_id=session_id,
+                version_of=previous,
+                version_fields={**fields, "source": "tool", "source_tool": tool_name},
+            )
+            file.added_version = previous is not None
+            stored.append(file)
     except BaseException:
         _discard(stored)
         raise
@@ -239,9 +297,11 @@ class _RunContext:
     session_id: uuid.UUID | None
     message_id: uuid.UUID | None
     started: float
+    run_id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
 
     def fields(self) -> dict[str, Any]:
         return {
+            "id": self.run_id,
             "user": self.user,
             "tool_name": self.tool_name,
             "arguments": _recordable(self.arguments),
@@ -321,15 +381,28 @@ def _message_id(message: Any) -> uuid.UUID | None:
 
 
 def _execute(
-    tool: Tool, arguments: Any, *, user: Any, session_id: uuid.UUID | None
+    tool: Tool,
+    arguments: Any,
+    *,
+    user: Any,
+    session_id: uuid.UUID | None,
+    run_id: uuid.UUID | None = None,
+    inputs: list[dict[str, Any]] | None = None,
 ) -> tuple[str, list[StoredFile]]:
     validated = validate_arguments(tool, arguments)
     with run_slot(user.pk):
-        kwargs = resolve_file_arguments(tool, validated, user=user, session_id=session_id)
+        kwargs = resolve_file_arguments(
+            tool, validated, user=user, session_id=session_id, inputs=inputs
+        )
         result = run_isolated(tool, kwargs, _limits())
     text = bounded_text(result.text if isinstance(result.text, str) else str(result.text))
     stored = store_generated(
-        user=user, tool_name=tool.name, files=result.files, session_id=session_id
+        user=user,
+        tool_name=tool.name,
+        files=result.files,
+        session_id=session_id,
+        digest=inputs_digest(tool.name, validated),
+        run_id=run_id,
     )
     return text, stored
 
@@ -360,9 +433,12 @@ def tool_run(
         user, tool.name, arguments, session, _message_id(message), time.monotonic()
     )
     try:
-        text, stored = _execute(tool, arguments, user=user, session_id=session)
+        inputs: list[dict[str, Any]] = []
+        text, stored = _execute(
+            tool, arguments, user=user, session_id=session, run_id=context.run_id, inputs=inputs
+        )
     except DomainError as exc:
         _record_failure(context, exc)
         raise
     run = _record_success(context, stored)
-    return ToolRunOutcome(text=text, files=stored, run=run)
+    return ToolRunOutcome(text=text, files=stored, run=run, inputs=inputs)

@@ -7,9 +7,10 @@ import re
 
 from django.conf import settings
 
-from .base import Done, LLMEvent, LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec
+from .base import Cited, Done, LLMEvent, LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec
 
 __all__ = [
+    "Cited",
     "Done",
     "LLMEvent",
     "LLMProvider",

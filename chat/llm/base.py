@@ -35,11 +35,19 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Cited:
+    """The passages a provider quoted itself (the offline assistant): the reply's
+    citations are these instead of the passages the context gave the model."""
+
+    citations: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Done:
     finish_reason: str = "stop"
 
 
-LLMEvent = TextDelta | ToolCall | Done
+LLMEvent = TextDelta | ToolCall | Cited | Done
 
 
 @dataclass
@@ -53,6 +61,9 @@ class LLMProvider(ABC):
     """One round of generation; raise ``LLMUnavailable`` when the model cannot answer."""
 
     name: str = "provider"
+    # The reply cites the passages the context gave the provider; a provider that
+    # quotes passages itself says which with ``Cited`` events instead.
+    cites_context: bool = True
 
     @abstractmethod
     def stream(self, request: LLMRequest) -> AsyncIterator[LLMEvent]:

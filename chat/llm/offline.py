@@ -8,6 +8,9 @@ its result, and lists the commands on ``/help``:
 * ``/<name> <json object or key=value …>``  e.g. ``/plot_csv filename=sales.csv y=total``
 * plain requests that name a file: "plot revenue by day from sales.csv",
   "summarise sales.csv" (see :func:`plain_request`)
+* a question about the documents in context: answered by quoting the passages the
+  context retrieved for it, each with its file and page, which become the reply's
+  citations (see :func:`passages_quote`)
 """
 
 from __future__ import annotations
@@ -16,14 +19,24 @@ import json
 import re
 import shlex
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from ..context import user_text
-from .base import Done, LLMEvent, LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec
+from .base import Cited, Done, LLMEvent, LLMProvider, LLMRequest, TextDelta, ToolCall, ToolSpec
 
 FIRST_LINES = 3
 LINE_MAX_CHARS = 200
 ECHO_MAX_CHARS = 200
+QUOTES_MAX = 3
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """An answer that quotes passages: its text and the citations it quotes."""
+
+    text: str
+    citations: list[dict[str, Any]]
 
 
 class CommandError(ValueError):
@@ -32,6 +45,7 @@ class CommandError(ValueError):
 
 class OfflineProvider(LLMProvider):
     name = "offline"
+    cites_context = False  # it cites what it quotes, nothing else
 
     def __init__(self, *, chunk_words: int = 4) -> None:
         self.chunk_words = chunk_words
@@ -42,11 +56,14 @@ class OfflineProvider(LLMProvider):
             yield answer
             yield Done("tool_calls")
             return
+        if isinstance(answer, Quoted):
+            yield Cited(answer.citations)
+            answer = answer.text
         for chunk in text_chunks(answer, self.chunk_words):
             yield TextDelta(chunk)
         yield Done("stop")
 
-    def answer(self, request: LLMRequest) -> str | ToolCall:
+    def answer(self, request: LLMRequest) -> str | ToolCall | Quoted:
         last = request.messages[-1] if request.messages else {"role": "user", "content": ""}
         if last["role"] == "tool":
             return tool_results_describe(request.messages)
@@ -56,14 +73,33 @@ class OfflineProvider(LLMProvider):
             return f"{exc} Type /help for the commands."
 
 
-def command_answer(content: str, request: LLMRequest) -> str | ToolCall:
+def command_answer(content: str, request: LLMRequest) -> str | ToolCall | Quoted:
     text = content.strip()
     if text == "/help":
         return help_text(request.tools)
     if text.startswith("/"):
         return command_parse(text, request.tools)
     plain = plain_request(text, request)
-    return plain if plain is not None else describe(text, request)
+    if plain is not None:
+        return plain
+    quoted = passages_quote(request)
+    return quoted if quoted is not None else describe(text, request)
+
+
+def passages_quote(request: LLMRequest) -> Quoted | None:
+    """The best passages the context found for the question, quoted with file and page;
+    None when it found none (no document in context, or nothing matched)."""
+    citations = request.context.citation_list()[:QUOTES_MAX] if request.context else []
+    if not citations:
+        return None
+    lines = [
+        "No model is configured, so here are the passages of your documents that best "
+        "match your question:",
+    ]
+    for citation in citations:
+        snippet = " ".join(citation["snippet"].split())
+        lines += ["", f"> {snippet}", f"> — {citation['filename']}, p. {citation['page']}"]
+    return Quoted("\n".join(lines), citations)
 
 
 def help_text(tools: list[ToolSpec]) -> str:
@@ -233,6 +269,8 @@ def files_describe(request: LLMRequest) -> str:
 def _file_detail(item: Any) -> list[str]:
     if item.unreadable:
         return [f"  could not be read: {item.unreadable}"]
+    if item.searched:
+        return ["  too large to include whole: ask a question about it to see its passages"]
     if item.text is None:
         return ["  binary file, content not shown"]
     first = item.text.splitlines()[:FIRST_LINES]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chat.models import ChatSession, Message
-from chat.services import message_create, session_create
+from chat.services import attach_file_to_session, message_create, session_create
 
 pytestmark = [pytest.mark.django_db]
 
@@ -85,20 +85,36 @@ def test_anonymous_is_refused(anon_client: Any, chat: ChatSession) -> None:
 def test_delete_preview_files_and_delete(
     api_client: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
+    """Deleting a chat keeps a tagged file and a file another chat uses, and moves the
+    rest to the trash (restorable); the preview says which and why."""
     made = make_stored_file(filename="made.txt", session_id=chat.id)
     kept = make_stored_file(filename="kept.txt", session_id=chat.id)
+    shared = make_stored_file(filename="shared.txt", session_id=chat.id)
     api_client.patch(f"/api/files/{kept.id}", {"tagged": True}, format="json")
+    other = ChatSession.objects.create(owner=chat.owner, title="other")
+    attach_file_to_session(user=chat.owner, session=other, file_id=shared.id)  # the ws frame
 
     files = api_client.get(f"/api/chats/{chat.id}/files")
     preview = api_client.get(f"/api/chats/{chat.id}/delete-preview")
     deleted = api_client.delete(f"/api/chats/{chat.id}")
 
-    assert [f["filename"] for f in files.data] == ["made.txt", "kept.txt"]
+    assert [f["filename"] for f in files.data] == ["made.txt", "kept.txt", "shared.txt"]
     assert files.data[0]["download_url"] == f"/api/files/{made.id}/download"
-    assert preview.data == {"files_to_delete": 1, "files": ["made.txt"], "kept_files": ["kept.txt"]}
+    assert (preview.data["files_to_delete"], preview.data["files"]) == (1, ["made.txt"])
+    assert preview.data["kept_files"] == ["kept.txt", "shared.txt"]
+    assert [(d["filename"], d["fate"], d["reasons"]) for d in preview.data["details"]] == [
+        ("made.txt", "trash", []),
+        ("kept.txt", "keep", ["tagged"]),
+        ("shared.txt", "keep", ["used_by_other_chat"]),
+    ]
+    assert preview.data["trash_days"] == 30
     assert deleted.status_code == 200 and deleted.data == {"deleted_files": 1}
     assert api_client.get(f"/api/files/{made.id}").status_code == 404
+    assert [f["id"] for f in api_client.get("/api/trash").data["results"]] == [str(made.id)]
     assert api_client.get(f"/api/files/{kept.id}").data["session"] is None
+    assert api_client.get(f"/api/files/{shared.id}").status_code == 200
+    assert api_client.post(f"/api/files/{made.id}/restore").status_code == 200
+    assert api_client.get(f"/api/files/{made.id}").status_code == 200
 
 
 @pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import models
 
 from chat.models import ChatSession, Message
 from chat.selectors import (
@@ -91,7 +92,7 @@ def test_session_files_by_name_keeps_clashing_names_apart_in_creation_order(
     assert session_files_by_name(session=chat)["report (4).csv"] == elsewhere
 
 
-def test_session_delete_removes_created_files_but_not_tagged_or_attached_ones(
+def test_session_delete_trashes_created_files_but_not_tagged_or_attached_ones(
     user: Any, chat: ChatSession, make_stored_file: Callable[..., Any], s3_backend: Any
 ) -> None:
     made_here = make_stored_file(filename="a.txt", session_id=chat.id)
@@ -107,11 +108,10 @@ def test_session_delete_removes_created_files_but_not_tagged_or_attached_ones(
 
     assert not ChatSession.objects.filter(pk=chat.pk).exists()
     assert not Message.objects.exists()
-    assert set(StoredFile.objects.values_list("filename", "session_id")) == {
-        ("b.txt", None),
-        ("c.txt", None),
-    }
-    assert made_here.key not in s3_backend.list_keys()
+    assert set(
+        StoredFile.objects.values_list("filename", "session_id", models.Q(trashed_at=None))
+    ) == {("a.txt", None, False), ("b.txt", None, True), ("c.txt", None, True)}
+    assert made_here.key in s3_backend.list_keys()  # in the trash until purged
     assert tagged.key in s3_backend.list_keys()
 
 

@@ -71,6 +71,7 @@ if not DEBUG:
 FILES_MAX_UPLOAD_MB = env_int("FILES_MAX_UPLOAD_MB", 250, minimum=1)
 FILES_USER_QUOTA_MB = env_int("FILES_USER_QUOTA_MB", 0)  # 0 = unlimited
 FILES_DOWNLOAD_REDIRECT = env_bool("FILES_DOWNLOAD_REDIRECT", False)
+FILES_TRASH_DAYS = env_int("FILES_TRASH_DAYS", 30, minimum=1)  # then files_purge deletes for good
 # Uploads larger than this are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # non-file request bodies (JSON uploads)

@@ -57,6 +57,8 @@ SPECTACULAR_SETTINGS = {
     # Three models have a `status` field with its own choices: one enum name each.
     "ENUM_NAME_OVERRIDES": {
         "FileStatusEnum": "files.models.StoredFile.Status",
+        "FileSourceEnum": "files.models.StoredFile.Source",
+        "FileVersionSourceEnum": "files.models.FileVersion.Source",
         "MessageStatusEnum": "chat.models.Message.Status",
         "ToolRunStatusEnum": "tools.models.ToolRun.Status",
     },

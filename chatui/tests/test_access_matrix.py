@@ -34,7 +34,7 @@ from rest_framework.test import APIClient
 from chat.services import session_create
 from chatui.middleware import CONTENT_SECURITY_POLICY
 from chatui.routing import websocket_urlpatterns
-from files.documents.jobs import extract_text
+from files.documents.jobs import extract_text, text_extraction_run
 from files.models import ReconcileRun
 from s3mock.app import JSON_API_SEGMENTS
 from tools.executor import tool_run
@@ -48,7 +48,8 @@ ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/
 SECRET_NAME = "alice-secret-report.csv"
 SECRET_CONTENT = b"month,alice_secret_total\n1,10\n2,20\n"
 SECRET_TITLE = "alice-secret-chat-title"
-SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE)
+SECRET_WORD = "alicesecretword"  # in the text of an indexed file of alice's
+SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE, SECRET_WORD)
 ACTORS = ("anon", "other", "staff", "owner")
 APP_INDEX = "<app_label>/"  # the admin's app index (a regex of the registered apps)
 
@@ -83,7 +84,11 @@ class Row:
 ROUTES: dict[tuple[str, str], Row] = {
     # Pages: login required, then the user's own data only.
     ("", "GET"): Row(LOGIN, 200, 200),
-    ("files", "GET"): Row(LOGIN, 200, 200),
+    # The page's filters fall back to their defaults, whatever they are given (NUL was a
+    # 500 on PostgreSQL); ?q= names the owner's file.
+    ("files", "GET"): Row(
+        LOGIN, 200, 200, variants=("q=alice-secret", "q=a%00b&session=%00&ordering=%00&page=%00")
+    ),
     ("accounts/login/", "GET"): Row(200, 302, 302),  # signed in: redirected home
     ("accounts/login/", "POST"): Row(200, 302, 302, body={"username": "x", "password": "y"}),
     ("accounts/logout/", "POST"): Row(LOGIN, LOGIN, LOGIN),  # signed out, shown the login
@@ -100,18 +105,42 @@ ROUTES: dict[tuple[str, str], Row] = {
         401, 201, 201, body={"filename": "n.txt", "content_base64": base64.b64encode(b"x").decode()}
     ),
     ("api/files/<str:file_id>", "GET"): Row(401, 404, 200, query="include=content"),
-    ("api/files/<str:file_id>", "PATCH"): Row(401, 404, 200, body={"tags": {"k": "v"}}),
+    # (keeps the secret tag: the tag list's row may run after it)
+    ("api/files/<str:file_id>", "PATCH"): Row(
+        401, 404, 200, body={"tags": {"k": "v", "alice_secret_total": "1"}}
+    ),
     ("api/files/<str:file_id>", "DELETE"): Row(401, 404, 204),
     ("api/files/<str:file_id>/download", "GET"): Row(
         401, 404, 200, variants=("inline=1",), shows="alice_secret_total"
+    ),
+    # Versions and trash (#17): v2 from a JSON body, then restoring v1 makes v3.
+    ("api/files/<str:file_id>/versions", "GET"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/versions", "POST"): Row(
+        401, 404, 201, body={"content_base64": base64.b64encode(b"month,b\n1,2\n").decode()}
+    ),
+    ("api/files/<str:file_id>/versions/<str:number>/restore", "POST"): Row(401, 404, 201),
+    ("api/files/<str:file_id>/diff", "GET"): Row(
+        401, 404, 200, query="from=1&to=2", shows=SECRET_NAME
+    ),
+    ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
+    ("api/trash", "GET"): Row(401, 200, 200),
+    ("api/trash", "DELETE"): Row(401, 200, 200),
+    ("api/files/tags", "GET"): Row(
+        401, 200, 200, query="q=alice", variants=("",), shows="alice_secret_total"
     ),
     ("api/files/zip", "GET"): Row(
         401, 404, 200, query="ids=<str:file_id>", variants=("ids=<str:file_id>&ids=<image>",)
     ),
     # The owner's file is still queued for extraction here (no worker runs): a typed 409.
     ("api/files/<str:file_id>/text", "GET"): Row(401, 404, 409, query="page=1"),
+    # Alice's notes are indexed (her CSV is still queued): her search finds the word.
     ("api/search", "GET"): Row(
-        401, 200, 200, query="q=alice_secret_total", variants=("q=month&name=alice",)
+        401,
+        200,
+        200,
+        query=f"q={SECRET_WORD}",
+        variants=(f"q={SECRET_WORD}&name=notes",),
+        shows=SECRET_WORD,
     ),
     # Staff may read anyone's stats (the admin's view of a user), nobody else may.
     ("api/users/<str:email>/files/stats", "GET"): Row(401, 403, 200, staff=200),
@@ -196,6 +225,7 @@ TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
     "image_info": {"file_id": "{image}"},
     "image_thumbnail": {"file_id": "{image}", "size": 16},
     "text_search": {"file_ids": ["{file}"], "pattern": "secret"},
+    "search_files": {"file_ids": ["{file}"], "query": "alice_secret_total"},
     "zip_files": {"file_ids": ["{file}"]},
     "convert_table": {"file_id": "{file}", "to": "json"},
 }
@@ -317,8 +347,15 @@ def world(
 ) -> World:
     staff = make_user("root@example.com", is_staff=True, is_superuser=True)
     session = session_create(owner=user, title=SECRET_TITLE)
-    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME, session_id=session.pk)
+    file = make_stored_file(
+        content=SECRET_CONTENT,
+        filename=SECRET_NAME,
+        session_id=session.pk,
+        tags={"alice_secret_total": "1"},  # a tag name only the owner's #tag menu may list
+    )
     image = make_stored_file(content=_png_bytes(), filename="alice-picture.png")
+    notes = make_stored_file(content=f"the {SECRET_WORD} is here\n".encode(), filename="notes.txt")
+    assert text_extraction_run(file_id=str(notes.pk)) == "ready"
     run = tool_run(user=user, name="csv_summary", arguments={"file_id": str(file.pk)}).run
     Token.objects.get_or_create(user=user)
     values = {
@@ -328,6 +365,7 @@ def world(
         "<checksum>": file.checksum,
         "<str:file_id>": str(file.pk),
         "<str:session_id>": str(session.pk),
+        "<str:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
         "<id>": str(user.pk),
@@ -501,6 +539,71 @@ def test_tool_run_doors(world: World, s3_backend: Any) -> None:
             client = world.clients[actor] if actor != "anon" else APIClient()
             response = client.post(url, body, format="json")
             problems += _check(actor, "POST", url, Row(401, 404, 200), response)
+    assert not problems, "\n".join(problems)
+
+
+# --- Documents: extracted text through every reader ------------------------------------------
+
+SECRET_TAG = "alicesecrettag"
+SECRET_PASSAGE = "wombatvault"  # in the document only, never in a query or a name
+# Each way extracted text reaches someone, as (name, reader): the reader gets the
+# actor and returns everything that actor would see. The owner's must hold the
+# document's secret word (the door works), the other user's must not (it is closed).
+DOCUMENT_DOORS: dict[str, Any] = {
+    "GET /api/search": lambda actor, client: client.get(
+        "/api/search?q=alice_secret_total"
+    ).content.decode(),
+    "chat retrieval (#tag, tagged files, citations)": lambda actor, client: _retrieved(actor),
+    "search_files tool": lambda actor, client: tool_run(
+        user=actor, name="search_files", arguments={"query": "alice_secret_total"}
+    ).text,
+    "search_files tool, by tag": lambda actor, client: _search_by_tag(actor),
+}
+
+
+def _retrieved(actor: Any) -> str:
+    from chat.context import context_build
+    from chat.models import Message
+    from chat.services import message_create
+
+    chat = session_create(owner=actor)
+    message = message_create(
+        session=chat, role=Message.Role.USER, content=f"alice_secret_total #{SECRET_TAG}"
+    )
+    built = context_build(user=actor, session=chat, message=message)
+    return built.openai_messages()[0]["content"] + repr(built.citation_list())
+
+
+def _search_by_tag(actor: Any) -> str:
+    from chatui.errors import InvalidToolArguments
+
+    arguments = {"query": "alice_secret_total", "tag": SECRET_TAG}
+    try:
+        return tool_run(user=actor, name="search_files", arguments=arguments).text
+    except InvalidToolArguments as exc:
+        return exc.message
+
+
+@on_s3mock
+@pytest.mark.django_db(transaction=True)
+def test_document_doors(s3_backend: Any, user: Any, other_user: Any) -> None:
+    # given the owner's tagged PDF, carrying a tag, its text extracted by the worker
+    from django.core.management import call_command
+
+    from files.services import file_update, file_upload
+    from files.tests.documents_factory import pdf_with_pages
+
+    content = pdf_with_pages(["intro", f"month alice_secret_total 10 {SECRET_PASSAGE}"])
+    report = file_upload(owner=user, content=content, filename=SECRET_NAME)
+    file_update(file=report, tagged=True, tags={SECRET_TAG: "yes"})
+    call_command("files_worker", batch=True, interval=0, verbosity=0)
+    # then every reader shows it to the owner and to nobody else
+    problems = []
+    for door, read in DOCUMENT_DOORS.items():
+        for actor, should_see in ((user, True), (other_user, False)):
+            seen = read(actor, _logged_in(actor))
+            if (SECRET_PASSAGE in seen) != should_see or (not should_see and SECRET_NAME in seen):
+                problems.append(f"{door} as {actor.email}: {seen[:300]!r}")
     assert not problems, "\n".join(problems)
 
 

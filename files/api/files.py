@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from chatui.errors import FileTooLarge, InvalidInput
 from chatui.json_limits import LimitedJSONParser
 
-from .. import services
+from .. import services, trash, versions
 from ..asgi_upload import request_body
 from ..models import StoredFile
 from ..selectors import (
@@ -37,6 +37,17 @@ from ..sessions import session_id_for_user
 from ..validation import parse_tags_json
 from .downloads import download_response
 from .serializers import StoredFileOutputSerializer
+
+VERSION_PARAMETER = OpenApiParameter(
+    "version", int, required=False, description="A version number; default: the current one."
+)
+
+
+def _file_at_requested_version(request: Request, file_id: str) -> StoredFile:
+    """The user's file as of ``?version=N`` (the current version without it)."""
+    number = versions.version_number_parse(request.query_params.get("version"))
+    file = file_get_for_user(user=request.user, file_id=file_id)
+    return versions.file_at_version(file=file, number=number)
 
 
 class FilePagination(PageNumberPagination):
@@ -133,6 +144,13 @@ class FileListCreateApi(APIView):
         responses={201: StoredFileOutputSerializer},
     )
     def post(self, request: Request) -> Response:
+        replace = request.query_params.get("replace")
+        if replace:  # "new version" of a same-named file instead of a second file
+            from .versions import version_upload_from_request
+
+            target = file_get_for_user(user=request.user, file_id=replace)
+            file = version_upload_from_request(request, target)
+            return Response(StoredFileOutputSerializer(file).data, status=status.HTTP_201_CREATED)
         if request.content_type.startswith("multipart/"):
             file = services.file_upload_multipart(
                 owner=request.user,
@@ -184,11 +202,14 @@ class FileDetailApi(APIView):
 
     @extend_schema(
         operation_id="files_retrieve",
-        parameters=[OpenApiParameter("include", str, enum=["content"], required=False)],
+        parameters=[
+            OpenApiParameter("include", str, enum=["content"], required=False),
+            VERSION_PARAMETER,
+        ],
         responses=DetailOutputSerializer,
     )
     def get(self, request: Request, file_id: str) -> Response:
-        file = file_get_for_user(user=request.user, file_id=file_id)
+        file = _file_at_requested_version(request, file_id)
         data = dict(StoredFileOutputSerializer(file).data)
         include = request.query_params.get("include", "")
         if include not in ("", "content"):
@@ -209,17 +230,35 @@ class FileDetailApi(APIView):
         file = services.file_update(file=file, **body.validated_data)
         return Response(StoredFileOutputSerializer(file).data)
 
-    @extend_schema(operation_id="files_delete", responses={204: None})
+    @extend_schema(
+        operation_id="files_delete",
+        parameters=[
+            OpenApiParameter(
+                "permanent",
+                bool,
+                required=False,
+                description="Delete for good (every version) instead of moving to the trash; "
+                "also for a file already in the trash.",
+            )
+        ],
+        responses={204: None},
+    )
     def delete(self, request: Request, file_id: str) -> Response:
-        file = file_get_for_user(user=request.user, file_id=file_id)
-        services.file_delete(file=file)
+        permanent = request.query_params.get("permanent", "")
+        if permanent not in ("", "true", "false", "1", "0"):
+            raise InvalidInput("permanent must be true or false.", field="permanent")
+        if permanent in ("true", "1"):
+            file = file_get_for_user(user=request.user, file_id=file_id, include_trashed=True)
+            services.file_delete(file=file)
+        else:
+            trash.file_trash(file=file_get_for_user(user=request.user, file_id=file_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class FileDownloadApi(APIView):
     @extend_schema(
         operation_id="files_download",
-        parameters=[OpenApiParameter("inline", bool, required=False)],
+        parameters=[OpenApiParameter("inline", bool, required=False), VERSION_PARAMETER],
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             (206, "application/octet-stream"): OpenApiTypes.BINARY,
@@ -228,7 +267,7 @@ class FileDownloadApi(APIView):
         },
     )
     def get(self, request: Request, file_id: str) -> HttpResponse:
-        file = file_get_for_user(user=request.user, file_id=file_id)
+        file = _file_at_requested_version(request, file_id)
         inline = request.query_params.get("inline") in {"1", "true"}
         return download_response(request._request, file, inline=inline)
 
@@ -243,8 +282,12 @@ class UserFileStatsApi(APIView):
                 "total_size": serializers.IntegerField(),
                 "upload_count": serializers.IntegerField(),
                 "generated_count": serializers.IntegerField(),
+                "current_bytes": serializers.IntegerField(help_text="current versions"),
+                "old_versions_bytes": serializers.IntegerField(help_text="earlier versions"),
+                "trash_files": serializers.IntegerField(),
+                "trash_bytes": serializers.IntegerField(help_text="every version, in the trash"),
                 "quota_bytes": serializers.IntegerField(help_text="0 means unlimited"),
-                "quota_used": serializers.IntegerField(),
+                "quota_used": serializers.IntegerField(help_text="current + old versions + trash"),
                 "quota_used_fraction": serializers.FloatField(),
                 "by_category": serializers.DictField(child=serializers.DictField()),
             },

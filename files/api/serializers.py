@@ -9,7 +9,7 @@ from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import StoredFile
+from ..models import FileVersion, StoredFile
 
 
 class StoredFileOutputSerializer(serializers.ModelSerializer):
@@ -54,6 +54,8 @@ class StoredFileOutputSerializer(serializers.ModelSerializer):
             "pages",
             "words",
             "text_error",
+            "version",
+            "trashed_at",
         ]
         read_only_fields = fields
 
@@ -69,3 +71,39 @@ _ANY_ID = uuid.UUID(int=0)
 def _download_url_pattern(script_prefix: str) -> str:
     """``reverse`` once per script prefix: per row it was a tenth of a page's cost."""
     return reverse("files:download", kwargs={"file_id": _ANY_ID})
+
+
+class FileVersionOutputSerializer(serializers.ModelSerializer):
+    """One version of a file (``context["file"]``: the file, to mark the current one)."""
+
+    version = serializers.IntegerField(source="number", read_only=True)
+    current = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FileVersion
+        fields = [
+            "version",
+            "current",
+            "size",
+            "checksum",
+            "content_type",
+            "created_at",
+            "source",
+            "source_tool",
+            "tool_run_id",
+            "restored_from",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_current(self, version: FileVersion) -> bool:
+        return version.number == self.context["file"].version
+
+    @extend_schema_field(serializers.CharField())
+    def get_download_url(self, version: FileVersion) -> str:
+        base = _download_url_pattern(get_script_prefix()).replace(
+            str(_ANY_ID), str(version.file_id)
+        )
+        return f"{base}?version={version.number}"

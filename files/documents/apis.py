@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Max
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -20,13 +21,16 @@ from chatui.errors import InvalidInput, TextNotAvailable
 
 from ..models import StoredFile
 from ..selectors import file_get_for_user
+from ..versions import file_at_version
 from .index import page_text
+from .models import TextChunk
 from .search import search_chunks
 
 
 class FileTextApi(APIView):
     class InputSerializer(serializers.Serializer):
         page = serializers.IntegerField(required=False, min_value=1, default=1)
+        version = serializers.IntegerField(required=False, min_value=1)
 
     @extend_schema(
         operation_id="files_text",
@@ -46,6 +50,13 @@ class FileTextApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         file = file_get_for_user(user=request.user, file_id=file_id)
+        number = params.validated_data.get("version")
+        if number is not None and number != file.version:
+            file = file_at_version(file=file, number=number)
+            file.pages = TextChunk.objects.filter(file=file, version=number).aggregate(
+                pages=Max("page")
+            )["pages"]
+            file.text_status = StoredFile.TextStatus.READY if file.pages else "none"
         page = params.validated_data["page"]
         _require_text(file, page)
         return Response(
@@ -95,7 +106,8 @@ class SearchApi(APIView):
         responses=inline_serializer(
             "SearchResults",
             {
-                "count": serializers.IntegerField(),
+                "count": serializers.IntegerField(help_text="Exact up to 1000, else 1001."),
+                "count_exact": serializers.BooleanField(),
                 "next": serializers.URLField(allow_null=True),
                 "previous": serializers.URLField(allow_null=True),
                 "results": HitSerializer(many=True),
@@ -116,6 +128,7 @@ class SearchApi(APIView):
         return Response(
             {
                 "count": result.count,
+                "count_exact": result.count_exact,
                 "next": _page_link(request, data["page"] + 1, result.count, data["page_size"]),
                 "previous": _page_link(request, data["page"] - 1, result.count, data["page_size"]),
                 "results": self.HitSerializer(result.hits, many=True).data,

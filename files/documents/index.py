@@ -32,17 +32,23 @@ def _chunks(file: StoredFile, pages: list[str]) -> Iterator[TextChunk]:
     for number, text in enumerate(pages, start=1):
         for offset, piece in split_page(text):
             yield TextChunk(
-                file=file, owner_id=file.owner_id, page=number, offset=offset, text=piece
+                file=file,
+                owner_id=file.owner_id,
+                version=file.version,
+                page=number,
+                offset=offset,
+                text=piece,
             )
 
 
 def chunks_replace(*, file: StoredFile, pages: list[str]) -> int:
-    """Replace the file's chunks with ``pages`` (idempotent); returns how many were stored.
+    """Replace the chunks of the file's version with ``pages`` (idempotent; earlier
+    versions keep theirs); returns how many were stored.
 
     Call inside a transaction together with the status change, so readers see either
     the old text and status or the new ones.
     """
-    TextChunk.objects.filter(file=file).delete()
+    TextChunk.objects.filter(file=file, version=file.version).delete()
     stored = 0
     batch: list[TextChunk] = []
     for chunk in _chunks(file, pages):
@@ -55,8 +61,9 @@ def chunks_replace(*, file: StoredFile, pages: list[str]) -> int:
 
 
 def page_text(*, file: StoredFile, page: int) -> str:
-    """The stored text of one page (its chunks joined in order)."""
-    pieces = TextChunk.objects.filter(file=file, page=page).order_by("offset")
+    """The stored text of one page of the file's version (its chunks joined in order)."""
+    pieces = TextChunk.objects.filter(file=file, version=file.version, page=page)
+    pieces = pieces.order_by("offset")
     return "".join(pieces.values_list("text", flat=True))
 
 

@@ -191,7 +191,8 @@ def _store(file: StoredFile, extracted: Extracted) -> None:
         if not StoredFile.objects.select_for_update().filter(pk=file.pk).exists():
             return  # deleted meanwhile
         chunks_replace(file=file, pages=extracted.pages)
-        StoredFile.objects.filter(pk=file.pk).update(
+        # a newer version may have become current meanwhile: its own job marks it
+        StoredFile.objects.filter(pk=file.pk, version=file.version).update(
             text_status=Status.READY,
             pages=len(extracted.pages),
             words=extracted.words,
@@ -205,7 +206,7 @@ def _fail(file: StoredFile, failure: ExtractionFailed) -> None:
     logger.info("extraction failed file=%s reason=%s", file.pk, failure)
     with transaction.atomic():
         chunks_replace(file=file, pages=[])
-        StoredFile.objects.filter(pk=file.pk).update(
+        StoredFile.objects.filter(pk=file.pk, version=file.version).update(
             text_status=Status.FAILED,
             text_error=failure.reason,
             text_detail=failure.detail[:300],

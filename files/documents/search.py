@@ -2,16 +2,23 @@
 
 Two implementations of one contract, chosen by the database vendor: SQLite FTS5
 (``MATCH``, ``bm25``, ``snippet``) and PostgreSQL full-text search (``@@``,
-``ts_rank``, ``ts_headline``). Both take the user's words (no query syntax: every
-word must occur, stemmed), are limited to the files ``file_list_for_user`` returns
-for the same filters (so ownership and the file list's filters apply as they do on
-the Files page), and return hits ranked best first with a highlighted snippet.
+``ts_rank``, ``ts_headline``). Both take the user's words (no query syntax, stemmed),
+are limited to the files ``file_list_for_user`` returns for the same filters (so
+ownership and the file list's filters apply as they do on the Files page), and
+return hits ranked best first with a highlighted snippet.
+
+Two ways to match: every word (the Files page's search box), or any word that is not
+a stop word (``any_word``: retrieval for a chat message or the ``search_files`` tool,
+where a question's words rarely all occur in one passage). The count is exact up to
+``COUNT_LIMIT`` and reported as "at least" beyond it: counting every match of a
+common word over 100,000 chunks cost more than the page of hits itself.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -27,7 +34,18 @@ from .models import TextChunk
 MARK_START, MARK_END = "\x02", "\x03"  # control characters no extracted text keeps
 SNIPPET_TOKENS = 24
 MAX_QUERY_WORDS = 20
+COUNT_LIMIT = 1000
 WORD = re.compile(r"\w+", re.UNICODE)
+STOP_WORDS = frozenset(
+    " ".join(
+        [
+            "a about an and are as at be but by can could did do does for from had has have how",
+            "i if in into is it its me my no not of on or our so than that the their them then",
+            "there these they this to was we were what when where which who whom why will with",
+            "would you your please tell show find give say says said",
+        ]
+    ).split()
+)
 
 
 @dataclass(frozen=True)
@@ -39,14 +57,28 @@ class SearchHit:
     snippet: str  # plain text
     snippet_html: str  # escaped, matches in <mark>
     rank: float
+    text: str = ""  # the whole chunk, for retrieval
+    version: int = 1  # the file version the text is of
 
 
 @dataclass(frozen=True)
 class SearchPage:
     hits: list[SearchHit]
-    count: int
+    count: int  # exact when ``count_exact``, else a lower bound (COUNT_LIMIT + 1)
     page: int
     page_size: int
+    count_exact: bool = True
+
+
+@dataclass(frozen=True)
+class _Query:
+    """What a backend runs: the owner, the words, how they combine, which files."""
+
+    owner_id: int
+    words: list[str]
+    any_word: bool
+    files_sql: str
+    files_params: list[Any]
 
 
 def query_words(q: str) -> list[str]:
@@ -56,36 +88,83 @@ def query_words(q: str) -> list[str]:
     return words[:MAX_QUERY_WORDS]
 
 
+def content_words(q: str) -> list[str]:
+    """The words of ``q`` worth retrieving by (stop words dropped, each once); empty
+    when nothing is left, so a greeting retrieves nothing rather than every chunk."""
+    words = [w for w in WORD.findall((q or "").lower()) if w not in STOP_WORDS and len(w) > 1]
+    return list(dict.fromkeys(words))[:MAX_QUERY_WORDS]
+
+
 def search_chunks(
-    *, user: User, q: str, filters: dict[str, Any] | None = None, page: int = 1, page_size: int = 20
+    *,
+    user: User,
+    q: str,
+    filters: dict[str, Any] | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    file_ids: Iterable[UUID | str] | None = None,
+    any_word: bool = False,
+    count: bool = True,
 ) -> SearchPage:
-    """The user's text chunks matching every word of ``q``, best first, one page of them.
+    """The user's text chunks matching ``q``, best first, one page of them.
 
     ``filters`` are :func:`file_list_for_user`'s (source, category, q on names, tagged,
-    session); another user's file can never match, whatever the filters: the owner is
-    part of the index query, and the page's rows are read back through the owner.
+    session); ``file_ids`` narrows to those files (ids that are not the user's match
+    nothing). Another user's file can never match, whatever the arguments: the owner
+    is part of the index query, and the page's rows are read back through the owner.
+    ``count=False`` skips counting (retrieval needs only the best hits).
     """
-    words = query_words(q)
-    active = {name: value for name, value in (filters or {}).items() if value is not None}
-    files_sql, files_params = "", []
-    if active:
-        files = file_list_for_user(user=user, **active).order_by().values("id")
-        sql, params = files.query.sql_with_params()
-        files_sql, files_params = f" AND c.file_id IN ({sql})", list(params)
+    words = content_words(q) if any_word else query_words(q)
+    if not words:
+        return SearchPage(hits=[], count=0, page=page, page_size=page_size)
+    query = _Query(user.pk, words, any_word, *_files_condition(user, filters, file_ids))
     backend = _postgres if connection.vendor == "postgresql" else _sqlite
-    skip = (page - 1) * page_size
-    count, ranked = backend(user.pk, words, files_sql, files_params, page_size, skip)
-    return SearchPage(hits=_hits(user, ranked), count=count, page=page, page_size=page_size)
+    total, ranked = backend(query, page_size, (page - 1) * page_size, count)
+    return SearchPage(
+        hits=_hits(user, ranked),
+        count=min(total, COUNT_LIMIT + 1),
+        page=page,
+        page_size=page_size,
+        count_exact=total <= COUNT_LIMIT,
+    )
+
+
+def _files_condition(
+    user: User, filters: dict[str, Any] | None, file_ids: Iterable[UUID | str] | None
+) -> tuple[str, list[Any]]:
+    """SQL narrowing the chunks: always to the current version's text of files not in
+    the trash (earlier versions keep their text for ?version=N, but a search finds what
+    the file says now), and to the filtered or named files when asked."""
+    active = {name: value for name, value in (filters or {}).items() if value is not None}
+    if not active and file_ids is None:
+        return CURRENT_TEXT_SQL, []
+    files = file_list_for_user(user=user, **active)
+    if file_ids is not None:
+        files = files.filter(pk__in=list(file_ids))
+    sql, params = files.order_by().values("id").query.sql_with_params()
+    return f"{CURRENT_TEXT_SQL} AND c.file_id IN ({sql})", list(params)
+
+
+CURRENT_TEXT_SQL = (
+    " AND EXISTS (SELECT 1 FROM files_storedfile f WHERE f.id = c.file_id"
+    " AND f.version = c.version AND f.trashed_at IS NULL)"
+)
 
 
 def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
     """Hits for (chunk id, rank, marked snippet) rows; a row whose chunk or file is not
-    the user's is dropped (defence in depth: the index query already asked for the owner).
+    the user's (defence in depth: the index query already asked for the owner) or whose
+    file is in the trash is dropped.
     Looked up by primary key alone: an owner condition in SQL lets SQLite's planner walk
     all of the owner's chunks instead."""
     fields = ("id", "file_id", "file__filename", "file__owner_id", "owner_id", "page", "offset")
-    rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields)
-    mine = {row["id"]: row for row in rows if row["owner_id"] == row["file__owner_id"] == user.pk}
+    extra = ("text", "version", "file__trashed_at")
+    rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields, *extra)
+    mine = {
+        row["id"]: row
+        for row in rows
+        if row["owner_id"] == row["file__owner_id"] == user.pk and row["file__trashed_at"] is None
+    }
     return [
         _hit(mine[chunk_id], rank, marked) for chunk_id, rank, marked in ranked if chunk_id in mine
     ]
@@ -102,34 +181,42 @@ def _hit(row: dict[str, Any], rank: float, marked: str) -> SearchHit:
         plain,
         escaped,
         float(rank),
+        row["text"],
+        row["version"],
     )
 
 
-def _fts_query(owner_id: int, words: list[str]) -> str:
-    """An FTS5 query: the owner's token and every word, each a quoted string (no syntax)."""
-    terms = " AND ".join('text : "' + word.replace('"', '""') + '"' for word in words)
-    return f'owner_id : "{int(owner_id)}" AND {terms}'
+def _fts_query(query: _Query) -> str:
+    """An FTS5 query: the owner's token and the words, each a quoted string (no syntax)."""
+    joiner = " OR " if query.any_word else " AND "
+    terms = joiner.join('text : "' + word.replace('"', '""') + '"' for word in query.words)
+    return f'owner_id : "{int(query.owner_id)}" AND ({terms})'
 
 
-def _sqlite(
-    owner_id: int, words: list[str], files_sql: str, params: list, limit: int, skip: int
-) -> tuple:
+def _sqlite(query: _Query, limit: int, skip: int, count: bool) -> tuple[int, list]:
     """Rank inside FTS5 (the owner is a column of the index); join the chunk table only
     when file filters ask for it; snippets only for the page's rows."""
-    match = _fts_query(owner_id, words)
-    join = " JOIN files_textchunk c ON c.id = files_textchunk_fts.rowid" if files_sql else ""
-    base = f"FROM files_textchunk_fts{join} WHERE files_textchunk_fts MATCH %s{files_sql}"
+    match = _fts_query(query)
+    join = " JOIN files_textchunk c ON c.id = files_textchunk_fts.rowid" if query.files_sql else ""
+    base = f"FROM files_textchunk_fts{join} WHERE files_textchunk_fts MATCH %s{query.files_sql}"
+    params = [match, *query.files_params]
     ranked = (
         f"SELECT files_textchunk_fts.rowid, -bm25(files_textchunk_fts, 1.0, 0.0) AS rank {base} "
         "ORDER BY rank DESC, files_textchunk_fts.rowid LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) {base}", [match, *params])
-        count = cursor.fetchone()[0]
-        cursor.execute(ranked, [match, *params, limit, skip])
+        total = _count(cursor, base, params) if count else 0
+        cursor.execute(ranked, [*params, limit, skip])
         rows = cursor.fetchall()
         snippets = _sqlite_snippets(cursor, match, [row[0] for row in rows])
-    return count, [(chunk_id, rank, snippets.get(chunk_id, "")) for chunk_id, rank in rows]
+    return total, [(chunk_id, rank, snippets.get(chunk_id, "")) for chunk_id, rank in rows]
+
+
+def _count(cursor: Any, base: str, params: list[Any]) -> int:
+    """Matches up to one past COUNT_LIMIT: enough to say "1000+" without counting all."""
+    bounded = f"SELECT COUNT(*) FROM (SELECT 1 {base} LIMIT %s) AS m"  # noqa: S608 (parameters)
+    cursor.execute(bounded, [*params, COUNT_LIMIT + 1])
+    return cursor.fetchone()[0]
 
 
 def _sqlite_snippets(cursor: Any, match: str, ids: list[int]) -> dict[int, str]:
@@ -144,23 +231,28 @@ def _sqlite_snippets(cursor: Any, match: str, ids: list[int]) -> dict[int, str]:
     return dict(cursor.fetchall())
 
 
-def _postgres(
-    owner_id: int, words: list[str], files_sql: str, params: list, limit: int, skip: int
-) -> tuple:
-    query = " ".join(words)
-    where = f"c.owner_id = %s AND c.search @@ q.query{files_sql}"
-    base = f"FROM files_textchunk c, plainto_tsquery('english', %s) AS q(query) WHERE {where}"
+def _tsquery(query: _Query) -> tuple[str, str]:
+    """SQL for the tsquery and its one parameter. Any word: ``to_tsquery`` over
+    ``w1 | w2`` (the words are ``\\w+``, which holds no tsquery operator)."""
+    if query.any_word:
+        return "to_tsquery('english', %s)", " | ".join(query.words)
+    return "plainto_tsquery('english', %s)", " ".join(query.words)
+
+
+def _postgres(query: _Query, limit: int, skip: int, count: bool) -> tuple[int, list]:
+    tsquery, text = _tsquery(query)
+    where = f"c.owner_id = %s AND c.search @@ q.query{query.files_sql}"
+    base = f"FROM files_textchunk c, {tsquery} AS q(query) WHERE {where}"
+    params = [text, query.owner_id, *query.files_params]
     options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_TOKENS}, MinWords=8"
     # Rank and page first; ts_headline (costly) runs only on the page's rows.
     select = (
-        "SELECT top.id, top.rank, "  # noqa: S608 (the only user text, the query, is a parameter)
-        "ts_headline('english', top.text, plainto_tsquery('english', %s), %s) FROM ("
+        f"SELECT top.id, top.rank, ts_headline('english', top.text, {tsquery}, %s) FROM ("  # noqa: S608 (the only user text, the query, is a parameter)
         f"SELECT c.id, c.text, ts_rank(c.search, q.query) AS rank {base} "
         "ORDER BY rank DESC, c.id LIMIT %s OFFSET %s) AS top ORDER BY top.rank DESC, top.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) {base}", [query, owner_id, *params])
-        count = cursor.fetchone()[0]
-        cursor.execute(select, [query, options, query, owner_id, *params, limit, skip])
+        total = _count(cursor, base, params) if count else 0
+        cursor.execute(select, [text, options, *params, limit, skip])
         rows = cursor.fetchall()
-    return count, rows
+    return total, rows

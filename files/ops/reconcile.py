@@ -40,23 +40,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
-from uuid import UUID
+from datetime import timedelta
+from typing import Any, TypeVar
 
-from django.db import connection
-from django.db.models import F, Value
-from django.db.models.functions import Collate, Replace
 from django.utils import timezone
 
-from chatui.errors import DomainError, InvalidInput
+from chatui.errors import InvalidInput
 from chatui.models import User
 
 from .. import storage
 from ..keys import USER_PREFIX, user_prefix
-from ..models import ReconcileRun, StoredFile
+from ..models import FileVersion, ReconcileRun, StoredFile
 from ..services import file_delete
+from ..version_rows import version_drop
 from .integrity import blob_sha256
+from .reconcile_rows import ReconcileAborted, _python_sort_key, _Row, _row_stream
 
 MISSING_BLOB = "missing_blob"
 ORPHAN_BLOB = "orphan_blob"
@@ -79,17 +77,8 @@ COUNT_FIELDS = {
 BROKEN_MARK = "mark"
 BROKEN_DELETE = "delete"
 DEFAULT_MIN_AGE = timedelta(hours=1)
-ROW_PAGE = 2000
 REPAIR_BATCH = 500
 SAMPLES_PER_KIND = 50
-SEGMENT_SEPARATOR = "\x01"  # sorts below every character a stored key can hold
-BINARY_COLLATIONS = {"postgresql": "C", "sqlite": "BINARY", "mysql": "utf8mb4_bin"}
-
-
-class ReconcileAborted(DomainError):
-    code = "reconcile_aborted"
-    status = 500
-    default_message = "Reconciliation stopped."
 
 
 @dataclass(frozen=True)
@@ -107,15 +96,6 @@ class Finding:
     key: str
     detail: str
     action: str  # what was done, or what --apply would do
-
-
-class _Row(NamedTuple):
-    id: UUID
-    key: str
-    size: int
-    checksum: str
-    status: str
-    status_detail: str
 
 
 def _ignore(*_: Any) -> None:
@@ -152,37 +132,6 @@ def files_reconcile(
 
 
 # --- The two ordered streams and their merge ---------------------------------------
-
-
-def _python_sort_key(order: str) -> Callable[[str], Any]:
-    if order == storage.LISTING_ORDER_SEGMENTS:
-        return lambda key: key.split("/")
-    return lambda key: key
-
-
-def _db_sort_expression(order: str) -> Collate:
-    collation = BINARY_COLLATIONS.get(connection.vendor)
-    if collation is None:
-        raise ReconcileAborted(f"No binary collation known for {connection.vendor}.")
-    expression: Any = F("key")
-    if order == storage.LISTING_ORDER_SEGMENTS:
-        expression = Replace(F("key"), Value("/"), Value(SEGMENT_SEPARATOR))
-    return Collate(expression, collation)
-
-
-def _row_stream(prefix: str, order: str, before: datetime) -> Iterator[_Row]:
-    """Rows under ``prefix`` created before ``before``, in listing order, page by page."""
-    rows = StoredFile.objects.filter(key__startswith=prefix, created_at__lt=before)
-    rows = rows.annotate(sort_key=_db_sort_expression(order)).order_by("sort_key")
-    fields = ("id", "key", "size", "checksum", "status", "status_detail", "sort_key")
-    last: str | None = None
-    while True:
-        page = rows if last is None else rows.filter(sort_key__gt=last)
-        batch = list(page.values_list(*fields)[:ROW_PAGE])
-        yield from (_Row(*values[:-1]) for values in batch)
-        if len(batch) < ROW_PAGE:
-            return
-        last = batch[-1][-1]
 
 
 T = TypeVar("T", _Row, storage.ListedBlob)
@@ -362,6 +311,7 @@ class _Reconciler:
             return
         keys = [key for key, _ in orphans]
         claimed = set(StoredFile.objects.filter(key__in=keys).values_list("key", flat=True))
+        claimed |= set(FileVersion.objects.filter(key__in=keys).values_list("key", flat=True))
         failed = set(storage.delete_many([key for key in keys if key not in claimed]))
         for key, detail in orphans:
             if key in claimed:
@@ -376,6 +326,8 @@ class _Reconciler:
     def _repair_row(self, row: _Row, kind: str) -> str:
         if kind == MISSING_BLOB and storage.exists(row.key):
             return "kept: the blob is there now"
+        if row.version_id is not None:
+            return self._drop_earlier_version(row, kind)
         if self.options.broken == BROKEN_MARK:
             detail = f"{kind}: found by files_reconcile {self.run.started_at:%Y-%m-%d %H:%M}"
             StoredFile.objects.filter(pk=row.id).update(
@@ -392,6 +344,18 @@ class _Reconciler:
             return f"NOT deleted: {err.message}"
         self.counts["repaired"] += 1
         return "deleted the row" + ("" if kind == MISSING_BLOB else " and its blob")
+
+    def _drop_earlier_version(self, row: _Row, kind: str) -> str:
+        """An earlier version whose object is gone or different cannot be served or
+        marked (only the file's current object has a status): its row goes, and with
+        ``--broken=delete`` a different object too."""
+        if kind != MISSING_BLOB and self.options.broken == BROKEN_MARK:
+            return "kept: an earlier version (delete it with --broken=delete)"
+        if kind != MISSING_BLOB:
+            storage.delete(row.key)
+        version_drop(version_id=row.version_id)
+        self.counts["repaired"] += 1
+        return "deleted the earlier version's row" + ("" if kind == MISSING_BLOB else " and blob")
 
     # --- Reporting ------------------------------------------------------------------
 

@@ -220,6 +220,31 @@ def test_delete_action_removes_blobs_too(
     assert storage.list_keys("users/") == [files[2].key]
 
 
+@on_s3mock
+def test_versions_inline_download_and_trash_actions(
+    s3_backend: Any, admin_client_: Client, make_stored_file: Callable[..., Any]
+) -> None:
+    from files.versions import version_upload
+
+    file = make_stored_file(content=b"one\n", filename="v.txt")
+    version_upload(file=file, content=b"two\n")
+    page = admin_client_.get(f"{CHANGELIST}{file.pk}/change/").content.decode()
+    download = f"{CHANGELIST}{file.pk}/download/"
+    assert f'href="{download}?version=1"' in page and f'href="{download}?version=2"' in page
+    assert b"".join(admin_client_.get(download, {"version": "1"}).streaming_content) == b"one\n"
+    assert admin_client_.get(download, {"version": "7"}).status_code == 404
+    assert admin_client_.get(download, {"version": "x"}).status_code == 404
+
+    notes = _messages(_act(admin_client_, "move_to_trash", [file]))
+    assert "Moved 1 file(s) to the trash." in notes
+    listed = admin_client_.get(CHANGELIST, {"trash": "in"}).content.decode()
+    assert "v.txt" in listed
+    notes = _messages(_act(admin_client_, "restore_from_trash", [file]))
+    assert "Restored 1 file(s) from the trash." in notes
+    file.refresh_from_db()
+    assert file.trashed_at is None and file.version == 2
+
+
 # --- Who may do what -------------------------------------------------------------------
 
 

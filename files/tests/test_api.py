@@ -27,7 +27,7 @@ RESPONSE_FIELDS = {
     "id", "key", "filename", "size", "content_type", "category", "source", "source_tool",
     "tags", "tagged", "session", "created_at", "last_modified", "etag", "checksum",
     "user_email", "download_url", "status", "status_detail",
-    "text_status", "pages", "words", "text_error",
+    "text_status", "pages", "words", "text_error", "version", "trashed_at",
 }  # fmt: skip
 
 
@@ -338,11 +338,15 @@ def test_patch_rejects_bad_values(api_client, s3_backend) -> None:
         assert response.status_code == 400 and response.json()["code"] == "invalid"
 
 
-def test_delete_removes_blob_and_row(api_client, s3_backend) -> None:
+def test_delete_moves_to_the_trash_and_permanent_removes_blob_and_row(
+    api_client, s3_backend
+) -> None:
     file = _upload(api_client).json()
     assert api_client.delete(f"/api/files/{file['id']}").status_code == 204
-    assert s3_backend.list_keys() == [] and not StoredFile.objects.exists()
+    assert s3_backend.list_keys() == [file["key"]] and StoredFile.objects.get().trashed_at
     assert api_client.get(f"/api/files/{file['id']}").status_code == 404
+    assert api_client.delete(f"/api/files/{file['id']}?permanent=true").status_code == 204
+    assert s3_backend.list_keys() == [] and not StoredFile.objects.exists()
 
 
 # --- Download --------------------------------------------------------------------------

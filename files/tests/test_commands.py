@@ -50,8 +50,13 @@ def test_stats_table_and_json(
     s3_backend: Any, user: Any, other_user: Any, make_stored_file: Callable[..., Any], settings: Any
 ) -> None:
     settings.FILES_USER_QUOTA_MB = 1
-    make_stored_file(content=b"a" * 1000)
+    from files.trash import file_trash
+    from files.versions import version_upload
+
+    first = make_stored_file(content=b"a" * 1000)
     make_stored_file(content=b"b" * 48, source="tool", source_tool="plot_csv")
+    version_upload(file=first, content=b"A" * 900)  # v1's 1000 bytes: an earlier version
+    file_trash(file=make_stored_file(content=b"c" * 100))
     text = _run("files_stats")
     assert "alice@example.com" in text and "bob@example.com" in text
     assert "2 users, 2 files" in text
@@ -60,11 +65,14 @@ def test_stats_table_and_json(
         {
             "email": "alice@example.com",
             "files": 2,
-            "bytes": 1048,
+            "bytes": 2048,
+            "current_bytes": 948,
+            "old_versions_bytes": 1000,
+            "trash_bytes": 100,
             "uploads": 1,
             "generated": 1,
             "quota_bytes": 1024 * 1024,
-            "quota_used_fraction": round(1048 / (1024 * 1024), 6),
+            "quota_used_fraction": round(2048 / (1024 * 1024), 6),
         }
     ]
 
@@ -135,9 +143,18 @@ def test_purge_rejects_bad_durations(s3_backend: Any, value: str) -> None:
         _run("files_purge", f"--older-than={value}")
 
 
-def test_purge_needs_older_than(s3_backend: Any) -> None:
-    with pytest.raises(CommandError, match="--older-than"):
-        _run("files_purge")
+def test_purge_without_older_than_only_empties_the_trash(aged: dict[str, StoredFile]) -> None:
+    StoredFile.objects.filter(pk=aged["old_bob"].pk).update(
+        trashed_at=timezone.now() - timedelta(days=31)
+    )
+    StoredFile.objects.filter(pk=aged["new"].pk).update(
+        trashed_at=timezone.now() - timedelta(days=29)
+    )
+    text = _run("files_purge", "--apply")
+    assert "1 files in the trash" in text
+    assert not StoredFile.objects.filter(pk=aged["old_bob"].pk).exists()
+    assert not storage.exists(aged["old_bob"].key)
+    assert StoredFile.objects.count() == 4
 
 
 # --- files_export ----------------------------------------------------------------------

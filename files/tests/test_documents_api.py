@@ -65,6 +65,20 @@ def test_search_ranks_pages_and_paginates(api_client: Any, report: Any) -> None:
     assert pages == {2, 3}
 
 
+def test_search_count_is_capped_and_says_so(
+    api_client: Any, report: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given more matches than the count limit (two pages say "page", limit one)
+    monkeypatch.setattr("files.documents.search.COUNT_LIMIT", 1)
+    # when searching
+    body = api_client.get("/api/search?q=page&page_size=1").json()
+    # then the count is "at least 2", flagged, and the next page still links
+    assert (body["count"], body["count_exact"]) == (2, False)
+    assert body["next"] is not None and len(body["results"]) == 1
+    exact = api_client.get("/api/search?q=first").json()
+    assert (exact["count"], exact["count_exact"]) == (1, True)
+
+
 def test_search_filters_like_the_file_list(api_client: Any, report: Any, user: Any) -> None:
     file_upload(owner=user, content=b"koala notes", filename="notes.txt")
     run_worker()

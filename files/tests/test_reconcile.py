@@ -369,9 +369,9 @@ def test_the_database_sorts_keys_as_the_listing_does(user: Any, order: str) -> N
 def test_row_pages_continue_where_the_last_ended(
     user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from files.ops import reconcile
+    from files.ops import reconcile_rows
 
-    monkeypatch.setattr(reconcile, "ROW_PAGE", 3)
+    monkeypatch.setattr(reconcile_rows, "ROW_PAGE", 3)
     StoredFile.objects.bulk_create(
         StoredFile(owner=user, key=key, filename="f", size=1) for key in ORDER_KEYS
     )

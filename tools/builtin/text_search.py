@@ -1,5 +1,8 @@
 """text_search: the lines of chosen text files that match a pattern.
 
+A document (PDF, Office file, scanned image) is searched in its extracted text,
+page by page, and its matches are reported as ``name p.N:line``.
+
 User patterns run on RE2 (``google-re2``), whose matching time is linear in the
 line's length whatever the pattern: ``(a|a)*b`` or ``(.*a){12}x`` cannot
 backtrack, because RE2 never backtracks. RE2 refuses the constructs that need
@@ -75,19 +78,30 @@ def _clip(line: str) -> str:
     return line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 1] + "…"
 
 
+def _texts(file: InputFile) -> list[tuple[str, str]]:
+    """(where, text) pieces to search: the pages of extracted text, or the file's text."""
+    if file.pages is not None:
+        return [(f"{file.filename} p.{n}", page) for n, page in enumerate(file.pages, start=1)]
+    return [(file.filename, file.text())]
+
+
 def _search_file(
     file: InputFile, compiled: Any, report: SearchReport, limit: int, deadline: float
 ) -> None:
     found = False
-    for number, line in enumerate(file.text().splitlines(), start=1):
-        if number % CHECK_EVERY_LINES == 0 and time.monotonic() > deadline:
-            report.stopped_early = True
-            return
-        if compiled.search(line):
-            found = True
-            report.total += 1
-            if len(report.matches) < limit:
-                report.matches.append(f"{file.filename}:{number}: {_clip(line)}")
+    checked = 0
+    for where, text in _texts(file):
+        for number, line in enumerate(text.splitlines(), start=1):
+            checked += 1
+            if checked % CHECK_EVERY_LINES == 0 and time.monotonic() > deadline:
+                report.stopped_early = True
+                report.files_with_matches += found
+                return
+            if compiled.search(line):
+                found = True
+                report.total += 1
+                if len(report.matches) < limit:
+                    report.matches.append(f"{where}:{number}: {_clip(line)}")
     report.files_with_matches += found
 
 
@@ -130,7 +144,8 @@ class TextSearchTool(Tool):
     name = "text_search"
     description = (
         "Find the lines of text files that contain a pattern (plain text by default, "
-        "a regular expression with regex=true), with file names and line numbers."
+        "a regular expression with regex=true), with file names and line numbers. "
+        "Documents (PDF, Office, scans) are searched in their extracted text, with pages."
     )
     parameters = object_schema(
         {
@@ -142,6 +157,7 @@ class TextSearchTool(Tool):
         },
         required=["file_ids", "pattern"],
     )
+    reads_extracted_text = True
 
     def run(
         self,

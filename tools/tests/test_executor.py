@@ -518,6 +518,54 @@ def test_a_storage_failure_midway_removes_what_was_stored(
     assert ToolRun.objects.get(user=user).error_code == "storage_unavailable"
 
 
+def test_a_regeneration_becomes_a_version_of_the_earlier_output(
+    storage: Any, user: Any, make_stored_file: Any
+) -> None:
+    # given a copy made from a.txt
+    source = make_stored_file(content=b"abc", filename="a.txt")
+    arguments = {"file_id": str(source.pk)}
+    [first] = tool_run(user=user, name="copy_file", arguments=arguments).files
+    # when a.txt changes (a new version) and the same tool runs on the same inputs
+    from files.versions import version_upload
+
+    version_upload(file=source, content=b"abcd")
+    outcome = tool_run(user=user, name="copy_file", arguments=arguments)
+    # then the output is the same file's version 2, recording the run that made it
+    [again] = outcome.files
+    assert (again.pk, again.version, again.size) == (first.pk, 2, 4)
+    assert StoredFile.objects.filter(source="tool").count() == 1
+    v2 = again.versions.get(number=2)
+    assert (v2.source, v2.source_tool, v2.tool_run_id) == ("tool", "copy_file", str(outcome.run.pk))
+    assert len(_generated_keys(storage, user)) == 2
+    # other inputs (another count) make a file of their own
+    tool_run(user=user, name="copy_file", arguments={**arguments, "copies": 1})
+    assert StoredFile.objects.filter(source="tool").count() == 2
+
+
+def test_a_failed_regeneration_undoes_the_version_it_added(
+    storage: Any, user: Any, make_stored_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_stored_file(content=b"abc", filename="a.txt")
+    arguments = {"file_id": str(source.pk), "copies": 2}
+    first, _second = tool_run(user=user, name="copy_file", arguments=arguments).files
+    keys_before = sorted(_generated_keys(storage, user))
+    real_upload = executor.file_upload
+    calls: list[str] = []
+
+    def flaky_upload(**kwargs: Any) -> StoredFile:
+        calls.append(kwargs["filename"])
+        if len(calls) == 2:
+            raise StorageUnavailable()
+        return real_upload(**kwargs)
+
+    monkeypatch.setattr(executor, "file_upload", flaky_upload)
+    with pytest.raises(StorageUnavailable):
+        tool_run(user=user, name="copy_file", arguments=arguments)
+    first.refresh_from_db()
+    assert first.version == 1 and first.versions.count() == 1
+    assert sorted(_generated_keys(storage, user)) == keys_before
+
+
 # --- The text result ------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ BUILTINS = {
     "image_info",
     "image_thumbnail",
     "text_search",
+    "search_files",
     "zip_files",
     "convert_table",
 }

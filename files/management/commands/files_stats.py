@@ -12,7 +12,10 @@ from files.selectors import user_storage_rows
 
 
 class Command(BaseCommand):
-    help = "Per-user table of files, bytes, uploads, generated files and quota use."
+    help = (
+        "Per-user table of files, bytes (all; current versions; earlier versions; the "
+        "trash), uploads, generated files and quota use."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", metavar="EMAIL", help="only this user")
@@ -24,11 +27,17 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
-        header = f"{'user':<32} {'files':>7} {'bytes':>10} {'uploads':>8} {'generated':>9} quota"
+        header = (
+            f"{'user':<32} {'files':>7} {'bytes':>10} {'current':>10} {'old vers.':>10} "
+            f"{'trash':>10} {'uploads':>8} {'generated':>9} quota"
+        )
         self.stdout.write(header)
         for row in rows:
             self.stdout.write(
                 f"{row['email']:<32} {row['files']:>7} {human_bytes(row['bytes']):>10} "
+                f"{human_bytes(row['current_bytes']):>10} "
+                f"{human_bytes(row['old_versions_bytes']):>10} "
+                f"{human_bytes(row['trash_bytes']):>10} "
                 f"{row['uploads']:>8} {row['generated']:>9} {_quota(row)}"
             )
         total_bytes = sum(row["bytes"] for row in rows)

@@ -1,0 +1,68 @@
+"""Messages remember the versions they used: after v3 exists, an answer that read v2
+still shows and opens v2 (websocket through the real ASGI stack, files on a live
+S3 endpoint over HTTP)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from chat.models import Message
+from chat.tests.conftest import communicator, receive_until
+from files.services import file_upload
+from files.versions import version_upload
+
+pytestmark = [pytest.mark.anyio]
+
+
+@database_sync_to_async
+def _report_at_v2(user: Any) -> Any:
+    file = file_upload(owner=user, content=b"total: 1\n", filename="report.txt")
+    return version_upload(file=file, content=b"total: 2\n")
+
+
+@database_sync_to_async
+def _messages(session_id: str) -> list[Message]:
+    return list(Message.objects.filter(session_id=session_id).order_by("created_at"))
+
+
+@database_sync_to_async
+def _history(user: Any, session_id: str) -> tuple[dict[str, Any], bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    history = client.get(f"/api/chats/{session_id}").json()
+    [attached] = history["messages"][0]["files"]
+    opened = b"".join(client.get(attached["download_url"]).streaming_content)
+    current = b"".join(client.get(f"/api/files/{attached['id']}/download").streaming_content)
+    return history, opened, current
+
+
+async def test_an_answer_that_read_v2_still_opens_v2_after_v3(
+    alice: tuple[Any, str], s3_backend: Any
+) -> None:
+    user, cookie = alice
+    report = await _report_at_v2(user)
+    comm = communicator(cookie)
+    assert (await comm.connect())[0]
+    try:
+        await comm.send_json_to(
+            {"type": "chat", "content": "sum it up", "file_ids": [str(report.pk)]}
+        )
+        frames = await receive_until(comm, "response_complete")
+    finally:
+        await comm.disconnect()
+    session_id = next(f["session_id"] for f in frames if f.get("session_id"))
+    await database_sync_to_async(version_upload)(file=report, content=b"total: 3\n")
+
+    asked, answered = await _messages(session_id)
+    used = [{"file_id": str(report.pk), "version": 2}]
+    assert asked.file_versions == used and answered.file_versions == used
+    history, opened, current = await _history(user, session_id)
+    [attached] = history["messages"][0]["files"]
+    assert (attached["version"], attached["current_version"]) == (2, 3)
+    assert attached["download_url"].endswith("?version=2")
+    assert history["messages"][1]["file_versions"] == used
+    assert (opened, current) == (b"total: 2\n", b"total: 3\n")

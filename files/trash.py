@@ -1,0 +1,68 @@
+"""The trash: deleting a file moves it here for ``FILES_TRASH_DAYS``; restore or purge.
+
+A file in the trash keeps its row, its versions and their objects (they still count
+against the quota); the selectors hide it from every door but the Trash view.
+Purging is :func:`files.services.file_delete` (every object, then the row).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from chatui.models import User
+
+from .models import StoredFile
+
+
+def file_trash(*, file: StoredFile) -> StoredFile:
+    """Move to the trash (one UPDATE: the objects stay). Untags it, so it leaves
+    every chat's context (restoring does not tag it again)."""
+    file.trashed_at = timezone.now()
+    file.tagged = False
+    file.save(update_fields=["trashed_at", "tagged"])
+    return file
+
+
+def file_untrash(*, file: StoredFile) -> StoredFile:
+    file.trashed_at = None
+    file.save(update_fields=["trashed_at"])
+    return file
+
+
+def trash_list_for_user(*, user: User) -> QuerySet[StoredFile]:
+    return user.stored_files.filter(trashed_at__isnull=False).order_by("-trashed_at", "-id")
+
+
+def trash_purge_after(trashed_at: Any) -> Any:
+    """When a file trashed at ``trashed_at`` is purged."""
+    return trashed_at + timedelta(days=settings.FILES_TRASH_DAYS) if trashed_at else None
+
+
+def file_kept_reasons(
+    *, file: StoredFile, session_id: Any, used_by_other_chat: bool = False
+) -> list[str]:
+    """Why deleting chat ``session_id`` keeps ``file`` (empty: it goes to the trash).
+
+    ``tagged`` (in every chat), ``made_elsewhere`` (uploaded outside this chat, only
+    attached to it), ``used_by_other_chat`` (a message of another chat carries it;
+    the caller knows messages, files does not). Sharing (#18) adds its reason here.
+    """
+    reasons = []
+    if file.tagged:
+        reasons.append("tagged")
+    if file.session_id != session_id:
+        reasons.append("made_elsewhere")
+    if used_by_other_chat:
+        reasons.append("used_by_other_chat")
+    return reasons
+
+
+def file_is_kept(*, file: StoredFile, session_id: Any, used_by_other_chat: bool = False) -> bool:
+    return bool(
+        file_kept_reasons(file=file, session_id=session_id, used_by_other_chat=used_by_other_chat)
+    )
