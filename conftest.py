@@ -69,6 +69,7 @@ def _token_client(for_user: Any) -> Any:
     token, _ = Token.objects.get_or_create(user=for_user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     client.user = for_user
+    client.token = token.key  # for chatui.testing.asgi.asgi_post
     return client
 
 

@@ -41,6 +41,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.ingest_load import ingest_load  # noqa: E402 (the repo is on sys.path only now)
+from bench.meters import process_cpu_seconds  # noqa: E402
+from chatui.testing.processes import free_port  # noqa: E402
+
 INGEST = "ingest a PAGES-page PDF meanwhile: chat p99, server/worker RSS (bench/ingest_load.py)"
 PYTHON = Path(sys.executable)
 
@@ -103,12 +108,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- the server -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_env(var_dir: Path, args: argparse.Namespace) -> dict[str, str]:
@@ -190,12 +189,6 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("the server did not start listening")
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the clients (run in worker processes) ---------------------------------------
@@ -421,11 +414,11 @@ def measure(server: subprocess.Popen[bytes], port: int, cookies: list[str], args
         procs = workers_start(port, cookies, args, Path(tmp))
         try:
             workers_wait_ready(procs)
-            load_before, cpu_before = os.getloadavg(), process_cpu_s(server.pid)
+            load_before, cpu_before = os.getloadavg(), process_cpu_seconds(server.pid)
             started = time.monotonic()
             results = workers_go_and_collect(procs)
             wall = time.monotonic() - started
-            server_cpu = process_cpu_s(server.pid) - cpu_before
+            server_cpu = process_cpu_seconds(server.pid) - cpu_before
         finally:
             for proc in procs:
                 if proc.poll() is None:
@@ -437,9 +430,6 @@ def main() -> int:
     args = parse_args()
     if args.worker:
         return worker_main(args.worker)
-    sys.path.insert(0, str(REPO))
-    from bench.ingest_load import ingest_load
-
     with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp, contextlib.ExitStack() as so:
         var_dir = Path(tmp)
         env = bench_env(var_dir, args)

@@ -54,9 +54,10 @@ from bench.harness import (
     make_payload,
     uvicorn,
 )
-from bench.meters import CpuMeter, PeakRss, medians
+from bench.meters import CpuMeter, medians
 from bench.report import REDIRECT_TARGET, Row, ratio, report, verdict
 from chatui.testing.processes import free_port
+from s3mock.testing import PeakRss
 
 EMAIL = "bench@example.com"
 

@@ -1,39 +1,11 @@
-"""Measuring a benchmark run: wall-clock medians, each process's CPU, a server's peak RSS."""
+"""Measuring a benchmark run: wall-clock medians and each process's CPU (a server's peak
+RSS: ``s3mock.testing.PeakRss``)."""
 
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections.abc import Callable
-
-
-class PeakRss:
-    """Samples a process's RSS every 20 ms in a thread; ``peak`` is the maximum seen."""
-
-    def __init__(self, pid: int) -> None:
-        import psutil
-
-        self.process = psutil.Process(pid)
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def rss(self) -> int:
-        return self.process.memory_info().rss
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.rss())
-            time.sleep(0.02)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def seconds(action: Callable[[], object]) -> float:

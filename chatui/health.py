@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.utils.log import log_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
@@ -113,5 +114,16 @@ class HealthApi(APIView):
     )
     def get(self, request: Request) -> Response:
         report = health_report()
-        healthy = report["status"] == "ok"
-        return Response(report, status=200 if healthy else 503)
+        if report["status"] == "ok":
+            return Response(report)
+        response = Response(report, status=503)
+        # A degraded answer is the report doing its job (a server starting before its
+        # bucket or S3 is up, say), not a server error: logged once as a WARNING naming
+        # the parts, instead of Django's ERROR for every 5xx ("Service Unavailable").
+        failed = ", ".join(
+            name for name, part in report.items() if isinstance(part, dict) and not part["ok"]
+        )
+        log_response(
+            "Health degraded: %s", failed, response=response, request=request, level="warning"
+        )
+        return response

@@ -87,31 +87,16 @@ class RequestBodyStream:
         return await self._receive()
 
 
-class HttpBodyReader:
-    """The same reading interface over a body Django holds (``HttpRequest.read``):
-    Django's test client and any request the handler did not stream."""
-
-    def __init__(self, request: HttpRequest) -> None:
-        self._request = request
-        self.received = 0
-
-    def read_sync(self, size: int) -> bytes:
-        chunk = self._request.read(size)
-        self.received += len(chunk)
-        return chunk
-
-
-BodyReader = RequestBodyStream | HttpBodyReader
-
-
-def request_body(request: HttpRequest) -> BodyReader:
-    """The request's body to parse while it arrives: the unread ASGI stream of a
-    streamed route, else Django's own (already received) body."""
-    if isinstance(request, ASGIRequest):
-        stream = request.scope.get(BODY_STREAM_KEY)
-        if stream is not None:
-            return stream
-    return HttpBodyReader(request)
+def request_body(request: HttpRequest) -> RequestBodyStream:
+    """The unread ASGI body of a streamed route, to parse while it arrives. Every
+    multipart POST to a streamed route is streamed (:func:`_is_streamed`); a request
+    that reached the view another way (Django's test client, WSGI) is refused, not
+    parsed on a second path: tests drive the ASGI application
+    (``chatui.testing.asgi.asgi_post``)."""
+    stream = request.scope.get(BODY_STREAM_KEY) if isinstance(request, ASGIRequest) else None
+    if stream is None:
+        raise InvalidInput("Uploads are accepted only through the ASGI application.")
+    return stream
 
 
 def _is_streamed(scope: dict[str, Any]) -> bool:

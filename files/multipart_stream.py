@@ -21,7 +21,7 @@ from python_multipart.exceptions import MultipartParseError
 
 from chatui.errors import FileTooLarge, InvalidInput
 
-from .asgi_upload import BodyReader
+from .asgi_upload import RequestBodyStream
 
 if TYPE_CHECKING:
     from .services import FileUpload
@@ -48,7 +48,7 @@ class StreamedUploadForm:
         self._complete = False
         self._parser = MultipartParser(_boundary(content_type), self._callbacks())
 
-    def read_from(self, body: BodyReader, *, max_body_bytes: int) -> None:
+    def read_from(self, body: RequestBodyStream, *, max_body_bytes: int) -> None:
         try:
             while chunk := body.read_sync(READ_BATCH_BYTES):
                 if body.received > max_body_bytes:

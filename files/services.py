@@ -21,7 +21,7 @@ from chatui.models import User
 from chatui.text import text_check
 
 from . import storage
-from .asgi_upload import BodyReader
+from .asgi_upload import RequestBodyStream
 from .content_types import (
     SNIFF_BYTES,
     categorize,
@@ -290,7 +290,7 @@ def check_multipart_length(content_length: int) -> int:
 def file_upload_multipart(
     *,
     owner: User,
-    body: BodyReader,
+    body: RequestBodyStream,
     content_type: str,
     content_length: int,
     clean_fields: FieldsCleaner,

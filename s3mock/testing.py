@@ -170,3 +170,33 @@ def running_s3mock(
     server = S3MockProcess(data_dir, port=port or 0, credentials=credentials)
     with server:
         yield server
+
+
+class PeakRss:
+    """A process's resident memory, sampled every ``interval`` seconds in a thread while
+    in a ``with`` block: ``start`` is the first reading, ``peak`` the highest seen (for
+    the memory bounds of s3mock's tests and of the benchmarks)."""
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        import psutil
+
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.start = self.peak = self.rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def rss(self) -> int:
+        return self.process.memory_info().rss
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, self.rss())
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
+from rest_framework.authtoken.models import Token
 
 from chat.models import Message
 from chat.tests.conftest import communicator, receive_until
 from chat.tests.fake_llm import FakeLLM, Reply
+from chatui.testing.asgi import asgi_apost
 
 pytestmark = [
     pytest.mark.anyio,
@@ -36,8 +37,9 @@ def tools(settings: Any) -> None:
 
 
 async def upload_and_tag(client: AsyncClient) -> dict[str, Any]:
-    upload = SimpleUploadedFile("sales.csv", CSV, content_type="text/csv")
-    created = await client.post("/api/files", {"file": upload})
+    token = await database_sync_to_async(Token.objects.get_or_create)(user=client.user)
+    upload = {"file": ("sales.csv", CSV, "text/csv")}
+    created = await asgi_apost("/api/files", token=token[0].key, files=upload)
     assert created.status_code == 201, created.content
     file_id = created.json()["id"]
     tagged = await client.patch(
@@ -52,6 +54,7 @@ async def upload_and_tag(client: AsyncClient) -> dict[str, Any]:
 async def logged_in(alice: tuple[Any, str]) -> AsyncClient:
     client = AsyncClient()
     client.cookies["sessionid"] = alice[1]
+    client.user = alice[0]
     return client
 
 

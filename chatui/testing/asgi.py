@@ -63,3 +63,48 @@ async def call(app: Any, scope: dict[str, Any], *, leave_after_first_body: bool 
     headers = {k.decode().lower(): v.decode() for k, v in sent[0]["headers"]}
     body = b"".join(m.get("body", b"") for m in sent[1:])
     return Answer(sent[0]["status"], headers, body)
+
+
+async def asgi_apost(
+    path: str, *, client: Any = None, token: str | None = None, **request: Any
+) -> Any:
+    """POST ``path`` through ``chatui.asgi.application`` in-process and return the
+    ``httpx.Response``: the production path for uploads (the streamed multipart
+    parser), not Django's test client. ``request`` is httpx's (``files=``, ``data=``,
+    ``content=``, ``headers=``). Signed in with ``token``, or as a Django test
+    ``client`` is (its ``token`` attribute, else its cookies: a session)."""
+    import httpx
+
+    from chatui.asgi import application
+
+    headers = dict(request.pop("headers", None) or {})
+    token = token or getattr(client, "token", None)
+    if token is not None:
+        headers["Authorization"] = f"Token {token}"
+    elif client is not None and client.cookies:
+        headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in client.cookies.items())
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+        return await http.post(path, headers=headers, **request)
+
+
+def asgi_post(path: str, *, client: Any = None, token: str | None = None, **request: Any) -> Any:
+    """:func:`asgi_apost` from sync test code.
+
+    The request's database work runs on the calling thread's connection, inside the
+    test's transaction. Django would close that connection at the request's end
+    (autocommit differs from the settings), which on PostgreSQL ends the transaction,
+    so the connection-closing signal handlers are off meanwhile, as Django's own test
+    clients turn them off.
+    """
+    from asgiref.sync import async_to_sync
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        return async_to_sync(asgi_apost)(path, client=client, token=token, **request)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

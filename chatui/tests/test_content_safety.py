@@ -22,6 +22,7 @@ from PIL import Image
 
 from chat.services import session_create
 from chatui.asgi import application
+from chatui.testing.asgi import asgi_post
 from files.content_types import is_inline_safe
 
 pytestmark = [pytest.mark.django_db]
@@ -64,10 +65,8 @@ INLINE_OK = [("photo.png", _png(), "image/png"), ("report.pdf", _pdf(), "applica
 
 
 def _upload(api_client: Any, name: str, content: bytes, claimed: str) -> dict[str, Any]:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    upload = SimpleUploadedFile(name, content, content_type=claimed or "application/octet-stream")
-    response = api_client.post("/api/files", {"file": upload}, format="multipart")
+    upload = {"file": (name, content, claimed or "application/octet-stream")}
+    response = asgi_post("/api/files", client=api_client, files=upload)
     assert response.status_code == 201, response.content
     return response.json()
 

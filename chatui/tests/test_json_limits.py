@@ -10,10 +10,10 @@ import json
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from chatui.json_limits import json_depth_exceeds, json_loads_limited
+from chatui.testing.asgi import asgi_post
 
 pytestmark = pytest.mark.django_db
 DEEP = "[" * 1000 + "]" * 1000
@@ -33,8 +33,9 @@ def test_deeply_nested_json_is_a_typed_400(api_client: Any, path: str) -> None:
 
 
 def test_deep_tags_in_a_multipart_upload_are_a_typed_400(api_client: Any, s3_backend: Any) -> None:
-    upload = SimpleUploadedFile("a.txt", b"hello", content_type="text/plain")
-    response = api_client.post("/api/files", {"file": upload, "tags": '{"a": ' + DEEP + "}"})
+    upload = {"file": ("a.txt", b"hello", "text/plain")}
+    tags = {"tags": '{"a": ' + DEEP + "}"}
+    response = asgi_post("/api/files", client=api_client, files=upload, data=tags)
     assert response.status_code == 400
     assert response.json()["code"] == "json_too_deep"
 

@@ -11,11 +11,11 @@ import json
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chat import services as chat_services
 from chat.models import ChatSession
 from chatui.errors import InvalidInput
+from chatui.testing.asgi import asgi_post
 from chatui.text import UnstorableText, text_check, text_storable
 from files.models import StoredFile
 from files.services import file_update, file_upload
@@ -62,9 +62,11 @@ db = pytest.mark.django_db
 def test_multipart_upload_with_unstorable_tags_is_a_typed_400(
     api_client: Any, s3_moto: str, tags: dict[str, str]
 ) -> None:
-    upload = SimpleUploadedFile("a.txt", b"hello\n")
-    response = api_client.post(
-        "/api/files", {"file": upload, "tags": json.dumps(tags)}, format="multipart"
+    response = asgi_post(
+        "/api/files",
+        client=api_client,
+        files={"file": ("a.txt", b"hello\n")},
+        data={"tags": json.dumps(tags)},
     )
     assert response.status_code == 400 and response.json()["code"] == "invalid_text"
     assert not StoredFile.objects.exists()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from chatui.zip_totals import zip_totals
+
 from .limits import Extracted, ExtractionFailed, ExtractLimits
 
 HEAD_BYTES = 8192
@@ -86,8 +88,7 @@ def _ole_kind(ext: str) -> str:
 def check_unzipped_size(path: str, limits: ExtractLimits) -> None:
     """Refuse a zip bomb before any parser inflates it: the declared sizes of all members."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            total = sum(info.file_size for info in archive.infolist())
+        total = zip_totals(path).unzipped_bytes
     except (zipfile.BadZipFile, OSError) as exc:
         raise ExtractionFailed(ExtractionFailed.CORRUPT, f"Broken zip container: {exc}") from None
     if total > limits.max_unzipped_bytes:

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from chatui.testing.asgi import asgi_post
 from chatui.testing.strategies import json_values as any_json
 from files import storage
 from files.keys import (
@@ -151,34 +152,6 @@ def _multipart_body(name: str, tags_field: str, content: bytes) -> tuple[bytes, 
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def _asgi_post(token: str, body: bytes, content_type: str) -> Any:
-    """POST /api/files through the real ASGI application: the streamed-upload path."""
-    import httpx
-    from asgiref.sync import async_to_sync
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    from chatui.asgi import application
-
-    async def post() -> httpx.Response:
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
-            headers = {"Authorization": f"Token {token}", "Content-Type": content_type}
-            return await http.post("/api/files", content=body, headers=headers)
-
-    # The request's database work runs on this test's connection, inside the test's
-    # transaction; at request end Django would close it (autocommit differs from the
-    # settings), which on PostgreSQL kills the transaction. Django's test clients
-    # disconnect the same signals.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        return async_to_sync(post)()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
 @on_s3mock
 @EXAMPLES
 @given(name=filenames, file_tags=tags)
@@ -193,7 +166,10 @@ def test_streamed_multipart_upload_of_any_filename_stays_inside_the_prefix(
     tags_field = file_tags if isinstance(file_tags, str) else json.dumps(file_tags)
     body, content_type = _multipart_body(name, tags_field, b"multipart body\n")
 
-    response = _asgi_post(Token.objects.get(user=user).key, body, content_type)
+    token = Token.objects.get(user=user).key
+    response = asgi_post(
+        "/api/files", token=token, content=body, headers={"Content-Type": content_type}
+    )
 
     assert response.status_code in ALLOWED_UPLOAD_STATUSES, response.text[:300]
     assert _fingerprints(user, existing) == existing

@@ -13,11 +13,11 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
+from chatui.testing.asgi import asgi_post
 from files import storage
 from files.models import FileVersion, ReconcileRun, StoredFile
 from files.ops.reconcile import ReconcileOptions, files_reconcile
@@ -26,13 +26,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _upload(client: Any, content: bytes, name: str = "report.txt", query: str = "") -> Any:
-    data = {"file": SimpleUploadedFile(name, content)}
-    return client.post(f"/api/files{query}", data, format="multipart")
+    return asgi_post(f"/api/files{query}", client=client, files={"file": (name, content)})
 
 
 def _new_version(client: Any, file_id: str, content: bytes, name: str = "report.txt") -> Any:
-    data = {"file": SimpleUploadedFile(name, content)}
-    return client.post(f"/api/files/{file_id}/versions", data, format="multipart")
+    path = f"/api/files/{file_id}/versions"
+    return asgi_post(path, client=client, files={"file": (name, content)})
 
 
 def _body(response: Any) -> bytes:

@@ -8,18 +8,16 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psutil
 import pytest
 from botocore.exceptions import ClientError
 
 from s3mock.diskfmt import TMP_PREFIX
-from s3mock.testing import S3MockProcess
+from s3mock.testing import PeakRss, S3MockProcess
 from s3mock.tests.conftest import make_s3_client
 
 MIB = 1024 * 1024
@@ -144,28 +142,6 @@ def test_sigkill_during_large_puts_leaves_no_torn_object(server: S3MockProcess):
     assert len(leftovers) == 2 and temp_files(server.data_dir) == []
 
 
-class PeakRss:
-    """Samples a process's resident memory in a thread, keeping the peak."""
-
-    def __init__(self, pid: int):
-        self._process = psutil.Process(pid)
-        self.start = self.peak = self._process.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, self._process.memory_info().rss)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def test_large_objects_stream_both_ways_without_buffering(server: S3MockProcess):
     # given a 64 MiB body, and the server's memory watched
     client = make_s3_client(server)
@@ -174,7 +150,7 @@ def test_large_objects_stream_both_ways_without_buffering(server: S3MockProcess)
     digest = hashlib.md5(usedforsecurity=False)
 
     # when it is uploaded in one PUT and read back in 1 MiB pieces
-    with PeakRss(server.process.pid) as rss:
+    with PeakRss(server.process.pid, interval=0.005) as rss:
         client.put_object(Bucket="large", Key="blob", Body=data)
         body = client.get_object(Bucket="large", Key="blob")["Body"]
         for piece in iter(lambda: body.read(MIB), b""):

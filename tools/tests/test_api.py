@@ -7,11 +7,11 @@ import io
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
 
 from chat.models import ChatSession
+from chatui.testing.asgi import asgi_post
 from files.models import StoredFile
 from tools.models import ToolRun
 from tools.registry import tool_list
@@ -22,8 +22,8 @@ CSV = "month,sales,costs\nJan,10,7\nFeb,12,8\nMär,9,9.5\n".encode()
 
 
 def _upload(client: APIClient, content: bytes, filename: str, **extra: Any) -> dict[str, Any]:
-    upload = SimpleUploadedFile(filename, content, content_type="text/csv")
-    response = client.post("/api/files", {"file": upload, **extra}, format="multipart")
+    upload = {"file": (filename, content, "text/csv")}
+    response = asgi_post("/api/files", client=client, files=upload, data=extra)
     assert response.status_code == 201, response.json()
     return response.json()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
+
+from chatui.testing.asgi import asgi_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("s3_backend")]
 
@@ -14,8 +15,8 @@ CSV = b"day,revenue,costs\n2024-01-01,10,7\n2024-01-02,12,8\n"
 
 
 def _upload(client: APIClient, content: bytes, filename: str) -> dict[str, Any]:
-    upload = SimpleUploadedFile(filename, content, content_type="text/plain")
-    response = client.post("/api/files", {"file": upload}, format="multipart")
+    upload = {"file": (filename, content, "text/plain")}
+    response = asgi_post("/api/files", client=client, files=upload)
     assert response.status_code == 201, response.json()
     return response.json()
 
