@@ -14,6 +14,10 @@ throughput), and PASS/FAIL against the target (no errors, p99 under the target).
 
     .venv/bin/python bench/chat_ws.py                     # 200 clients x 20 messages
     .venv/bin/python bench/chat_ws.py --clients 50 --messages 5 --think-ms 0
+    .venv/bin/python bench/chat_ws.py --think-ms 500 --disconnect   # replies outlive tabs
+
+Compare the server's ``ms/reply`` of a run with ``--disconnect`` and one without:
+the cost of replies that belong to the chat rather than the socket.
 """
 
 from __future__ import annotations
@@ -84,6 +88,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         dest="wal",
         action="store_false",
         help="keep SQLite's default rollback journal instead of WAL",
+    )
+    parser.add_argument(
+        "--disconnect",
+        action="store_true",
+        help="the reply-survives-the-tab path: after each reply's first token the client "
+        "closes its socket, opens a new one and loads the chat, catching up to the end",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: a client process
     return parser.parse_args(argv)
@@ -189,8 +199,15 @@ def process_cpu_s(pid: int) -> float:
 
 
 async def run_client(
-    ws: Any, messages: int, think_s: float, results: Results, start: asyncio.Event
-) -> None:
+    ws: Any,
+    messages: int,
+    think_s: float,
+    results: Results,
+    start: asyncio.Event,
+    reopen: Any = None,
+) -> Any:
+    """Send ``messages`` one after another; with ``reopen`` (``--disconnect``), leave
+    after each reply's first frame and follow it to its end on a new socket."""
     await start.wait()
     if think_s:  # with think time, clients arrive spread out as real users do, not as one burst
         await asyncio.sleep(random.uniform(0, think_s))
@@ -199,10 +216,42 @@ async def run_client(
         frame = {"type": "chat", "session_id": session_id, "content": f"message {number}"}
         started = time.perf_counter()
         await ws.send(json.dumps(frame))
-        session_id = await until_complete(ws, results)
+        if reopen is None:
+            session_id = await until_complete(ws, results)
+        else:
+            ws, session_id = await reopen_mid_reply(ws, reopen, results)
         results.latencies_ms.append((time.perf_counter() - started) * 1000)
         if think_s:
             await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
+    return ws
+
+
+async def reopen_mid_reply(ws: Any, reopen: Any, results: Results) -> tuple[Any, str | None]:
+    """Close the tab at the reply's first frame, open a new one, load the chat and
+    follow the reply (caught up) to its end. An offline reply may finish first."""
+    while True:
+        frame = json.loads(await ws.recv())
+        if frame["type"] == "error":
+            results.errors.append(f"{frame['code']}: {frame['message']}")
+            return ws, frame.get("session_id")
+        if frame["type"] in ("token", "tool_start", "response_complete"):
+            break
+    session_id = frame["session_id"]
+    await ws.close()
+    ws = await reopen()
+    await ws.send(json.dumps({"type": "load_session", "session_id": session_id}))
+    if frame["type"] == "response_complete":
+        await until_type(ws, "session")
+        return ws, session_id
+    session = json.loads(await ws.recv())
+    if session["messages"][-1]["status"] != "streaming":  # it ended before the reload
+        return ws, session_id
+    return ws, await until_complete(ws, results)
+
+
+async def until_type(ws: Any, frame_type: str) -> None:
+    while json.loads(await ws.recv())["type"] != frame_type:
+        pass
 
 
 async def until_complete(ws: Any, results: Results) -> str | None:
@@ -226,15 +275,17 @@ async def worker_run(config: dict[str, Any]) -> Results:
     results = Results()
     port = config["port"]
     url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
-    sockets = [
-        await websockets.connect(
-            url, origin=origin, additional_headers={"Cookie": f"sessionid={cookie}"}
-        )
-        for cookie in config["cookies"]
-    ]
+
+    def opener(cookie: str) -> Any:
+        headers = {"Cookie": f"sessionid={cookie}"}
+        return lambda: websockets.connect(url, origin=origin, additional_headers=headers)
+
+    sockets = [await opener(cookie)() for cookie in config["cookies"]]
     start = asyncio.Event()
+    reopens = [opener(c) if config.get("disconnect") else None for c in config["cookies"]]
     clients = [
-        run_client(ws, config["messages"], config["think_s"], results, start) for ws in sockets
+        run_client(ws, config["messages"], config["think_s"], results, start, reopen)
+        for ws, reopen in zip(sockets, reopens, strict=True)
     ]
     tasks = asyncio.gather(*clients, return_exceptions=True)
     print("ready", flush=True)
@@ -244,7 +295,7 @@ async def worker_run(config: dict[str, Any]) -> Results:
     outcomes = await tasks
     results.client_cpu_s.append(time.process_time() - cpu_before)
     results.errors += [f"{type(o).__name__}: {o}" for o in outcomes if isinstance(o, BaseException)]
-    for ws in sockets:
+    for ws in [o for o in outcomes if not isinstance(o, BaseException)]:
         await ws.close()
     return results
 
@@ -269,6 +320,7 @@ def workers_start(
             "cookies": cookies[index::count],
             "messages": args.messages,
             "think_s": args.think_ms / 1000,
+            "disconnect": args.disconnect,
         }
         path = tmp / f"worker{index}.json"
         path.write_text(json.dumps(config))
@@ -329,7 +381,8 @@ def report(run: Run, args: argparse.Namespace) -> bool:
         f"server={args.server}{f'(ws={args.ws})' if args.server == 'uvicorn' else ''} "
         f"provider=offline debug={args.debug} settings={args.settings} "
         f"db=sqlite(temp, {'WAL' if args.wal else 'rollback journal'}) "
-        f"client_procs={len(results.client_cpu_s)}"
+        f"client_procs={len(results.client_cpu_s)} "
+        f"path={'tab closed mid-reply, caught up on a new socket' if args.disconnect else 'normal'}"
     )
     print(f"load average: before {_load(run.load_before)}  after {_load(run.load_after)}")
     print(

@@ -36,8 +36,20 @@ class ChatPagination(PageNumberPagination):
     max_page_size = 200
 
 
+class BranchMessageOutputSerializer(MessageOutputSerializer):
+    """A message of the branch on show, with its place among its versions."""
+
+    parent_id = serializers.UUIDField(allow_null=True)
+    siblings = serializers.ListField(child=serializers.UUIDField())
+    sibling_index = serializers.IntegerField()
+
+    class Meta(MessageOutputSerializer.Meta):
+        fields = [*MessageOutputSerializer.Meta.fields, "parent_id", "siblings", "sibling_index"]
+        read_only_fields = fields
+
+
 class ChatDetailOutputSerializer(SessionOutputSerializer):
-    messages = MessageOutputSerializer(many=True)
+    messages = BranchMessageOutputSerializer(many=True)
     files = StoredFileOutputSerializer(many=True)
 
     class Meta(SessionOutputSerializer.Meta):

@@ -2,17 +2,14 @@
 
 One socket views one chat at a time and joins that chat's group
 (``chat.session.<uuid>``), so every tab of the chat sees the same conversation:
-the user's message and every frame of the reply go to the group. The reply runs
-as an asyncio task owned by the socket that asked for it; ``stop`` from any tab
-cancels it (directly, or through the group), and closing that socket stops it
-too, saved with what was streamed so far. ``DomainError`` becomes an ``error``
-frame here and only here.
+the user's message and every frame of the reply go to the group. The reply
+belongs to the chat, not to this socket (``chat.reply_runner``): it goes on when
+the tab closes, a tab that opens the chat mid-reply catches up, and only ``stop``
+from any tab stops it. ``DomainError`` becomes an ``error`` frame here and only here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 import uuid
@@ -32,11 +29,20 @@ from chat.protocol import (
     ChatFrame,
     ClientFrame,
     LoadSessionFrame,
+    MessageActionFrame,
     StopFrame,
     frame_parse,
 )
-from chat.reply import ReplyEvent, reply_generate, session_files_metadata
+from chat.reply import session_files_metadata
 from chat.reply_lock import ReplyLock, reply_lock_acquire, reply_lock_held
+from chat.reply_runner import (
+    group_frame,
+    group_name,
+    internal_error,
+    reply_catch_up,
+    reply_start,
+    reply_stop,
+)
 from chat.selectors import session_get_for_user
 from chat.serializers import message_payload
 from chat.serializers import session_payload as session_payload_of
@@ -47,10 +53,6 @@ from chatui.rate_limits import rate_limit_hit
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
-
-
-def group_name(session_id: uuid.UUID | str) -> str:
-    return f"chat.session.{session_id}"
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -65,8 +67,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.session_id: uuid.UUID | None = None
-        self.reply_task: asyncio.Task[None] | None = None
-        self.reply_session_id: uuid.UUID | None = None
         await self.accept()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -86,8 +86,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return  # refused in connect
-        await self._reply_cancel(wait=True)
-        await self._group_leave()
+        await self._group_leave()  # a reply this socket asked for goes on
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -99,7 +98,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", **exc.as_dict()})
         except Exception:
             logger.exception("chat frame failed")
-            await self.send_json(_internal_error())
+            await self.send_json(internal_error())
 
     async def _dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, ChatFrame):
@@ -110,29 +109,57 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._attach_file(frame)
         elif isinstance(frame, StopFrame):
             await self._stop(frame)
+        elif isinstance(frame, MessageActionFrame):
+            await self._message_action(frame)
 
     # --- client frames ---------------------------------------------------------
 
     async def _load_session(self, frame: LoadSessionFrame) -> None:
         session, payload = await _session_load(user=self.user, session_id=frame.session_id)
-        await self._group_join(session.id)
+        await self._group_join(session.id)  # from here on, every frame of a reply arrives
+        running = False
+        if any(m["status"] == Message.Status.STREAMING for m in payload["messages"]):
+            running = await reply_lock_held(session.id)
+            if not running:  # it ended since (or its writer died): read the history again
+                await chat_db(services.replies_interrupted)(session=session)
+                session, payload = await _session_load(user=self.user, session_id=str(session.id))
         await self.send_json({"type": "session", "session_id": str(session.id), **payload})
+        if running:
+            await reply_catch_up(session.id, self.channel_name)
 
     async def _chat(self, frame: ChatFrame) -> None:
         # per-user limit (RATE_LIMIT_CHAT): an `error` frame `rate_limited` past it
         await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
-        await self._busy_check(frame.session_id)
         services.message_content_check(frame.content, frame.file_ids)
-        switching = frame.session_id is None or uuid_or_none(frame.session_id) != self.session_id
-        begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
+        chat_id = uuid_or_none(frame.session_id)
+        lock = None
+        if chat_id is not None:  # one reply at a time per chat, in every process
+            lock = await reply_lock_acquire(chat_id)
+            if lock is None:
+                raise Busy("This chat's previous message is still being answered; stop it or wait.")
+        switching = frame.session_id is None or chat_id != self.session_id
+        try:
+            begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
+        except BaseException:
+            if lock is not None:
+                await lock.release()
+            raise
         if begun.session_payload is not None:
-            await self._group_join(begun.session.id)
-            frame_out = {"type": "session", "session_id": str(begun.session.id)}
-            await self.send_json({**frame_out, **begun.session_payload})
-        if begun.error is not None:
+            await self._session_frame(begun)
+        if begun.error is not None:  # the message was refused; the chat was still opened
+            if lock is not None:
+                await lock.release()
             raise begun.error
         await self._group_frame(begun.session.id, {"type": "message", "message": begun.payload})
-        await self._reply_start(begun)
+        lock = lock or await reply_lock_acquire(
+            begun.session.id
+        )  # a new chat: nobody else knows it
+        await self._reply_run(begun, lock)  # type: ignore[arg-type]
+
+    async def _session_frame(self, begun: _ChatBegun) -> None:
+        await self._group_join(begun.session.id)
+        frame_out = {"type": "session", "session_id": str(begun.session.id)}
+        await self.send_json({**frame_out, **(begun.session_payload or {})})
 
     async def _attach_file(self, frame: AttachFileFrame) -> None:
         session = await chat_db(session_get_for_user)(user=self.user, session_id=frame.session_id)
@@ -145,66 +172,47 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _stop(self, frame: StopFrame) -> None:
         target = frame.session_id or (str(self.session_id) if self.session_id else None)
-        if self.reply_task is not None and str(self.reply_session_id) == target:
-            await self._reply_cancel(wait=False)
-        elif target is not None:
-            session = await chat_db(session_get_for_user)(
-                user=self.user, session_id=target
-            )  # only a chat of one's own can be stopped through its group
-            await self.channel_layer.group_send(
-                group_name(session.id), {"type": "chat.stop", "session_id": str(session.id)}
-            )
+        if target is None:
+            return
+        # only a chat of one's own can be stopped, from any tab in any process
+        session = await chat_db(session_get_for_user)(user=self.user, session_id=target)
+        await reply_stop(session.id)
+
+    async def _message_action(self, frame: MessageActionFrame) -> None:
+        """Edit-and-resend, regenerate, continue (each starts a reply) or switch branch."""
+        if frame.action != "switch_branch":
+            await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
+        chat_id = uuid_or_none(frame.session_id)
+        lock = await reply_lock_acquire(chat_id) if chat_id is not None else None
+        if chat_id is not None and lock is None:
+            raise Busy()
+        try:
+            begun = await _action_begin(user=self.user, frame=frame)
+        except BaseException:
+            if lock is not None:
+                await lock.release()
+            raise
+        await self._group_join(begun.session.id)
+        session_frame = {"type": "session", **(begun.session_payload or {})}
+        await self._group_frame(begun.session.id, session_frame)
+        if frame.action == "switch_branch":
+            await lock.release()  # type: ignore[union-attr]
+            return
+        await self._reply_run(begun, lock)  # type: ignore[arg-type]
 
     # --- the reply -------------------------------------------------------------
 
-    async def _busy_check(self, session_id: str | None) -> None:
-        if self.reply_task is not None:
-            raise Busy("Your previous message is still being answered; stop it or wait.")
-        chat_id = uuid_or_none(session_id) if session_id is not None else None
-        if chat_id is not None and await reply_lock_held(chat_id):  # a tab in any process
-            raise Busy()
-
-    async def _reply_start(self, begun: _ChatBegun) -> None:
-        lock = await reply_lock_acquire(begun.session.id)
-        if lock is None:  # another tab, in any process, won the race since _busy_check
-            raise Busy()
-        self.reply_session_id = begun.session.id
-        self.reply_task = asyncio.create_task(self._reply_run(begun, uuid.uuid4(), lock))
-
-    async def _reply_run(self, begun: _ChatBegun, message_id: uuid.UUID, lock: ReplyLock) -> None:
-        session = begun.session
-
-        async def sink(event: ReplyEvent) -> None:
-            frame = {"type": event.type, "message_id": str(message_id), **dataclasses.asdict(event)}
-            await self._group_frame(session.id, frame)
-
-        try:
-            await reply_generate(
-                user=self.user,
-                session=session,
-                user_message=begun.message,
-                message_id=message_id,
-                sink=sink,
-                plan=begun.plan,
-            )
-        except DomainError as exc:
-            await self._group_frame(session.id, {"type": "error", **exc.as_dict()})
-        except Exception:
-            logger.exception("chat reply failed session_id=%s", session.id)
-            await self._group_frame(session.id, _internal_error())
-        finally:
-            await lock.release()
-            self.reply_task = None
-            self.reply_session_id = None
-
-    async def _reply_cancel(self, *, wait: bool) -> None:
-        task = self.reply_task
-        if task is None:
-            return
-        task.cancel()
-        if wait:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def _reply_run(self, begun: _ChatBegun, lock: ReplyLock) -> None:
+        assert begun.message is not None
+        await reply_start(
+            user=self.user,
+            session=begun.session,
+            question=begun.message,
+            answer_id=begun.answer_id,
+            lock=lock,
+            plan=begun.plan,
+            continuing=begun.continuing,
+        )
 
     # --- groups ----------------------------------------------------------------
 
@@ -221,19 +229,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.session_id = None
 
     async def _group_frame(self, session_id: uuid.UUID, frame: dict[str, Any]) -> None:
-        frame = {"session_id": str(session_id), **frame}
-        await self.channel_layer.group_send(
-            group_name(session_id), {"type": "chat.frame", "frame": frame}
-        )
+        await group_frame(session_id, frame)
 
     # --- channel-layer handlers ------------------------------------------------
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         await self.send_json(event["frame"])
-
-    async def chat_stop(self, event: dict[str, Any]) -> None:
-        if self.reply_task is not None and str(self.reply_session_id) == event["session_id"]:
-            await self._reply_cancel(wait=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,6 +245,34 @@ class _ChatBegun:
     payload: dict[str, Any] = dataclasses.field(default_factory=dict)  # the ``message`` frame's
     plan: ContextPlan = dataclasses.field(default_factory=ContextPlan)  # the model's context
     error: DomainError | None = None  # the message was refused; the chat was still opened
+    continuing: Message | None = None  # a stopped answer to extend
+    answer_id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)  # its ``streaming`` row
+
+
+@chat_db
+def _action_begin(*, user: Any, frame: MessageActionFrame) -> _ChatBegun:
+    """A message action's writes, the model's context and the chat's new history."""
+    ids = {"user": user, "session_id": frame.session_id, "message_id": frame.message_id}
+    continuing = None
+    if frame.action == "edit":
+        session, question = services.message_edit_post(**ids, content=frame.content)
+    elif frame.action == "regenerate":
+        session, question = services.reply_regenerate_point(**ids)
+    elif frame.action == "continue":
+        session, question, continuing = services.reply_continue_point(**ids)
+    else:
+        session, question = services.branch_switch(**ids), None
+    plan, answer_id = ContextPlan(), uuid.uuid4()
+    if question is not None:
+        plan = context_plan(user=user, session=session, message=question)
+    if continuing is not None:
+        answer_id = continuing.id
+    elif question is not None:
+        services.reply_open(session=session, question=question, message_id=answer_id)
+    payload = session_payload_of(session)
+    return _ChatBegun(
+        session, payload, question, plan=plan, continuing=continuing, answer_id=answer_id
+    )
 
 
 @chat_db
@@ -272,8 +301,9 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     if refused is not None:
         return _ChatBegun(opened, session_payload, error=refused)
     plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
+    answer = services.reply_open(session=session, question=message, message_id=uuid.uuid4())
     payload = message_payload(message, files=None if frame.file_ids else [])
-    return _ChatBegun(session, session_payload, message, payload, plan)
+    return _ChatBegun(session, session_payload, message, payload, plan, answer_id=answer.id)
 
 
 def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
@@ -286,7 +316,3 @@ def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
 def _session_load(*, user: Any, session_id: str) -> tuple[Any, dict[str, Any]]:
     session = session_get_for_user(user=user, session_id=session_id)
     return session, session_payload_of(session)
-
-
-def _internal_error() -> dict[str, Any]:
-    return {"type": "error", "code": "internal_error", "message": "Something went wrong."}

@@ -22,6 +22,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from chat.branches import on_show
 from chat.models import ChatSession, Message
 from chat.retrieval import DocumentText, RetrievalPlan, retrieval_plan, tag_files
 from chat.selectors import context_files
@@ -366,7 +367,8 @@ def _history(*, session: ChatSession, attachments: bool = True) -> list[dict[str
     """
     rows = list(
         Message.objects.filter(
-            session=session, role__in=(Message.Role.USER, Message.Role.ASSISTANT)
+            on_show(session, HISTORY_MAX_MESSAGES * 2),  # the branch the chat shows
+            role__in=(Message.Role.USER, Message.Role.ASSISTANT),
         )
         .order_by("-created_at", "-id")
         .values_list("id", "role", "content", "tool_calls")[:HISTORY_MAX_MESSAGES]

@@ -14,6 +14,11 @@ class ChatSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_sessions"
     )
     title = models.CharField(max_length=200, blank=True)
+    # The last message of the branch on show: the conversation is the path from it to
+    # the first message through ``Message.parent`` (edits and regenerations branch).
+    leaf = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,9 +55,14 @@ class Message(models.Model):
         COMPLETE = "complete"
         STOPPED = "stopped"
         ERROR = "error"
+        STREAMING = "streaming"
+        INTERRUPTED = "interrupted"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     tool_calls = models.JSONField(default=list, blank=True)

@@ -40,7 +40,18 @@ class LoadSessionFrame:
     session_id: str
 
 
-ClientFrame = ChatFrame | AttachFileFrame | StopFrame | LoadSessionFrame
+@dataclass(frozen=True)
+class MessageActionFrame:
+    """``edit`` (with ``content``), ``regenerate``, ``continue`` or ``switch_branch``
+    on one message of a chat."""
+
+    action: str
+    session_id: str
+    message_id: str
+    content: str = ""
+
+
+ClientFrame = ChatFrame | AttachFileFrame | StopFrame | LoadSessionFrame | MessageActionFrame
 
 
 def frame_parse(text: str | None, binary: bytes | None = None) -> ClientFrame:
@@ -83,6 +94,16 @@ def _load_session(raw: dict[str, Any]) -> LoadSessionFrame:
     return LoadSessionFrame(session_id=_str(raw, "session_id"))
 
 
+def _message_action(raw: dict[str, Any]) -> MessageActionFrame:
+    action = raw["type"]
+    return MessageActionFrame(
+        action=action,
+        session_id=_str(raw, "session_id"),
+        message_id=_str(raw, "message_id"),
+        content=_str(raw, "content") if action == "edit" else "",
+    )
+
+
 def _str(raw: dict[str, Any], name: str) -> str:
     value = raw.get(name)
     if not isinstance(value, str):
@@ -102,4 +123,8 @@ _PARSERS = {
     "attach_file": _attach_file,
     "stop": _stop,
     "load_session": _load_session,
+    "edit": _message_action,
+    "regenerate": _message_action,
+    "continue": _message_action,
+    "switch_branch": _message_action,
 }

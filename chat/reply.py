@@ -1,12 +1,12 @@
 """Writing the assistant's reply: provider rounds, tool calls, and what the chat sees.
 
-``reply_generate`` runs as an asyncio task started by the websocket consumer, so
-``stop`` can cancel it. It reports progress as events to an async ``sink`` (the
-consumer turns them into frames for the session's group) and saves the reply
-once, at the end, with a message id chosen up front so every streamed frame can
-name it. A cancelled reply is saved with what was streamed so far and status
-``stopped``; a failing model saves what it had (if anything) with status
-``error`` and re-raises, so the consumer sends one ``error`` frame.
+``reply_generate`` runs as an asyncio task of the chat (``chat.reply_runner``), so
+``stop`` can cancel it. It reports progress as events to an async ``sink`` (turned
+into frames for the chat's group) and saves the reply twice: an empty ``streaming``
+row first, with the id every streamed frame names, then the whole answer at the
+end. A cancelled reply is saved with what was streamed so far and status
+``stopped`` (or ``cancel_status()``: ``error`` once timed out); a failing model saves what it had
+with status ``error`` and re-raises, so the runner sends one ``error`` frame.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from chat.llm import Cited, LLMProvider, LLMRequest, TextDelta, ToolCall, provid
 from chat.llm.batching import text_batched
 from chat.models import ChatSession, Message
 from chat.selectors import session_files
-from chat.services import message_create
+from chat.services import reply_finish
 from chat.tooling import ToolOutcome, tool_call_execute, tool_specs_get
 from chatui.errors import DomainError
 from chatui.executors import thread_pool
@@ -42,6 +42,12 @@ logger = logging.getLogger(__name__)
 # Tool calls wait on a child process for up to TOOLS_TIMEOUT_S: they run on a pool of
 # their own, never on the one thread every socket shares for database work.
 TOOL_RUN_THREADS = 8
+
+# Asked after a stopped answer (which the context ends with) to have the model go on.
+CONTINUE_ASK = (
+    "Continue your previous answer exactly where it stopped. Do not repeat what you "
+    "already wrote and do not comment on the interruption."
+)
 
 
 @dataclass(frozen=True)
@@ -115,30 +121,38 @@ async def reply_generate(
     session: ChatSession,
     user_message: Message,
     sink: Sink,
-    message_id: uuid.UUID | None = None,
+    message_id: uuid.UUID,
     provider: LLMProvider | None = None,
     plan: ContextPlan | None = None,
-) -> Message:
-    """Answer ``user_message`` (already saved) and return the saved assistant message.
+    continuing: Message | None = None,
+    cancel_status: Callable[[], str] = lambda: Message.Status.STOPPED,
+) -> None:
+    """Answer ``user_message`` (already saved) and save the assistant message.
 
-    ``plan`` is the one ``context_plan`` gives for it, when the caller made it in the
-    same trip to the database thread as it saved the message.
+    ``message_id`` is the answer's ``streaming`` row (``services.reply_open``, saved
+    with the question), finished in place; ``continuing``, a stopped answer already
+    ``streaming`` again, is extended. ``plan`` is the one ``context_plan`` gives for
+    it, when the caller made it in the same trip to the database thread.
     """
-    reply = _Reply(user, session, user_message, message_id or uuid.uuid4(), sink)
+    reply = _Reply(user, session, user_message, message_id, sink)
+    if continuing is not None:
+        reply.text.append(continuing.content)
+        reply.tool_calls.extend(continuing.tool_calls)
     try:
         chosen = provider or provider_get(user_message.content)
-        await _rounds_run(reply, chosen, plan)
+        await _rounds_run(reply, chosen, plan, continuing is not None)
     except asyncio.CancelledError:
-        await asyncio.shield(_reply_end(reply, Message.Status.STOPPED))
+        await asyncio.shield(_reply_end(reply, cancel_status()))
         raise
-    except DomainError:
-        if reply.content or reply.tool_calls:
-            await asyncio.shield(_reply_save(reply, Message.Status.ERROR))
+    except Exception:  # the consumer reports it; the row must not stay ``streaming``
+        await asyncio.shield(_reply_save(reply, Message.Status.ERROR))
         raise
-    return await _reply_end(reply, Message.Status.COMPLETE)
+    await _reply_end(reply, Message.Status.COMPLETE)
 
 
-async def _rounds_run(reply: _Reply, provider: LLMProvider, plan: ContextPlan | None) -> None:
+async def _rounds_run(
+    reply: _Reply, provider: LLMProvider, plan: ContextPlan | None, continuing: bool = False
+) -> None:
     """Ask the model, run the tools it calls, feed their results back; the last
     round offers no tools, so the model must answer in words."""
     if plan is None:
@@ -150,6 +164,8 @@ async def _rounds_run(reply: _Reply, provider: LLMProvider, plan: ContextPlan | 
     reply.citations = context.citation_list() if provider.cites_context else []
     tools = await tool_specs_get()
     messages = context.openai_messages()
+    if continuing:
+        messages.append({"role": "user", "content": CONTINUE_ASK})
     for round_number in range(settings.LLM_MAX_TOOL_ROUNDS + 1):
         offered = tools if round_number < settings.LLM_MAX_TOOL_ROUNDS else []
         request = LLMRequest(messages=messages, tools=offered, context=context)
@@ -258,21 +274,18 @@ def _arguments_decode(raw: str) -> Any:
         return raw
 
 
-async def _reply_end(reply: _Reply, status: str) -> Message:
-    message = await _reply_save(reply, status)
+async def _reply_end(reply: _Reply, status: str) -> None:
+    await _reply_save(reply, status)
     await reply.sink(ReplyCompleted(reply.content, status, reply.citations))
-    return message
 
 
-async def _reply_save(reply: _Reply, status: str) -> Message:
-    return await chat_db(message_create)(
-        session=reply.session,
-        role=Message.Role.ASSISTANT,
+async def _reply_save(reply: _Reply, status: str) -> None:
+    await chat_db(reply_finish)(
+        message_id=reply.message_id,
         content=text_storable(reply.content),  # a model may stream NUL; PostgreSQL refuses it
         files=reply.files,
         tool_calls=reply.tool_calls,
         status=status,
-        message_id=reply.message_id,
         file_versions=reply.file_versions,
         citations=reply.citations,
     )

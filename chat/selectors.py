@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from chat.models import ChatSession, Message
 from chatui.errors import ChatNotFound
@@ -51,19 +51,6 @@ def session_owned_by(user: Any, session_id: uuid.UUID) -> bool:
     """Whether ``session_id`` is a chat of ``user``'s: files and tools ask this (through
     ``files.sessions``) before linking a file or a run to a chat."""
     return ChatSession.objects.filter(owner=user, id=session_id).exists()
-
-
-def message_list_for_session(*, session: ChatSession) -> QuerySet[Message]:
-    return (
-        Message.objects.filter(session=session)
-        .order_by("created_at", "id")
-        .prefetch_related(
-            Prefetch(
-                "files",
-                queryset=StoredFile.objects.select_related("owner").order_by("created_at", "id"),
-            )
-        )
-    )
 
 
 def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:

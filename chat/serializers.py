@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from rest_framework import serializers
 
+from chat.branches import Tree, branch_fields, message_path
 from chat.models import ChatSession, Message
-from chat.selectors import message_list_for_session, session_files
+from chat.selectors import session_files
 from files.api.serializers import StoredFileOutputSerializer
 from files.models import StoredFile
 
@@ -79,14 +81,21 @@ class SessionOutputSerializer(serializers.ModelSerializer):
 
 
 def session_payload(session: ChatSession) -> dict[str, Any]:
-    """A session with its whole history and its files (what a chat page shows)."""
+    """A session with the branch of its history on show and its files (what a chat
+    page shows). Each message also carries ``parent_id``, ``siblings`` (its
+    alternatives' ids, oldest first, itself included) and ``sibling_index``."""
+    messages, tree = message_path(session)
     return {
         **SessionOutputSerializer(session).data,
-        "messages": MessageOutputSerializer(
-            message_list_for_session(session=session), many=True
-        ).data,
+        "messages": [
+            _with_branch(row, tree) for row in MessageOutputSerializer(messages, many=True).data
+        ],
         "files": StoredFileOutputSerializer(session_files(session=session), many=True).data,
     }
+
+
+def _with_branch(row: dict[str, Any], tree: Tree) -> dict[str, Any]:
+    return {**row, **branch_fields(tree, uuid.UUID(row["id"]))}
 
 
 def message_payload(message: Message, *, files: list[StoredFile] | None = None) -> dict[str, Any]:
@@ -94,13 +103,20 @@ def message_payload(message: Message, *, files: list[StoredFile] | None = None) 
     display order, when the caller knows them (a message just saved without files
     passes ``[]``), which spares a query on every chat message."""
     if files is None:
-        return dict(MessageOutputSerializer(message).data)
-    payload = dict(_MessageWithoutFilesSerializer(message).data)
-    payload["files"] = (
-        files_at_used_versions(
-            StoredFileOutputSerializer(files, many=True).data, message.file_versions
+        payload = dict(MessageOutputSerializer(message).data)
+    else:
+        payload = dict(_MessageWithoutFilesSerializer(message).data)
+        payload["files"] = (
+            files_at_used_versions(
+                StoredFileOutputSerializer(files, many=True).data, message.file_versions
+            )
+            if files
+            else []
         )
-        if files
-        else []
-    )
-    return payload
+    return {**payload, **message_branch(message)}
+
+
+def message_branch(message: Message) -> dict[str, Any]:
+    """A new message's branch fields: alone under its parent until edited or regenerated."""
+    parent = str(message.parent_id) if message.parent_id else None
+    return {"parent_id": parent, "siblings": [str(message.id)], "sibling_index": 0}

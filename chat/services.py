@@ -14,9 +14,11 @@ from typing import Any
 
 from django.db import transaction
 
+from chat.branches import tree_of
 from chat.models import ChatSession, Message
 from chat.selectors import session_files_to_delete, session_get_for_user
-from chatui.errors import InvalidInput
+from chatui.errors import InvalidInput, NotFound
+from chatui.ids import uuid_or_none
 from chatui.text import text_check
 from files.models import StoredFile
 from files.selectors import file_get_for_user, files_get_for_user
@@ -27,6 +29,7 @@ TITLE_MAX = 200
 TITLE_FROM_MESSAGE = 60
 MESSAGE_MAX_CHARS = 100_000
 MESSAGE_MAX_FILES = 20
+LEAF = object()  # message_create's default parent: the end of the branch on show
 
 
 def session_create(*, owner: Any, title: str = "") -> ChatSession:
@@ -83,15 +86,18 @@ def message_create(
     message_id: uuid.UUID | None = None,
     file_versions: Iterable[dict[str, Any]] = (),
     citations: list[dict[str, Any]] | None = None,
+    parent_id: uuid.UUID | None | object = LEAF,
 ) -> Message:
-    """Store a message and mark the chat as recently used (its first user message
-    names an untitled chat). ``file_versions``: the versions it used besides its own
-    ``files`` (recorded at their current version)."""
+    """Store a message after ``parent_id`` (by default the end of the branch on show),
+    make it the branch's end, and mark the chat as recently used (its first user
+    message names an untitled chat). ``file_versions``: the versions it used besides
+    its own ``files`` (recorded at their current version)."""
     files = list(files)
     with transaction.atomic(savepoint=False):  # inside chat_message_post: no savepoint trip
         message = Message.objects.create(
             id=message_id or uuid.uuid4(),
             session=session,
+            parent_id=session.leaf_id if parent_id is LEAF else parent_id,
             role=role,
             content=content,
             tool_calls=tool_calls or [],
@@ -101,6 +107,7 @@ def message_create(
         )
         if files:
             message.files.set(files)
+        session.leaf = message
         _session_touch(session, role=role, content=content)
     return message
 
@@ -116,7 +123,7 @@ def versions_used(
 
 
 def _session_touch(session: ChatSession, *, role: str, content: str) -> None:
-    fields = ["updated_at"]
+    fields = ["updated_at", "leaf"]
     if not session.title and role == Message.Role.USER and content.strip():
         session.title = " ".join(content.split())[:TITLE_FROM_MESSAGE]
         fields.append("title")
@@ -164,3 +171,131 @@ def attach_file_to_session(*, user: Any, session: ChatSession, file_id: Any) -> 
         files=[stored],
     )
     return stored
+
+
+# --- Replies and branches ----------------------------------------------------------------
+
+
+def reply_open(*, session: ChatSession, question: Message, message_id: uuid.UUID) -> Message:
+    """The answer's row, saved empty and ``streaming`` before the model is asked, so a
+    tab that opens the chat mid-reply shows it, and a writer that dies leaves a trace."""
+    return message_create(
+        session=session,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+        message_id=message_id,
+        parent_id=question.id,
+    )
+
+
+def reply_finish(
+    *,
+    message_id: uuid.UUID,
+    content: str,
+    tool_calls: list[dict[str, Any]],
+    files: Iterable[StoredFile],
+    status: str,
+    file_versions: Iterable[dict[str, Any]] = (),
+    citations: list[dict[str, Any]] | None = None,
+) -> None:
+    """The answer as it ended (complete, stopped, error) in place of its ``streaming``
+    row, with the versions it read and the passages it cited."""
+    files = list(files)
+    with transaction.atomic():
+        Message.objects.filter(id=message_id).update(
+            content=content,
+            tool_calls=tool_calls,
+            status=status,
+            file_versions=versions_used(files, file_versions),
+            citations=citations or [],
+        )
+        if files:
+            Message.files.through.objects.bulk_create(
+                [Message.files.through(message_id=message_id, storedfile=f) for f in files],
+                ignore_conflicts=True,
+            )
+
+
+def replies_interrupted(*, session: ChatSession) -> int:
+    """Mark the chat's ``streaming`` answers, whose writer is gone, ``interrupted``."""
+    return Message.objects.filter(session=session, status=Message.Status.STREAMING).update(
+        status=Message.Status.INTERRUPTED
+    )
+
+
+def _message_in(session: ChatSession, message_id: Any, role: str) -> Message:
+    message = Message.objects.filter(session=session, id=uuid_or_none(message_id), role=role)
+    found = message.first()
+    if found is None:
+        raise NotFound(f"No {role} message with that id in this chat.")
+    return found
+
+
+def message_edit_post(
+    *, user: Any, session_id: Any, message_id: Any, content: str
+) -> tuple[ChatSession, Message]:
+    """A new version of a user message, beside the old one (same parent, same files);
+    the old one and the answers after it stay reachable as a branch."""
+    with transaction.atomic():
+        session = session_get_for_user(user=user, session_id=session_id)
+        original = _message_in(session, message_id, Message.Role.USER)
+        files = list(original.files.all())
+        message_content_check(content, [str(f.id) for f in files])
+        message = message_create(
+            session=session,
+            role=Message.Role.USER,
+            content=content,
+            files=files,
+            parent_id=original.parent_id,
+        )
+    return session, message
+
+
+def reply_regenerate_point(
+    *, user: Any, session_id: Any, message_id: Any
+) -> tuple[ChatSession, Message]:
+    """The user message an answer replied to, made the end of the branch on show so a
+    new answer (a sibling of the old one) follows it."""
+    with transaction.atomic():
+        session = session_get_for_user(user=user, session_id=session_id)
+        answer = _message_in(session, message_id, Message.Role.ASSISTANT)
+        question = Message.objects.filter(id=answer.parent_id, role=Message.Role.USER).first()
+        if question is None:
+            raise InvalidInput("This answer does not follow a message of yours.")
+        session.leaf = question
+        session.save(update_fields=["leaf"])
+    return session, question
+
+
+def reply_continue_point(
+    *, user: Any, session_id: Any, message_id: Any
+) -> tuple[ChatSession, Message, Message]:
+    """A stopped (or failed, or interrupted) answer, made ``streaming`` again and the
+    end of the branch on show, with the user message it answers."""
+    with transaction.atomic():
+        session = session_get_for_user(user=user, session_id=session_id)
+        answer = _message_in(session, message_id, Message.Role.ASSISTANT)
+        unfinished = (Message.Status.STOPPED, Message.Status.ERROR, Message.Status.INTERRUPTED)
+        if answer.status not in unfinished:
+            raise InvalidInput("Only a stopped or unfinished answer can be continued.")
+        question = Message.objects.filter(id=answer.parent_id).first()
+        if question is None:
+            raise InvalidInput("This answer does not follow a message of yours.")
+        answer.status = Message.Status.STREAMING
+        answer.save(update_fields=["status"])
+        session.leaf = answer
+        session.save(update_fields=["leaf"])
+    return session, question, answer
+
+
+def branch_switch(*, user: Any, session_id: Any, message_id: Any) -> ChatSession:
+    """Show the branch through ``message_id``, down to its newest message."""
+    with transaction.atomic():
+        session = session_get_for_user(user=user, session_id=session_id)
+        tree = tree_of(session)
+        wanted = uuid_or_none(message_id)
+        if wanted is None or all(row[0] != wanted for row in tree.rows):
+            raise NotFound("No message with that id in this chat.")
+        session.leaf_id = tree.newest_leaf_below(wanted)
+        session.save(update_fields=["leaf"])
+    return session

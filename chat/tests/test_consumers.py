@@ -262,31 +262,12 @@ async def test_a_second_message_while_replying_is_busy(
     use_provider(ScriptedProvider(["a ", "b ", "c "], delay_s=0.1))
     async with connected(alice[1]) as comm:
         await comm.send_json_to({"type": "chat", "session_id": None, "content": "one"})
-        await receive_until(comm, "token")
-        await comm.send_json_to({"type": "chat", "session_id": None, "content": "two"})
+        session_id = (await receive_until(comm, "token"))[0]["session_id"]
+        await comm.send_json_to({"type": "chat", "session_id": session_id, "content": "two"})
         frames = await receive_until(comm, "response_complete")
     errors = of_type(frames, "error")
     assert [e["code"] for e in errors] == ["busy"]
     assert frames[-1]["content"] == "a b c "
-
-
-async def test_closing_the_socket_stops_and_saves_the_reply(
-    alice: tuple[Any, str], use_provider: Any
-) -> None:
-    use_provider(ScriptedProvider([f"w{i} " for i in range(100)], delay_s=0.05))
-    comm = communicator(alice[1])
-    await comm.connect()
-    try:
-        await comm.send_json_to({"type": "chat", "session_id": None, "content": "bye"})
-        session_id = (await comm.receive_json_from())["session_id"]
-        await receive_until(comm, "token")
-    finally:
-        await comm.disconnect()
-    stored = await messages_of(session_id)
-    assert stored[0] == ("user", "bye", "complete")
-    assert (
-        stored[1][0] == "assistant" and stored[1][2] == "stopped" and stored[1][1].startswith("w0 ")
-    )
 
 
 class FailingProvider(LLMProvider):
@@ -309,6 +290,7 @@ async def test_a_failing_model_sends_llm_unavailable_and_keeps_the_message(
     assert again[-1]["content"] == "back"
     assert await messages_of(frames[0]["session_id"]) == [
         ("user", "anyone?", "complete"),
+        ("assistant", "", "error"),  # shown as unfinished, to regenerate
         ("user", "retry", "complete"),
         ("assistant", "back", "complete"),
     ]

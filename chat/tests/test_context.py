@@ -66,7 +66,7 @@ def test_a_chat_without_files_costs_two_queries_and_no_storage_call(
 ) -> None:
     # given a chat with some history and no file anywhere
     chat = session_create(owner=user)
-    chat_message_post(user=user, session_id=chat.id, content="hi", file_ids=[])
+    chat, _ = chat_message_post(user=user, session_id=chat.id, content="hi", file_ids=[])
     message_create(session=chat, role=Message.Role.ASSISTANT, content="hello")
     _, message = chat_message_post(user=user, session_id=chat.id, content="again", file_ids=[])
 

@@ -169,6 +169,8 @@ async def test_a_hanging_model_is_llm_unavailable_and_the_message_is_kept(
         await comm.disconnect()
     assert frames[-1]["code"] == "llm_unavailable"
     stored = await database_sync_to_async(
-        lambda: list(Message.objects.values_list("role", "content"))
+        lambda: list(
+            Message.objects.order_by("created_at").values_list("role", "content", "status")
+        )
     )()
-    assert stored == [("user", "hello?")]
+    assert stored == [("user", "hello?", "complete"), ("assistant", "", "error")]

@@ -130,18 +130,18 @@ async def test_the_chat_writes_on_its_own_database_pool(
     from chat import reply, services
 
     threads: dict[str, list[str]] = {"message": [], "reply": []}
-    real_post, real_create = services.chat_message_post, reply.message_create
+    real_post, real_finish = services.chat_message_post, reply.reply_finish
 
     def post(**kwargs: Any) -> Any:
         threads["message"].append(threading.current_thread().name)
         return real_post(**kwargs)
 
-    def create(**kwargs: Any) -> Any:
+    def finished(**kwargs: Any) -> Any:
         threads["reply"].append(threading.current_thread().name)
-        return real_create(**kwargs)
+        return real_finish(**kwargs)
 
     monkeypatch.setattr(services, "chat_message_post", post)
-    monkeypatch.setattr(reply, "message_create", create)
+    monkeypatch.setattr(reply, "reply_finish", finished)
     comm = communicator(alice[1])
     assert (await comm.connect())[0]
     try:

@@ -57,5 +57,8 @@ LLM_MODEL = env_str("LLM_MODEL")
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
 # Tool-call round trips per reply before the assistant must answer in words.
 LLM_MAX_TOOL_ROUNDS = env_int("LLM_MAX_TOOL_ROUNDS", 5, minimum=1)
+# A reply still running after this long is stopped and saved with what it has (status
+# ``error``): every reply ends, whoever is watching.
+CHAT_REPLY_TIMEOUT_S = env_float("CHAT_REPLY_TIMEOUT_S", 900.0)
 # The offline provider streams its reply in chunks of this many words.
 CHAT_OFFLINE_CHUNK_WORDS = env_int("CHAT_OFFLINE_CHUNK_WORDS", 4, minimum=1)

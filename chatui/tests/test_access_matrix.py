@@ -106,7 +106,10 @@ ROUTES: dict[tuple[str, str], Row] = {
         401, 201, 201, body={"filename": "n.txt", "content_base64": base64.b64encode(b"x").decode()}
     ),
     ("api/files/<str:file_id>", "GET"): Row(401, 404, 200, query="include=content"),
-    ("api/files/<str:file_id>", "PATCH"): Row(401, 404, 200, body={"tags": {"k": "v"}}),
+    # (keeps the secret tag: the tag list's row may run after it)
+    ("api/files/<str:file_id>", "PATCH"): Row(
+        401, 404, 200, body={"tags": {"k": "v", "alice_secret_total": "1"}}
+    ),
     ("api/files/<str:file_id>", "DELETE"): Row(401, 404, 204),
     ("api/files/<str:file_id>/download", "GET"): Row(
         401, 404, 200, variants=("inline=1",), shows="alice_secret_total"
@@ -123,6 +126,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
     ("api/trash", "GET"): Row(401, 200, 200),
     ("api/trash", "DELETE"): Row(401, 200, 200),
+    ("api/files/tags", "GET"): Row(
+        401, 200, 200, query="q=alice", variants=("",), shows="alice_secret_total"
+    ),
     ("api/files/zip", "GET"): Row(
         401, 404, 200, query="ids=<str:file_id>", variants=("ids=<str:file_id>&ids=<image>",)
     ),
@@ -342,7 +348,12 @@ def world(
 ) -> World:
     staff = make_user("root@example.com", is_staff=True, is_superuser=True)
     session = session_create(owner=user, title=SECRET_TITLE)
-    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME, session_id=session.pk)
+    file = make_stored_file(
+        content=SECRET_CONTENT,
+        filename=SECRET_NAME,
+        session_id=session.pk,
+        tags={"alice_secret_total": "1"},  # a tag name only the owner's #tag menu may list
+    )
     image = make_stored_file(content=_png_bytes(), filename="alice-picture.png")
     notes = make_stored_file(content=f"the {SECRET_WORD} is here\n".encode(), filename=NOTES_NAME)
     assert text_extraction_run(file_id=str(notes.pk)) == "ready"

@@ -10,7 +10,8 @@ export function statusNote(status) {
   const words = {
     stopped: "Stopped.",
     error: "The reply could not be finished.",
-    interrupted: "Connection lost while the reply was being written.",
+    interrupted: "The reply was interrupted before it finished.",
+    disconnected: "Connection lost. Reconnecting to follow the reply…",
   };
   return el("p", { className: "msg-status", text: words[status] || status });
 }

@@ -3,11 +3,12 @@
 import { friendly } from "./api.js";
 import { el, showBanner } from "./dom.js";
 import { toolCard } from "./bubbles.js";
+import { showCitations } from "./citations.js";
 import { busy, nodes, panel, state } from "./chatstate.js";
 import { markActiveSession, sessionListTouch, sessionListUpsert } from "./chatlist.js";
 import { restoreRefused } from "./chatcomposer.js";
 import { newChat } from "./chatsessions.js";
-import { appendMessage, endReply, renderReply, replyFor, scheduleRender, scrollToEnd, setTitle, showWelcome } from "./chatview.js";
+import { appendMessage, endReply, renderReply, replyFor, scheduleRender, scrollToEnd, setTitle, showHistory } from "./chatview.js";
 
 export function handleFrame(frame) {
   if (frame.session_id && state.sessionId && frame.session_id !== state.sessionId && frame.type !== "session") {
@@ -21,14 +22,16 @@ export function handleFrame(frame) {
     tool_complete: onToolComplete,
     files_update: (f) => panel.setSessionFiles(f.files),
     response_complete: onResponseComplete,
+    reply_state: onReplyState,
     error: onError,
   };
   handlers[frame.type]?.(frame);
 }
 
-/** The socket dropped: a reply being written can no longer be followed here. */
+/** The socket dropped. The reply goes on at the server; the reconnect reloads the
+ * chat and follows it again. */
 export function connectionLost() {
-  if (busy()) endReply("interrupted");
+  if (busy()) endReply("disconnected");
 }
 
 function onSession(frame) {
@@ -39,10 +42,17 @@ function onSession(frame) {
   setTitle(frame.title);
   sessionListUpsert(state.sessionId, frame.title);
   markActiveSession();
-  nodes.messages.replaceChildren();
-  if (!frame.messages.length) showWelcome();
-  frame.messages.forEach(appendMessage);
+  showHistory(frame.messages);
   panel.setSessionFiles(frame.files);
+  scrollToEnd(true);
+}
+
+/** A reply already running when this page opened the chat: its text and tools so far. */
+function onReplyState(frame) {
+  const reply = replyFor(frame.message_id);
+  reply.text = frame.content;
+  for (const tool of frame.tools || []) (tool.type === "tool_start" ? onToolStart : onToolComplete)(tool);
+  renderReply(reply);
   scrollToEnd(true);
 }
 
@@ -80,6 +90,7 @@ function onResponseComplete(frame) {
   const reply = replyFor(frame.message_id);
   reply.text = frame.content ?? reply.text;
   renderReply(reply);
+  showCitations(reply.bubble, frame.citations);
   endReply(frame.status);
   sessionListTouch(state.sessionId);
   panel.loadSessionFiles(); // files attached before the chat existed now belong to it

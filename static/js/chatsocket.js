@@ -68,6 +68,13 @@ export function send(frame) {
   return true;
 }
 
+/** Stop replaces Send while a reply is asked for or being written. */
+export function setReplying(on) {
+  nodes.stop.hidden = !on;
+  nodes.send.hidden = on;
+  updateComposer();
+}
+
 /** Send is possible while connected and no reply is being written. */
 export function updateComposer() {
   nodes.send.disabled = !isOnline() || busy();

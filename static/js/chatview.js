@@ -7,9 +7,11 @@ import { isRaster } from "./format.js";
 import { collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
 import { fileChips, statusNote, toolCard } from "./bubbles.js";
+import { showCitations } from "./citations.js";
 import { $, nodes, outbox, state } from "./chatstate.js";
 import { sessionListUpsert } from "./chatlist.js";
-import { updateComposer } from "./chatsocket.js";
+import { setReplying } from "./chatsocket.js";
+import { messageActions } from "./chatactions.js";
 
 const TITLE_FROM_MESSAGE = 60;
 
@@ -38,7 +40,7 @@ export function appendMessage(message) {
     outbox.accepted();
     const bubble = el(
       "article",
-      { className: "msg msg-user", dataset: { messageId: message.id }, "aria-label": "You said" },
+      { className: "msg msg-user", dataset: { messageId: message.id, source: message.content }, "aria-label": "You said" },
       collapsible(el("div", { className: "msg-body plain", text: message.content })),
     );
     if (message.files?.length) {
@@ -47,17 +49,39 @@ export function appendMessage(message) {
       if (images.length) bubble.append(fileChips(images, { previews: true })); // thumbnails
       if (others.length) bubble.append(fileChips(others));
     }
+    bubble.append(messageActions(message));
     nodes.messages.append(bubble);
     maybeTitleFrom(message.content);
     scrollToEnd(true);
-    if (state.waitingForReply) replyFor(null);
+    if (state.waitingForReply && !bulk) replyFor(null);
     return;
   }
   if (message.role === "assistant") appendAssistant(message);
 }
 
+/** A chat's whole history, replacing what is shown (a ``session`` frame). A reply
+ * still being written (status ``streaming``) becomes the one this page streams into. */
+let bulk = false;
+export function showHistory(messages) {
+  state.replying = null; // its bubble is replaced below
+  replies.clear();
+  nodes.messages.replaceChildren();
+  if (!messages.length) showWelcome();
+  bulk = true;
+  try {
+    messages.forEach(appendMessage);
+  } finally {
+    bulk = false;
+  }
+  if (!state.replying && state.waitingForReply && messages.at(-1)?.role === "user") replyFor(null);
+  if (!state.replying && !state.waitingForReply) setReplying(false);
+}
+
+const replies = new Map(); // message id -> the reply object of an assistant bubble
+
 function appendAssistant(message) {
   const reply = assistantBubble(message.id);
+  reply.message = message;
   reply.text = message.content;
   const byId = new Map((message.files || []).map((file) => [file.id, file]));
   const shown = new Set();
@@ -68,8 +92,45 @@ function appendAssistant(message) {
   }
   const rest = (message.files || []).filter((file) => !shown.has(file.id));
   if (rest.length) reply.bubble.append(fileChips(rest));
+  if (message.status === "streaming") {
+    replyFor(message.id); // being written: this page follows it
+    if (reply.text) renderReply(reply);
+    return;
+  }
   renderReply(reply);
-  if (message.status && message.status !== "complete") reply.bubble.append(statusNote(message.status));
+  showCitations(reply.bubble, message.citations);
+  finishBubble(reply, message.status);
+}
+
+const FOLD_LINES = 24;
+
+/** Folds the long code blocks of a finished reply behind "Show all n lines". */
+function foldLongCode(body) {
+  for (const block of body.querySelectorAll(".code-block:not([data-fold])")) {
+    const lines = (block.querySelector("pre code")?.textContent || "").split("\n").length;
+    block.dataset.fold = lines > FOLD_LINES ? "yes" : "no";
+    if (lines <= FOLD_LINES) continue;
+    block.classList.add("folded");
+    const label = `Show all ${lines} lines`;
+    const toggle = el("button", { type: "button", className: "btn btn-ghost btn-small code-fold", "aria-expanded": "false", text: label });
+    toggle.addEventListener("click", () => {
+      const folded = block.classList.toggle("folded");
+      toggle.textContent = folded ? label : "Show less";
+      toggle.setAttribute("aria-expanded", String(!folded));
+    });
+    block.querySelector(".code-bar")?.insertBefore(toggle, block.querySelector(".code-copy"));
+  }
+}
+
+/** The status note and the action bar of a reply that ended. */
+function finishBubble(reply, status) {
+  foldLongCode(reply.body);
+  reply.bubble.querySelector(":scope > .msg-status")?.remove();
+  reply.bubble.querySelector(":scope > .msg-actions")?.remove();
+  if (status && status !== "complete") reply.bubble.append(statusNote(status));
+  reply.bubble.dataset.source = reply.text;
+  const message = { ...(reply.message || {}), id: reply.messageId, role: "assistant", status };
+  if (reply.messageId) reply.bubble.append(messageActions(message));
 }
 
 function assistantBubble(messageId) {
@@ -82,23 +143,30 @@ function assistantBubble(messageId) {
     body,
   );
   nodes.messages.append(bubble);
-  return { messageId, text: "", bubble, body, tools, cards: new Map(), frame: 0 };
+  const reply = { messageId, text: "", bubble, body, tools, cards: new Map(), frame: 0 };
+  if (messageId) replies.set(messageId, reply);
+  return reply;
 }
 
-/** The reply being written (created on its first frame). */
+/** The reply being written: the one shown (a continued or reloaded answer), or a new
+ * bubble on its first frame. */
 export function replyFor(messageId) {
   if (state.replying && (!state.replying.messageId || state.replying.messageId === messageId || !messageId)) {
     if (messageId && !state.replying.messageId) {
       state.replying.messageId = messageId;
       state.replying.bubble.dataset.messageId = messageId;
+      replies.set(messageId, state.replying);
     }
     return state.replying;
   }
   $("welcome")?.remove();
-  const reply = assistantBubble(messageId);
+  const reply = replies.get(messageId) || assistantBubble(messageId);
+  reply.bubble.querySelector(":scope > .msg-status")?.remove();
+  reply.bubble.querySelector(":scope > .msg-actions")?.remove();
   reply.bubble.setAttribute("aria-busy", "true");
-  reply.body.append(el("span", { className: "typing", "aria-label": "The assistant is writing" }, el("span"), el("span"), el("span")));
+  if (!reply.text) reply.body.replaceChildren(el("span", { className: "typing", "aria-label": "The assistant is writing" }, el("span"), el("span"), el("span")));
   state.replying = reply;
+  state.waitingForReply = false;
   setReplying(true);
   return reply;
 }
@@ -127,14 +195,8 @@ export function endReply(status) {
   if (!reply) return;
   reply.bubble.removeAttribute("aria-busy");
   if (!reply.text && !reply.tools.childElementCount && status !== "complete") reply.body.textContent = "";
-  if (status !== "complete") reply.bubble.append(statusNote(status));
+  finishBubble(reply, status);
   scrollToEnd();
-}
-
-export function setReplying(on) {
-  nodes.stop.hidden = !on;
-  nodes.send.hidden = on;
-  updateComposer();
 }
 
 function maybeTitleFrom(content) {

@@ -13,6 +13,16 @@ const SHAPES = {
   file: [["path", { d: "M6 2h8l5 5v15H6zM14 2v5h5" }]],
   image: [["rect", { x: 3, y: 4, width: 18, height: 16, rx: 2 }], ["circle", { cx: 9, cy: 10, r: 2 }], ["path", { d: "M21 17l-5-5-9 8" }]],
   close: [["path", { d: "M6 6l12 12M18 6L6 18" }]],
+  copy: [["rect", { x: 9, y: 9, width: 11, height: 11, rx: 2 }], ["path", { d: "M5 15V5a1 1 0 0 1 1-1h10" }]],
+  check: [["path", { d: "M5 12l5 5 9-10" }]],
+  redo: [["path", { d: "M20 5v5h-5M20 10a8 8 0 1 0 1.5 5" }]],
+  play: [["path", { d: "M7 5l12 7-12 7z" }]],
+  left: [["path", { d: "M15 5l-7 7 7 7" }]],
+  right: [["path", { d: "M9 5l7 7-7 7" }]],
+  slash: [["rect", { x: 3, y: 4, width: 18, height: 16, rx: 3 }], ["path", { d: "M14 8l-4 8" }]],
+  help: [["circle", { cx: 12, cy: 12, r: 9 }], ["path", { d: "M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.7.3-1 .9-1 1.7M12 17h.01" }]],
+  chart: [["path", { d: "M4 20V4M4 20h16M8 16v-5M12 16V8M16 16v-8" }]],
+  table: [["rect", { x: 3, y: 4, width: 18, height: 16, rx: 2 }], ["path", { d: "M3 10h18M3 15h18M9 4v16" }]],
 };
 
 export function icon(name) {

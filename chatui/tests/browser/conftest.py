@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from chat.tests.fake_llm import FakeLLM
 from chatui.testing.processes import free_port
 from conftest import TEST_PASSWORD
 
@@ -291,6 +292,33 @@ def make_session(live_site: LiveSite, browser: Any) -> Iterator[Any]:
         problems += session.console.unexpected(session.context.pages)
         session.context.close()
     assert not problems, f"console errors or CSP violations: {problems}"
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeLLM]:
+    llm = FakeLLM().start()
+    yield llm
+    llm.stop()
+
+
+@pytest.fixture(scope="module")
+def llm_site(live_site: LiveSite, fake_llm: FakeLLM, tmp_path_factory: Any) -> Iterator[str]:
+    """A second app process on the live site's database, answering through a loopback
+    OpenAI-compatible server; the browser's cookies (not port-bound) sign in to both."""
+    env = {**live_site.env, "LLM_BASE_URL": fake_llm.base_url, "LLM_MODEL": "fake"}
+    port = free_port()
+    log: Path = tmp_path_factory.mktemp("llm-site") / "server.log"
+    command = [sys.executable, "-m", "uvicorn", "chatui.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "warning", "--ws", "websockets"]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
 
 
 @pytest.fixture

@@ -7,19 +7,14 @@ Screenshots (light, dark, 390 px) go to ``var/screenshots/``.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from chat.tests.fake_llm import FakeLLM, Reply
-from chatui.testing.processes import free_port
 
-from .conftest import REPO, SCREENSHOT_DIR, LiveSite, _wait_until_serving
+from .conftest import SCREENSHOT_DIR
 from .test_pages import open_chat, send_message
 
 pytestmark = pytest.mark.browser
@@ -28,33 +23,6 @@ pytestmark = pytest.mark.browser
 def shoot(page: Any, name: str) -> None:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"))
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeLLM]:
-    llm = FakeLLM().start()
-    yield llm
-    llm.stop()
-
-
-@pytest.fixture(scope="module")
-def llm_site(live_site: LiveSite, fake_llm: FakeLLM, tmp_path_factory: Any) -> Iterator[str]:
-    """A second app process on the live site's database, answering through a loopback
-    OpenAI-compatible server; the browser's cookies (not port-bound) sign in to both."""
-    env = {**live_site.env, "LLM_BASE_URL": fake_llm.base_url, "LLM_MODEL": "fake"}
-    port = free_port()
-    log: Path = tmp_path_factory.mktemp("llm-site") / "server.log"
-    command = [sys.executable, "-m", "uvicorn", "chatui.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "--ws", "websockets"]
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
 
 
 def open_llm_chat(page: Any, url: str) -> None:

@@ -1,0 +1,119 @@
+"""Replies belong to the chat: they outlive the socket that asked, a tab that opens the
+chat mid-reply catches up, only Stop stops them, and every reply ends (a timeout, an
+orphan marked interrupted). Through the real ASGI stack and the in-memory layer; the
+scale-out test runs the same across two processes with Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.llm import LLMProvider, LLMRequest
+from chat.models import ChatSession, Message
+from chat.tests.conftest import ScriptedProvider, communicator, receive_until
+from chat.tests.test_consumers import connected, messages_of, of_type
+
+pytestmark = [pytest.mark.anyio]
+
+WORDS = [f"w{i} " for i in range(40)]
+
+
+async def test_a_reply_outlives_its_tab_and_a_new_tab_catches_up(
+    alice: tuple[Any, str], use_provider: Any
+) -> None:
+    use_provider(ScriptedProvider(WORDS, delay_s=0.02))
+    asking = communicator(alice[1])
+    await asking.connect()
+    try:
+        await asking.send_json_to({"type": "chat", "session_id": None, "content": "go"})
+        seen = await receive_until(asking, "token")
+        seen += await receive_until(asking, "token")
+    finally:
+        await asking.disconnect()  # the tab closes (or reloads) mid-answer
+    session_id = seen[0]["session_id"]
+
+    async with connected(alice[1]) as reloaded:
+        await reloaded.send_json_to({"type": "load_session", "session_id": session_id})
+        session = await reloaded.receive_json_from()
+        frames = await receive_until(reloaded, "response_complete")
+
+    shown = session["messages"][-1]
+    assert (shown["role"], shown["status"]) == ("assistant", "streaming")
+    state = of_type(frames, "reply_state")[0]
+    assert state["message_id"] == shown["id"] and state["content"].startswith("w0 w1 ")
+    after = frames[frames.index(state) + 1 :]
+    caught_up = state["content"] + "".join(f["content"] for f in of_type(after, "token"))
+    assert caught_up == "".join(WORDS) == frames[-1]["content"]
+    assert frames[-1]["status"] == "complete"
+    assert (await messages_of(session_id))[-1] == ("assistant", "".join(WORDS), "complete")
+
+
+async def test_stop_from_a_tab_that_did_not_ask_stops_a_reply_whose_tab_closed(
+    alice: tuple[Any, str], use_provider: Any
+) -> None:
+    use_provider(ScriptedProvider(WORDS * 5, delay_s=0.02))
+    asking = communicator(alice[1])
+    await asking.connect()
+    try:
+        await asking.send_json_to({"type": "chat", "session_id": None, "content": "go"})
+        session_id = (await receive_until(asking, "token"))[0]["session_id"]
+    finally:
+        await asking.disconnect()
+    async with connected(alice[1]) as other:
+        await other.send_json_to({"type": "load_session", "session_id": session_id})
+        await receive_until(other, "reply_state")
+        await other.send_json_to({"type": "stop", "session_id": session_id})
+        done = (await receive_until(other, "response_complete"))[-1]
+    assert done["status"] == "stopped"
+    stored = (await messages_of(session_id))[-1]
+    assert stored == ("assistant", done["content"], "stopped") and done["content"]
+
+
+class SilentProvider(LLMProvider):
+    """A model that never answers (and never times out by itself)."""
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[Any]:
+        await asyncio.Event().wait()
+        yield None
+
+
+async def test_a_reply_that_runs_too_long_ends_as_an_error(
+    alice: tuple[Any, str], use_provider: Any, settings: Any
+) -> None:
+    settings.CHAT_REPLY_TIMEOUT_S = 0.3
+    use_provider(SilentProvider())
+    async with connected(alice[1]) as comm:
+        await comm.send_json_to({"type": "chat", "session_id": None, "content": "hello?"})
+        frames = await receive_until(comm, "response_complete")
+        use_provider(ScriptedProvider(["here"], delay_s=0))
+        await comm.send_json_to(
+            {"type": "chat", "session_id": frames[0]["session_id"], "content": "again"}
+        )
+        again = await receive_until(comm, "response_complete")
+    assert frames[-1]["status"] == "error"
+    assert again[-1]["status"] == "complete", "the chat is free again"
+
+
+@database_sync_to_async
+def orphan_make(user: Any) -> tuple[str, str]:
+    session = ChatSession.objects.create(owner=user, title="orphan")
+    question = Message.objects.create(session=session, role="user", content="q")
+    answer = Message.objects.create(
+        session=session, role="assistant", content="half", status="streaming", parent=question
+    )
+    session.leaf = answer
+    session.save()
+    return str(session.id), str(answer.id)
+
+
+async def test_an_answer_whose_writer_died_is_marked_interrupted(alice: tuple[Any, str]) -> None:
+    session_id, answer_id = await orphan_make(alice[0])  # no reply lock: its process is gone
+    async with connected(alice[1]) as comm:
+        await comm.send_json_to({"type": "load_session", "session_id": session_id})
+        session = await comm.receive_json_from()
+    assert [(m["id"], m["status"]) for m in session["messages"]][-1] == (answer_id, "interrupted")
+    assert (await messages_of(session_id))[-1] == ("assistant", "half", "interrupted")
