@@ -729,3 +729,30 @@ def test_s3mock_json_api_doors(s3mock_server: Any) -> None:
         TRIED["other"] += 1
         assert response.status_code in (403, 404) and "content_base64" not in response.text
     assert not problems, "\n".join(problems)
+
+
+# --- Methods no row lists ---------------------------------------------------------------------
+
+REFUSED = {401, 403, 404, 405, LOGIN, ADMIN_LOGIN}
+
+
+@on_s3mock
+def test_methods_no_row_lists_are_refused(world: World, s3_backend: Any) -> None:
+    """A route answers only the methods its rows list: any other (a plain Django view's
+    methods cannot be read off it, so they are tried) is refused, for every actor."""
+    listed: dict[str, set[str]] = {}
+    for route, method in ROUTES:
+        listed.setdefault(route, set()).add(method)
+    problems = []
+    for route, methods in sorted(listed.items()):
+        if route.startswith(("admin/", "accounts/")):
+            continue  # Django's own admin and auth views, as Django ships them
+        url = _url(route, world.values)
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods):
+            for actor in ACTORS:
+                response = _request(world.clients[actor], method, url, None)
+                TRIED[actor] += 1
+                if _outcome(response) not in REFUSED:
+                    FOUND["server errors"] += response.status_code >= 500
+                    problems.append(f"{actor} {method} {url}: {response.status_code}")
+    assert not problems, "\n".join(problems)
