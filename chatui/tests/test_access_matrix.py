@@ -733,7 +733,7 @@ def test_s3mock_json_api_doors(s3mock_server: Any) -> None:
 
 # --- Methods no row lists ---------------------------------------------------------------------
 
-REFUSED = {401, 403, 404, 405, LOGIN, ADMIN_LOGIN}
+REFUSED = {401, 403, 404, 405, 410, LOGIN, ADMIN_LOGIN}  # 410: a revoked or expired link
 
 
 @on_s3mock
