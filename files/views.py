@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from .models import StoredFile
 from .selectors import ORDERINGS, file_list_for_user, user_file_stats
@@ -65,6 +66,7 @@ def _sharing_options() -> dict[str, Any]:
     }
 
 
+@require_safe  # a page: GET and HEAD only, anything else 405
 @login_required
 def files_page(request: HttpRequest) -> HttpResponse:
     filters = _filters(request.GET)

@@ -51,7 +51,8 @@ SECRET_NAME = "alice-secret-report.csv"
 SECRET_CONTENT = b"month,alice_secret_total\n1,10\n2,20\n"
 SECRET_TITLE = "alice-secret-chat-title"
 SECRET_WORD = "alicesecretword"  # in the text of an indexed file of alice's
-SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE, SECRET_WORD)
+NOTES_NAME = "alice-notes.txt"  # that file
+SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE, SECRET_WORD, NOTES_NAME)
 ACTORS = ("anon", "other", "staff", "owner")
 CAROL = "carol@example.com"  # a share's recipient who is not an actor of the HTTP rows
 APP_INDEX = "<app_label>/"  # the admin's app index (a regex of the registered apps)
@@ -143,7 +144,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         200,
         200,
         query=f"q={SECRET_WORD}",
-        variants=(f"q={SECRET_WORD}&name=notes",),
+        variants=(f"q={SECRET_WORD}&name=notes",),  # (the answers do not repeat q)
         shows=SECRET_WORD,
     ),
     # Staff may read anyone's stats (the admin's view of a user), nobody else may.
@@ -377,7 +378,7 @@ def world(
         tags={"alice_secret_total": "1"},  # a tag name only the owner's #tag menu may list
     )
     image = make_stored_file(content=_png_bytes(), filename="alice-picture.png")
-    notes = make_stored_file(content=f"the {SECRET_WORD} is here\n".encode(), filename="notes.txt")
+    notes = make_stored_file(content=f"the {SECRET_WORD} is here\n".encode(), filename=NOTES_NAME)
     assert text_extraction_run(file_id=str(notes.pk)) == "ready"
     run = tool_run(user=user, name="csv_summary", arguments={"file_id": str(file.pk)}).run
     Token.objects.get_or_create(user=user)
@@ -575,6 +576,17 @@ def test_tool_run_doors(world: World, s3_backend: Any) -> None:
             client = world.clients[actor] if actor != "anon" else APIClient()
             response = client.post(url, body, format="json")
             problems += _check(actor, "POST", url, Row(401, 404, 200), response)
+    # and a search over "all my files" (no ids) finds alice's notes for her alone (the
+    # answer repeats the query, so the probe is the notes' name, not the word searched)
+    url, body = "/api/tools/search_files/run", {"query": SECRET_WORD}
+    for actor in ACTORS:
+        client = world.clients[actor] if actor != "anon" else APIClient()
+        response = client.post(url, body, format="json")
+        TRIED[actor] += 1
+        found = NOTES_NAME in _body_text(response)
+        if response.status_code != (401 if actor == "anon" else 200) or found != (actor == "owner"):
+            FOUND["leaks"] += found and actor != "owner"
+            problems.append(f"{actor} POST {url}: {response.status_code}, notes found: {found}")
     assert not problems, "\n".join(problems)
 
 
@@ -824,4 +836,31 @@ def test_sharing_states(
                 problems.append(f"{actor} {method} {url}: got {response.status_code}, want {want}")
             if actor not in READERS and any(secret in text for secret in SECRETS):
                 problems.append(f"{actor} {method} {url}: leaks alice's file")
+    assert not problems, "\n".join(problems)
+
+
+# --- Methods no row lists ---------------------------------------------------------------------
+
+REFUSED = {401, 403, 404, 405, 410, LOGIN, ADMIN_LOGIN}  # 410: a revoked or expired link
+
+
+@on_s3mock
+def test_methods_no_row_lists_are_refused(world: World, s3_backend: Any) -> None:
+    """A route answers only the methods its rows list: any other (a plain Django view's
+    methods cannot be read off it, so they are tried) is refused, for every actor."""
+    listed: dict[str, set[str]] = {}
+    for route, method in ROUTES:
+        listed.setdefault(route, set()).add(method)
+    problems = []
+    for route, methods in sorted(listed.items()):
+        if route.startswith(("admin/", "accounts/")):
+            continue  # Django's own admin and auth views, as Django ships them
+        url = _url(route, world.values)
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods):
+            for actor in ACTORS:
+                response = _request(world.clients[actor], method, url, None)
+                TRIED[actor] += 1
+                if _outcome(response) not in REFUSED:
+                    FOUND["server errors"] += response.status_code >= 500
+                    problems.append(f"{actor} {method} {url}: {response.status_code}")
     assert not problems, "\n".join(problems)
