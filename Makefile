@@ -67,7 +67,7 @@ test: setup lint check-migrations
 test-scaleout: setup
 	$(PY) -c "from chatui.testing.scaleout import ensure_services; ensure_services()"
 	$(SCALEOUT_ENV) $(VENV)/bin/pytest -m "not browser" files tools chat chatui/tests/scaleout \
-		$(PYTEST_ARGS)
+		chatui/tests/test_access_matrix.py chatui/tests/test_schema_fuzz.py $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/s3_endpoints.py

@@ -60,6 +60,10 @@ class ChatListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
+    class QuerySerializer(serializers.Serializer):
+        # a CharField refuses NUL (400), which PostgreSQL cannot compare text with (a 500)
+        q = serializers.CharField(required=False, allow_blank=True, default="")
+
     @extend_schema(
         operation_id="chats_list",
         parameters=[
@@ -73,7 +77,9 @@ class ChatListCreateApi(APIView):
         responses=SessionOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        q = request.query_params.get("q", "").strip()[:200]
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data["q"][:200]
         paginator = ChatPagination()
         sessions = session_list_for_user(user=request.user, q=q or None)
         page = paginator.paginate_queryset(sessions, request, view=self)

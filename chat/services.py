@@ -198,15 +198,16 @@ def reply_finish(
     file_versions: Iterable[dict[str, Any]] = (),
     citations: list[dict[str, Any]] | None = None,
 ) -> None:
-    """The answer as it ended (complete, stopped, error) in place of its ``streaming`` row."""
+    """The answer as it ended (complete, stopped, error) in place of its ``streaming``
+    row, with the versions it read and the passages it cited."""
     files = list(files)
     with transaction.atomic():
         Message.objects.filter(id=message_id).update(
             content=content,
             tool_calls=tool_calls,
             status=status,
-            citations=citations or [],
             file_versions=versions_used(files, file_versions),
+            citations=citations or [],
         )
         if files:
             Message.files.through.objects.bulk_create(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -228,3 +229,22 @@ def user_storage_rows(*, user: User | None = None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+TAG_NAME_CHARS = re.compile(r"[A-Za-z0-9_][\w.-]{0,63}")  # what ``#name`` in a message can name
+
+
+def file_tag_names_for_user(*, user: User, prefix: str = "", limit: int = 20) -> list[dict]:
+    """The user's tag names (keys of their files' ``tags``) that start with ``prefix``
+    (any case) and can be written as ``#name`` in a message, with how many files carry
+    each: most used first, then by name. Read in Python: the JSON key listing differs
+    between SQLite and PostgreSQL, and tags are at most 50 per file."""
+    counts: dict[str, int] = {}
+    wanted = prefix.lower()
+    files = file_list_for_user(user=user).order_by().exclude(tags={})  # not the trash
+    for tags in files.values_list("tags", flat=True).iterator():
+        for name in tags if isinstance(tags, dict) else ():
+            if name.lower().startswith(wanted) and TAG_NAME_CHARS.fullmatch(name):
+                counts[name] = counts.get(name, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+    return [{"name": name, "files": files} for name, files in ranked[:limit]]

@@ -4,6 +4,7 @@ from django.urls import path
 
 from .api import files as apis
 from .api import versions as version_apis
+from .api.tags import FileTagListApi
 from .api.zip_download import FileZipApi
 from .documents import apis as document_apis
 
@@ -12,6 +13,7 @@ app_name = "files"
 urlpatterns = [
     path("files", apis.FileListCreateApi.as_view(), name="list"),
     path("files/zip", FileZipApi.as_view(), name="zip"),
+    path("files/tags", FileTagListApi.as_view(), name="tags"),
     path("files/<str:file_id>", apis.FileDetailApi.as_view(), name="detail"),
     path("files/<str:file_id>/text", document_apis.FileTextApi.as_view(), name="text"),
     path("search", document_apis.SearchApi.as_view(), name="search"),

@@ -34,7 +34,7 @@ def _filters(query: QueryDict) -> dict[str, Any]:
     category = query.get("category", "")
     ordering = query.get("ordering", "")
     return {
-        "q": query.get("q", "").strip()[:200],
+        "q": query.get("q", "").replace("\x00", "").strip()[:200],  # no NUL: PostgreSQL refuses it
         "source": source if source in StoredFile.Source.values else "",
         "category": category if category in StoredFile.Category.values else "",
         "ordering": ordering if ordering in ORDERINGS else "-created_at",
@@ -51,11 +51,15 @@ def _query_prefix(filters: dict[str, str]) -> str:
 @login_required
 def files_page(request: HttpRequest) -> HttpResponse:
     filters = _filters(request.GET)
-    files = file_list_for_user(user=request.user, **{k: v or None for k, v in filters.items()})
+    # "Search in: Contents" (files.js runs GET /api/search): q is not a name filter then.
+    contents = request.GET.get("mode") == "contents"
+    listed = {**filters, "q": ""} if contents else filters
+    files = file_list_for_user(user=request.user, **{k: v or None for k, v in listed.items()})
     page = Paginator(files, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "filters": filters,
+        "contents_mode": contents,
         "stats": user_file_stats(user=request.user),
         "categories": StoredFile.Category.choices,
         "ordering_choices": [(value, ORDERING_LABELS[value]) for value in ORDERING_LABELS],

@@ -96,6 +96,9 @@ class ToolRunApi(APIView):
 class ToolFilesApi(APIView):
     """The user's files a tool accepts (its ``x-accept`` extensions), newest first."""
 
+    class QuerySerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, allow_blank=True, default="")
+
     @extend_schema(
         operation_id="tools_files",
         summary="Your files this tool can read",
@@ -104,7 +107,9 @@ class ToolFilesApi(APIView):
     )
     def get(self, request: Request, name: str) -> Response:
         tool_get(name)  # an unknown tool is a typed 404
-        q = request.query_params.get("q", "").strip()
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)  # NUL is a 400 (PostgreSQL cannot compare it)
+        q = query.validated_data["q"]
         files = tool_files_for_user(user=request.user, tool_name=name, q=q)
         return Response(StoredFileOutputSerializer(files, many=True).data)
 

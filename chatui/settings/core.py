@@ -157,5 +157,6 @@ STATICFILES_DIRS = [
     ("vendor/dompurify", NODE_MODULES / "dompurify" / "dist"),
     ("vendor/highlight/es", NODE_MODULES / "@highlightjs" / "cdn-assets" / "es"),
     ("vendor/highlight/styles", NODE_MODULES / "@highlightjs" / "cdn-assets" / "styles"),
+    ("vendor/pdfjs", NODE_MODULES / "pdfjs-dist" / "build"),
 ]
 STATIC_ROOT = VAR_DIR / "staticfiles"

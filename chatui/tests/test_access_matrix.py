@@ -34,7 +34,7 @@ from rest_framework.test import APIClient
 from chat.services import session_create
 from chatui.middleware import CONTENT_SECURITY_POLICY
 from chatui.routing import websocket_urlpatterns
-from files.documents.jobs import extract_text
+from files.documents.jobs import extract_text, text_extraction_run
 from files.models import ReconcileRun
 from s3mock.app import JSON_API_SEGMENTS
 from tools.executor import tool_run
@@ -48,7 +48,8 @@ ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/
 SECRET_NAME = "alice-secret-report.csv"
 SECRET_CONTENT = b"month,alice_secret_total\n1,10\n2,20\n"
 SECRET_TITLE = "alice-secret-chat-title"
-SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE)
+SECRET_WORD = "alicesecretword"  # in the text of an indexed file of alice's
+SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE, SECRET_WORD)
 ACTORS = ("anon", "other", "staff", "owner")
 APP_INDEX = "<app_label>/"  # the admin's app index (a regex of the registered apps)
 
@@ -83,7 +84,11 @@ class Row:
 ROUTES: dict[tuple[str, str], Row] = {
     # Pages: login required, then the user's own data only.
     ("", "GET"): Row(LOGIN, 200, 200),
-    ("files", "GET"): Row(LOGIN, 200, 200),
+    # The page's filters fall back to their defaults, whatever they are given (NUL was a
+    # 500 on PostgreSQL); ?q= names the owner's file.
+    ("files", "GET"): Row(
+        LOGIN, 200, 200, variants=("q=alice-secret", "q=a%00b&session=%00&ordering=%00&page=%00")
+    ),
     ("accounts/login/", "GET"): Row(200, 302, 302),  # signed in: redirected home
     ("accounts/login/", "POST"): Row(200, 302, 302, body={"username": "x", "password": "y"}),
     ("accounts/logout/", "POST"): Row(LOGIN, LOGIN, LOGIN),  # signed out, shown the login
@@ -100,7 +105,10 @@ ROUTES: dict[tuple[str, str], Row] = {
         401, 201, 201, body={"filename": "n.txt", "content_base64": base64.b64encode(b"x").decode()}
     ),
     ("api/files/<str:file_id>", "GET"): Row(401, 404, 200, query="include=content"),
-    ("api/files/<str:file_id>", "PATCH"): Row(401, 404, 200, body={"tags": {"k": "v"}}),
+    # (keeps the secret tag: the tag list's row may run after it)
+    ("api/files/<str:file_id>", "PATCH"): Row(
+        401, 404, 200, body={"tags": {"k": "v", "alice_secret_total": "1"}}
+    ),
     ("api/files/<str:file_id>", "DELETE"): Row(401, 404, 204),
     ("api/files/<str:file_id>/download", "GET"): Row(
         401, 404, 200, variants=("inline=1",), shows="alice_secret_total"
@@ -117,13 +125,22 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
     ("api/trash", "GET"): Row(401, 200, 200),
     ("api/trash", "DELETE"): Row(401, 200, 200),
+    ("api/files/tags", "GET"): Row(
+        401, 200, 200, query="q=alice", variants=("",), shows="alice_secret_total"
+    ),
     ("api/files/zip", "GET"): Row(
         401, 404, 200, query="ids=<str:file_id>", variants=("ids=<str:file_id>&ids=<image>",)
     ),
     # The owner's file is still queued for extraction here (no worker runs): a typed 409.
     ("api/files/<str:file_id>/text", "GET"): Row(401, 404, 409, query="page=1"),
+    # Alice's notes are indexed (her CSV is still queued): her search finds the word.
     ("api/search", "GET"): Row(
-        401, 200, 200, query="q=alice_secret_total", variants=("q=month&name=alice",)
+        401,
+        200,
+        200,
+        query=f"q={SECRET_WORD}",
+        variants=(f"q={SECRET_WORD}&name=notes",),
+        shows=SECRET_WORD,
     ),
     # Staff may read anyone's stats (the admin's view of a user), nobody else may.
     ("api/users/<str:email>/files/stats", "GET"): Row(401, 403, 200, staff=200),
@@ -330,8 +347,15 @@ def world(
 ) -> World:
     staff = make_user("root@example.com", is_staff=True, is_superuser=True)
     session = session_create(owner=user, title=SECRET_TITLE)
-    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME, session_id=session.pk)
+    file = make_stored_file(
+        content=SECRET_CONTENT,
+        filename=SECRET_NAME,
+        session_id=session.pk,
+        tags={"alice_secret_total": "1"},  # a tag name only the owner's #tag menu may list
+    )
     image = make_stored_file(content=_png_bytes(), filename="alice-picture.png")
+    notes = make_stored_file(content=f"the {SECRET_WORD} is here\n".encode(), filename="notes.txt")
+    assert text_extraction_run(file_id=str(notes.pk)) == "ready"
     run = tool_run(user=user, name="csv_summary", arguments={"file_id": str(file.pk)}).run
     Token.objects.get_or_create(user=user)
     values = {

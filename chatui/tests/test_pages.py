@@ -81,6 +81,19 @@ def test_files_page_applies_the_filters_in_the_url(
     assert 'value="tab"' in html
 
 
+def test_files_page_in_contents_mode_lists_files_and_keeps_the_words(
+    alice_client: Client, make_stored_file: Any, s3_backend: Any
+) -> None:
+    # given a file whose name does not contain the words searched in contents
+    make_stored_file(filename="notes.txt")
+    # when the page is opened in "Search in: Contents" mode (files.js then searches)
+    html = alice_client.get("/files?mode=contents&q=walrus").content.decode()
+    # then the words are not a name filter, and the mode and words are kept
+    assert "notes.txt" in html
+    assert '<input type="radio" name="mode" value="contents" checked>' in html
+    assert 'value="walrus"' in html and "Search in file contents" in html
+
+
 def test_files_page_ignores_bad_filter_values(
     alice_client: Client, make_stored_file: Any, s3_backend: Any
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +59,17 @@ def running(process: psutil.Process) -> bool:
         return False
 
 
+def header_deadline_closes(port: int) -> bool:
+    """A request whose headers never end is closed by the server (the deadline is 1 s
+    here), well before this side's own 15 s read timeout."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        try:
+            return sock.recv(1024) == b""
+        except ConnectionResetError:
+            return True
+
+
 def demo_text_statuses(var_dir: Path) -> set[str]:
     """The demo files' text statuses (all four are indexable: CSV, PNG, text, PDF)."""
     try:
@@ -84,6 +96,7 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
         "DATABASE_URL": "",
         "REDIS_URL": "",
+        "SERVER_HEADER_TIMEOUT_S": "1",
     }
     cmd = [sys.executable, "manage.py", "rundev", "--port", str(web_port)]
     preexec = as_background_job if inherited == "background_job" else None
@@ -99,6 +112,11 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         health = httpx.get(f"http://127.0.0.1:{web_port}/api/health", timeout=10).json()
         assert health["storage"]["ok"] is True
         assert (tmp_path / "s3mock").is_dir()
+        # static files are served (WhiteNoise; runserver used to do it)
+        css = httpx.get(f"http://127.0.0.1:{web_port}/static/css/app.css", timeout=10)
+        assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+        # and a client that never finishes its headers is cut off, as in production
+        assert header_deadline_closes(web_port)
         # and the worker it started extracts the demo files' text
         assert wait_until(lambda: demo_text_statuses(tmp_path) == {"ready"}, 90), (
             f"demo files stayed {demo_text_statuses(tmp_path)}"
@@ -108,7 +126,10 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         servers = psutil.Process(proc.pid).children()
         assert len(servers) == 3, [s.cmdline() for s in servers]
         assert all(os.getpgid(s.pid) == s.pid for s in servers)
-        assert any("--noreload" in s.cmdline() for s in servers)
+        # the web app is uvicorn with the deployment's slow-client protocol, no reloader
+        web = [s.cmdline() for s in servers if "uvicorn" in s.cmdline()]
+        assert len(web) == 1 and "--reload" not in web[0], web
+        assert "chatui.server_protocol:TimedH11Protocol" in web[0]
         assert any("files_worker" in s.cmdline() for s in servers)
         servers = psutil.Process(proc.pid).children(recursive=True)  # and their children
         # when the user presses Ctrl-C

@@ -69,10 +69,11 @@ nodes.composer.addEventListener("submit", (event) => {
   submit();
 });
 
-// "@" picks a file by name, "/" a command or tool (registered before the composer's
+// "@" picks a file by name, "#" a tag, "/" a command or tool (registered before the composer's
 // own keys, so the menu takes Enter and the arrows while it is open).
 new ComposerMenu(nodes.input, $("composer-menu"), {
   files: filesNamedOrMentioning,
+  tags: async (q) => (await api(`/api/files/tags?q=${encodeURIComponent(q)}`)).results,
   commands: () => [{ name: "help", description: "The commands and tools" }, ...state.tools],
   pickFile: (file) => uploads.addExisting(file),
   pickCommand: (command) => {

@@ -3,6 +3,7 @@
 import { friendly } from "./api.js";
 import { el, showBanner } from "./dom.js";
 import { toolCard } from "./bubbles.js";
+import { showCitations } from "./citations.js";
 import { busy, nodes, panel, state } from "./chatstate.js";
 import { markActiveSession, sessionListTouch, sessionListUpsert } from "./chatlist.js";
 import { restoreRefused } from "./chatcomposer.js";
@@ -104,6 +105,7 @@ function onResponseComplete(frame) {
   const reply = replyFor(frame.message_id);
   reply.text = frame.content ?? reply.text;
   renderReply(reply);
+  showCitations(reply.bubble, frame.citations);
   endReply(frame.status);
   sessionListTouch(state.sessionId);
   panel.loadSessionFiles(); // files attached before the chat existed now belong to it

@@ -7,6 +7,7 @@ import { isRaster } from "./format.js";
 import { collapsible } from "./composer.js";
 import { codeOf, renderMarkdownInto } from "./markdown.js";
 import { fileChips, statusNote, toolCard } from "./bubbles.js";
+import { showCitations } from "./citations.js";
 import { $, nodes, outbox, state } from "./chatstate.js";
 import { sessionListUpsert } from "./chatlist.js";
 import { setReplying } from "./chatsocket.js";
@@ -97,6 +98,7 @@ function appendAssistant(message) {
     return;
   }
   renderReply(reply);
+  showCitations(reply.bubble, message.citations);
   finishBubble(reply, message.status);
 }
 

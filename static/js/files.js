@@ -1,9 +1,13 @@
 // The Files page. The server renders the first page of the table; from then on this
-// script filters, sorts and pages through GET /api/files, and runs the row actions.
+// script filters, sorts and pages through GET /api/files (or, in "Contents" mode,
+// through GET /api/search), keeps the text status of new files up to date, and runs
+// the row actions.
 
 import { api } from "./api.js";
 import { ask, clear, el, readConfig, showBanner } from "./dom.js";
 import { fileOf, row } from "./files_row.js";
+import { initHits, renderHits, searchContents } from "./files_search.js";
+import { TextStatusWatch } from "./files_status.js";
 import { initToolDialog, openToolDialog } from "./files_tools.js";
 import { formatSize } from "./format.js";
 import { preview } from "./preview.js";
@@ -22,6 +26,9 @@ const nodes = {
   selectAll: $("select-all"),
   bulkBar: $("bulk-bar"),
   bulkCount: $("bulk-count"),
+  list: $("files-list"),
+  hits: $("content-results"),
+  ordering: $("f-ordering"),
 };
 
 const pager = $("pager");
@@ -34,6 +41,9 @@ const state = {
 
 // --- Loading and rendering the table -------------------------------------------------
 
+const contentMode = () => new FormData(nodes.form).get("mode") === "contents";
+
+/** The filters as query parameters of the list (and of the search: not "mode"). */
 function filters() {
   const data = new FormData(nodes.form);
   const query = new URLSearchParams();
@@ -49,16 +59,21 @@ async function load({ page = state.page, focusTable = false } = {}) {
   const controller = new AbortController();
   state.request = controller;
   const query = filters();
+  const searching = contentMode() && query.has("q");
   const pageQuery = new URLSearchParams(query);
+  if (contentMode()) pageQuery.set("mode", "contents");
   if (page > 1) pageQuery.set("page", page);
   history.replaceState(null, "", `${location.pathname}${pageQuery.size ? `?${pageQuery}` : ""}`);
   query.set("page", page);
   query.set("page_size", config.pageSize);
   nodes.body.setAttribute("aria-busy", "true");
   try {
-    const data = await api(`/api/files?${query}`, { signal: controller.signal });
+    if (searching) query.delete("ordering");
+    const data = searching ? await searchContents(query, { signal: controller.signal }) : await api(`/api/files?${query}`, { signal: controller.signal });
     state.page = page;
-    render(data);
+    showing(searching);
+    if (searching) renderSearch(data, query.get("q"));
+    else render(data);
     if (focusTable) $("files-table").focus?.();
   } catch (error) {
     if (error.name === "AbortError") return;
@@ -67,6 +82,23 @@ async function load({ page = state.page, focusTable = false } = {}) {
   } finally {
     if (state.request === controller) nodes.body.setAttribute("aria-busy", "false");
   }
+}
+
+/** Show the file table, or the content search's matches in its place. */
+function showing(searching) {
+  nodes.list.hidden = searching;
+  nodes.hits.hidden = !searching;
+  if (searching) nodes.bulkBar.hidden = true;
+}
+
+function renderSearch(data, q) {
+  state.pages = Math.max(1, Math.ceil(data.count / config.pageSize));
+  const filtered = filters();
+  for (const name of ["q", "ordering"]) filtered.delete(name);
+  renderHits(data, q, { filtered: filtered.size > 0 });
+  nodes.count.textContent = `${data.count} match${data.count === 1 ? "" : "es"} in file contents · page ${state.page} of ${state.pages}`;
+  nodes.prev.hidden = state.page <= 1;
+  nodes.next.hidden = state.page >= state.pages;
 }
 
 function render(data) {
@@ -82,6 +114,7 @@ function render(data) {
   nodes.next.hidden = state.page >= state.pages;
   state.selected.clear();
   updateSelection();
+  watch.scan();
 }
 
 async function refreshStats() {
@@ -107,6 +140,15 @@ function reloadAll() {
 }
 
 initToolDialog({ onFilesMade: () => reloadAll() });
+initHits();
+
+// A row whose text was processing is redrawn when it is ready or failed (selection kept).
+const watch = new TextStatusWatch(nodes.body, (file, tr) => {
+  const selected = tr.querySelector(".row-select")?.checked;
+  const fresh = row(file);
+  fresh.querySelector(".row-select").checked = Boolean(selected);
+  tr.replaceWith(fresh);
+});
 
 // --- Filters and paging ---------------------------------------------------------------
 
@@ -116,8 +158,17 @@ nodes.q.addEventListener("input", () => {
   typing = setTimeout(() => load({ page: 1 }), 250);
 });
 nodes.form.addEventListener("change", (event) => {
+  if (event.target.name === "mode") describeMode();
   if (event.target !== nodes.q) load({ page: 1 });
 });
+
+/** The search box's label and the sort's availability follow the mode. */
+function describeMode() {
+  const contents = contentMode();
+  $("f-q-label").textContent = contents ? "Search in file contents" : "Search by name";
+  nodes.q.placeholder = contents ? "e.g. quarterly revenue" : "e.g. report";
+  nodes.ordering.disabled = contents; // matches come best first
+}
 nodes.form.addEventListener("submit", (event) => {
   event.preventDefault();
   load({ page: 1 });
@@ -286,4 +337,9 @@ $("upload-input").addEventListener("change", (event) => {
 });
 acceptDrops(document.body, (files) => uploads.add(files), $("dropzone"));
 
+if (contentMode()) {
+  describeMode();
+  if (nodes.q.value.trim()) load(); // the server rendered the list; show the matches
+}
 updateSelection();
+watch.scan();

@@ -3,6 +3,7 @@
 
 import { el } from "./dom.js";
 import { CATEGORY_LABELS, formatDate, formatSize, isRaster, sourceLabel } from "./format.js";
+import { textBadge } from "./files_status.js";
 import { icon } from "./icons.js";
 
 export function row(file) {
@@ -32,6 +33,8 @@ export function row(file) {
         tagged: String(file.tagged),
         downloadUrl: url,
         size: String(file.size),
+        textStatus: file.text_status || "none",
+        pages: String(file.pages || 0),
       },
     },
     el("td", { className: "col-select" }, el("input", { type: "checkbox", className: "row-select", "aria-label": `Select ${name}` })),
@@ -47,6 +50,7 @@ export function row(file) {
         file.status === "broken"
           ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
           : null,
+        textBadge(file),
       ),
     ),
     el("td", { className: "col-category", dataset: { label: "Category" }, text: CATEGORY_LABELS[file.category] || file.category }),
@@ -71,6 +75,8 @@ export function fileOf(tr) {
     tagged: d.tagged === "true",
     download_url: d.downloadUrl,
     size: Number(d.size),
+    text_status: d.textStatus,
+    pages: Number(d.pages),
   };
 }
 

@@ -1,4 +1,5 @@
 // The composer's pop-up menu: "@" lists the user's files by name (to attach one),
+// "#" the tags on their files (a #tag brings the files carrying it into the message),
 // "/" at the start lists the commands and tools. Arrow keys move, Enter or Tab picks,
 // Esc closes; the listbox follows the ARIA combobox pattern on the textarea.
 
@@ -7,6 +8,7 @@ import { formatSize, isRaster } from "./format.js";
 import { icon } from "./icons.js";
 
 const FILE_TOKEN = /(^|\s)@([^\s@]*)$/;
+const TAG_TOKEN = /(^|\s)#([\w.-]*)$/;
 const COMMAND_TOKEN = /^\/(\S*)$/;
 const SEARCH_DELAY_MS = 120;
 
@@ -14,7 +16,7 @@ export class ComposerMenu {
   /**
    * @param input     the composer's textarea
    * @param list      an empty <ul> shown above the composer
-   * @param sources   { files(q): Promise<file[]>, commands(): command[], pickFile(file), pickCommand(command) }
+   * @param sources   { files(q): Promise<file[]>, tags(q): Promise<{name, files}[]>, commands(): command[], pickFile(file), pickCommand(command) }
    */
   constructor(input, list, sources) {
     this.input = input;
@@ -51,6 +53,8 @@ export class ComposerMenu {
     if (command && before.length === this.input.value.length) return { mode: "command", query: command[1] };
     const file = before.match(FILE_TOKEN);
     if (file) return { mode: "file", query: file[2], start: before.length - file[2].length - 1 };
+    const tag = before.match(TAG_TOKEN);
+    if (tag && this.sources.tags) return { mode: "tag", query: tag[2], start: before.length - tag[2].length - 1 };
     return null;
   }
 
@@ -66,9 +70,10 @@ export class ComposerMenu {
       return;
     }
     const seq = ++this.seq;
+    const lookup = token.mode === "tag" ? this.sources.tags : this.sources.files;
     this.timer = setTimeout(async () => {
-      const files = await this.sources.files(token.query).catch(() => []);
-      if (seq === this.seq && this.token()) this.show(files);
+      const items = await lookup(token.query).catch(() => []);
+      if (seq === this.seq && this.token()) this.show(items);
     }, SEARCH_DELAY_MS);
   }
 
@@ -77,7 +82,8 @@ export class ComposerMenu {
     this.active = items.length ? 0 : -1;
     clear(this.list);
     if (!items.length) {
-      this.list.append(el("li", { className: "menu-empty muted", text: this.mode === "file" ? "No file has that name." : "No such command." }));
+      const empty = { file: "No file has that name.", tag: "None of your files has a tag like that.", command: "No such command." };
+      this.list.append(el("li", { className: "menu-empty muted", text: empty[this.mode] }));
     }
     items.forEach((item, index) => this.list.append(this.option(item, index)));
     this.list.hidden = false;
@@ -88,9 +94,8 @@ export class ComposerMenu {
 
   option(item, index) {
     const id = `${this.list.id}-${index}`;
-    const main = this.mode === "file" ? item.filename : `/${item.name}`;
-    const detail =
-      this.mode !== "file" ? item.description : item.snippet ? `in its text: “${item.snippet}”` : `${formatSize(item.size)} · ${item.category || ""}`;
+    const main = this.mode === "file" ? item.filename : this.mode === "tag" ? `#${item.name}` : `/${item.name}`;
+    const detail = this.mode === "tag" ? `${item.files} file${item.files === 1 ? "" : "s"}` : this.mode !== "file" ? item.description : item.snippet ? `in its text: “${item.snippet}”` : `${formatSize(item.size)} · ${item.category || ""}`;
     return el(
       "li",
       { id, role: "option", className: "menu-option", dataset: { index } },
@@ -136,14 +141,14 @@ export class ComposerMenu {
     const token = this.tokenAt;
     this.close();
     if (!item) return;
-    if (this.mode === "file") {
+    if (this.mode === "file" || this.mode === "tag") {
       const value = this.input.value;
       const end = token.start + 1 + token.query.length;
-      const inserted = `@${item.filename} `;
+      const inserted = this.mode === "file" ? `@${item.filename} ` : `#${item.name} `;
       this.input.value = value.slice(0, token.start) + inserted + value.slice(end);
       const caret = token.start + inserted.length;
       this.input.setSelectionRange(caret, caret);
-      this.sources.pickFile(item);
+      if (this.mode === "file") this.sources.pickFile(item);
       this.input.dispatchEvent(new Event("input"));
     } else {
       this.sources.pickCommand(item);

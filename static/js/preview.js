@@ -1,41 +1,82 @@
-// The preview dialog of the Files page: images inline, PDFs from their fetched bytes,
-// text and CSV from the first bytes of the file (a Range request).
+// The preview dialog, shared by the Files page (rows, content search matches) and the
+// chat (citation chips): images inline, PDFs through pdf.js at a page, text and CSV
+// from the file's first bytes (a Range request), and any other indexed document as
+// its extracted text, page by page. Given the words of a search, it highlights them
+// and scrolls to the first one.
 
+import { api } from "./api.js";
 import { clear, el } from "./dom.js";
 import { formatSize, isRaster } from "./format.js";
+import { icon } from "./icons.js";
+import { markText, searchTerms } from "./marks.js";
 import { csvTable } from "./preview_csv.js";
+import { clampPage, pageBar } from "./preview_pages.js";
 
 const PREVIEW_TEXT_BYTES = 256 * 1024;
-const $ = (id) => document.getElementById(id);
 const TEXT_TYPES = /^(text\/|application\/(json|yaml|toml|xml|x-ndjson|rtf))/;
+let closing = null; // what the open preview must release when the dialog closes
 
 function previewKind(file) {
   if (isRaster(file)) return "image";
   if (file.content_type === "application/pdf") return "pdf";
   if (file.content_type === "text/csv" || /\.csv$/i.test(file.filename)) return "csv";
   if (TEXT_TYPES.test(file.content_type) || file.category === "code") return "text";
+  if (file.text_status === "ready") return "extracted";
   return null;
 }
 
-let previewUrl = null;
-$("preview-dialog").addEventListener("close", () => {
-  if (previewUrl) URL.revokeObjectURL(previewUrl);
-  previewUrl = null;
-  clear($("preview-body"));
-});
+/** The page's preview dialog; built on first use where the template has none. */
+function dialog() {
+  let node = document.getElementById("preview-dialog");
+  if (node) return node;
+  const close = el("button", { type: "button", className: "icon-btn", dataset: { close: "" }, "aria-label": "Close preview" }, icon("close"));
+  node = el(
+    "dialog",
+    { id: "preview-dialog", className: "dialog dialog-wide preview-dialog", "aria-labelledby": "preview-title" },
+    el("div", { className: "dialog-head" }, el("h2", { id: "preview-title", text: "Preview" }), close),
+    el("div", { className: "preview-body", id: "preview-body" }),
+  );
+  node.addEventListener("close", () => {
+    closing?.();
+    closing = null;
+    clear(document.getElementById("preview-body"));
+  });
+  document.body.append(node);
+  return node;
+}
 
-export async function preview(file) {
-  const dialog = $("preview-dialog");
-  const body = clear($("preview-body"));
-  $("preview-title").textContent = file.filename;
+/** Open the preview of the file with id ``fileId`` (read through the API: owner only). */
+export async function previewById(fileId, options = {}) {
+  const body = openDialog("Preview");
+  body.append(el("p", { className: "muted", text: "Loading the preview…" }));
+  try {
+    await preview(await api(`/api/files/${encodeURIComponent(fileId)}`), options);
+  } catch (error) {
+    clear(body).append(el("p", { className: "error", role: "alert", text: `The preview could not be loaded: ${error.message}` }));
+  }
+}
+
+function openDialog(title) {
+  const node = dialog();
+  closing?.();
+  closing = null;
+  const body = clear(node.querySelector("#preview-body"));
+  node.querySelector("#preview-title").textContent = title;
+  if (!node.open) node.showModal();
+  return body;
+}
+
+/** Open ``file``'s preview, at ``page`` (PDFs, documents) with the words of ``query`` marked. */
+export async function preview(file, { page = 1, query = "" } = {}) {
+  const body = openDialog(file.filename);
   const kind = previewKind(file);
+  const terms = searchTerms(query);
   const footer = el(
     "p",
     { className: "preview-footer muted small" },
     `${formatSize(file.size)} · ${file.content_type} · `,
     el("a", { href: file.download_url, download: "", text: "Download" }),
   );
-  dialog.showModal();
   if (!kind) {
     body.append(el("p", { text: "There is no preview for this kind of file. Download it to open it." }), footer);
     return;
@@ -46,11 +87,18 @@ export async function preview(file) {
   }
   body.append(el("p", { className: "muted", text: "Loading the preview…" }));
   try {
-    const node = kind === "pdf" ? await pdfPreview(file) : await textPreview(file, kind);
+    const node = await viewOf(kind, file, { page, terms, width: body.clientWidth });
     clear(body).append(node, footer);
+    node.querySelector("mark")?.scrollIntoView({ block: "center" });
   } catch (error) {
     clear(body).append(el("p", { className: "error", role: "alert", text: `The preview could not be loaded: ${error.message}` }), footer);
   }
+}
+
+function viewOf(kind, file, options) {
+  if (kind === "pdf") return pdfPreview(file, options);
+  if (kind === "extracted") return extractedPreview(file, options);
+  return textPreview(file, kind, options);
 }
 
 async function fetchBody(file, { range } = {}) {
@@ -71,19 +119,35 @@ async function fetchBody(file, { range } = {}) {
   return response;
 }
 
-async function pdfPreview(file) {
-  // The download may not be framed (X-Frame-Options: DENY), so the PDF is shown
-  // from the fetched bytes through a blob: URL.
-  const blob = await (await fetchBody(file)).blob();
-  previewUrl = URL.createObjectURL(new Blob([blob], { type: "application/pdf" }));
-  return el("iframe", { className: "preview-pdf", src: previewUrl, title: `PDF preview of ${file.filename}` });
+async function pdfPreview(file, { page, terms, width }) {
+  const [{ pdfView }, response] = await Promise.all([import("./preview_pdf.js"), fetchBody(file)]);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const view = await pdfView(bytes, { page, terms, width: Math.max(240, width - 4), title: `PDF preview of ${file.filename}` });
+  closing = view.destroy;
+  return view.node;
 }
 
-async function textPreview(file, kind) {
+async function textPreview(file, kind, { terms }) {
   const response = await fetchBody(file, { range: `bytes=0-${PREVIEW_TEXT_BYTES - 1}` });
   const text = new TextDecoder("utf-8").decode(await response.arrayBuffer());
   const cut = file.size > PREVIEW_TEXT_BYTES;
   const note = cut ? el("p", { className: "muted small", text: `Showing the first ${formatSize(PREVIEW_TEXT_BYTES)} of ${formatSize(file.size)}.` }) : null;
   if (kind === "csv") return el("div", {}, csvTable(text, cut), note);
-  return el("div", {}, el("pre", { className: "preview-text", text }), note);
+  return el("div", {}, el("pre", { className: "preview-text" }, markText(text, terms)), note);
+}
+
+/** A document without a native preview (DOCX, slides, sheets): its extracted text, a page at a time. */
+async function extractedPreview(file, { page, terms }) {
+  const pre = el("pre", { className: "preview-text" });
+  const bar = pageBar(file.pages || 1, (n) => show(n));
+  async function show(n) {
+    const target = clampPage(n, file.pages);
+    const data = await api(`/api/files/${file.id}/text?page=${target}`);
+    bar.show(target);
+    pre.replaceChildren(markText(data.text, terms));
+    pre.querySelector("mark")?.scrollIntoView({ block: "center" });
+  }
+  await show(page);
+  const note = el("p", { className: "muted small", text: "The text read from this document; download it to see its layout." });
+  return el("div", { className: "extracted-view" }, bar.node, note, pre);
 }

@@ -4,7 +4,12 @@ together on Ctrl-C.
 This is the README's first command (``make run`` calls it after setup). It
 migrates the database, starts s3mock when ``S3_USE_MOCK`` is on, prepares the
 bucket and a demo account when those commands exist, then serves the ASGI app
-with Django's ``runserver`` (Daphne, so websockets work).
+under uvicorn exactly as the README's deployment does: the same protocol class and
+options (``chatui.server_protocol.uvicorn_server_options``: header deadline, minimum
+body rate, keep-alive 5 s, header size cap), ``websockets`` for ``/ws/``. So the
+slow-client timeouts hold in development too, and a developer sees the server that
+production runs. Static files come from WhiteNoise (it finds them itself with
+``DEBUG=true``), as they do under ``runserver``.
 
 Stopping is deterministic:
 
@@ -13,9 +18,9 @@ Stopping is deterministic:
   SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler: Ctrl-C
   or ``kill -INT`` did nothing and rundev ran on. The signals are also unblocked,
   in case the parent had them masked.
-* Each server runs in its own process group (``start_new_session``) without
-  Django's autoreloader (``--noreload``: no watcher process with a second server
-  under it), and is stopped as a group: SIGTERM, then SIGKILL for whatever is left
+* Each server runs in its own process group (``start_new_session``) without an
+  autoreloader (uvicorn without ``--reload``: no watcher process with a second
+  server under it), and is stopped as a group: SIGTERM, then SIGKILL for whatever is left
   after ``STOP_GRACE_S`` (the web app's tool forkserver and its children included).
 """
 
@@ -34,6 +39,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from chatui.server_protocol import uvicorn_server_options
 
 STOP_GRACE_S = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -79,6 +86,15 @@ def servers_stop(children: list[subprocess.Popen[bytes]], grace_s: float = STOP_
         child.wait()
 
 
+def web_command(host: str, port: int) -> list[str]:
+    """The web app under uvicorn with the deployment's protocol settings."""
+    return [
+        *(sys.executable, "-m", "uvicorn", "chatui.asgi:application"),
+        *("--host", host, "--port", str(port), "--ws", "websockets"),
+        *uvicorn_server_options(),
+    ]
+
+
 class Command(BaseCommand):
     help = "Start s3mock (when S3_USE_MOCK is on), the web app and a worker; Ctrl-C stops all."
 
@@ -100,8 +116,7 @@ class Command(BaseCommand):
             worker = [sys.executable, "manage.py", "files_worker"]  # document extraction jobs
             children.append(server_start(worker))
             address = f"{options['host']}:{options['port']}"
-            web = [sys.executable, "manage.py", "runserver", "--noreload", address]
-            children.append(server_start(web))
+            children.append(server_start(web_command(options["host"], options["port"])))
             self.stdout.write(f"chatui is at http://{address}/ (Ctrl-C stops it)")
             self._wait(children)
         except KeyboardInterrupt:
