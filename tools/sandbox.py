@@ -7,8 +7,9 @@ everything. Tools need no database: their inputs are plain bytes.
 
 Why forkserver: ``fork`` from a threaded ASGI server is unsafe, and ``spawn``
 pays the interpreter start and the imports (Django, matplotlib, Pillow,
-openpyxl: about a second) on every call. The forkserver is started once, imports
-all of that once (:mod:`tools.sandbox_boot`), and forks a fresh child per call.
+openpyxl: about a second) on every call. The forkserver (:mod:`chatui.sandbox`) is
+started once, imports all of that once (:mod:`tools.sandbox_boot`, named by the
+``SANDBOX_PRELOAD`` setting), and forks a fresh child per call.
 Measured on the 2-core dev box: about 0.8 s once per server process, then about
 8-10 ms per call (spawn: about 40 ms per call without any of those imports).
 
@@ -19,14 +20,8 @@ traceback is logged in full.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
 from dataclasses import dataclass
-from multiprocessing import forkserver, spawn
 from typing import Any
-
-from django.conf import settings
 
 from chatui.errors import (
     DomainError,
@@ -39,12 +34,6 @@ from chatui.sandbox import ChildCrashed, ChildDied, ChildLimits, ChildTimeout, r
 
 from .base import GeneratedFile, Tool, ToolResult
 
-BOOT_MODULE = "tools.sandbox_boot"
-MAIN_PATH_ENV = "CHATUI_TOOLS_PARENT_MAIN"
-_start_lock = threading.Lock()
-_started = False
-_context = multiprocessing.get_context("forkserver")
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -52,41 +41,6 @@ class Limits:
     max_file_bytes: int
     max_total_bytes: int
     max_memory_bytes: int = 0
-
-
-def _ensure_forkserver() -> None:
-    """Start the forkserver with the heavy imports preloaded, once per process.
-
-    Two details of Python 3.11's forkserver are handled here, through the
-    environment the server starts with (read by :mod:`tools.sandbox_boot`):
-
-    * it ignores the parent's ``sys.path`` for its preload imports, so the
-      project root goes on ``PYTHONPATH`` (otherwise the preload silently fails
-      and every call pays the imports);
-    * every child re-runs the parent's main script as ``__mp_main__`` (for
-      daphne or pytest that imports the whole server, 100+ ms a call) unless
-      ``__main__.__file__`` already names that script, so the boot module sets it.
-    """
-    global _started
-    with _start_lock:
-        if _started:
-            forkserver.ensure_running()  # restarts it (without the preload fixes) if it died
-            return
-        _context.set_forkserver_preload([BOOT_MODULE])
-        main_path = spawn.get_preparation_data("tool").get("init_main_from_path", "")
-        previous = os.environ.get("PYTHONPATH")
-        root = str(settings.BASE_DIR)
-        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, previous) if p)
-        os.environ[MAIN_PATH_ENV] = main_path
-        try:
-            forkserver.ensure_running()
-            _started = True
-        finally:
-            os.environ.pop(MAIN_PATH_ENV, None)
-            if previous is None:
-                os.environ.pop("PYTHONPATH", None)
-            else:
-                os.environ["PYTHONPATH"] = previous
 
 
 def output_problem(result: ToolResult, limits: Limits) -> str | None:
@@ -137,7 +91,6 @@ def run_isolated(tool: Tool, kwargs: dict[str, Any], limits: Limits) -> ToolResu
     Raises ToolTimeout (the child is killed), ToolOutputTooLarge, the tool's own
     DomainError, or ToolError for a crash (logged with the child's traceback).
     """
-    _ensure_forkserver()
     try:
         return run_in_child(
             _run_tool,

@@ -1,4 +1,4 @@
-"""Imported once by the tool forkserver (see tools.sandbox) before it forks children.
+"""Imported once by the sandbox forkserver (chatui.sandbox) before it forks children.
 
 Everything imported here is shared, already loaded, by every tool call: Django
 (so a third-party tool module that imports models still imports), the plotting,
@@ -18,7 +18,7 @@ LIBRARIES = ("matplotlib.figure", "matplotlib.backends.backend_agg", "PIL.Image"
 
 def _pretend_parent_main() -> None:
     """Children skip re-running the parent's main script when ``__main__`` names it
-    (see tools.sandbox._ensure_forkserver)."""
+    (see chatui.sandbox.forkserver_ensure)."""
     parent_main = os.environ.pop("CHATUI_TOOLS_PARENT_MAIN", "")
     if parent_main:
         sys.modules["__main__"].__file__ = parent_main

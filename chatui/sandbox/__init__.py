@@ -8,9 +8,11 @@ would keep a thread and its memory forever; a child process is killed with SIGKI
 the deadline, and its data segment is capped with ``RLIMIT_DATA`` so a bomb fails
 with MemoryError inside the child.
 
-Children are forked from multiprocessing's forkserver (one per process, shared with
-the tools' sandbox, which starts it with its heavy imports preloaded): ``fork`` from a
-threaded server is unsafe and ``spawn`` pays the interpreter start on every call.
+Children are forked from multiprocessing's forkserver, one per process, started by
+:func:`forkserver_ensure` with the ``SANDBOX_PRELOAD`` modules imported (the tools'
+heavy libraries and Django): ``fork`` from a threaded server is unsafe and ``spawn``
+pays the interpreter start on every call. Whoever asks first (a tool call or a text
+extraction) starts it the same way, so every child finds Django set up.
 
 The child sends back one message: ``("ok", value)``, ``("error", exception)`` for an
 exception the caller expects (a subclass of one of ``expected``), or
@@ -21,19 +23,26 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
 import resource
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing import forkserver
+from multiprocessing import forkserver, spawn
 from multiprocessing.connection import Connection
 from typing import Any
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
 JOIN_GRACE_S = 5.0
 _context = multiprocessing.get_context("forkserver")
+PARENT_MAIN_ENV = "CHATUI_TOOLS_PARENT_MAIN"  # read by tools.sandbox_boot
+_start_lock = threading.Lock()
+_started = False
 
 
 class ChildTimeout(Exception):
@@ -100,6 +109,41 @@ def stop_child(process: multiprocessing.process.BaseProcess) -> None:
     process.join(JOIN_GRACE_S)
 
 
+def forkserver_ensure() -> None:
+    """Start the forkserver with ``settings.SANDBOX_PRELOAD`` imported, once per process.
+
+    Two details of Python 3.11's forkserver are handled here, through the
+    environment the server starts with (read by the preload module):
+
+    * it ignores the parent's ``sys.path`` for its preload imports, so the
+      project root goes on ``PYTHONPATH`` (otherwise the preload silently fails
+      and every call pays the imports);
+    * every child re-runs the parent's main script as ``__mp_main__`` (for
+      an ASGI server or pytest that imports the whole server, 100+ ms a call) unless
+      ``__main__.__file__`` already names that script, so the boot module sets it.
+    """
+    global _started
+    with _start_lock:
+        if _started:
+            forkserver.ensure_running()  # restarts it (without the preload fixes) if it died
+            return
+        _context.set_forkserver_preload(list(settings.SANDBOX_PRELOAD))
+        main_path = spawn.get_preparation_data("sandbox").get("init_main_from_path", "")
+        previous = os.environ.get("PYTHONPATH")
+        root = str(settings.BASE_DIR)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, previous) if p)
+        os.environ[PARENT_MAIN_ENV] = main_path
+        try:
+            forkserver.ensure_running()
+            _started = True
+        finally:
+            os.environ.pop(PARENT_MAIN_ENV, None)
+            if previous is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = previous
+
+
 def run_in_child(
     func: Callable[..., Any],
     args: tuple[Any, ...],
@@ -114,7 +158,7 @@ def run_in_child(
     ChildTimeout, ChildDied, ChildCrashed, or the child's own exception when it is
     one of ``expected``.
     """
-    forkserver.ensure_running()
+    forkserver_ensure()
     receiver, sender = _context.Pipe(duplex=False)
     process = _context.Process(
         target=_child, args=(sender, func, args, limits, expected), name=name

@@ -25,6 +25,9 @@ DOCUMENTS_LEASE_S = env_int("DOCUMENTS_LEASE_S", 300, minimum=10)
 DOCUMENTS_MAX_ATTEMPTS = env_int("DOCUMENTS_MAX_ATTEMPTS", 3, minimum=1)
 
 TOOLS_TIMEOUT_S = env_float("TOOLS_TIMEOUT_S", 60.0)
+# Imported once by the sandbox's forkserver (chatui.sandbox) before it forks tool and
+# text-extraction children: Django, the tools and their heavy libraries.
+SANDBOX_PRELOAD = ["tools.sandbox_boot"]
 # Tools offered to the chat and the API, by import path; TOOLS_EXTRA plugs in more.
 TOOLS = [
     "tools.builtin.csv_summary.CsvSummaryTool",

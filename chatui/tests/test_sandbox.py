@@ -61,3 +61,37 @@ def test_expected_errors_pass_through_and_a_silent_death_is_reported() -> None:
         run_in_child(refuse, (), LIMITS, name="t")
     with pytest.raises(ChildDied, match="exit code 3"):
         run_in_child(die, (), LIMITS, name="t")
+
+
+def apps_ready() -> bool:
+    from django.apps import apps
+
+    return apps.ready
+
+
+def test_a_child_finds_django_set_up_whoever_started_the_forkserver() -> None:
+    """The forkserver is one per process: text extraction may start it before any tool
+    call does. Started by a plain run_in_child it used to lack the preload, and a tool
+    whose module imports a model then died with AppRegistryNotReady in the child."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = (
+        "import django; django.setup()\n"
+        "from chatui.sandbox import ChildLimits, run_in_child\n"
+        "from chatui.tests.test_sandbox import apps_ready\n"
+        "print(run_in_child(apps_ready, (), ChildLimits(timeout_s=60), name='probe'))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatui.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.strip().splitlines()[-1:] == ["True"], done.stderr[-2000:]
