@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -41,9 +42,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.meters import process_cpu_seconds  # noqa: E402 (the repo is on sys.path only now)
+from bench.ingest_load import ingest_load  # noqa: E402 (the repo is on sys.path only now)
+from bench.meters import process_cpu_seconds  # noqa: E402
 from chatui.testing.processes import free_port  # noqa: E402
 
+INGEST = "ingest a PAGES-page PDF meanwhile: chat p99, server/worker RSS (bench/ingest_load.py)"
 PYTHON = Path(sys.executable)
 
 
@@ -93,6 +96,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="keep SQLite's default rollback journal instead of WAL",
     )
+    parser.add_argument("--during-ingest", type=int, default=0, metavar="PAGES", help=INGEST)
     parser.add_argument(
         "--disconnect",
         action="store_true",
@@ -235,10 +239,14 @@ async def reopen_mid_reply(ws: Any, reopen: Any, results: Results) -> tuple[Any,
     if frame["type"] == "response_complete":
         await until_type(ws, "session")
         return ws, session_id
-    session = json.loads(await ws.recv())
-    if session["messages"][-1]["status"] != "streaming":  # it ended before the reload
-        return ws, session_id
-    return ws, await until_complete(ws, results)
+    while True:  # the chat's frames may come before its `session` frame: the socket joins first
+        frame = json.loads(await ws.recv())
+        if frame["type"] == "response_complete":
+            if frame["status"] != "complete":
+                results.errors.append(f"reply status {frame['status']}")
+            return ws, session_id
+        if frame["type"] == "session" and frame["messages"][-1]["status"] != "streaming":
+            return ws, session_id  # it ended before the reload
 
 
 async def until_type(ws: Any, frame_type: str) -> None:
@@ -422,15 +430,21 @@ def main() -> int:
     args = parse_args()
     if args.worker:
         return worker_main(args.worker)
-    with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="chatui-bench-") as tmp, contextlib.ExitStack() as so:
         var_dir = Path(tmp)
         env = bench_env(var_dir, args)
+        ingest = ingest_load(so, var_dir, env, args.during_ingest)  # None without the option
         cookies = prepare_database(env, args.clients, args.wal)
         port = free_port()
         server = start_server(args, env, port, var_dir / "server.log")
         try:
             wait_for_port(port, server)
+            if ingest is not None:
+                so.enter_context(ingest.running(env, server.pid))
             passed = report(measure(server, port, cookies, args), args)
+            so.close()  # the ingest ends (ready) before its report
+            if ingest is not None:
+                ingest.report()
         finally:
             server.terminate()
             server.wait(timeout=15)

@@ -18,8 +18,12 @@ Then measures:
   client follows the 302 to a presigned URL): the recommended mode for large and
   bulk downloads, and the judged large-download row (256 MiB: >= 0.85x direct);
 * the server's peak RSS above idle while moving 256 MiB (target < 100 MiB);
+* a share link's anonymous download (``/s/<token>/download``, 1 MiB) against the
+  owner's API download of the same file, streamed and in 302 mode (printed, no target:
+  the link adds its lookup, counter and audit row to the download's one query);
 * ``GET /api/files`` with 100,000 rows for one user, a page of 50 with filters
-  (target p50 < 30 ms, p99 < 100 ms).
+  (target p50 < 30 ms, p99 < 100 ms); then the same with three versions per file
+  and 1% of the files in the trash (``bench/files_versions.py``, same targets).
 
 Prints a table with PASS/FAIL per target; exits 1 when a target fails.
 """
@@ -39,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # The repo is on sys.path only now.
 from bench.files_client import FilesClient
+from bench.files_versions import version_listing_rows
 from bench.harness import (
     ACCESS,
     BUCKET,
@@ -99,6 +104,26 @@ def _redirect_rows(
         )
         rows.append((label, f"{size_mib / api:.1f} MiB/s", f"{size_mib / direct:.1f} MiB/s",
                      result))  # fmt: skip
+    return rows
+
+
+def _link_rows(bench: FilesClient, cpu: CpuMeter, redirect_url: str, small: Path) -> list[Row]:
+    """Share-link downloads against the owner's API download, in the same run."""
+    size_mib = small.stat().st_size / MIB
+    bench.api_upload(small)
+    rows = []
+    for mode, base_url in (("streamed", bench.base_url), ("302 mode", redirect_url)):
+        link_url = bench.api_link(base_url)
+        link, api = medians(
+            lambda url=link_url: bench.link_download(url),
+            lambda base_url=base_url: bench.api_download(base_url),
+            15,
+            cpu,
+            f"link download {size_mib:.0f} MiB {mode}",
+        )
+        rows.append((f"share-link download {size_mib:.0f} MiB, {mode} (vs API download)",
+                     f"{size_mib / link:.1f} MiB/s", f"{size_mib / api:.1f} MiB/s",
+                     f"{api / link:.2f}x"))  # fmt: skip
     return rows
 
 
@@ -208,7 +233,9 @@ def _measure(
     rows.append(("server peak RSS above idle", f"{above_idle:.0f} MiB", "< 100 MiB",
                  verdict(above_idle < 100)))  # fmt: skip
     rows.extend(_redirect_rows(bench, *redirecting, small, big))
+    rows.extend(_link_rows(bench, cpu, redirecting[0], small))
     rows.extend(_listing_rows(bench, row_count))
+    rows.extend(version_listing_rows(bench.http, EMAIL, row_count))  # the same files, 3 versions
     ok = report(rows)
     print(f"load average after: {load_average()}  (2 cores; medians of runs taken in turn)")
     cpu.report()

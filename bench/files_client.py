@@ -77,6 +77,30 @@ class FilesClient:
             pass
         response.release_conn()
 
+    def api_link(self, base_url: str = "") -> str:
+        """A share link to the last upload; returns its download URL (anonymous)."""
+        url = f"{base_url or self.base_url}/api/files/{self.last_id}/links"
+        response = self.pool.request(
+            "POST", url, json={"expires_in": None}, headers=self.auth, redirect=False
+        )
+        if response.status != 201:
+            raise SystemExit(f"link failed: {response.status} {response.data[:300]!r}")
+        page = response.json()["url"]
+        return f"{base_url or self.base_url}{page[page.index('/s/') :]}/download"
+
+    def link_download(self, url: str) -> None:
+        """GET a share link's download with no credentials (following a 302 to S3)."""
+        response = self.pool.request("GET", url, preload_content=False, redirect=False)
+        if response.status == 302:
+            location = response.headers["Location"]
+            response.release_conn()
+            response = self.pool.request("GET", location, preload_content=False)
+        if response.status != 200:
+            raise SystemExit(f"link download failed: {response.status}")
+        for _ in response.stream(MIB):
+            pass
+        response.release_conn()
+
     def direct_upload(self, path: Path) -> None:
         with path.open("rb") as body:
             self.s3.upload_fileobj(body, BUCKET, f"direct/{path.name}", Config=self.transfer)

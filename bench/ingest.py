@@ -46,7 +46,7 @@ def _page_text(seed: int) -> str:
     return " ".join(rng.choice(VOCABULARY) for _ in range(WORDS_PER_PAGE))
 
 
-def _text_pdf(pages: int) -> bytes:
+def text_pdf(pages: int) -> bytes:
     from files.tests.documents_factory import pdf_with_pages
 
     return pdf_with_pages(["\n".join(_wrap(_page_text(n))) for n in range(pages)])
@@ -105,7 +105,7 @@ def bench_extraction() -> None:
 
     print("\n1. extraction, pages per second (sandboxed child, best of 3)")
     cases = [
-        ("text PDF", "doc.pdf", _text_pdf(50), 50),
+        ("text PDF", "doc.pdf", text_pdf(50), 50),
         ("DOCX", "doc.docx", _docx(50), 50),
         ("OCR'd PNG", "scan.png", png_of_text("Quarterly report page wombat 4711"), 1),
     ]
@@ -146,9 +146,9 @@ def _upload_until_ready(owner: Any, name: str, content: bytes, timeout: float = 
 
 def bench_upload_to_ready(owner: Any) -> None:
     print("\n2. upload -> ready with an idle worker (target <= 1 s), 5 runs each")
-    _upload_until_ready(owner, "warmup.pdf", _text_pdf(1))
+    _upload_until_ready(owner, "warmup.pdf", text_pdf(1))
     for label, name, content in (
-        ("13-page text PDF", "report.pdf", _text_pdf(13)),
+        ("13-page text PDF", "report.pdf", text_pdf(13)),
         ("DOCX (13 pages)", "memo.docx", _docx(13)),
     ):
         runs = []
@@ -177,7 +177,7 @@ def _sample_rss(pid: int, stop: threading.Event, peaks: dict[str, int]) -> None:
 def bench_memory(owner: Any, worker: subprocess.Popen[bytes]) -> None:
     print("\n3. peak RSS while ingesting (target: flat in page count)")
     for pages in (30, 300):
-        content = _text_pdf(pages)
+        content = text_pdf(pages)
         peaks = {"worker": 0, "child": 0}
         stop = threading.Event()
         sampler = threading.Thread(target=_sample_rss, args=(worker.pid, stop, peaks))

@@ -118,9 +118,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         session, payload = await _session_load(user=self.user, session_id=frame.session_id)
         await self._group_join(session.id)  # from here on, every frame of a reply arrives
         running = False
-        if any(m["status"] == Message.Status.STREAMING for m in payload["messages"]):
+        if _streaming(payload):
+            # Read again now that the group's frames reach this socket: a reply that ends
+            # from here on is seen ending; one that ended before is read complete.
+            session, payload = await _session_load(user=self.user, session_id=str(session.id))
+        if _streaming(payload):
             running = await reply_lock_held(session.id)
-            if not running:  # it ended since (or its writer died): read the history again
+            if not running:  # its writer died: the lock expired with it
                 await chat_db(services.replies_interrupted)(session=session)
                 session, payload = await _session_load(user=self.user, session_id=str(session.id))
         await self.send_json({"type": "session", "session_id": str(session.id), **payload})
@@ -310,6 +314,10 @@ def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
     if session_id is None:
         return services.session_create(owner=user)
     return session_get_for_user(user=user, session_id=session_id)
+
+
+def _streaming(payload: dict[str, Any]) -> bool:
+    return any(m["status"] == Message.Status.STREAMING for m in payload["messages"])
 
 
 @chat_db

@@ -138,6 +138,8 @@ async def reply_generate(
     if continuing is not None:
         reply.text.append(continuing.content)
         reply.tool_calls.extend(continuing.tool_calls)
+        reply.file_versions.extend(continuing.file_versions)
+        reply.citations.extend(continuing.citations)
     try:
         chosen = provider or provider_get(user_message.content)
         await _rounds_run(reply, chosen, plan, continuing is not None)
@@ -160,6 +162,9 @@ async def _rounds_run(
             user=reply.user, session=reply.session, message=reply.user_message
         )
     reply.file_versions.extend({"file_id": str(f.id), "version": f.version} for f, _ in plan.files)
+    reply.file_versions.extend(  # retrieved passages: the version each was read from
+        {"file_id": p.file_id, "version": p.version} for p in plan.retrieval.passages
+    )
     context = await context_gather(plan)
     reply.citations = context.citation_list() if provider.cites_context else []
     tools = await tool_specs_get()

@@ -67,9 +67,13 @@ _local: set[uuid.UUID] = set()  # one event loop per process: no lock needed
 class _LocalLock:
     def __init__(self, session_id: uuid.UUID) -> None:
         self._session_id = session_id
+        self._held = True
 
     async def release(self) -> None:
-        _local.discard(self._session_id)
+        """Idempotent: a second release never frees a lock the chat's next reply took."""
+        if self._held:
+            self._held = False
+            _local.discard(self._session_id)
 
 
 # --- Redis -----------------------------------------------------------------------------
@@ -108,6 +112,7 @@ class _RedisLock:
                 logger.warning("chat reply lock not renewed key=%s error=%r", self._lock.name, err)
 
     async def release(self) -> None:
+        """Idempotent: redis-py releases only the token this lock holds."""
         self._renewal.cancel()
         with contextlib.suppress(LockError, RedisError):  # expired or Redis gone: nothing held
             await self._lock.release()

@@ -114,6 +114,8 @@ async def reply_start(
             progress.text.append(event.content)  # type: ignore[union-attr]
         elif event.type in ("tool_start", "tool_complete"):
             progress.tools[event.call_id] = frame  # type: ignore[union-attr]
+        elif event.type == "response_complete":  # saved: a tab may send the next message now
+            await lock.release()  # (idempotent; released again at the end)
         await group_frame(session.id, frame)
 
     async def run() -> None:
@@ -135,6 +137,10 @@ async def reply_start(
         except Exception:
             logger.exception("chat reply failed session_id=%s", session.id)
             await group_frame(session.id, internal_error())
+        finally:
+            timer.cancel()
+            listener.cancel()
+            await asyncio.shield(_end(lock, control_group(session.id), control))
 
     task = asyncio.create_task(run())
     _running.add(task)
@@ -143,20 +149,13 @@ async def reply_start(
         settings.CHAT_REPLY_TIMEOUT_S, _time_out, task, progress
     )
 
-    async def end(_: asyncio.Task[None]) -> None:
-        timer.cancel()
-        listener.cancel()
-        with contextlib.suppress(Exception):
-            await layer.group_discard(control_group(session.id), control)
-        await lock.release()
+    task.add_done_callback(_running.discard)
 
-    def ended(done: asyncio.Task[None]) -> None:
-        _running.discard(done)
-        cleanup = asyncio.ensure_future(end(done))
-        _running.add(cleanup)  # type: ignore[arg-type]
-        cleanup.add_done_callback(_running.discard)  # type: ignore[arg-type]
 
-    task.add_done_callback(ended)
+async def _end(lock: ReplyLock, group: str, control: str) -> None:
+    await lock.release()  # first: the chat takes its next message at once
+    with contextlib.suppress(Exception):  # the layer's group entry also expires by itself
+        await get_channel_layer().group_discard(group, control)
 
 
 def _time_out(task: asyncio.Task[None], progress: _Progress) -> None:

@@ -13,6 +13,8 @@ from chatui.errors import ChatNotFound
 from chatui.ids import uuid_or_none
 from files.keys import numbered_names
 from files.models import StoredFile
+from files.selectors import files_readable_among
+from files.sharing.access import files_shared_among, shared_with_condition
 from files.trash import file_kept_reasons
 
 
@@ -55,11 +57,14 @@ def session_owned_by(user: Any, session_id: uuid.UUID) -> bool:
 
 def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:
     """Files created in the session (uploaded into it, generated in it) and files
-    attached to its messages, oldest first. Owner-filtered as well: a file only
-    ever belongs to its owner's chats."""
+    attached to its messages, oldest first: the owner's, and files others share with
+    the owner that are attached here while the share lasts (asked anew each time)."""
+    mine = Q(owner_id=session.owner_id) & (Q(session_id=session.id) | Q(messages__session=session))
+    shared = shared_with_condition(user=session.owner_id)
+    if shared is not None:
+        mine |= Q(messages__session=session) & shared
     return (
-        StoredFile.objects.filter(owner_id=session.owner_id, trashed_at__isnull=True)
-        .filter(Q(session_id=session.id) | Q(messages__session=session))
+        StoredFile.objects.filter(mine, trashed_at__isnull=True)
         .distinct()
         .select_related("owner")
         .order_by("created_at", "id")
@@ -72,6 +77,9 @@ def context_files(
     """The files a reply's context considers: the user's tagged files, the files created
     in ``session`` and the files attached to its messages, oldest first, each flagged
     ``linked`` (attached to a message of the session) and ``attached`` (to ``message``).
+    Other users' files attached to the session's messages come too while ``user`` may
+    still read them (a share): asked before every reply, so revoking a share takes the
+    file out of an open chat's next answer.
 
     Written as SQL because it runs before every reply: the ORM spent ~1.6 ms building
     the same annotated queryset (two correlated EXISTS) against ~0.1 ms for this. It is
@@ -80,12 +88,18 @@ def context_files(
     """
     sql = _CONTEXT_FILES_SQL.format(**_tables())
     files = list(StoredFile.objects.raw(sql, _context_params(user, session, message)))
+    foreign = [stored for stored in files if stored.owner_id != user.pk]
     for stored in files:
-        stored.owner = user
         stored.linked, stored.attached = bool(stored.linked), bool(stored.attached)
-    return files
+        if stored.owner_id == user.pk:
+            stored.owner = user
+    if not foreign:
+        return files
+    readable = {f.pk for f in files_readable_among(user=user, files=foreign)}
+    return [f for f in files if f.owner_id == user.pk or f.pk in readable]
 
 
+# The user's own files, then (UNION ALL) other users' files linked to the session.
 _CONTEXT_FILES_SQL = """
 SELECT * FROM (
     SELECT f.*,
@@ -95,6 +109,14 @@ SELECT * FROM (
                 WHERE l.storedfile_id = f.id AND l.message_id = %s) AS attached
     FROM {files} f
     WHERE f.owner_id = %s AND f.trashed_at IS NULL
+    UNION ALL
+    SELECT f.*, TRUE AS linked,
+        EXISTS (SELECT 1 FROM {links} l
+                WHERE l.storedfile_id = f.id AND l.message_id = %s) AS attached
+    FROM {files} f
+    WHERE f.owner_id <> %s AND f.trashed_at IS NULL AND f.id IN (
+        SELECT l.storedfile_id FROM {links} l JOIN {messages} m ON m.id = l.message_id
+        WHERE m.session_id = %s)
 ) c
 WHERE c.tagged OR c.session_id = %s OR c.linked
 ORDER BY c.created_at, c.id
@@ -115,7 +137,8 @@ def _context_params(user: Any, session: ChatSession, message: Message | None) ->
     uuid_of = Message._meta.pk.get_db_prep_value  # type: ignore[union-attr]
     session_id = uuid_of(session.id, connection)
     message_id = uuid_of(message.pk, connection) if message is not None else None
-    return [session_id, message_id, user.pk, session_id]
+    own = [session_id, message_id, user.pk]
+    return [*own, message_id, user.pk, session_id, session_id]
 
 
 def session_files_by_name(*, session: ChatSession) -> dict[str, StoredFile]:
@@ -136,8 +159,11 @@ def session_files_to_delete(*, session: ChatSession) -> QuerySet[StoredFile]:
 def session_file_fates(*, session: ChatSession) -> list[tuple[StoredFile, list[str]]]:
     """Each of the chat's files with the reasons deleting the chat keeps it (none: it
     goes to the trash): tagged, made elsewhere (only attached here), used by a message
-    of another chat; ``files.trash.file_kept_reasons`` decides (sharing adds its own)."""
+    of another chat, shared (a live share or link); ``files.trash.file_kept_reasons``
+    decides."""
     files = list(session_files(session=session))
+    own = [f.pk for f in files if f.owner_id == session.owner_id]
+    shared = files_shared_among(owner=session.owner_id, file_ids=own)
     elsewhere = set(
         Message.files.through.objects.filter(storedfile_id__in=[f.pk for f in files])
         .exclude(message__session_id=session.id)
@@ -147,7 +173,10 @@ def session_file_fates(*, session: ChatSession) -> list[tuple[StoredFile, list[s
         (
             file,
             file_kept_reasons(
-                file=file, session_id=session.id, used_by_other_chat=file.pk in elsewhere
+                file=file,
+                session_id=session.id,
+                used_by_other_chat=file.pk in elsewhere,
+                shared=file.pk in shared,
             ),
         )
         for file in files

@@ -21,7 +21,7 @@ from chatui.errors import InvalidInput, NotFound
 from chatui.ids import uuid_or_none
 from chatui.text import text_check
 from files.models import StoredFile
-from files.selectors import file_get_for_user, files_get_for_user
+from files.selectors import file_get_readable, files_get_readable
 from files.trash import file_trash
 from tools.models import ToolRun
 
@@ -138,7 +138,7 @@ def chat_message_post(
     message_content_check(content, file_ids)
     with transaction.atomic():
         session = session_get_for_user(user=user, session_id=session_id)
-        files = files_get_for_user(user=user, file_ids=file_ids)
+        files = files_get_readable(user=user, file_ids=file_ids)
         message = message_create(
             session=session, role=Message.Role.USER, content=content, files=files
         )
@@ -163,7 +163,7 @@ def attach_file_to_session(*, user: Any, session: ChatSession, file_id: Any) -> 
     context and file list from now on, while its own home is untouched: deleting
     the chat does not delete a file that was only attached to it.
     """
-    stored = file_get_for_user(user=user, file_id=file_id)
+    stored = file_get_readable(user=user, file_id=file_id)
     message_create(
         session=session,
         role=Message.Role.SYSTEM,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import apis
+from .file_usage import FileChatsApi
 
 app_name = "chat"
 
@@ -15,4 +16,5 @@ urlpatterns = [
         apis.ChatDeletePreviewApi.as_view(),
         name="delete-preview",
     ),
+    path("files/<str:file_id>/chats", FileChatsApi.as_view(), name="file-chats"),
 ]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from chat.selectors import session_list_for_user
 from chat.services import MESSAGE_MAX_CHARS
@@ -14,6 +15,7 @@ from chat.services import MESSAGE_MAX_CHARS
 SESSIONS_SHOWN = 200
 
 
+@require_safe  # a page: GET and HEAD only, anything else 405
 @login_required
 def chat_page(request: HttpRequest) -> HttpResponse:
     sessions = session_list_for_user(user=request.user)[:SESSIONS_SHOWN]

@@ -255,3 +255,20 @@ class TextNotAvailable(DomainError):
     code = "text_not_available"
     status = 409
     default_message = "This file's text is not available."
+
+
+class SharingDisabled(DomainError):
+    """``FILES_SHARING`` turns this kind of sharing off on this instance."""
+
+    code = "sharing_disabled"
+    status = 403
+    default_message = "Sharing of this kind is turned off on this server."
+
+
+class LinkGone(DomainError):
+    """A share link that existed but no longer opens: expired, revoked, used up, or its
+    file is in the trash. Deliberately the same answer for all of them."""
+
+    code = "link_gone"
+    status = 410
+    default_message = "This link has expired or is no longer available."

@@ -3,9 +3,10 @@
 Kinds and their settings (``RATE_LIMITS`` in settings, from ``RATE_LIMIT_*``):
 ``uploads`` (``POST /api/files``), ``tool_runs`` (``POST /api/tools/{name}/run``),
 ``search`` (``GET /api/files?q=``, ``GET /api/search``, ``GET /api/chats?q=``) and
-``chat`` (websocket ``chat`` frames). A moving window per user and kind, kept in
-Redis when ``REDIS_URL`` is set (so every process counts together) and in the
-process otherwise.
+``chat`` (websocket ``chat`` frames), and ``share_tokens`` (failed share-link openings,
+per client address: :func:`rate_limit_peek` before, :func:`rate_limit_hit` on failure).
+A moving window per user and kind, kept in Redis when ``REDIS_URL`` is set (so
+every process counts together) and in the process otherwise.
 
 HTTP routes are throttled through DRF's documented throttle hook
 (``DEFAULT_THROTTLE_CLASSES``): :class:`RouteThrottle` picks the kind from the
@@ -32,10 +33,12 @@ WORDS = {
     "tool_runs": "tool runs",
     "search": "searches",
     "chat": "chat messages",
+    "share_tokens": "failed share-link openings from this address",
 }
 # (view name, method) -> kind; a query parameter named after "?" must be non-empty too.
 ROUTES: dict[tuple[str, str], str] = {
     ("files:list", "POST"): "uploads",
+    ("files:versions", "POST"): "uploads",
     ("tools:run", "POST"): "tool_runs",
     ("files:list", "GET?q"): "search",
     ("files:search", "GET"): "search",
@@ -110,3 +113,14 @@ class RouteThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.wait_s
+
+
+def rate_limit_peek(kind: str, key: Any) -> None:
+    """RateLimited if ``key`` has used up ``kind`` already, without counting this one
+    (for limits on failures: the caller counts with :func:`rate_limit_hit` on failure)."""
+    rule = _rule(kind)
+    if rule is None or _limiter().test(rule, kind, str(key)):
+        return
+    reset_at = _limiter().get_window_stats(rule, kind, str(key)).reset_time
+    wait = max(1, math.ceil(reset_at - time.time()))
+    raise RateLimited(f"Too many {WORDS.get(kind, kind)}. Try again in {wait} s.", retry_after=wait)

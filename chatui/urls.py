@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from chat.views import chat_page
 from chatui.health import HealthApi
+from files.sharing import public as share_public
 from files.views import files_page
 
 urlpatterns = [
@@ -17,6 +18,10 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Share links: anonymous on purpose (files/sharing/public.py)
+    path("s/<str:token>", share_public.share_page, name="share-page"),
+    path("s/<str:token>/preview", share_public.share_preview, name="share-preview"),
+    path("s/<str:token>/download", share_public.share_download, name="share-download"),
     path("api/health", HealthApi.as_view(), name="health"),
     # The OpenAPI schema of every app's API, and Swagger UI for it. Swagger UI's assets
     # come from drf-spectacular-sidecar (/static/), so /api/docs/ works offline (Redoc

@@ -396,3 +396,4 @@ def _with_storage_overview(get_urls: Callable[[], list[Any]]) -> Callable[[], li
 
 
 admin.site.get_urls = _with_storage_overview(admin.site.get_urls)  # type: ignore[method-assign]
+from .sharing import admin as sharing_admin  # noqa: E402, F401 (registers the sharing admins)

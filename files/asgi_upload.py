@@ -36,7 +36,7 @@ from django.utils.datastructures import MultiValueDict
 from chatui.errors import InvalidInput
 
 BODY_STREAM_KEY = "chatui.body_stream"
-STREAMED_ROUTES = {("POST", "files:list"), ("POST", "files:versions")}
+STREAMED_ROUTES = {("POST", "files:list"), ("POST", "files:versions")}  # uploads, new versions
 CONNECTION_CLOSE = (b"connection", b"close")
 RESPONSE_CHUNK_BYTES = 1024 * 1024  # Django's default of 64 KiB means 16 sends per MiB
 

@@ -229,4 +229,8 @@ class ReconcileRun(models.Model):
         )
 
 
-from .documents.models import TextChunk  # noqa: E402, F401 (registers the model with this app)
+from .documents.models import (  # noqa: E402, F401 (registers the models with this app)
+    ChunkVector,
+    TextChunk,
+)
+from .sharing.models import ShareAccess, ShareLink, UserShare  # noqa: E402, F401

@@ -16,6 +16,8 @@ from chatui.models import User
 from .keys import key_belongs_to
 from .models import StoredFile
 from .services import user_quota_bytes
+from .sharing.access import share_granting, shared_by_condition, shared_with_condition
+from .sharing.audit import share_access_record
 
 ORDERINGS = ("created_at", "-created_at", "filename", "-filename", "size", "-size")
 
@@ -60,6 +62,61 @@ def files_get_for_user(*, user: User, file_ids: list[UUID | str]) -> list[Stored
     return files
 
 
+def file_get_readable(
+    *, user: User, file_id: UUID | str, action: str = "read", ip: str | None = None
+) -> StoredFile:
+    """The one "can read" check: ``file_id`` if ``user`` owns it or it is shared with
+    them (a live user share, by file or by tag), else FileNotFound, exactly as for a
+    missing file. Only the owner may change it: that is :func:`file_get_for_user`.
+
+    A read through a share is written to the audit log (``action``, ``ip``): the log
+    is part of the grant, so no door can read through a share without leaving a row.
+    """
+    return files_get_readable(user=user, file_ids=[file_id], action=action, ip=ip)[0]
+
+
+def files_get_readable(
+    *, user: User, file_ids: list[UUID | str], action: str = "read", ip: str | None = None
+) -> list[StoredFile]:
+    """:func:`file_get_readable` for several ids, in their order: one query when the
+    user owns them all, plus one per file read through a share."""
+    parsed = [uuid_or_none(file_id) for file_id in file_ids]
+    if None in parsed or not getattr(user, "is_authenticated", False):
+        raise FileNotFound()
+    rows = StoredFile.objects.select_related("owner").filter(pk__in=parsed, trashed_at=None)
+    by_id = {file.pk: file for file in rows}
+    files = []
+    for file_id in parsed:
+        file = by_id.get(file_id)
+        if file is None or not key_belongs_to(file.key, file.owner.email):
+            raise FileNotFound()
+        if file.owner_id != user.pk:
+            share = share_granting(user=user, file=file)
+            if share is None:
+                raise FileNotFound()
+            share_access_record(share=share, user=user, file=file, action=action, ip=ip)
+        files.append(file)
+    return files
+
+
+def files_readable_among(
+    *, user: User, files: list[StoredFile], action: str = "read"
+) -> list[StoredFile]:
+    """Those of ``files`` that ``user`` may read now, in order (the chat's context asks
+    before every reply, so a revoked share drops out of the very next one). Reads
+    through a share are audited as in :func:`files_get_readable`."""
+    readable = []
+    for file in files:
+        if file.owner_id == user.pk:
+            readable.append(file)
+            continue
+        share = share_granting(user=user, file=file)
+        if share is not None and key_belongs_to(file.key, file.owner.email):
+            share_access_record(share=share, user=user, file=file, action=action, ip=None)
+            readable.append(file)
+    return readable
+
+
 def file_list_for_user(
     *,
     user: User,
@@ -70,17 +127,39 @@ def file_list_for_user(
     session_id: UUID | None = None,
     ordering: str = "-created_at",
     checksum: str | None = None,
+    shared: str | None = None,
 ) -> QuerySet[StoredFile]:
     """The user's files, filtered and ordered (``checksum``: the same sha256, to find
-    duplicates); invalid choices raise InvalidInput."""
+    duplicates); invalid choices raise InvalidInput. ``shared="with_me"`` lists other
+    users' files shared with ``user`` instead, ``"by_me"`` the user's files that a live
+    share or link points at."""
+    if shared == "with_me":
+        return _shared_with_me(user=user, ordering=ordering, q=q, category=category, source=source)
+    if shared == "by_me":
+        condition = shared_by_condition(user=user)
+    elif shared:
+        raise InvalidInput("shared must be with_me or by_me.", field="shared")
     # Owner alone decides (the key prefix is a model invariant, checked on every
     # single-file read); a key filter here would defeat the index-only count.
     # Through the reverse manager every row gets ``user`` itself as its owner: no join,
     # and no User built per row (select_related did both, a third of a page's cost).
-    condition = _filters(source=source, category=category, q=q, tagged=tagged, checksum=checksum)
+    else:
+        condition = Q()
+    condition &= _filters(source=source, category=category, q=q, tagged=tagged, checksum=checksum)
     files = user.stored_files.filter(condition, trashed_at__isnull=True)
     if session_id is not None:
         files = files.filter(session_id=session_id)
+    return files.order_by(*_ordering(ordering))
+
+
+def _shared_with_me(
+    *, user: User, ordering: str, q: str | None, category: str | None, source: str | None
+) -> QuerySet[StoredFile]:
+    condition = shared_with_condition(user=user)
+    if condition is None:
+        return StoredFile.objects.none()
+    condition &= _filters(source=source, category=category, q=q, tagged=None)
+    files = StoredFile.objects.filter(condition).select_related("owner")
     return files.order_by(*_ordering(ordering))
 
 

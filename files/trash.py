@@ -44,13 +44,14 @@ def trash_purge_after(trashed_at: Any) -> Any:
 
 
 def file_kept_reasons(
-    *, file: StoredFile, session_id: Any, used_by_other_chat: bool = False
+    *, file: StoredFile, session_id: Any, used_by_other_chat: bool = False, shared: bool = False
 ) -> list[str]:
     """Why deleting chat ``session_id`` keeps ``file`` (empty: it goes to the trash).
 
     ``tagged`` (in every chat), ``made_elsewhere`` (uploaded outside this chat, only
     attached to it), ``used_by_other_chat`` (a message of another chat carries it;
-    the caller knows messages, files does not). Sharing (#18) adds its reason here.
+    the caller knows messages, files does not), ``shared`` (a live user share or
+    share link points at it: :func:`files.sharing.access.files_shared_among`).
     """
     reasons = []
     if file.tagged:
@@ -59,6 +60,8 @@ def file_kept_reasons(
         reasons.append("made_elsewhere")
     if used_by_other_chat:
         reasons.append("used_by_other_chat")
+    if shared:
+        reasons.append("shared")
     return reasons
 
 

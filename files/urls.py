@@ -7,6 +7,7 @@ from .api import versions as version_apis
 from .api.tags import FileTagListApi
 from .api.zip_download import FileZipApi
 from .documents import apis as document_apis
+from .sharing import apis as sharing_apis
 
 app_name = "files"
 
@@ -27,5 +28,12 @@ urlpatterns = [
     path("files/<str:file_id>/diff", version_apis.FileDiffApi.as_view(), name="diff"),
     path("files/<str:file_id>/restore", version_apis.FileRestoreApi.as_view(), name="restore"),
     path("trash", version_apis.TrashApi.as_view(), name="trash"),
+    path("files/<str:file_id>/links", sharing_apis.FileLinksApi.as_view(), name="file-links"),
+    path("files/<str:file_id>/shares", sharing_apis.FileSharesApi.as_view(), name="file-shares"),
+    path("tags/<str:tag>/shares", sharing_apis.TagSharesApi.as_view(), name="tag-shares"),
+    path("links", sharing_apis.LinkListApi.as_view(), name="links"),
+    path("links/<str:link_id>", sharing_apis.LinkDetailApi.as_view(), name="link"),
+    path("shares", sharing_apis.ShareListApi.as_view(), name="shares"),
+    path("shares/<str:share_id>", sharing_apis.ShareDetailApi.as_view(), name="share"),
     path("users/<str:email>/files/stats", apis.UserFileStatsApi.as_view(), name="stats"),
 ]

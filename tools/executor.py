@@ -1,8 +1,9 @@
 """The tool executor: the one service that runs a tool for a user.
 
 ``tool_run`` validates the arguments against the tool's schema, resolves file
-parameters to the user's own files (ownership checked by
-``files.selectors.file_get_for_user``), reads their bytes within the input
+parameters to files the user may read (their own, or shared with them: the one
+can-read check, ``files.selectors.file_get_readable``; inputs are only read, never
+changed, so a shared original stays as it is), reads their bytes within the input
 limits, runs the tool in a killable child process (:mod:`tools.sandbox`),
 stores what it generated under the user's ``generated/`` prefix and records a
 :class:`~tools.models.ToolRun`. Every failure is a DomainError; none leaves a
@@ -43,7 +44,12 @@ from chatui.text import text_check, text_storable
 from chatui.zip_limits import zip_input_check
 from files.keys import display_filename
 from files.models import StoredFile
-from files.selectors import file_get_for_user, file_list_for_user, files_get_for_user
+from files.selectors import (
+    file_get_for_user,
+    file_get_readable,
+    file_list_for_user,
+    files_get_readable,
+)
 from files.services import file_delete, file_read_bytes, file_upload
 from files.sessions import session_id_for_user
 from files.version_rows import version_revert_latest
@@ -139,12 +145,12 @@ def _named_files(
 ) -> dict[str, list[StoredFile]]:
     """The StoredFile rows the arguments name, keyed by the run() argument they feed."""
     if "file_id" in arguments:
-        return {"file": [file_get_for_user(user=user, file_id=arguments["file_id"])]}
+        return {"file": [file_get_readable(user=user, file_id=arguments["file_id"])]}
     if "filename" in arguments:
         named = _file_by_name(user=user, filename=arguments["filename"], session_id=session_id)
         return {"file": [named]}
     if MULTI_FILE_PARAM in arguments:
-        return {"files": files_get_for_user(user=user, file_ids=list(arguments[MULTI_FILE_PARAM]))}
+        return {"files": files_get_readable(user=user, file_ids=list(arguments[MULTI_FILE_PARAM]))}
     return {}
 
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from chatui.errors import InvalidInput
 from files.models import StoredFile
-from files.selectors import file_get_for_user, file_list_for_user
+from files.selectors import file_get_readable, file_list_for_user
 from files.services import file_read_bytes
 
 from .base import ACCEPT_MARKER, InputFile
@@ -43,7 +43,7 @@ def tool_files_for_user(*, user: Any, tool_name: str, q: str | None = None) -> l
 
 def csv_columns_for_user(*, user: Any, file_id: str) -> list[str]:
     """The column names of the user's CSV file, read from its first 64 KiB."""
-    file = file_get_for_user(user=user, file_id=file_id)
+    file = file_get_readable(user=user, file_id=file_id)
     head = file_read_bytes(file=file, max_bytes=HEADER_READ_BYTES, truncate=True)
     if file.size > HEADER_READ_BYTES:
         head = head[: head.rfind(b"\n") + 1] or head  # whole lines only

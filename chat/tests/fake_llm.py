@@ -4,14 +4,21 @@ It speaks ``POST /v1/chat/completions`` with ``stream: true`` (server-sent
 events, one ``chat.completion.chunk`` per delta, then ``data: [DONE]``), plays
 a script of replies in order (text, a tool call, or a hang) and records every
 request body, so tests can assert what the model was sent.
+
+It also speaks ``POST /v1/embeddings``: a deterministic vector per input text, from
+``concepts`` (word -> dimension: words of one concept get the same direction, so a
+synonym the full-text index cannot match is still near) plus a faint trace of every
+other word; ``embeddings_status`` other than 200 makes it fail.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +40,8 @@ class FakeLLM:
         self.script: list[Reply] = []
         self.requests: list[dict[str, Any]] = []
         self.release = threading.Event()  # set to end every hang early at teardown
+        self.concepts: dict[str, int] = {}
+        self.embeddings_status = 200
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -50,6 +59,15 @@ class FakeLLM:
         self.release.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def vector(self, text: str, dimensions: int = 16) -> list[float]:
+        values = [0.0] * dimensions
+        for word in re.findall(r"\w+", text.lower()):
+            if word in self.concepts:
+                values[self.concepts[word] % dimensions] += 1.0
+            else:
+                values[zlib.crc32(word.encode()) % dimensions] += 0.001
+        return values
 
     def next_reply(self) -> Reply:
         return self.script.pop(0) if self.script else Reply(text_chunks=["(script exhausted)"])
@@ -69,6 +87,9 @@ class FakeLLM:
                 fake.requests.append(
                     {"path": self.path, "body": body, "headers": dict(self.headers)}
                 )
+                if self.path == "/v1/embeddings":
+                    self._embeddings(body)
+                    return
                 if self.path != "/v1/chat/completions":
                     self._json(404, {"error": {"message": "not found"}})
                     return
@@ -95,6 +116,18 @@ class FakeLLM:
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True
+
+            def _embeddings(self, body: dict[str, Any]) -> None:
+                if fake.embeddings_status != 200:
+                    self._json(fake.embeddings_status, {"error": {"message": "scripted failure"}})
+                    return
+                texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                data = [
+                    {"object": "embedding", "index": i, "embedding": fake.vector(text)}
+                    for i, text in enumerate(texts)
+                ]
+                usage = {"prompt_tokens": 0, "total_tokens": 0}
+                self._json(200, {"object": "list", "data": data, "model": "m", "usage": usage})
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

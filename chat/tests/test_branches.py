@@ -11,6 +11,7 @@ import pytest
 from chat.reply import CONTINUE_ASK
 from chat.tests.conftest import ScriptedProvider, receive_until
 from chat.tests.test_consumers import chat, connected, messages_of, of_type
+from chat.tests.test_reply_lifecycle import GatedProvider
 
 pytestmark = [pytest.mark.anyio]
 
@@ -102,9 +103,8 @@ async def test_continue_extends_a_stopped_answer_in_place(
     alice: tuple[Any, str], use_provider: Any
 ) -> None:
     async with connected(alice[1]) as comm:
-        use_provider(ScriptedProvider([f"w{i} " for i in range(60)], delay_s=0.03))
+        use_provider(GatedProvider(["w0 ", "w1 "], ["never"]))  # runs until stopped
         await comm.send_json_to({"type": "chat", "session_id": None, "content": "count"})
-        await receive_until(comm, "token")
         await receive_until(comm, "token")
         await comm.send_json_to({"type": "stop"})
         stopped = (await receive_until(comm, "response_complete"))[-1]
@@ -135,7 +135,7 @@ async def test_actions_are_refused_mid_reply_and_on_another_users_chat(
         use_provider(ScriptedProvider(["done"], delay_s=0))
         first = await chat(comm, "mine")
         session_id, answer_id = first[0]["session_id"], first[-1]["message_id"]
-        use_provider(ScriptedProvider([f"w{i} " for i in range(40)], delay_s=0.03))
+        use_provider(GatedProvider(["w0 "], ["never"]))  # runs until stopped
         await comm.send_json_to({"type": "chat", "session_id": session_id, "content": "long"})
         await receive_until(comm, "token")
         busy = await action_error(comm, "regenerate", session_id, answer_id)

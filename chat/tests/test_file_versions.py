@@ -37,7 +37,8 @@ def _history(user: Any, session_id: str) -> tuple[dict[str, Any], bytes, bytes]:
     [attached] = history["messages"][0]["files"]
     opened = b"".join(client.get(attached["download_url"]).streaming_content)
     current = b"".join(client.get(f"/api/files/{attached['id']}/download").streaming_content)
-    return history, opened, current
+    used_in = client.get(f"/api/files/{attached['id']}/chats").json()
+    return history, opened, current, used_in
 
 
 async def test_an_answer_that_read_v2_still_opens_v2_after_v3(
@@ -60,7 +61,8 @@ async def test_an_answer_that_read_v2_still_opens_v2_after_v3(
     asked, answered = await _messages(session_id)
     used = [{"file_id": str(report.pk), "version": 2}]
     assert asked.file_versions == used and answered.file_versions == used
-    history, opened, current = await _history(user, session_id)
+    history, opened, current, used_in = await _history(user, session_id)
+    assert [(c["session_id"], c["versions"]) for c in used_in] == [(session_id, [2])]
     [attached] = history["messages"][0]["files"]
     assert (attached["version"], attached["current_version"]) == (2, 3)
     assert attached["download_url"].endswith("?version=2")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from chat.llm import LLMProvider, LLMRequest
+from chat.llm import Done, LLMProvider, LLMRequest, TextDelta
 from chat.models import ChatSession, Message
 from chat.tests.conftest import ScriptedProvider, communicator, receive_until
 from chat.tests.test_consumers import connected, messages_of, of_type
@@ -22,29 +22,48 @@ pytestmark = [pytest.mark.anyio]
 WORDS = [f"w{i} " for i in range(40)]
 
 
+class GatedProvider(LLMProvider):
+    """Streams ``before``, waits for ``gate`` (the test opens it), then streams ``after``:
+    the reply is certainly still running while the test reloads."""
+
+    def __init__(self, before: list[str], after: list[str]) -> None:
+        self.before, self.after, self.gate = before, after, asyncio.Event()
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[Any]:
+        for chunk in self.before:
+            yield TextDelta(chunk)
+        await self.gate.wait()
+        for chunk in self.after:
+            await asyncio.sleep(0)
+            yield TextDelta(chunk)
+        yield Done()
+
+
 async def test_a_reply_outlives_its_tab_and_a_new_tab_catches_up(
     alice: tuple[Any, str], use_provider: Any
 ) -> None:
-    use_provider(ScriptedProvider(WORDS, delay_s=0.02))
+    model = GatedProvider(WORDS[:5], WORDS[5:])
+    use_provider(model)
     asking = communicator(alice[1])
     await asking.connect()
     try:
         await asking.send_json_to({"type": "chat", "session_id": None, "content": "go"})
         seen = await receive_until(asking, "token")
-        seen += await receive_until(asking, "token")
     finally:
         await asking.disconnect()  # the tab closes (or reloads) mid-answer
     session_id = seen[0]["session_id"]
 
     async with connected(alice[1]) as reloaded:
         await reloaded.send_json_to({"type": "load_session", "session_id": session_id})
-        session = await reloaded.receive_json_from()
-        frames = await receive_until(reloaded, "response_complete")
+        session = (await receive_until(reloaded, "session"))[-1]
+        frames = await receive_until(reloaded, "reply_state")
+        model.gate.set()  # the rest of the answer comes once the new tab has caught up
+        frames += await receive_until(reloaded, "response_complete")
 
     shown = session["messages"][-1]
     assert (shown["role"], shown["status"]) == ("assistant", "streaming")
     state = of_type(frames, "reply_state")[0]
-    assert state["message_id"] == shown["id"] and state["content"].startswith("w0 w1 ")
+    assert state["message_id"] == shown["id"] and state["content"] == "".join(WORDS[:5])
     after = frames[frames.index(state) + 1 :]
     caught_up = state["content"] + "".join(f["content"] for f in of_type(after, "token"))
     assert caught_up == "".join(WORDS) == frames[-1]["content"]
@@ -55,7 +74,7 @@ async def test_a_reply_outlives_its_tab_and_a_new_tab_catches_up(
 async def test_stop_from_a_tab_that_did_not_ask_stops_a_reply_whose_tab_closed(
     alice: tuple[Any, str], use_provider: Any
 ) -> None:
-    use_provider(ScriptedProvider(WORDS * 5, delay_s=0.02))
+    use_provider(GatedProvider(WORDS[:3], WORDS[3:]))  # the gate stays shut: only Stop ends it
     asking = communicator(alice[1])
     await asking.connect()
     try:

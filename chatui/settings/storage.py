@@ -72,6 +72,13 @@ FILES_MAX_UPLOAD_MB = env_int("FILES_MAX_UPLOAD_MB", 250, minimum=1)
 FILES_USER_QUOTA_MB = env_int("FILES_USER_QUOTA_MB", 0)  # 0 = unlimited
 FILES_DOWNLOAD_REDIRECT = env_bool("FILES_DOWNLOAD_REDIRECT", False)
 FILES_TRASH_DAYS = env_int("FILES_TRASH_DAYS", 30, minimum=1)  # then files_purge deletes for good
+# Sharing (files/sharing/): "all" = links for anyone and shares with users, "users" =
+# shares with users only (no public links), "off" = no sharing at all.
+FILES_SHARING = env_str("FILES_SHARING", "all").lower()
+if FILES_SHARING not in {"all", "users", "off"}:
+    raise ImproperlyConfigured("FILES_SHARING must be one of: all, users, off.")
+FILES_SHARE_LINK_MAX_DAYS = env_int("FILES_SHARE_LINK_MAX_DAYS", 30, minimum=1)
+FILES_SHARE_LINK_ALLOW_NEVER = env_bool("FILES_SHARE_LINK_ALLOW_NEVER", True)
 # Uploads larger than this are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # non-file request bodies (JSON uploads)

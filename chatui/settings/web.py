@@ -77,6 +77,8 @@ RATE_LIMITS = {
     "tool_runs": env_str("RATE_LIMIT_TOOL_RUNS", "60/minute"),
     "search": env_str("RATE_LIMIT_SEARCH", "120/minute"),
     "chat": env_str("RATE_LIMIT_CHAT", "30/minute"),
+    # unknown, expired or revoked share-link tokens opened, per client address
+    "share_tokens": env_str("RATE_LIMIT_SHARE_TOKENS", "30/minute"),
 }
 
 # Sign-in throttling (django-axes, chatui/login_throttle.py): after LOGIN_FAILURE_LIMIT

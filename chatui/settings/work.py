@@ -55,6 +55,12 @@ LLM_BASE_URL = env_str("LLM_BASE_URL")
 LLM_API_KEY = env_str("LLM_API_KEY")
 LLM_MODEL = env_str("LLM_MODEL")
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 60.0)
+# Optional semantic ranking of document passages (files.documents.embeddings): an
+# OpenAI-compatible /v1/embeddings endpoint, by default the LLM's. Empty: full text only.
+EMBEDDINGS_BASE_URL = env_str("EMBEDDINGS_BASE_URL", LLM_BASE_URL)
+EMBEDDINGS_API_KEY = env_str("EMBEDDINGS_API_KEY", LLM_API_KEY)
+EMBEDDINGS_MODEL = env_str("EMBEDDINGS_MODEL", LLM_MODEL)
+EMBEDDINGS_TIMEOUT_S = env_float("EMBEDDINGS_TIMEOUT_S", 10.0)
 # Tool-call round trips per reply before the assistant must answer in words.
 LLM_MAX_TOOL_ROUNDS = env_int("LLM_MAX_TOOL_ROUNDS", 5, minimum=1)
 # A reply still running after this long is stopped and saved with what it has (status

@@ -36,6 +36,8 @@ from chatui.middleware import CONTENT_SECURITY_POLICY
 from chatui.routing import websocket_urlpatterns
 from files.documents.jobs import extract_text, text_extraction_run
 from files.models import ReconcileRun
+from files.sharing.audit import share_access_record
+from files.sharing.services import link_create, link_revoke, share_create_for_file
 from s3mock.app import JSON_API_SEGMENTS
 from tools.executor import tool_run
 from tools.registry import tool_list
@@ -49,8 +51,10 @@ SECRET_NAME = "alice-secret-report.csv"
 SECRET_CONTENT = b"month,alice_secret_total\n1,10\n2,20\n"
 SECRET_TITLE = "alice-secret-chat-title"
 SECRET_WORD = "alicesecretword"  # in the text of an indexed file of alice's
-SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE, SECRET_WORD)
+NOTES_NAME = "alice-notes.txt"  # that file
+SECRETS = (SECRET_NAME, "alice_secret_total", SECRET_TITLE, SECRET_WORD, NOTES_NAME)
 ACTORS = ("anon", "other", "staff", "owner")
+CAROL = "carol@example.com"  # a share's recipient who is not an actor of the HTTP rows
 APP_INDEX = "<app_label>/"  # the admin's app index (a regex of the registered apps)
 
 
@@ -123,6 +127,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         401, 404, 200, query="from=1&to=2", shows=SECRET_NAME
     ),
     ("api/files/<str:file_id>/restore", "POST"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/chats", "GET"): Row(401, 404, 200),
     ("api/trash", "GET"): Row(401, 200, 200),
     ("api/trash", "DELETE"): Row(401, 200, 200),
     ("api/files/tags", "GET"): Row(
@@ -139,7 +144,7 @@ ROUTES: dict[tuple[str, str], Row] = {
         200,
         200,
         query=f"q={SECRET_WORD}",
-        variants=(f"q={SECRET_WORD}&name=notes",),
+        variants=(f"q={SECRET_WORD}&name=notes",),  # (the answers do not repeat q)
         shows=SECRET_WORD,
     ),
     # Staff may read anyone's stats (the admin's view of a user), nobody else may.
@@ -164,6 +169,21 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("api/chats/<str:session_id>", "DELETE"): Row(401, 404, 200),
     ("api/chats/<str:session_id>/files", "GET"): Row(401, 404, 200),
     ("api/chats/<str:session_id>/delete-preview", "GET"): Row(401, 404, 200, shows=SECRET_NAME),
+    # Sharing (files/sharing/): only the owner makes, lists and revokes shares and links.
+    # The shares go to carol, who is not an actor here: the rows after them stay as they are.
+    ("api/files/<str:file_id>/links", "GET"): Row(401, 404, 200),
+    ("api/files/<str:file_id>/links", "POST"): Row(401, 404, 201, body={"expires_in": 3600}),
+    ("api/files/<str:file_id>/shares", "POST"): Row(401, 404, 201, body={"email": CAROL}),
+    ("api/tags/<str:tag>/shares", "POST"): Row(401, 201, 201, body={"email": CAROL}),
+    ("api/links", "GET"): Row(401, 200, 200),
+    ("api/links/<str:link_id>", "DELETE"): Row(401, 404, 204),
+    ("api/shares", "GET"): Row(401, 200, 200),
+    ("api/shares/<str:share_id>", "DELETE"): Row(401, 404, 204),
+    # The public link pages, with the token of a revoked link: gone for everyone alike
+    # (a live link's rows are in test_sharing_states).
+    ("s/<str:token>", "GET"): Row(410, 410, 410),
+    ("s/<str:token>/preview", "GET"): Row(410, 410, 410),
+    ("s/<str:token>/download", "GET"): Row(410, 410, 410),
     # Admin site views (staff = a superuser; the owner is a plain user).
     ("admin/", "GET"): Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, staff=200),
     ("admin/login/", "GET"): Row(200, 200, 200, staff=302),
@@ -216,6 +236,10 @@ ADMIN_MODELS: dict[str, AdminRow] = {
     "axes.accessattempt": AdminRow(add=403),
     "axes.accesslog": AdminRow(add=403),
     "axes.accessfailurelog": AdminRow(add=403),
+    # Sharing: read-only rows with a revoke action; the audit log is never deleted.
+    "files.sharelink": AdminRow(add=403, extra={"<path:object_id>/delete/": 403}),
+    "files.usershare": AdminRow(add=403, extra={"<path:object_id>/delete/": 403}),
+    "files.shareaccess": AdminRow(add=403, extra={"<path:object_id>/delete/": 403}),
 }
 
 # Arguments that make each built-in tool succeed for the owner on the owner's CSV.
@@ -354,10 +378,16 @@ def world(
         tags={"alice_secret_total": "1"},  # a tag name only the owner's #tag menu may list
     )
     image = make_stored_file(content=_png_bytes(), filename="alice-picture.png")
-    notes = make_stored_file(content=f"the {SECRET_WORD} is here\n".encode(), filename="notes.txt")
+    notes = make_stored_file(content=f"the {SECRET_WORD} is here\n".encode(), filename=NOTES_NAME)
     assert text_extraction_run(file_id=str(notes.pk)) == "ready"
     run = tool_run(user=user, name="csv_summary", arguments={"file_id": str(file.pk)}).run
     Token.objects.get_or_create(user=user)
+    make_user(CAROL)
+    link = link_create(file=image, expires_in=None).link  # on the image: "file" is deleted
+    gone = link_create(file=file, expires_in=None)
+    link_revoke(link=gone.link)
+    share = share_create_for_file(file=image, email=CAROL)
+    access = share_access_record(file=file, link=link, action="visit", ip="10.0.0.1")
     values = {
         "{file}": str(file.pk),
         "{image}": str(image.pk),
@@ -368,6 +398,10 @@ def world(
         "<str:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
+        "<str:tag>": "project",
+        "<str:link_id>": str(link.pk),
+        "<str:share_id>": str(share.pk),
+        "<str:token>": gone.token,
         "<id>": str(user.pk),
         "<path:content_type_id>": "1",
         "<path:object_id>": str(file.pk),
@@ -386,6 +420,9 @@ def world(
         "files.reconcilerun": str(reconcile.pk),
         "tools.toolrun": str(run.pk),
         "chat.chatsession": str(session.pk),
+        "files.sharelink": str(link.pk),
+        "files.usershare": str(share.pk),
+        "files.shareaccess": str(access.pk),
         **_axes_records(user.email),
         "django_tasks_database.dbtaskresult": str(extract_text.enqueue(str(file.pk)).id),
     }
@@ -539,6 +576,17 @@ def test_tool_run_doors(world: World, s3_backend: Any) -> None:
             client = world.clients[actor] if actor != "anon" else APIClient()
             response = client.post(url, body, format="json")
             problems += _check(actor, "POST", url, Row(401, 404, 200), response)
+    # and a search over "all my files" (no ids) finds alice's notes for her alone (the
+    # answer repeats the query, so the probe is the notes' name, not the word searched)
+    url, body = "/api/tools/search_files/run", {"query": SECRET_WORD}
+    for actor in ACTORS:
+        client = world.clients[actor] if actor != "anon" else APIClient()
+        response = client.post(url, body, format="json")
+        TRIED[actor] += 1
+        found = NOTES_NAME in _body_text(response)
+        if response.status_code != (401 if actor == "anon" else 200) or found != (actor == "owner"):
+            FOUND["leaks"] += found and actor != "owner"
+            problems.append(f"{actor} POST {url}: {response.status_code}, notes found: {found}")
     assert not problems, "\n".join(problems)
 
 
@@ -716,4 +764,103 @@ def test_s3mock_json_api_doors(s3mock_server: Any) -> None:
         response = call("other", "GET", sneaky)
         TRIED["other"] += 1
         assert response.status_code in (403, 404) and "content_base64" not in response.text
+    assert not problems, "\n".join(problems)
+
+
+# --- Sharing states ------------------------------------------------------------------------
+
+SHARING_ACTORS = ("owner", "recipient", "revoked", "stranger", "link", "expired")
+# Who may read alice's CSV: the owner, a user it is shared with, a holder of a live link;
+# not a user whose share was revoked, a stranger, or a holder of an expired link. Only
+# the owner may change it. ``link`` and ``expired`` are anonymous browsers: the API is
+# 401 for them, and their own link's pages are what they may open.
+SHARING_DOORS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("api/files/{file}", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/files/{file}/download", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/files/{file}/text", "GET"): (409, 409, 404, 404, 401, 401),
+    ("api/files/zip?ids={file}", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/tools/csv_summary/run", "POST"): (200, 200, 404, 404, 401, 401),
+    ("api/tools/plot_csv/columns?file={file}", "GET"): (200, 200, 404, 404, 401, 401),
+    ("api/files?shared=with_me", "GET"): (200, 200, 200, 200, 401, 401),
+    ("api/files/{file}", "PATCH"): (200, 404, 404, 404, 401, 401),
+    ("api/files/{file}/links", "POST"): (201, 404, 404, 404, 401, 401),
+    ("api/files/{file}/shares", "POST"): (201, 404, 404, 404, 401, 401),
+    ("s/{token}", "GET"): (410, 410, 410, 410, 200, 410),
+    ("s/{token}/download", "GET"): (410, 410, 410, 410, 200, 410),
+    ("api/files/{file}", "DELETE"): (204, 404, 404, 404, 401, 401),  # last
+}
+READERS = {"owner", "recipient", "link"}
+
+
+@on_s3mock
+def test_sharing_states(
+    s3_backend: Any, user: Any, other_user: Any, make_user: Any, make_stored_file: Any, settings
+) -> None:
+    from django.utils import timezone
+
+    from files.sharing.services import share_create_for_file, share_revoke
+
+    # given alice's CSV shared with bob, once shared with and revoked from carol, and
+    # two links to it: one live, one that has expired
+    carol, dave = make_user(CAROL), make_user("dave@example.com")
+    file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME)
+    share_create_for_file(file=file, email=other_user.email)
+    share_revoke(share=share_create_for_file(file=file, email=CAROL))
+    live = link_create(file=file, expires_in=None)
+    expired = link_create(file=file, expires_in=3600)
+    type(expired.link).objects.filter(pk=expired.link.pk).update(expires_at=timezone.now())
+    clients = {
+        "owner": _logged_in(user),
+        "recipient": _logged_in(other_user),
+        "revoked": _logged_in(carol),
+        "stranger": _logged_in(dave),
+        "link": Client(),
+        "expired": Client(),
+    }
+    # the user actors hold no token: they try one of the same shape
+    tokens = {"link": live.token, "expired": expired.token}
+    guessed = "A" * len(live.token)
+    problems: list[str] = []
+    for (route, method), statuses in SHARING_DOORS.items():
+        for actor, want in zip(SHARING_ACTORS, statuses, strict=True):
+            url = "/" + route.format(file=file.pk, token=tokens.get(actor, guessed))
+            body = {
+                "api/tools/csv_summary/run": {"file_id": str(file.pk)},
+                "api/files/{file}/links": {"expires_in": 3600},
+                "api/files/{file}/shares": {"email": CAROL},
+                "api/files/{file}": {"tags": {"k": "v"}},
+            }.get(route)
+            response = _request(clients[actor], method, url, body)
+            text = _body_text(response)
+            if response.status_code != want:
+                problems.append(f"{actor} {method} {url}: got {response.status_code}, want {want}")
+            if actor not in READERS and any(secret in text for secret in SECRETS):
+                problems.append(f"{actor} {method} {url}: leaks alice's file")
+    assert not problems, "\n".join(problems)
+
+
+# --- Methods no row lists ---------------------------------------------------------------------
+
+REFUSED = {401, 403, 404, 405, 410, LOGIN, ADMIN_LOGIN}  # 410: a revoked or expired link
+
+
+@on_s3mock
+def test_methods_no_row_lists_are_refused(world: World, s3_backend: Any) -> None:
+    """A route answers only the methods its rows list: any other (a plain Django view's
+    methods cannot be read off it, so they are tried) is refused, for every actor."""
+    listed: dict[str, set[str]] = {}
+    for route, method in ROUTES:
+        listed.setdefault(route, set()).add(method)
+    problems = []
+    for route, methods in sorted(listed.items()):
+        if route.startswith(("admin/", "accounts/")):
+            continue  # Django's own admin and auth views, as Django ships them
+        url = _url(route, world.values)
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods):
+            for actor in ACTORS:
+                response = _request(world.clients[actor], method, url, None)
+                TRIED[actor] += 1
+                if _outcome(response) not in REFUSED:
+                    FOUND["server errors"] += response.status_code >= 500
+                    problems.append(f"{actor} {method} {url}: {response.status_code}")
     assert not problems, "\n".join(problems)

@@ -23,6 +23,7 @@ from chatui.server_protocol import uvicorn_server_options
 from chatui.testing.live_app import LiveApp
 
 EMAIL = "alice@example.com"
+ANY_ID = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,9 @@ def _headers(app: LiveApp, method: str, path: str, content_type: str, length: in
         ("/api/files", "application/json"),
         ("/api/chats", "application/json"),
         ("/api/tools/csv_summary/run", "application/json"),
+        # a new version's upload (#17): refused before routing, whoever's file it names
+        (f"/api/files/{ANY_ID}/versions", "multipart/form-data; boundary=xyz"),
+        (f"/api/files/{ANY_ID}/versions", "application/json"),
     ],
 )
 def test_an_absurd_content_length_is_413(app: LiveApp, path: str, content_type: str) -> None:

@@ -136,13 +136,24 @@ def fuzz_storage(s3mock_server: Any, settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def token(db: None, fuzz_storage: None, make_stored_file: Any, user: Any) -> Iterator[str]:
+def token(
+    db: None, fuzz_storage: None, make_stored_file: Any, make_user: Any, user: Any
+) -> Iterator[str]:
     from chat.services import session_create
+    from files.sharing.services import link_create, share_create_for_file
 
     session = session_create(owner=user, title="fuzzed")
     file = make_stored_file(content=b"a,b\n1,2\n", filename="t.csv", session_id=session.id)
+    link = link_create(file=file, expires_in=None).link
+    share = share_create_for_file(file=file, email=make_user("fuzz-peer@example.com").email)
     REAL_IDS.update(
-        file_id=str(file.pk), session_id=str(session.pk), email=user.email, name="csv_summary"
+        file_id=str(file.pk),
+        session_id=str(session.pk),
+        email=user.email,
+        name="csv_summary",
+        link_id=str(link.pk),
+        share_id=str(share.pk),
+        tag="project",
     )
     yield Token.objects.get_or_create(user=user)[0].key
     REAL_IDS.clear()

@@ -53,6 +53,7 @@ def test_production_with_secrets_loads():
         ),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"FILES_MAX_UPLOAD_MB": "lots"}, "FILES_MAX_UPLOAD_MB must be a whole number"),
+        ({"FILES_SHARING": "everyone"}, "FILES_SHARING must be one of: all, users, off"),
     ],
 )
 def test_unsafe_or_malformed_production_settings_refuse_to_load(override, complaint):

@@ -29,11 +29,13 @@ from ..models import StoredFile
 from ..selectors import (
     ORDERINGS,
     file_get_for_user,
+    file_get_readable,
     file_list_for_user,
     stats_subject_for,
     user_file_stats,
 )
 from ..sessions import session_id_for_user
+from ..sharing.audit import client_ip
 from ..validation import parse_tags_json
 from .downloads import download_response
 from .serializers import StoredFileOutputSerializer
@@ -43,10 +45,13 @@ VERSION_PARAMETER = OpenApiParameter(
 )
 
 
-def _file_at_requested_version(request: Request, file_id: str) -> StoredFile:
-    """The user's file as of ``?version=N`` (the current version without it)."""
+def _file_at_requested_version(request: Request, file_id: str, action: str = "read") -> StoredFile:
+    """The file as of ``?version=N`` (the current version without it), for anyone who
+    may read it (the owner, or a user it is shared with: the read is audited)."""
     number = versions.version_number_parse(request.query_params.get("version"))
-    file = file_get_for_user(user=request.user, file_id=file_id)
+    file = file_get_readable(
+        user=request.user, file_id=file_id, action=action, ip=client_ip(request)
+    )
     return versions.file_at_version(file=file, number=number)
 
 
@@ -87,6 +92,12 @@ class FileListCreateApi(APIView):
         session = serializers.UUIDField(required=False)
         checksum = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)  # sha256: duplicates
         ordering = serializers.ChoiceField(ORDERINGS, required=False, default="-created_at")
+        shared = serializers.ChoiceField(
+            ["with_me", "by_me"],
+            required=False,
+            help_text="with_me: other users' files shared with you (user_email is the owner's); "
+            "by_me: your files that a live share or link points at.",
+        )
         page = serializers.IntegerField(required=False, min_value=1)
         page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
@@ -133,6 +144,7 @@ class FileListCreateApi(APIView):
                 user=self.request.user, session_id=data.get("session")
             ),
             "ordering": data["ordering"],
+            "shared": data.get("shared"),
         }
 
     @extend_schema(
@@ -267,8 +279,8 @@ class FileDownloadApi(APIView):
         },
     )
     def get(self, request: Request, file_id: str) -> HttpResponse:
-        file = _file_at_requested_version(request, file_id)
         inline = request.query_params.get("inline") in {"1", "true"}
+        file = _file_at_requested_version(request, file_id, "preview" if inline else "download")
         return download_response(request._request, file, inline=inline)
 
 

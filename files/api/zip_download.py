@@ -3,9 +3,9 @@
 The archive is built while it is sent (stream-zip, from PyPI): each member is read
 from S3 chunk by chunk through ``services.file_open`` and nothing is stored — no
 ``files.zip`` in the user's files, nothing counted against the quota. Every id goes
-through the one ownership check (``files_get_for_user``, one query) before a byte is sent.
-The body is sent the way a download's is (:func:`files.api.downloads.body_iterator`:
-under ASGI from the same bounded reader thread).
+through the one can-read check (``files_get_readable``; one query for the user's own
+files) before a byte is sent. The body is sent the way a download's is
+(:func:`files.api.downloads.body_iterator`: under ASGI from the same bounded reader thread).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from stream_zip import ZIP_64, stream_zip
 from .. import services
 from ..keys import numbered_names
 from ..models import StoredFile
-from ..selectors import files_get_for_user
+from ..selectors import files_get_readable
+from ..sharing.audit import client_ip
 from .downloads import CHUNK_BYTES, body_iterator, content_disposition
 
 ZIP_MAX_FILES = 500
@@ -91,7 +92,9 @@ class FileZipApi(APIView):
         query = self.QuerySerializer(data={"ids": request.query_params.getlist("ids")})
         query.is_valid(raise_exception=True)
         ids = list(dict.fromkeys(query.validated_data["ids"]))
-        files = files_get_for_user(user=request.user, file_ids=ids)
+        files = files_get_readable(
+            user=request.user, file_ids=ids, action="download", ip=client_ip(request)
+        )
         reader = _ChunkReader(zip_chunks(files))
         body = body_iterator(request._request, reader)  # the same body as a download's
         response = StreamingHttpResponse(body, content_type="application/zip")

@@ -20,7 +20,8 @@ from rest_framework.views import APIView
 from chatui.errors import InvalidInput, TextNotAvailable
 
 from ..models import StoredFile
-from ..selectors import file_get_for_user
+from ..selectors import file_get_readable
+from ..sharing.audit import client_ip
 from ..versions import file_at_version
 from .index import page_text
 from .models import TextChunk
@@ -49,7 +50,7 @@ class FileTextApi(APIView):
     def get(self, request: Request, file_id: str) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        file = file_get_for_user(user=request.user, file_id=file_id)
+        file = file_get_readable(user=request.user, file_id=file_id, ip=client_ip(request))
         number = params.validated_data.get("version")
         if number is not None and number != file.version:
             file = file_at_version(file=file, number=number)

@@ -35,6 +35,7 @@ from chatui.errors import StorageUnavailable
 from chatui.sandbox import ChildCrashed, ChildDied, ChildLimits, ChildTimeout, run_in_child
 
 from ..models import StoredFile
+from .embeddings import chunk_vectors_store
 from .extract import extract_file
 from .index import chunks_replace
 from .limits import Extracted, ExtractionFailed, ExtractLimits
@@ -136,6 +137,7 @@ def text_extraction_run(*, file_id: str) -> str:
     except StorageUnavailable:
         return _retry_later(file)
     _store(file, extracted)
+    chunk_vectors_store(file_id=file.pk)  # optional; a failing endpoint only warns
     return "ready"
 
 

@@ -34,3 +34,22 @@ class TextChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_id} p.{self.page} @{self.offset}"
+
+
+class ChunkVector(models.Model):
+    """A chunk's embedding, when an embeddings endpoint is configured: float32 values in
+    native byte order (``numpy.frombuffer``), portable to any database (pgvector is not
+    on every host). A side table, so the chunk table and its full-text triggers stay
+    as they are; it goes with its chunk."""
+
+    chunk = models.OneToOneField(
+        TextChunk, on_delete=models.CASCADE, primary_key=True, related_name="vector"
+    )
+    model = models.CharField(max_length=200, help_text="The embeddings model that made it.")
+    vector = models.BinaryField()
+
+    class Meta:
+        app_label = "files"
+
+    def __str__(self) -> str:
+        return f"vector of chunk {self.chunk_id} ({self.model})"

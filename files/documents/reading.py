@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Length
 
 from .models import TextChunk
@@ -26,10 +26,14 @@ class PageText:
     text: str
 
 
+# The current version's text only: earlier versions keep theirs (for ?version=N).
+CURRENT = {"version": F("file__version")}
+
+
 def text_sizes(*, user: Any, file_ids: Iterable[UUID | str]) -> dict[UUID, int]:
     """Characters of extracted text per file (files without chunks are absent)."""
     rows = (
-        TextChunk.objects.filter(owner=user, file_id__in=list(file_ids))
+        TextChunk.objects.filter(owner=user, file_id__in=list(file_ids), **CURRENT)
         .values("file_id")
         .annotate(chars=Sum(Length("text")))
         .order_by()
@@ -41,7 +45,7 @@ def pages_read(*, user: Any, file_id: UUID | str, max_chars: int) -> tuple[list[
     """The file's pages in order, at most ``max_chars`` characters in all, and how many
     characters were left out. Chunks are read in order and the read stops at the budget."""
     chunks = (
-        TextChunk.objects.filter(owner=user, file_id=file_id)
+        TextChunk.objects.filter(owner=user, file_id=file_id, **CURRENT)
         .order_by("page", "offset")
         .values_list("page", "text")
     )
@@ -70,7 +74,7 @@ def opening_chunks(
     ordered = [str(file_id) for file_id in file_ids]
     rows = (
         TextChunk.objects.filter(
-            owner=user, file_id__in=ordered, file__owner=user, page__lte=OPENING_PAGES
+            owner=user, file_id__in=ordered, file__owner=user, page__lte=OPENING_PAGES, **CURRENT
         )
         .order_by("file_id", "page", "offset")
         .values("file_id", "file__filename", "page", "text", "version")

@@ -1,5 +1,5 @@
 """Passages for a question: the best chunks of some of the user's files, for the chat's
-context and the ``search_files`` tool.
+context and the ``search_files`` tool (the Files page's search stays full text).
 
 Full-text ranking (any word of the question, stop words dropped) through the one
 search selector, so ownership and the index are the Files page's. When an embeddings
@@ -19,9 +19,12 @@ from django.db.models import Q, QuerySet
 
 from ..models import StoredFile
 from ..selectors import file_list_for_user
+from .embeddings import query_vector, reciprocal_rank_fusion, vector_ranking
+from .models import TextChunk
 from .search import SearchHit, search_chunks
 
 SNIPPET_WORDS = 40
+FUSION_DEPTH = 50  # hits taken from each ranking before fusing them
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,35 @@ def passages_retrieve(
     ids = None if file_ids is None else list(file_ids)
     if ids is not None and not ids:
         return []
+    vector = query_vector(query)
+    depth = max(limit, FUSION_DEPTH) if vector is not None else limit
     found = search_chunks(
-        user=user, q=query, file_ids=ids, any_word=True, count=False, page_size=limit
+        user=user, q=query, file_ids=ids, any_word=True, count=False, page_size=depth
     )
-    return [passage_of(hit) for hit in found.hits]
+    if vector is None:
+        return [passage_of(hit) for hit in found.hits[:limit]]
+    by_text = {hit.chunk_id: passage_of(hit) for hit in found.hits}
+    by_vector = vector_ranking(user=user, vector=vector, file_ids=ids, limit=depth)
+    fused = reciprocal_rank_fusion([list(by_text), by_vector])[:limit]
+    extra = _passages_by_id(user, [chunk_id for chunk_id in fused if chunk_id not in by_text])
+    by_text.update(extra)
+    return [by_text[chunk_id] for chunk_id in fused if chunk_id in by_text]
+
+
+def _passages_by_id(user: Any, chunk_ids: list[int]) -> dict[int, Passage]:
+    """Passages for chunks found by vector only (no full-text snippet: their opening)."""
+    rows = TextChunk.objects.filter(
+        pk__in=chunk_ids, owner=user, file__owner=user, file__trashed_at__isnull=True
+    ).values("id", "file_id", "file__filename", "page", "text", "version")
+    return {
+        row["id"]: Passage(
+            str(row["file_id"]),
+            row["file__filename"],
+            row["page"],
+            row["text"],
+            " ".join(row["text"].split()[:SNIPPET_WORDS]),
+            0.0,
+            row["version"],
+        )
+        for row in rows
+    }

@@ -361,3 +361,27 @@ def test_reading_the_current_version_costs_no_extra_query(
         _body(api_client.get(f"{file['download_url']}?version=3"))
     with django_assert_num_queries(3):
         _body(api_client.get(f"{file['download_url']}?version=1"))
+
+
+# --- Text per version ----------------------------------------------------------------------
+
+
+def test_each_version_keeps_its_text_and_search_finds_the_current_one(
+    api_client, s3_backend
+) -> None:
+    from files.documents.jobs import text_extraction_run
+
+    first = _upload(api_client, b"the alpha plan\n").json()
+    text_extraction_run(file_id=first["id"])
+    _new_version(api_client, first["id"], b"the beta plan\n")
+    text_extraction_run(file_id=first["id"])
+
+    def hits(word: str) -> int:
+        return api_client.get(f"/api/search?q={word}").json()["count"]
+
+    assert (hits("alpha"), hits("beta")) == (0, 1)
+    old = api_client.get(f"/api/files/{first['id']}/text?version=1").json()
+    new = api_client.get(f"/api/files/{first['id']}/text").json()
+    assert ("alpha" in old["text"], "beta" in new["text"]) == (True, True)
+    api_client.delete(f"/api/files/{first['id']}")
+    assert hits("beta") == 0  # the trash is not searched

@@ -71,13 +71,13 @@ export async function api(url, { method = "GET", json, signal } = {}) {
  * Upload one file with POST /api/files (multipart), reporting progress.
  * XMLHttpRequest rather than fetch: fetch has no upload progress events.
  */
-export function uploadFile(file, { session = null, onProgress = () => {} } = {}) {
+export function uploadFile(file, { session = null, onProgress = () => {}, url = "/api/files" } = {}) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append("file", file, file.name);
     if (session) form.append("session", session);
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/files");
+    xhr.open("POST", url); // /api/files, or ?replace={id} / /api/files/{id}/versions: a new version
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
     xhr.setRequestHeader("Accept", "application/json");
     xhr.responseType = "json";

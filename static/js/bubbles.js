@@ -55,6 +55,7 @@ function fileChip(file, { preview = false } = {}) {
     { className: "file-chip", dataset: { fileId: file.id } },
     el("span", { className: "chip-icon" }, icon(isRaster(file) ? "image" : "file")),
     el("a", { href: file.download_url, download: "", className: "chip-name", title: `Download ${file.filename}`, text: file.filename }),
+    usedVersion(file),
     el("span", { className: "chip-size muted", text: formatSize(file.size) }),
   );
   if (!preview || !isRaster(file)) return chip;
@@ -62,7 +63,7 @@ function fileChip(file, { preview = false } = {}) {
     "figure",
     { className: "file-preview" },
     el("img", {
-      src: `${file.download_url}?inline=1`,
+      src: `${file.download_url}${file.download_url.includes("?") ? "&" : "?"}inline=1`,
       alt: `Preview of ${file.filename}`,
       className: "zoomable",
       tabindex: "0",
@@ -71,4 +72,15 @@ function fileChip(file, { preview = false } = {}) {
     }),
     el("figcaption", {}, chip),
   );
+}
+
+/** "v2" on a file a message used at an earlier version than the file's current one
+ * (its link opens that version: the server points ``download_url`` at it). */
+function usedVersion(file) {
+  if (!file.current_version || file.version === file.current_version) return null;
+  return el("span", {
+    className: "badge badge-version",
+    title: `This message used version ${file.version}; the file is now at version ${file.current_version}.`,
+    text: `v${file.version}`,
+  });
 }

@@ -7,6 +7,7 @@ import { showCitations } from "./citations.js";
 import { busy, nodes, panel, state } from "./chatstate.js";
 import { markActiveSession, sessionListTouch, sessionListUpsert } from "./chatlist.js";
 import { restoreRefused } from "./chatcomposer.js";
+import { send } from "./chatsocket.js";
 import { newChat } from "./chatsessions.js";
 import { appendMessage, endReply, renderReply, replyFor, scheduleRender, scrollToEnd, setTitle, showHistory } from "./chatview.js";
 
@@ -26,6 +27,20 @@ export function handleFrame(frame) {
     error: onError,
   };
   handlers[frame.type]?.(frame);
+  watchQuiet();
+}
+
+// A reply that goes quiet for longer than a dead process keeps its chat's lock (30 s)
+// is asked about again: the reload shows it streaming (and catches up) or interrupted.
+const QUIET_MS = 45_000;
+let quietTimer = 0;
+function watchQuiet() {
+  clearTimeout(quietTimer);
+  if (!busy()) return;
+  quietTimer = setTimeout(() => {
+    if (busy() && state.sessionId) send({ type: "load_session", session_id: state.sessionId });
+    watchQuiet();
+  }, QUIET_MS);
 }
 
 /** The socket dropped. The reply goes on at the server; the reconnect reloads the

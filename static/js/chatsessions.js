@@ -74,13 +74,10 @@ async function deleteSession(id, item) {
     const count = preview.files_to_delete;
     summary.replaceChildren(
       count
-        ? `This deletes the chat and ${count} file${count === 1 ? "" : "s"} uploaded or generated in it:`
-        : "This deletes the chat. No files will be deleted.",
+        ? `This deletes the chat and moves ${count} of its files to the trash (restorable for ${preview.trash_days} days from the Files page):`
+        : "This deletes the chat. No files go to the trash.",
     );
-    if (count) summary.append(el("ul", { className: "doomed-files" }, preview.files.map((name) => el("li", { text: name }))));
-    if (preview.kept_files?.length) {
-      summary.append(el("span", { className: "muted small", text: `Kept (tagged, or made elsewhere): ${preview.kept_files.join(", ")}.` }));
-    }
+    summary.append(fateList(preview.details || []));
     keepLabel.hidden = count === 0;
   } catch (error) {
     summary.textContent = `This deletes the chat. (Could not count its files: ${error.message})`;
@@ -101,3 +98,27 @@ window.addEventListener("popstate", () => {
   if (id) openSession(id);
   else newChat();
 });
+
+const KEPT_BECAUSE = {
+  tagged: "kept: tagged for every chat",
+  made_elsewhere: "kept: only attached here",
+  used_by_other_chat: "kept: another chat uses it",
+};
+
+/** Each of the chat's files and what deleting the chat does with it, and why. */
+function fateList(details) {
+  if (!details.length) return el("span", { className: "muted small", text: "The chat has no files." });
+  return el(
+    "ul",
+    { className: "fate-list" },
+    details.map((file) =>
+      el(
+        "li",
+        { dataset: { fate: file.fate } },
+        el("span", { className: `badge ${file.fate === "trash" ? "badge-broken" : "badge-tag"}`, text: file.fate === "trash" ? "to trash" : "stays" }),
+        el("span", { text: file.filename }),
+        file.reasons.length ? el("span", { className: "muted small", text: `(${file.reasons.map((r) => KEPT_BECAUSE[r] || r).join("; ")})` }) : null,
+      ),
+    ),
+  );
+}

@@ -11,7 +11,10 @@ import { TextStatusWatch } from "./files_status.js";
 import { initToolDialog, openToolDialog } from "./files_tools.js";
 import { formatSize } from "./format.js";
 import { preview } from "./preview.js";
+import { initTrash } from "./trash.js";
+import { openShareDialog } from "./sharing.js";
 import { UploadList, acceptDrops } from "./uploads.js";
+import { chooseUploadTarget, initHistoryDialog, openHistory } from "./versions.js";
 
 const config = readConfig("files-config");
 const $ = (id) => document.getElementById(id);
@@ -47,7 +50,7 @@ const contentMode = () => new FormData(nodes.form).get("mode") === "contents";
 function filters() {
   const data = new FormData(nodes.form);
   const query = new URLSearchParams();
-  for (const name of ["q", "category", "source", "ordering"]) {
+  for (const name of ["q", "category", "source", "ordering", "shared"]) {
     const value = String(data.get(name) || "").trim();
     if (value && !(name === "ordering" && value === "-created_at")) query.set(name, value);
   }
@@ -96,7 +99,9 @@ function renderSearch(data, q) {
   const filtered = filters();
   for (const name of ["q", "ordering"]) filtered.delete(name);
   renderHits(data, q, { filtered: filtered.size > 0 });
-  nodes.count.textContent = `${data.count} match${data.count === 1 ? "" : "es"} in file contents · page ${state.page} of ${state.pages}`;
+  // Past 1,000 matches the server stops counting (count_exact false): say "1000+".
+  const counted = data.count_exact === false ? `${data.count - 1}+ matches` : `${data.count} match${data.count === 1 ? "" : "es"}`;
+  nodes.count.textContent = `${counted} in file contents · page ${state.page} of ${data.count_exact === false ? "many" : state.pages}`;
   nodes.prev.hidden = state.page <= 1;
   nodes.next.hidden = state.page >= state.pages;
 }
@@ -107,7 +112,10 @@ function render(data) {
   for (const file of data.results) nodes.body.append(row(file));
   const filtered = filters();
   filtered.delete("ordering");
-  nodes.empty.textContent = filtered.size ? "No files match these filters." : "No files yet. Upload one, or let a tool make one in the chat.";
+  const view = filtered.get("shared");
+  filtered.delete("shared");
+  const none = { with_me: "Nothing is shared with you yet.", by_me: "You have not shared any files yet." }[view];
+  nodes.empty.textContent = filtered.size ? "No files match these filters." : none || "No files yet. Upload one, or let a tool make one in the chat.";
   nodes.empty.hidden = data.results.length > 0;
   nodes.count.textContent = `${data.count} file${data.count === 1 ? "" : "s"} · page ${state.page} of ${state.pages}`;
   nodes.prev.hidden = state.page <= 1;
@@ -129,6 +137,12 @@ async function refreshStats() {
     set("upload_count", stats.upload_count);
     set("generated_count", stats.generated_count);
     set("quota", stats.quota_bytes ? `${Math.round(stats.quota_used_fraction * 100)}%` : "No limit");
+    const held = (stats.old_versions_bytes || 0) + (stats.trash_bytes || 0);
+    const note = document.getElementById("quota-note");
+    if (note) {
+      note.hidden = held === 0;
+      note.textContent = `Includes ${formatSize(stats.old_versions_bytes || 0)} in earlier versions and ${formatSize(stats.trash_bytes || 0)} in the trash.`;
+    }
   } catch {
     // the numbers stay as they were; the table's own errors are reported
   }
@@ -140,6 +154,8 @@ function reloadAll() {
 }
 
 initToolDialog({ onFilesMade: () => reloadAll() });
+initHistoryDialog({ onChange: () => reloadAll() });
+initTrash({ trashDays: config.trashDays, onChange: () => reloadAll() });
 initHits();
 
 // A row whose text was processing is redrawn when it is ready or failed (selection kept).
@@ -224,7 +240,7 @@ async function each(ids, work) {
 }
 
 async function bulkDelete(ids) {
-  if (!(await confirmDelete(`Delete ${ids.length} file${ids.length === 1 ? "" : "s"}? This cannot be undone.`))) return;
+  if (!(await confirmDelete(`Move ${ids.length} file${ids.length === 1 ? "" : "s"} to the trash? You can restore ${ids.length === 1 ? "it" : "them"} for ${config.trashDays} days.`))) return;
   const failures = await each(ids, (id) => api(`/api/files/${id}`, { method: "DELETE" }));
   if (failures.length) showBanner(`Some files could not be deleted: ${failures[0]}`);
   await reloadAll();
@@ -256,7 +272,8 @@ nodes.body.addEventListener("click", async (event) => {
   if (!button || button.dataset.action === "download") return;
   const tr = button.closest("tr");
   const file = fileOf(tr);
-  const actions = { preview, tag: toggleTag, rename, tool: openToolDialog, delete: deleteOne };
+  const showHistory = (chosen) => openHistory(chosen, { onChange: () => reloadAll() });
+  const actions = { preview, share: openShareDialog, tag: toggleTag, rename, tool: openToolDialog, delete: deleteOne, history: showHistory };
   await actions[button.dataset.action]?.(file, tr);
 });
 
@@ -303,11 +320,12 @@ async function rename(file, tr) {
 
 function confirmDelete(text) {
   $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = "Move to trash";
   return ask($("confirm-dialog")).then((answer) => answer === "ok");
 }
 
 async function deleteOne(file, tr) {
-  if (!(await confirmDelete(`Delete “${file.filename}”? This cannot be undone.`))) return;
+  if (!(await confirmDelete(`Move “${file.filename}” to the trash? You can restore it for ${config.trashDays} days, with all its versions.`))) return;
   try {
     await api(`/api/files/${file.id}`, { method: "DELETE" });
     tr.remove();
@@ -324,6 +342,7 @@ async function deleteOne(file, tr) {
 
 const uploads = new UploadList($("uploads"), $("upload-status"), {
   maxBytes: config.maxUploadBytes,
+  chooseTarget: chooseUploadTarget,
   onDiscarded: () => reloadAll(),
   onUploaded: () => {
     clearTimeout(uploads.refresh);

@@ -5,10 +5,14 @@ import { el } from "./dom.js";
 import { CATEGORY_LABELS, formatDate, formatSize, isRaster, sourceLabel } from "./format.js";
 import { textBadge } from "./files_status.js";
 import { icon } from "./icons.js";
+import { readConfig } from "./dom.js";
+
+const me = readConfig("files-config").email;
 
 export function row(file) {
   const name = file.filename;
   const url = file.download_url;
+  const mine = file.user_email === me; // else shared with me: read-only actions
   const thumb = isRaster(file)
     ? el("img", { className: "thumb", loading: "lazy", decoding: "async", width: 40, height: 40, alt: "", src: `${url}?inline=1` })
     : el("span", { className: "thumb thumb-icon", "aria-hidden": "true", text: file.category.slice(0, 1).toUpperCase() });
@@ -17,10 +21,12 @@ export function row(file) {
     { className: "row-actions" },
     iconButton("preview", "eye", `Preview ${name}`, "Preview"),
     el("a", { className: "icon-btn", href: url, download: "", dataset: { action: "download" }, "aria-label": `Download ${name}`, title: "Download" }, icon("download")),
-    iconButton("tag", "tag", `Tag ${name} for chat`, "Tag for chat context", { "aria-pressed": String(file.tagged) }),
-    iconButton("rename", "pencil", `Rename ${name}`, "Rename"),
+    mine ? iconButton("share", "share", `Share ${name}`, "Share") : null,
+    mine ? iconButton("tag", "tag", `Tag ${name} for chat`, "Tag for chat context", { "aria-pressed": String(file.tagged) }) : null,
+    mine ? iconButton("history", "history", `Versions of ${name}`, "Versions: history, new version, compare") : null,
+    mine ? iconButton("rename", "pencil", `Rename ${name}`, "Rename") : null,
     iconButton("tool", "bolt", `Run a tool on ${name}`, "Run a tool"),
-    iconButton("delete", "trash", `Delete ${name}`, "Delete", { className: "icon-btn danger" }),
+    mine ? iconButton("delete", "trash", `Delete ${name}`, "Delete", { className: "icon-btn danger" }) : null,
   );
   return el(
     "tr",
@@ -33,6 +39,7 @@ export function row(file) {
         tagged: String(file.tagged),
         downloadUrl: url,
         size: String(file.size),
+        version: String(file.version ?? 1),
         textStatus: file.text_status || "none",
         pages: String(file.pages || 0),
       },
@@ -46,7 +53,11 @@ export function row(file) {
         { className: "name-cell" },
         thumb,
         el("span", { className: "filename", title: name, text: name }),
+        file.version > 1
+          ? el("button", { type: "button", className: "badge badge-version", dataset: { action: "history" }, "aria-label": `${name}: version ${file.version}, show history`, title: "Version history", text: `v${file.version}` })
+          : null,
         file.tagged ? el("span", { className: "badge badge-tag", text: "tagged" }) : null,
+        mine ? null : el("span", { className: "badge badge-shared", title: `Shared with you by ${file.user_email}`, text: `from ${file.user_email}` }),
         file.status === "broken"
           ? el("span", { className: "badge badge-broken", text: "content missing", title: file.status_detail || "The stored bytes are missing or damaged." })
           : null,
@@ -75,6 +86,7 @@ export function fileOf(tr) {
     tagged: d.tagged === "true",
     download_url: d.downloadUrl,
     size: Number(d.size),
+    version: Number(d.version) || 1,
     text_status: d.textStatus,
     pages: Number(d.pages),
   };

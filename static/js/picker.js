@@ -106,6 +106,7 @@ export class ComposerMenu {
 
   iconFor(item) {
     if (this.mode === "file") return isRaster(item) ? "image" : item.category === "data" ? "table" : "file";
+    if (this.mode === "tag") return "tag";
     if (item.name === "help") return "help";
     return /plot|chart/.test(item.name) ? "chart" : /csv|table|sheet/.test(item.name) ? "table" : "bolt";
   }

@@ -120,11 +120,21 @@ async function fetchBody(file, { range } = {}) {
 }
 
 async function pdfPreview(file, { page, terms, width }) {
-  const [{ pdfView }, response] = await Promise.all([import("./preview_pdf.js"), fetchBody(file)]);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const view = await pdfView(bytes, { page, terms, width: Math.max(240, width - 4), title: `PDF preview of ${file.filename}` });
+  const { pdfView } = await import("./preview_pdf.js");
+  const view = await pdfView(file.download_url, { page, terms, width: Math.max(240, width - 4), title: `PDF preview of ${file.filename}` }).catch((error) => {
+    throw new Error(pdfProblem(error));
+  });
   closing = view.destroy;
   return view.node;
+}
+
+/** pdf.js's errors in the words the other previews use. */
+function pdfProblem(error) {
+  if (error?.name === "PasswordException") return "the PDF is password-protected. Download it to open it.";
+  if (error?.name === "InvalidPDFException") return "the file is not a readable PDF.";
+  if (error?.status === 404) return "the file no longer exists.";
+  if (error?.status === 503) return "file storage is unavailable right now. Please try again in a moment.";
+  return error?.message || "the PDF could not be read.";
 }
 
 async function textPreview(file, kind, { terms }) {

@@ -1,8 +1,8 @@
 // The PDF preview: pdf.js (pdfjs-dist from npm, served as static/vendor/pdfjs like the
 // other vendor libraries) draws one page at a time on a canvas, with its text layer on
 // top so the words of a search or a citation are highlighted where they stand on the
-// page. The bytes come through the one download path; pdf.js parses them in its own
-// worker, with eval off. Loaded on demand: the Files and chat pages do not pay for it
+// page. The bytes come through the one download path (Range requests); pdf.js parses
+// them in its own worker, with eval off. Loaded on demand: the Files and chat pages do not pay for it
 // until a PDF is opened.
 
 import { GlobalWorkerOptions, TextLayer, getDocument } from "../vendor/pdfjs/pdf.min.mjs";
@@ -15,11 +15,14 @@ const MAX_SCALE = 2;
 const ERRORS_ONLY = 0; // pdf.js VerbosityLevel.ERRORS
 
 /**
- * A paged view of the PDF in ``bytes`` opened at ``page``; ``width`` is the room it
+ * A paged view of the PDF at ``url`` opened at ``page``; ``width`` is the room it
  * has (CSS pixels). Returns { node, destroy } once the first page is drawn.
  */
-export async function pdfView(bytes, { page, terms, width, title }) {
-  const loading = getDocument({ data: bytes, isEvalSupported: false, enableXfa: false, verbosity: ERRORS_ONLY });
+export async function pdfView(url, { page, terms, width, title }) {
+  // Only the byte ranges the shown pages need are fetched (the download answers Range
+  // requests), so page 212 of a long PDF opens without downloading the whole file.
+  const source = { url, disableAutoFetch: true, disableStream: true, isEvalSupported: false, enableXfa: false, verbosity: ERRORS_ONLY };
+  const loading = getDocument(source);
   const doc = await loading.promise;
   const stage = el("div", { className: "pdf-stage", role: "document", "aria-label": title });
   let drawing = null;

@@ -17,7 +17,8 @@ function isMulti(spec) {
 }
 
 function label(tool, name, spec, required) {
-  const text = name === "file_id" || name === "file_ids" ? (name === "file_ids" ? "Files" : "File") : name.replace(/_/g, " ");
+  const words = name === "file_id" || name === "file_ids" ? (name === "file_ids" ? "Files" : "File") : name.replace(/_/g, " ");
+  const text = words.charAt(0).toUpperCase() + words.slice(1); // "has_header" -> "Has header"
   return el("label", { for: fieldId(tool, name) }, text, required ? el("span", { className: "req", "aria-hidden": "true", text: " *" }) : null);
 }
 

@@ -12,8 +12,11 @@ export class UploadList {
    * @param status    a live region announcing progress to screen readers
    * @param maxBytes  the server's upload limit, checked before sending
    */
-  constructor(list, status, { maxBytes = 0, onUploaded = () => {}, removable = false, deleteOnRemove = false, onDiscarded = () => {} } = {}) {
+  constructor(list, status, { maxBytes = 0, onUploaded = () => {}, removable = false, deleteOnRemove = false, onDiscarded = () => {}, chooseTarget = null } = {}) {
     this.onDiscarded = onDiscarded;
+    // async (file) => upload URL, or null to skip the file (the Files page asks "new
+    // version or keep both" when the name is taken; see versions.js)
+    this.chooseTarget = chooseTarget;
     this.list = list;
     this.deleteOnRemove = deleteOnRemove; // the chat: × on a chip deletes what it uploaded
     this.status = status;
@@ -25,12 +28,17 @@ export class UploadList {
 
   /** Upload every file; resolves when all have finished (failed ones included). */
   add(files, { session = null } = {}) {
-    const jobs = Array.from(files).map((file) => this.uploadOne(file, session));
+    const jobs = Array.from(files).map((file) => this.uploadTo(file, session));
     if (jobs.length) this.announce(`Uploading ${jobs.length} file${jobs.length === 1 ? "" : "s"}…`);
     return Promise.allSettled(jobs);
   }
 
-  uploadOne(file, session) {
+  async uploadTo(file, session) {
+    const url = this.chooseTarget ? await this.chooseTarget(file) : "/api/files";
+    return url ? this.uploadOne(file, session, url) : null;
+  }
+
+  uploadOne(file, session, url = "/api/files") {
     const row = this.row(file);
     this.list.append(row.item);
     if (this.maxBytes && file.size > this.maxBytes) {
@@ -43,6 +51,7 @@ export class UploadList {
     }
     const job = uploadFile(file, {
       session,
+      url,
       onProgress: (fraction) => {
         row.bar.value = Math.round(fraction * 100);
       },

@@ -9,6 +9,7 @@ Screenshots (light, dark, 390 px) go to ``$CHATUI_SCREENSHOT_DIR`` (``var/screen
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
 import sys
@@ -34,6 +35,7 @@ PAGES = [
     "Outlook. Next year we open two more warehouses.",
 ]
 PHRASE = "walrus ferry"
+TAG_ICON_PATH = "M3 3h8l10 10-8 8L3 11z"  # static/js/icons.js's "tag"
 # The preview's page fits the narrowed dialog, and its text layer (the highlights) too.
 SHEET_AND_TEXT_LAYER_FIT = """() => {
   const sheet = document.querySelector("#preview-dialog .pdf-page");
@@ -180,6 +182,7 @@ def test_hash_in_the_composer_offers_the_tags_on_your_files(session: Any) -> Non
     expect(options).to_have_count(1)
     expect(options.locator(".menu-main")).to_have_text("#apollo")
     expect(options.locator(".menu-detail")).to_have_text("1 file")
+    expect(options.locator(".menu-icon svg path").first).to_have_attribute("d", TAG_ICON_PATH)
     shoot_modes(page, "07-hash-tag-menu")
     page.keyboard.press("Enter")
     expect(page.locator("#message-input")).to_have_value("What is in #apollo ")
@@ -199,6 +202,7 @@ def test_a_locked_pdf_says_why_and_slides_preview_as_their_text(
     session.upload("locked.pdf", encrypted_pdf("secret plans"), "application/pdf")
     deck = pptx_with(["Welcome aboard", "The otter budget doubles next spring"])
     session.upload("deck.pptx", deck, "application/octet-stream")
+    session.upload("notes.txt", b"line one\nthe grey heron waits by the <b>weir</b>\n")
     page = session.page
     page.set_viewport_size({"width": 1280, "height": 860})
     page.goto("/files")
@@ -224,3 +228,46 @@ def test_a_locked_pdf_says_why_and_slides_preview_as_their_text(
     expect(dialog.locator(".preview-text")).to_contain_text("Welcome aboard")
     expect(dialog.locator(".preview-text mark")).to_have_count(0)
     shoot_modes(page, "09-slides-as-text")
+    dialog.get_by_role("button", name="Close preview").click()
+    # and a plain text file's match opens its text, the word marked, markup kept as text
+    page.fill("#f-q", "heron")
+    page.get_by_role("button", name="Open notes.txt at page 1").click()
+    expect(dialog.locator(".preview-text")).to_have_text(
+        "line one\nthe grey heron waits by the <b>weir</b>\n"
+    )
+    expect(dialog.locator(".preview-text mark")).to_have_text(["heron"])
+
+
+def test_a_long_pdf_opens_at_a_late_page_by_byte_ranges(
+    session: Any, start_worker: Callable[[], None]
+) -> None:
+    # given a 60-page PDF (well over pdf.js's two 64 KiB range chunks), read by the worker
+    start_worker()
+    noise = random.Random(15)  # lines that do not compress, so the file is large
+    filler = ["\n".join(noise.randbytes(30).hex() for _ in range(40)) for _ in range(60)]
+    # (matplotlib sets the last line on the baseline: the words go last to stay on the page)
+    texts = [f"{filler[n - 1]}\nChapter {n}. Notes on shelf {n}." for n in range(1, 61)]
+    texts[49] = f"{filler[49]}\nChapter 50. The narwhal ledger is kept in the attic."
+    pdf = pdf_with_pages(texts)
+    assert len(pdf) > 2 * 65536
+    session.upload("long.pdf", pdf, "application/pdf")
+    page = session.page
+    page.set_viewport_size({"width": 1280, "height": 860})
+    ranges: list[str] = []
+    page.on(
+        "request",
+        lambda r: ranges.append(r.headers.get("range", "")) if "/download" in r.url else None,
+    )
+    page.goto("/files")
+    ready = file_row(page, "long.pdf").locator(".badge-text")
+    expect(ready).to_have_attribute("data-text-status", "ready", timeout=60_000)
+    # when the match on page 50 is opened
+    status, found = session.api_get("/api/search?q=narwhal+ledger")
+    assert (status, found["count"]) == (200, 1), found
+    page.goto("/files?mode=contents&q=narwhal+ledger")
+    page.get_by_role("button", name="Open long.pdf at page 50").click()
+    dialog = page.locator("#preview-dialog")
+    expect(dialog.locator(".page-label")).to_have_text("Page 50 of 60")
+    expect(dialog.locator(".textLayer mark")).to_have_text(["narwhal", "ledger"])
+    # then the bytes came as ranges of the one download URL, not as the whole file
+    assert any(value.startswith("bytes=") for value in ranges), ranges

@@ -261,7 +261,7 @@ def test_rename_run_a_tool_and_delete(session: Any) -> None:
     tool_dialog = page.locator("#tool-dialog")
     # the tools that read a CSV, in a form generated from the schema: no JSON to type
     expect(tool_dialog.locator("#tool-select option")).to_have_text(
-        ["csv_summary", "plot_csv", "text_search", "zip_files", "convert_table"]
+        ["csv_summary", "plot_csv", "text_search", "search_files", "zip_files", "convert_table"]
     )
     page.select_option("#tool-select", "plot_csv")
     expect(tool_dialog.locator("#tool-plot_csv-file_id")).to_have_value(
@@ -380,7 +380,7 @@ def test_plot_csv_from_the_chat_shows_the_png_then_the_chat_is_renamed_and_delet
         "button", name="Delete Sales chart"
     ).click()
     # the PNG was made in the chat and goes with it; the CSV was uploaded before it existed
-    expect(page.locator("#delete-summary")).to_contain_text("1 file uploaded or generated")
+    expect(page.locator("#delete-summary")).to_contain_text("moves 1 of its files to the trash")
     page.locator("#delete-dialog").get_by_role("button", name="Delete chat").click()
     expect(page.locator("#session-list .session-item")).to_have_count(0)
     expect(page.locator("#chat-title")).to_have_text("New chat")

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from files.management.cli import human_bytes, parse_duration, user_by_email
 from files.models import StoredFile
 from files.ops.retention import PurgeCriteria, files_purge
+from files.sharing.services import links_purge_expired
 
 
 class Command(BaseCommand):
@@ -16,7 +17,8 @@ class Command(BaseCommand):
         "Empty the trash past FILES_TRASH_DAYS; with --keep-versions N drop earlier "
         "versions beyond each file's newest N (replaced longer ago than --older-than, "
         "default FILES_TRASH_DAYS); without it, --older-than deletes whole files created "
-        "longer ago. A dry run lists what would go; --apply deletes."
+        "longer ago; expired and revoked share links go too. A dry run lists what would "
+        "go; --apply deletes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -79,8 +81,10 @@ class Command(BaseCommand):
             )
         if result.error:
             raise CommandError(f"Stopped: storage failed at {result.error}")
+        links = links_purge_expired(owner=criteria.owner, apply=options["apply"])
+        self.stdout.write(f"{links} expired or revoked share links: {verb}.")
         if not options["apply"] and (
-            result.matched or result.trash_matched or result.versions_matched
+            result.matched or result.trash_matched or result.versions_matched or links
         ):
             self.stdout.write("Dry run: nothing changed. Run again with --apply to delete.")
 
