@@ -81,6 +81,8 @@ def test_a_file_is_represented_field_by_field(varied_files) -> None:
         "pages": None,
         "words": None,
         "text_error": "",
+        "version": 1,
+        "trashed_at": None,
     }
 
 
