@@ -103,6 +103,7 @@ const KEPT_BECAUSE = {
   tagged: "kept: tagged for every chat",
   made_elsewhere: "kept: only attached here",
   used_by_other_chat: "kept: another chat uses it",
+  shared: "kept: shared with others",
 };
 
 /** Each of the chat's files and what deleting the chat does with it, and why. */

@@ -289,8 +289,10 @@ def test_upload_chips_empty_files_and_the_delete_dialog(session: Any) -> None:
         "button", name=re.compile("^Delete")
     ).click()
     summary = page.locator("#delete-summary")
-    expect(summary.locator(".doomed-files li")).to_have_text(["kept_line.png"])
-    expect(summary).to_contain_text("Kept (tagged, or made elsewhere): kept.csv.")
+    expect(summary.locator(".fate-list li[data-fate=trash]")).to_contain_text(["kept_line.png"])
+    kept = summary.locator(".fate-list li[data-fate=keep]")
+    expect(kept).to_contain_text(["kept.csv"])
+    expect(kept).to_contain_text("kept: only attached here")
     shoot_modes(page, "chat-delete-dialog")
     page.locator("#delete-dialog").get_by_role("button", name="Cancel").click()
 

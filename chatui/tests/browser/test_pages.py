@@ -91,7 +91,9 @@ def test_sign_in_returns_to_the_page_asked_for(make_session: Any) -> None:
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/files$"))
     expect(page.locator(".account .email")).to_have_text(session.email)
-    expect(page.get_by_role("link", name="Files")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Files", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
 
 
 # --- Files page ------------------------------------------------------------------------
