@@ -38,10 +38,10 @@ from chat.reply_lock import ReplyLock, reply_lock_acquire, reply_lock_held
 from chat.reply_runner import (
     group_frame,
     group_name,
-    internal_error,
     reply_catch_up,
     reply_start,
     reply_stop,
+    unexpected_error,
 )
 from chat.selectors import session_get_for_user
 from chat.serializers import message_payload
@@ -96,9 +96,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._dispatch(frame)
         except DomainError as exc:
             await self.send_json({"type": "error", **exc.as_dict()})
-        except Exception:
+        except Exception as exc:
             logger.exception("chat frame failed")
-            await self.send_json(internal_error())
+            await self.send_json(unexpected_error(exc))
 
     async def _dispatch(self, frame: ClientFrame) -> None:
         if isinstance(frame, ChatFrame):

@@ -28,12 +28,13 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import OperationalError
 
 from chat.context import ContextPlan
 from chat.models import ChatSession, Message
 from chat.reply import ReplyEvent, reply_generate
 from chat.reply_lock import ReplyLock, reply_lock_held
-from chatui.errors import DomainError
+from chatui.errors import DatabaseUnavailable, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +135,9 @@ async def reply_start(
             pass  # stopped (saved by reply_generate)
         except DomainError as exc:
             await group_frame(session.id, {"type": "error", **exc.as_dict()})
-        except Exception:
+        except Exception as exc:
             logger.exception("chat reply failed session_id=%s", session.id)
-            await group_frame(session.id, internal_error())
+            await group_frame(session.id, unexpected_error(exc))
         finally:
             timer.cancel()
             listener.cancel()
@@ -179,3 +180,12 @@ async def _listen(control: str, task: asyncio.Task[None], progress: _Progress) -
 
 def internal_error() -> dict[str, Any]:
     return {"type": "error", "code": "internal_error", "message": "Something went wrong."}
+
+
+def unexpected_error(exc: Exception) -> dict[str, Any]:
+    """The error frame for an exception no DomainError named: a database that is
+    locked or gone is ``database_unavailable`` (retryable, as the HTTP API says it),
+    anything else ``internal_error``."""
+    if isinstance(exc, OperationalError):
+        return {"type": "error", **DatabaseUnavailable().as_dict()}
+    return internal_error()

@@ -175,7 +175,8 @@ async def test_a_new_chat_whose_first_message_cannot_be_saved_is_not_left_behind
     async with connected(alice[1]) as comm:
         await comm.send_json_to({"type": "chat", "session_id": None, "content": "hello"})
         error = await comm.receive_json_from()
-    assert error["type"] == "error"
+    # a locked database is named as such (retryable), as the HTTP API names it
+    assert (error["type"], error["code"]) == ("error", "database_unavailable")
     assert not await database_sync_to_async(ChatSession.objects.exists)()
 
 
