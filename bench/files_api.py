@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # The repo is on sys.path only now.
 from bench.files_client import FilesClient
-from bench.files_versions import version_listing_rows
+from bench.files_versions import LISTING_QUERIES, version_listing_rows
 from bench.harness import (
     ACCESS,
     BUCKET,
@@ -246,16 +246,8 @@ def _listing_rows(bench: FilesClient, row_count: int) -> list[Row]:
     started = time.perf_counter()
     _seed_rows(row_count)
     seeded = time.perf_counter() - started
-    queries = [
-        "page_size=50",
-        "page_size=50&category=data",
-        "page_size=50&source=tool&ordering=-size",
-        "page_size=50&q=file_0999&ordering=filename",
-        "page_size=50&tagged=true",
-        "page_size=50&page=3&category=code&ordering=-created_at",
-    ]
-    bench.list_latencies(queries, rounds=2)  # warm the page cache
-    timings = sorted(bench.list_latencies(queries, rounds=40))
+    bench.list_latencies(LISTING_QUERIES, rounds=2)  # warm the page cache
+    timings = sorted(bench.list_latencies(LISTING_QUERIES, rounds=40))
     p50 = statistics.median(timings)
     p99 = timings[int(len(timings) * 0.99) - 1]
     label = f"GET /api/files ({row_count:,} rows, {len(timings)} req)"
