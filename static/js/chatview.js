@@ -100,7 +100,7 @@ function appendAssistant(message) {
     return;
   }
   renderReply(reply);
-  showCitations(reply.bubble, message.citations, message.files || []);
+  showCitations(reply.bubble, message.citations);
   finishBubble(reply, message.status);
 }
 

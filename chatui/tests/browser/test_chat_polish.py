@@ -8,6 +8,7 @@ Screenshots (light, dark, 390 px) go to ``var/screenshots/`` as ``polish-*``.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import Any
@@ -209,6 +210,23 @@ def test_citation_pills_quote_the_passage_and_the_pdf_preview_zooms(
     box_input.press("Enter")
     expect(sheet).to_have_attribute("data-page", "4")
     expect(box_input).to_have_value("4")
+    # and once the PDF has a newer version, the old answer's pill says "v1"
+    dialog.get_by_role("button", name="Close preview").click()
+    expect(chip.locator(".citation-version")).to_have_count(0)
+    newer = pdf_with_pages([*PAGES, "Appendix. Numbers for the walrus ferry."])
+    made = session.context.request.post(
+        f"{session.site.url}/api/files/{report['id']}/versions",
+        data={
+            "content_base64": base64.b64encode(newer).decode(),
+            "content_type": "application/pdf",
+        },
+        headers={"X-CSRFToken": session.csrf(), "Referer": session.site.url},
+    )
+    assert made.status == 201, made.text()
+    page.reload()
+    old = page.locator(".msg-assistant .citation-chip").first
+    expect(old.locator(".citation-version")).to_have_text("v1")
+    expect(old).to_have_accessible_name("Open report.pdf at page 3, version 1")
 
 
 def test_the_share_page_is_a_card_with_the_facts_and_a_download(make_session: Any) -> None:
