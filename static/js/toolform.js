@@ -26,6 +26,14 @@ export function humanLabel(name, spec = {}) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** The first sentence of a tool's description: the rest speaks to the model in
+ * parameter names ("y is one column…"), which the form's labels already cover. */
+export function toolSummary(tool) {
+  const text = String(tool?.description || "").trim();
+  const end = text.search(/\.(\s|$)/);
+  return end === -1 ? text : text.slice(0, end + 1);
+}
+
 function humanValue(value) {
   const text = String(value).replace(/_/g, " ");
   return text.charAt(0).toUpperCase() + text.slice(1);

@@ -116,7 +116,11 @@ def test_the_tool_form_speaks_in_labels_not_schema_names(session: Any) -> None:
     page.press("#message-input", "Enter")
     dialog = page.locator("#tool-dialog")
     expect(dialog).to_be_visible()
-    # then each field has a person's label, its help, and the pickers for file and columns
+    # then the tool is introduced in one sentence, without the model's parameter talk
+    expect(dialog.locator("#tool-description")).to_have_text(
+        "Draw a chart of columns of a CSV file as a PNG image: line, bar, scatter or histogram."
+    )
+    # and each field has a person's label, its help, and the pickers for file and columns
     labels = dialog.locator(".field label")
     expect(labels).to_have_text(
         [
