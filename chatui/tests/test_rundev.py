@@ -113,7 +113,7 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         assert health["storage"]["ok"] is True
         assert (tmp_path / "s3mock").is_dir()
         # static files are served (WhiteNoise; runserver used to do it)
-        css = httpx.get(f"http://127.0.0.1:{web_port}/static/css/app.css", timeout=10)
+        css = httpx.get(f"http://127.0.0.1:{web_port}/static/css/base.css", timeout=10)
         assert css.status_code == 200 and "text/css" in css.headers["content-type"]
         # and a client that never finishes its headers is cut off, as in production
         assert header_deadline_closes(web_port)

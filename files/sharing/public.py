@@ -91,7 +91,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     if not _unlocked(request, link):
         return _password_form(request, error="")
     try:
-        context = _page_context(services.link_file(link))
+        context = {**_page_context(services.link_file(link)), "link": link}
     except LinkGone as exc:
         return _failure(request, exc)
     services.link_visit(request=request, link=link)

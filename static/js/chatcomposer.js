@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { clear, showBanner } from "./dom.js";
 import { Counter } from "./composer.js";
 import { ComposerMenu } from "./picker.js";
-import { buildToolForm } from "./toolform.js";
+import { buildToolForm, toolSummary } from "./toolform.js";
 import { UploadList, acceptDrops } from "./uploads.js";
 import { $, busy, config, nodes, outbox, panel, state } from "./chatstate.js";
 import { send, setReplying } from "./chatsocket.js";
@@ -115,7 +115,7 @@ function openToolForm(tool) {
   const error = $("tool-error");
   error.hidden = true;
   $("tool-title").textContent = `/${tool.name}`;
-  $("tool-description").textContent = tool.description;
+  $("tool-description").textContent = toolSummary(tool);
   toolForm = { tool, form: buildToolForm($("tool-fields"), tool, { onError: (text) => Object.assign(error, { hidden: false, textContent: text }) }) };
   nodes.input.value = "";
   dialog.showModal();

@@ -38,18 +38,20 @@ export function appendMessage(message) {
   }
   if (message.role === "user") {
     outbox.accepted();
-    const bubble = el(
-      "article",
-      { className: "msg msg-user", dataset: { messageId: message.id, source: message.content }, "aria-label": "You said" },
-      collapsible(el("div", { className: "msg-body plain", text: message.content })),
-    );
+    // The coloured bubble holds the words and files; the actions sit under it, outside.
+    const inner = el("div", { className: "msg-bubble" }, collapsible(el("div", { className: "msg-body plain", text: message.content })));
     if (message.files?.length) {
       const images = message.files.filter(isRaster);
       const others = message.files.filter((file) => !isRaster(file));
-      if (images.length) bubble.append(fileChips(images, { previews: true })); // thumbnails
-      if (others.length) bubble.append(fileChips(others));
+      if (images.length) inner.append(fileChips(images, { previews: true })); // thumbnails
+      if (others.length) inner.append(fileChips(others));
     }
-    bubble.append(messageActions(message));
+    const bubble = el(
+      "article",
+      { className: "msg msg-user", dataset: { messageId: message.id, source: message.content }, "aria-label": "You said" },
+      inner,
+      messageActions(message),
+    );
     nodes.messages.append(bubble);
     maybeTitleFrom(message.content);
     scrollToEnd(true);

@@ -3,6 +3,7 @@
 // sent with response_complete and kept with the message). A click opens the preview
 // at that page with the cited passage's words highlighted.
 
+import { api } from "./api.js";
 import { el } from "./dom.js";
 import { icon } from "./icons.js";
 import { previewById } from "./preview.js";
@@ -28,16 +29,51 @@ function distinct(citations) {
   });
 }
 
+let quotes = 0;
+const currentVersions = new Map(); // file id -> Promise of its current version (or null)
+
+/** The file's current version, asked once per page through the files API (the same
+ * "can read" check as every other door); null when it cannot be read any more. */
+function currentVersion(fileId) {
+  if (!currentVersions.has(fileId)) {
+    currentVersions.set(fileId, api(`/api/files/${encodeURIComponent(fileId)}`).then((file) => file.version ?? null, () => null));
+  }
+  return currentVersions.get(fileId);
+}
+
+/** A pill: file icon, the name (ellipsised), "p. 12", and "v2" once it is known that the
+ * cited version is no longer the file's current one; hovering or focusing it shows the
+ * quoted passage. */
 function chip(citation) {
   const page = Number(citation.page) || 1;
   const open = () => previewById(citation.file_id, { page, query: passageWords(citation.snippet) });
-  return el(
+  const quoteId = `citation-quote-${++quotes}`;
+  const quote = citation.snippet ? el("span", { className: "citation-quote", id: quoteId, role: "tooltip", text: `“${citation.snippet}”` }) : null;
+  const pageText = el("span", { className: "citation-page", text: `p. ${page}` });
+  const button = el(
     "button",
-    { type: "button", className: "citation-chip", title: citation.snippet || "", "aria-label": `Open ${citation.filename} at page ${page}`, dataset: { fileId: citation.file_id, page: String(page) }, onclick: open },
+    {
+      type: "button",
+      className: "citation-chip",
+      "aria-label": `Open ${citation.filename} at page ${page}`,
+      "aria-describedby": quote ? quoteId : null,
+      dataset: { fileId: citation.file_id, page: String(page) },
+      onclick: open,
+    },
     icon("file"),
     el("span", { className: "citation-name", text: citation.filename }),
-    el("span", { className: "citation-page", text: `p. ${page}` }),
+    pageText,
+    quote,
   );
+  if (citation.version) {
+    currentVersion(String(citation.file_id)).then((current) => {
+      if (!current || Number(current) === Number(citation.version)) return;
+      const title = `Cited from version ${citation.version}; the file is now at version ${current}.`;
+      pageText.after(el("span", { className: "citation-version", title, text: `v${citation.version}` }));
+      button.setAttribute("aria-label", `Open ${citation.filename} at page ${page}, version ${citation.version}`);
+    });
+  }
+  return button;
 }
 
 function passageWords(snippet) {

@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { clear, el } from "./dom.js";
 import { formatSize } from "./format.js";
-import { buildToolForm } from "./toolform.js";
+import { buildToolForm, toolSummary } from "./toolform.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { tools: null, onFilesMade: () => {} };
@@ -58,7 +58,7 @@ function suggests(name, file) {
 
 function describeTool() {
   const tool = (state.tools || []).find((t) => t.name === $("tool-select").value);
-  $("tool-description").textContent = tool?.description || "";
+  $("tool-description").textContent = toolSummary(tool);
   if (!tool) return;
   const onError = (text) => $("tool-result").replaceChildren(el("p", { className: "error", role: "alert", text }));
   toolForm = buildToolForm($("tool-fields"), tool, { preselect: toolFile.id, onError });

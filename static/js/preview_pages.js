@@ -16,13 +16,24 @@ export function pageBar(total, go) {
   };
   prev.addEventListener("click", () => current > 1 && turn(current - 1));
   next.addEventListener("click", () => current < total && turn(current + 1));
+  // Typing a page number and pressing Enter (or leaving the box) goes there.
+  const jump = el("input", { type: "number", className: "page-input", min: 1, max: total, step: 1, inputmode: "numeric", "aria-label": `Go to page (1 to ${total})` });
+  jump.addEventListener("change", () => {
+    const wanted = clampPage(jump.value, total);
+    if (wanted !== current) turn(wanted);
+    else jump.value = String(current);
+  });
   const show = (page) => {
     current = page;
     label.textContent = `Page ${page} of ${total}`;
+    jump.value = String(page);
     prev.disabled = page <= 1;
     next.disabled = page >= total;
   };
-  return { node: el("div", { className: "page-bar" }, prev, label, next), show };
+  // Seen: "‹ Page [3] of 12 ›"; the full sentence is the live status, visually hidden.
+  label.classList.add("sr-only");
+  const seen = el("span", { className: "page-seen" }, "Page ", jump, ` of ${total}`);
+  return { node: el("div", { className: "page-bar" }, prev, seen, label, next), show };
 }
 
 /** ``page`` as a page number between 1 and ``total``. */

@@ -11,7 +11,10 @@ import { markText } from "./marks.js";
 import { clampPage, pageBar } from "./preview_pages.js";
 
 GlobalWorkerOptions.workerSrc = new URL("../vendor/pdfjs/pdf.worker.min.mjs", import.meta.url).href;
-const MAX_SCALE = 2;
+const MAX_SCALE = 2; // fitting the width never enlarges a page past this
+const MIN_ZOOM = 0.25;
+const MAX_ZOOM = 4;
+const ZOOM_STEP = 1.25;
 const ERRORS_ONLY = 0; // pdf.js VerbosityLevel.ERRORS
 
 /**
@@ -25,20 +28,39 @@ export async function pdfView(url, { page, terms, width, title }) {
   const loading = getDocument(source);
   const doc = await loading.promise;
   const stage = el("div", { className: "pdf-stage", role: "document", "aria-label": title });
+  const view = el("div", { className: "pdf-view" });
   let drawing = null;
+  let current = 1;
+  let zoom = null; // null: fit the width; else the pdf.js scale chosen with + and −
+  let shownScale = 1;
   const bar = pageBar(doc.numPages, (n) => show(n));
+  const zoomBar = zoomControls({
+    zoomIn: () => rezoom(Math.min(MAX_ZOOM, shownScale * ZOOM_STEP)),
+    zoomOut: () => rezoom(Math.max(MIN_ZOOM, shownScale / ZOOM_STEP)),
+    fit: () => rezoom(null),
+  });
+  function rezoom(scale) {
+    zoom = scale;
+    view.classList.toggle("zoomed", zoom !== null);
+    return show(current);
+  }
   async function show(n) {
     drawing?.cancel();
     const target = clampPage(n, doc.numPages);
+    current = target;
     bar.show(target);
-    drawing = drawPage(doc, target, { terms, width });
+    drawing = drawPage(doc, target, { terms, width, zoom });
     const node = await drawing.done;
-    if (node) stage.replaceChildren(node);
-    node?.querySelector("mark")?.scrollIntoView({ block: "center" });
+    if (!node) return;
+    shownScale = Number(node.dataset.scale);
+    zoomBar.show(shownScale, zoom === null);
+    stage.replaceChildren(node);
+    node.querySelector("mark")?.scrollIntoView({ block: "center" });
   }
   await show(page);
+  view.append(el("div", { className: "pdf-toolbar" }, bar.node, zoomBar.node), stage);
   return {
-    node: el("div", { className: "pdf-view" }, bar.node, stage),
+    node: view,
     destroy: () => {
       drawing?.cancel();
       loading.destroy();
@@ -46,19 +68,37 @@ export async function pdfView(url, { page, terms, width, title }) {
   };
 }
 
+/** − 100% + and "Fit width": { node, show(scale, fitted) }. */
+function zoomControls({ zoomIn, zoomOut, fit }) {
+  const button = (label, text, action) => el("button", { type: "button", className: "btn btn-small", "aria-label": label, title: label, text, onclick: action });
+  const out = button("Zoom out", "−", zoomOut);
+  const into = button("Zoom in", "+", zoomIn);
+  const fitWidth = button("Fit to width", "Fit width", fit);
+  const level = el("span", { className: "zoom-level", role: "status", "aria-live": "polite" });
+  return {
+    node: el("div", { className: "zoom-bar", role: "group", "aria-label": "Zoom" }, out, level, into, fitWidth),
+    show(scale, fitted) {
+      level.textContent = `${Math.round(scale * 100)}%`;
+      out.disabled = scale <= MIN_ZOOM + 1e-6;
+      into.disabled = scale >= MAX_ZOOM - 1e-6;
+      fitWidth.setAttribute("aria-pressed", String(fitted));
+    },
+  };
+}
+
 /** Draw page ``n``: { done: Promise<element|null>, cancel() } (null when cancelled). */
-function drawPage(doc, n, { terms, width }) {
+function drawPage(doc, n, { terms, width, zoom = null }) {
   let render = null;
   let observer = null;
   let cancelled = false;
   const done = (async () => {
     const page = await doc.getPage(n);
-    const scale = Math.min(MAX_SCALE, width / page.getViewport({ scale: 1 }).width);
+    const scale = zoom ?? Math.min(MAX_SCALE, width / page.getViewport({ scale: 1 }).width);
     const viewport = page.getViewport({ scale });
     const ratio = window.devicePixelRatio || 1;
     const canvas = el("canvas", { className: "pdf-canvas", width: Math.floor(viewport.width * ratio), height: Math.floor(viewport.height * ratio) });
     const text = el("div", { className: "textLayer" });
-    const sheet = el("div", { className: "pdf-page", dataset: { page: String(n) } }, canvas, text);
+    const sheet = el("div", { className: "pdf-page", dataset: { page: String(n), scale: String(scale) } }, canvas, text);
     const widthAtOne = viewport.width / scale;
     for (const [name, value] of [["--total-scale-factor", String(scale)], ["--scale-round-x", "1px"], ["--scale-round-y", "1px"], ["width", `${Math.floor(viewport.width)}px`], ["aspect-ratio", `${viewport.width} / ${viewport.height}`]]) {
       sheet.style.setProperty(name, value);

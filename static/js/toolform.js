@@ -16,10 +16,31 @@ function isMulti(spec) {
   return spec.type === "array" || (spec.anyOf || []).some((s) => s.type === "array");
 }
 
+/** A person's words for a parameter: the schema's ``title``, else its name made readable
+ * ("file_ids" -> "Files", "has_header" -> "Has header"). */
+export function humanLabel(name, spec = {}) {
+  if (spec.title) return spec.title;
+  if (name === "file_id") return "File";
+  if (name === "file_ids") return "Files";
+  const words = name.replace(/_ids?$/, "").replace(/_/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The first sentence of a tool's description: the rest speaks to the model in
+ * parameter names ("y is one column…"), which the form's labels already cover. */
+export function toolSummary(tool) {
+  const text = String(tool?.description || "").trim();
+  const end = text.search(/\.(\s|$)/);
+  return end === -1 ? text : text.slice(0, end + 1);
+}
+
+function humanValue(value) {
+  const text = String(value).replace(/_/g, " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function label(tool, name, spec, required) {
-  const words = name === "file_id" || name === "file_ids" ? (name === "file_ids" ? "Files" : "File") : name.replace(/_/g, " ");
-  const text = words.charAt(0).toUpperCase() + words.slice(1); // "has_header" -> "Has header"
-  return el("label", { for: fieldId(tool, name) }, text, required ? el("span", { className: "req", "aria-hidden": "true", text: " *" }) : null);
+  return el("label", { for: fieldId(tool, name) }, humanLabel(name, spec), required ? el("span", { className: "req", "aria-hidden": "true", text: " *" }) : null);
 }
 
 function selectOf(id, options, { multiple = false, optional = false, placeholder = "" } = {}) {
@@ -34,14 +55,18 @@ function control(tool, name, spec, required) {
   if (spec["x-file"] || spec["x-column"]) {
     return selectOf(id, [], { multiple: isMulti(spec), optional: !required, placeholder: spec["x-column"] ? "(none)" : "" });
   }
-  if (spec.enum) return selectOf(id, spec.enum.map((v) => ({ value: v, text: String(v) })), { optional: !required });
+  if (spec.enum) {
+    const fallback = spec.default !== undefined ? `Default (${humanValue(spec.default)})` : "(default)";
+    return selectOf(id, spec.enum.map((v) => ({ value: v, text: humanValue(v) })), { optional: !required, placeholder: fallback });
+  }
   if (spec.type === "boolean") {
-    return selectOf(id, [{ value: "true", text: "yes" }, { value: "false", text: "no" }], { optional: !required, placeholder: "(detect)" });
+    return selectOf(id, [{ value: "true", text: "Yes" }, { value: "false", text: "No" }], { optional: !required, placeholder: "Detect automatically" });
   }
+  const placeholder = spec.default !== undefined ? `Default: ${spec.default}` : "";
   if (spec.type === "integer" || spec.type === "number") {
-    return el("input", { id, type: "number", step: spec.type === "integer" ? 1 : "any", min: spec.minimum, max: spec.maximum });
+    return el("input", { id, type: "number", step: spec.type === "integer" ? 1 : "any", min: spec.minimum, max: spec.maximum, placeholder });
   }
-  return el("input", { id, type: "text", maxlength: spec.maxLength });
+  return el("input", { id, type: "text", maxlength: spec.maxLength, placeholder });
 }
 
 /**
@@ -57,6 +82,7 @@ export function buildToolForm(container, tool, { preselect = null, onError = () 
     if (SKIPPED.has(name)) continue;
     const isRequired = required.has(name) || name === "file_id" || name === "file_ids";
     const input = control(tool, name, spec, isRequired);
+    // A file field's schema text speaks of ids (for the model); a person gets a picker.
     const words = spec["x-file"] ? "Only the files this tool can read are listed." : spec.description;
     const multi = input.multiple && spec["x-column"] ? " Ctrl/⌘-click to choose several." : "";
     const help = words ? el("p", { className: "muted small field-help", text: words + multi }) : null;

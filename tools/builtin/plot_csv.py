@@ -172,7 +172,8 @@ class PlotCsvTool(Tool):
             "x": {
                 "type": "string",
                 "maxLength": 200,
-                "description": "Column for the x axis.",
+                "title": "Horizontal axis",
+                "description": "Column along the bottom; row numbers when left empty.",
                 COLUMN_MARKER: True,
             },
             "y": {
@@ -185,13 +186,25 @@ class PlotCsvTool(Tool):
                         "maxItems": MAX_Y_COLUMNS,
                     },
                 ],
+                "title": "Values to plot",
                 "description": "Numeric column(s) to plot.",
                 COLUMN_MARKER: True,
             },
-            "kind": {"type": "string", "enum": list(KINDS), "description": "Chart type."},
-            "title": {"type": "string", "maxLength": 200, "description": "Chart title."},
+            "kind": {
+                "type": "string",
+                "enum": list(KINDS),
+                "title": "Chart type",
+                "description": "Line, bar, scatter or histogram.",
+            },
+            "title": {
+                "type": "string",
+                "maxLength": 200,
+                "title": "Chart title",
+                "description": "Shown above the chart.",
+            },
             "has_header": {
                 "type": "boolean",
+                "title": "First row is a header",
                 "description": "Whether the first row holds column names (detected if omitted).",
             },
         },
