@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
             model_name="storedfile",
             index=models.Index(
                 condition=models.Q(("tagged", True)),
-                fields=["owner", "-created_at", "trashed_at"],
+                fields=["owner", "-created_at", "trashed_at", "tagged"],
                 name="file_owner_tagged",
             ),
         ),

@@ -155,8 +155,7 @@ def test_a_page_of_files_costs_two_queries_and_each_row_knows_its_owner(
 
 
 def _many_rows(owner, count: int = 3000) -> None:
-    """``count`` files (a fiftieth tagged, a hundredth in the trash), then fresh planner
-    statistics: the index a count takes depends on them, as on a real database."""
+    """``count`` files, a fiftieth tagged, a hundredth in the trash."""
     categories, sources = StoredFile.Category.values, ["user", "user", "user", "tool"]
     StoredFile.objects.bulk_create(
         StoredFile(
@@ -172,6 +171,10 @@ def _many_rows(owner, count: int = 3000) -> None:
         )
         for index in range(count)
     )
+
+
+def _analyze() -> None:
+    """Fresh planner statistics (PostgreSQL: and the visibility map index-only scans need)."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
 
@@ -202,16 +205,20 @@ def _plan(sql: str) -> str:
 def test_a_listing_page_is_counted_from_an_index_alone(user, filters) -> None:
     """The count under every page reads an index, never the owner's rows: the listing's
     indexes end with ``trashed_at``, which every list filters on (100,000 files took
-    40-60 ms per count when it had to read each row to leave the trash out)."""
+    40-60 ms per count when it had to read each row to leave the trash out). SQLite is
+    asked before any ``ANALYZE`` (a new database, the benchmark's) and after."""
     if connection.vendor == "postgresql" and "q" in filters:
         pytest.skip("PostgreSQL searches names through its trigram index (migration 0004)")
     _many_rows(user)
     with CaptureQueriesContext(connection) as queries:
         file_list_for_user(user=user, **filters).count()
-    plan = _plan(queries.captured_queries[-1]["sql"])
-    if connection.vendor == "sqlite" and filters != {"tagged": True}:
-        assert "USING COVERING INDEX file_owner_" in plan, plan
-    elif connection.vendor == "sqlite":  # a partial index of the few tagged files
-        assert "USING INDEX file_owner_tagged" in plan, plan
+    count = queries.captured_queries[-1]["sql"]
+    if connection.vendor == "sqlite":
+        plans = [_plan(count)]
+        _analyze()
+        plans.append(_plan(count))
+        for plan in plans:
+            assert "USING COVERING INDEX file_owner_" in plan, plans
     else:
-        assert "Index Only Scan using file_owner_" in plan, plan
+        _analyze()
+        assert "Index Only Scan using file_owner_" in _plan(count)
