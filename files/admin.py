@@ -1,6 +1,7 @@
 """Staff see every file here. Deleting goes through ``file_delete`` (blob, then row);
-verifying and re-sniffing through ``files.ops.integrity``. The storage overview page is
-mounted on the default admin site at ``/admin/storage/``."""
+verifying and re-sniffing through ``files.ops.integrity``; a file's versions, and
+restoring one, through ``files.admin_versions``. The storage overview page is mounted
+on the default admin site at ``/admin/storage/``."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from django.utils.html import format_html
 
 from chatui.errors import InvalidInput, StorageUnavailable
 
+from .admin_versions import FileVersionInline, VersionRestoreAdmin
 from .api.downloads import download_response
 from .content_types import is_inline_safe
 from .documents.ops import text_reindex
-from .models import FileVersion, ReconcileRun, StoredFile
+from .models import ReconcileRun, StoredFile
 from .ops.integrity import file_resniff, file_verify
 from .ops.overview import storage_overview
 from .services import file_delete
@@ -102,29 +104,6 @@ class TrashFilter(admin.SimpleListFilter):
         return queryset
 
 
-class FileVersionInline(admin.TabularInline):
-    """Every version, newest first, each downloadable; read-only (a version is immutable)."""
-
-    model = FileVersion
-    extra = 0
-    can_delete = False
-    ordering = ["-number"]
-    fields = ["number", "human_size", "source", "source_tool", "tool_run_id", "created_at", "get"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="size")
-    def human_size(self, obj: FileVersion) -> str:
-        return filesizeformat(obj.size)
-
-    @admin.display(description="download")
-    def get(self, obj: FileVersion) -> str:
-        url = reverse("admin:files_storedfile_download", args=[obj.file_id])
-        return format_html('<a href="{}?version={}">v{}</a>', url, obj.number, obj.number)
-
-
 TEXT_FIELDS = ["text_status", "text_error", "text_detail", "pages", "words", "text_attempts"]
 CONTENT_FIELDS = ["download", "thumbnail", "api_download_url"]
 STORAGE_FIELDS = [
@@ -147,7 +126,7 @@ STORAGE_FIELDS = [
 
 
 @admin.register(StoredFile)
-class StoredFileAdmin(admin.ModelAdmin):
+class StoredFileAdmin(VersionRestoreAdmin):
     list_display = [
         "owner",
         "filename",

@@ -20,15 +20,17 @@ from .models import StoredFile
 
 
 def file_trash(*, file: StoredFile) -> StoredFile:
-    """Move to the trash (one UPDATE: the objects stay). Untags it, so it leaves
-    every chat's context (restoring does not tag it again)."""
+    """Move to the trash (one UPDATE: the objects stay). Nothing else about the file
+    changes: every selector (listing, chat context, shares, tag searches) leaves out a
+    trashed file, so it is out of every chat while its tags, ``tagged``, message links
+    and shares wait, unchanged, for :func:`file_untrash`."""
     file.trashed_at = timezone.now()
-    file.tagged = False
-    file.save(update_fields=["trashed_at", "tagged"])
+    file.save(update_fields=["trashed_at"])
     return file
 
 
 def file_untrash(*, file: StoredFile) -> StoredFile:
+    """Back as it was: tagged files are in every chat's context again, shares resume."""
     file.trashed_at = None
     file.save(update_fields=["trashed_at"])
     return file

@@ -106,3 +106,39 @@ def test_a_text_file_with_nul_bytes_is_listed_not_shown(
     built = context_build(user=user, session=chat)
     assert built.files[0].text is None
     assert "- data.bin (" in built.render_files()
+
+
+def test_a_file_restored_from_the_trash_comes_back_as_it_was(
+    user: Any,
+    chat: ChatSession,
+    api_client: Any,
+    make_stored_file: Callable[..., Any],
+    s3_backend: Any,
+) -> None:
+    # given a tagged file with a key/value tag, and a file attached to a message of the chat
+    tagged = make_stored_file(filename="tagged.csv", content=b"day,total\n", tags={"team": "a"})
+    file_update(file=tagged, tagged=True)
+    attached = make_stored_file(filename="notes.txt", content=b"see the totals\n")
+    message_create(session=chat, role=Message.Role.USER, content="look", files=[attached])
+
+    def in_context() -> list[tuple[str, str]]:
+        return [(f.name, f.reason) for f in context_build(user=user, session=chat).files]
+
+    def tagged_listed() -> int:
+        return api_client.get("/api/files?tagged=true").json()["count"]
+
+    before = in_context()
+    assert ("tagged.csv", "tagged") in before and len(before) == 2
+
+    # when both go to the trash: out of every chat and every list
+    for file in (tagged, attached):
+        assert api_client.delete(f"/api/files/{file.pk}").status_code == 204
+    assert in_context() == [] and tagged_listed() == 0
+    # ...and come back
+    restored = [api_client.post(f"/api/files/{f.pk}/restore").json() for f in (tagged, attached)]
+
+    # then as they were: tagged, with their tags, in the chat's context and its message
+    assert (restored[0]["tagged"], restored[0]["tags"]) == (True, {"team": "a"})
+    assert in_context() == before and tagged_listed() == 1
+    history = api_client.get(f"/api/chats/{chat.id}").json()
+    assert [f["id"] for f in history["messages"][0]["files"]] == [str(attached.pk)]

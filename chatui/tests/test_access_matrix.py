@@ -224,7 +224,14 @@ ADMIN_MODELS: dict[str, AdminRow] = {
     "auth.group": AdminRow(),
     "authtoken.tokenproxy": AdminRow(),
     "chatui.user": AdminRow(extra={"<id>/password/": 200}),
-    "files.storedfile": AdminRow(add=403, extra={"<path:object_id>/download/": 200}),
+    "files.storedfile": AdminRow(
+        add=403,
+        extra={
+            "<path:object_id>/download/": 200,
+            # a GET is the confirmation page; the POST (a restore) is in files' admin tests
+            "<path:object_id>/versions/<int:number>/restore/": 200,
+        },
+    ),
     "files.reconcilerun": AdminRow(add=403),
     # django-tasks-db's own admin: read-only (no add, change or delete).
     "django_tasks_database.dbtaskresult": AdminRow(
@@ -396,6 +403,7 @@ def world(
         "<str:file_id>": str(file.pk),
         "<str:session_id>": str(session.pk),
         "<str:number>": "1",
+        "<int:number>": "1",
         "<str:email>": user.email,
         "<str:name>": "csv_summary",
         "<str:tag>": "project",

@@ -245,6 +245,58 @@ def test_versions_inline_download_and_trash_actions(
     assert file.trashed_at is None and file.version == 2
 
 
+@on_s3mock
+def test_restoring_a_version_in_the_admin_copies_it_into_a_new_version(
+    s3_backend: Any, admin_client_: Client, api_client: Any, make_stored_file: Callable[..., Any]
+) -> None:
+    from files.services import file_read_bytes
+    from files.versions import version_upload
+
+    # given a file at v2
+    file = make_stored_file(content=b"one\n", filename="v.txt")
+    version_upload(file=file, content=b"two\n")
+    change = f"{CHANGELIST}{file.pk}/change/"
+    restore = f"{CHANGELIST}{file.pk}/versions/1/restore/"
+    page = admin_client_.get(change).content.decode()
+    assert f'href="{restore}"' in page and "/versions/2/restore/" not in page  # v2 is current
+
+    # when staff open the confirmation, then confirm
+    confirm = admin_client_.get(restore)
+    file.refresh_from_db()
+    assert confirm.status_code == 200 and file.version == 2  # a GET changes nothing
+    assert "restore v1 as v3" in confirm.content.decode()
+    response = admin_client_.post(restore)
+
+    # then v1's bytes are v3, recorded as the API's restore records it, history kept
+    assert (response.status_code, response["Location"]) == (302, change)
+    file.refresh_from_db()
+    assert file.version == 3 and file_read_bytes(file=file) == b"one\n"
+    history = api_client.get(f"/api/files/{file.pk}/versions").json()
+    assert [(v["version"], v["source"], v["restored_from"]) for v in history] == [
+        (3, "restore", 1),
+        (2, "upload", None),
+        (1, "upload", None),
+    ]
+    assert len(s3_backend.list_keys()) == 3
+    assert "Restored v1 of v.txt as v3." in _messages(admin_client_.get(change))
+    assert admin_client_.get(f"{CHANGELIST}{file.pk}/versions/9/restore/").status_code == 404
+
+
+@on_s3mock
+def test_a_version_of_a_trashed_file_is_not_restored_until_the_file_is(
+    s3_backend: Any, admin_client_: Client, make_stored_file: Callable[..., Any]
+) -> None:
+    from files.trash import file_trash
+    from files.versions import version_upload
+
+    file = make_stored_file(content=b"one\n", filename="v.txt")
+    file_trash(file=version_upload(file=file, content=b"two\n"))
+    response = admin_client_.post(f"{CHANGELIST}{file.pk}/versions/1/restore/", follow=True)
+    assert "The file is in the trash: restore it first." in _messages(response)
+    file.refresh_from_db()
+    assert file.version == 2 and len(s3_backend.list_keys()) == 2
+
+
 # --- Who may do what -------------------------------------------------------------------
 
 
@@ -260,6 +312,21 @@ def test_staff_without_delete_permission_cannot_delete(
     assert client.post(f"{CHANGELIST}{stored_file.pk}/delete/", {"post": "yes"}).status_code == 403
     assert StoredFile.objects.filter(pk=stored_file.pk).exists()
     assert storage.exists(stored_file.key)
+
+
+@on_s3mock
+def test_view_only_staff_cannot_restore_a_version(
+    s3_backend: Any, make_user: Callable[..., Any], make_stored_file: Callable[..., Any]
+) -> None:
+    from files.versions import version_upload
+
+    file = version_upload(file=make_stored_file(content=b"one\n"), content=b"two\n")
+    client = _staff_client(make_user, "view_storedfile", "view_fileversion")
+    page = client.get(f"{CHANGELIST}{file.pk}/change/").content.decode()
+    assert "/download/?version=1" in page and "/versions/1/restore/" not in page
+    assert client.post(f"{CHANGELIST}{file.pk}/versions/1/restore/").status_code == 403
+    file.refresh_from_db()
+    assert file.version == 2 and len(s3_backend.list_keys()) == 2
 
 
 def test_view_only_staff_cannot_resniff(make_user: Callable[..., Any], user: Any) -> None:
