@@ -270,3 +270,17 @@ def _fresh_rate_limits() -> Iterator[None]:
 
     rate_limits_reset()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer(settings: Any) -> None:
+    """Each test its own channel layer instance.
+
+    A server process runs one event loop for its life, but every async test runs on a
+    new one. channels_redis keeps per-instance receive state (asyncio locks bound to
+    the loop that first used them, cleanup tasks); a receive still pending when a
+    test's loop closed would leave the next test's receive on a lock of a dead loop.
+    Reassigning the setting makes channels build a fresh layer (``setting_changed``
+    clears its cache), and pytest-django restores it afterwards.
+    """
+    settings.CHANNEL_LAYERS = {**settings.CHANNEL_LAYERS}

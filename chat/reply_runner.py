@@ -38,6 +38,7 @@ from chatui.errors import DatabaseUnavailable, DomainError
 
 logger = logging.getLogger(__name__)
 
+END = "chat.end"  # the reply's own last message to its listener
 _running: set[asyncio.Task[None]] = set()  # strong references: the loop keeps only weak ones
 
 
@@ -140,8 +141,7 @@ async def reply_start(
             await group_frame(session.id, unexpected_error(exc))
         finally:
             timer.cancel()
-            listener.cancel()
-            await asyncio.shield(_end(lock, control_group(session.id), control))
+            await asyncio.shield(_end(lock, control_group(session.id), control, listener))
 
     task = asyncio.create_task(run())
     _running.add(task)
@@ -153,10 +153,19 @@ async def reply_start(
     task.add_done_callback(_running.discard)
 
 
-async def _end(lock: ReplyLock, group: str, control: str) -> None:
+async def _end(lock: ReplyLock, group: str, control: str, listener: asyncio.Task[None]) -> None:
     await lock.release()  # first: the chat takes its next message at once
+    layer = get_channel_layer()
     with contextlib.suppress(Exception):  # the layer's group entry also expires by itself
-        await get_channel_layer().group_discard(group, control)
+        await layer.group_discard(group, control)
+    # The listener is told to stop, not cancelled: with Redis, a receive cancelled while
+    # its blocking pop is in flight loses the message that pop took, and that message
+    # may be for another socket of this process (every socket here shares one pop),
+    # such as this reply's own ``response_complete`` (channels_redis #366).
+    try:
+        await layer.send(control, {"type": END})
+    except Exception:  # the layer is gone: nothing is in flight to lose
+        listener.cancel()
 
 
 def _time_out(task: asyncio.Task[None], progress: _Progress) -> None:
@@ -167,11 +176,13 @@ def _time_out(task: asyncio.Task[None], progress: _Progress) -> None:
 
 async def _listen(control: str, task: asyncio.Task[None], progress: _Progress) -> None:
     layer = get_channel_layer()
-    while not task.done():
+    while True:
         message = await layer.receive(control)
+        if message.get("type") == END:
+            return
         if message.get("type") == "chat.stop":
             task.cancel()
-        elif message.get("type") == "chat.catchup" and message.get("reply_to"):
+        elif message.get("type") == "chat.catchup" and message.get("reply_to") and not task.done():
             with contextlib.suppress(Exception):  # a tab gone since it asked
                 await layer.send(
                     message["reply_to"], {"type": "chat.frame", "frame": progress.frame()}

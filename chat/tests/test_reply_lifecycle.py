@@ -136,3 +136,27 @@ async def test_an_answer_whose_writer_died_is_marked_interrupted(alice: tuple[An
         session = await comm.receive_json_from()
     assert [(m["id"], m["status"]) for m in session["messages"]][-1] == (answer_id, "interrupted")
     assert (await messages_of(session_id))[-1] == ("assistant", "half", "interrupted")
+
+
+async def test_every_reply_of_a_busy_chat_reaches_the_tab_to_its_last_frame(
+    alice: tuple[Any, str],
+) -> None:
+    """Each reply's end stops its control listener; stopping it must not drop the
+    frames in flight to this process's sockets (with Redis, a receive cancelled mid-pop
+    loses what the pop took: the ``response_complete`` the tab waits for). 28 turns:
+    enough to hit that window every run, inside the chat rate limit (30/minute)."""
+    async with connected(alice[1]) as comm:
+        session_id = None
+        for turn in range(28):
+            frames = await receive_until_complete(comm, f"turn {turn}", session_id)
+            session_id = frames[0]["session_id"]
+            assert frames[-1]["type"] == "response_complete"
+            assert f'You wrote: "turn {turn}"' in frames[-1]["content"]
+    assert [row[2] for row in await messages_of(session_id)] == ["complete"] * 56
+
+
+async def receive_until_complete(
+    comm: Any, content: str, session_id: str | None
+) -> list[dict[str, Any]]:
+    await comm.send_json_to({"type": "chat", "session_id": session_id, "content": content})
+    return await receive_until(comm, "response_complete")

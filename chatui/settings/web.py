@@ -11,11 +11,17 @@ from chatui.settings.env import env_bool, env_float, env_int, env_str
 # --- Channels and cache -------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
+# channels_redis waits for a socket's next message with a blocking BZPOPMIN of up to
+# its ``brpop_timeout`` (5 s). redis-py 8 gives every connection a 5 s socket timeout by
+# default, which races that blocking read: an idle socket's receive then fails with
+# "Timeout reading from ..." and the consumer dies. The layer's connections wait longer
+# than the server-side block (checked against the library in chatui/tests).
+CHANNEL_REDIS_TIMEOUTS = {"socket_timeout": 15.0, "socket_connect_timeout": 5.0}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, **CHANNEL_REDIS_TIMEOUTS}]},
         }
     }
     CACHES = {
