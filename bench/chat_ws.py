@@ -181,7 +181,9 @@ async def reopen_mid_reply(ws: Any, reopen: Any, results: Results) -> tuple[Any,
             if frame["status"] != "complete":
                 results.errors.append(f"reply status {frame['status']}")
             return ws, session_id
-        if frame["type"] == "session" and frame["messages"][-1]["status"] != "streaming":
+        if frame["type"] == "session" and not any(
+            message["status"] == "streaming" for message in frame["messages"]
+        ):
             return ws, session_id  # it ended before the reload
 
 
