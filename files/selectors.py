@@ -15,6 +15,7 @@ from chatui.models import User
 
 from .keys import key_belongs_to
 from .models import StoredFile
+from .names import name_contains
 from .services import user_quota_bytes
 from .sharing.access import share_granting, shared_by_condition, shared_with_condition
 from .sharing.audit import share_access_record
@@ -179,7 +180,7 @@ def _filters(
         _require_choice("category", category, StoredFile.Category.values)
         condition &= Q(category=category)
     if q:
-        condition &= Q(filename__icontains=q)
+        condition &= name_contains(q)
     if tagged is not None:
         condition &= Q(tagged=tagged)
     return condition
