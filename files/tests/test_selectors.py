@@ -282,11 +282,16 @@ TRICKY_QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("max_candidates", [2000, 1], ids=["index", "too-common"])
 @pytest.mark.parametrize("query", TRICKY_QUERIES)
-def test_name_search_finds_what_icontains_finds(user, other_user, query) -> None:
-    """Whatever the database and the length of the text (trigram table from three
-    characters on SQLite), the name search returns exactly Django's ``icontains``:
-    wildcards, quotes and FTS5 syntax are literal, and other users' files stay out."""
+def test_name_search_finds_what_icontains_finds(
+    user, other_user, query, max_candidates, monkeypatch
+) -> None:
+    """Whatever the database, the length of the text (trigram table from three
+    characters on SQLite) and how common it is (past ``MAX_CANDIDATES`` names, a plain
+    scan), the name search returns exactly Django's ``icontains``: wildcards, quotes
+    and FTS5 syntax are literal, and other users' files stay out."""
+    monkeypatch.setattr("files.names.MAX_CANDIDATES", max_candidates)
     for name in TRICKY_NAMES:
         _row(user, name)
         _row(other_user, name)
