@@ -15,9 +15,13 @@ throughput), and PASS/FAIL against the target (no errors, p99 under the target).
     .venv/bin/python bench/chat_ws.py                     # 200 clients x 20 messages
     .venv/bin/python bench/chat_ws.py --clients 50 --messages 5 --think-ms 0
     .venv/bin/python bench/chat_ws.py --think-ms 500 --disconnect   # replies outlive tabs
+    .venv/bin/python bench/chat_ws.py --think-ms 500 --reopen-after # its control
 
-Compare the server's ``ms/reply`` of a run with ``--disconnect`` and one without:
-the cost of replies that belong to the chat rather than the socket.
+The cost of replies that belong to the chat rather than the socket: compare the
+server's ``ms/reply`` of a run with ``--disconnect`` (the tab closes at the reply's
+first frame, a new one loads the chat and catches up) and one with ``--reopen-after``
+(the same close, new socket and load, after the reply ended). Both pay for a socket
+and a chat load per reply; what differs is the reply outliving its tab.
 """
 
 from __future__ import annotations
@@ -106,6 +110,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the reply-survives-the-tab path: after each reply's first token the client "
         "closes its socket, opens a new one and loads the chat, catching up to the end",
     )
+    parser.add_argument(
+        "--reopen-after",
+        action="store_true",
+        help="the control for --disconnect: the same close, new socket and chat load, "
+        "after each reply's end",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: a client process
     return parser.parse_args(argv)
 
@@ -123,6 +133,7 @@ async def run_client(
     results: Results,
     start: asyncio.Event,
     reopen: Any = None,
+    reopen_after: bool = False,
 ) -> Any:
     """Send ``messages`` one after another; with ``reopen`` (``--disconnect``), leave
     after each reply's first frame and follow it to its end on a new socket."""
@@ -136,6 +147,9 @@ async def run_client(
         await ws.send(json.dumps(frame))
         if reopen is None:
             session_id = await until_complete(ws, results)
+        elif reopen_after:
+            session_id = await until_complete(ws, results)
+            ws = await reopen_chat(ws, reopen, session_id)
         else:
             ws, session_id = await reopen_mid_reply(ws, reopen, results)
         results.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -171,6 +185,14 @@ async def reopen_mid_reply(ws: Any, reopen: Any, results: Results) -> tuple[Any,
             return ws, session_id  # it ended before the reload
 
 
+async def reopen_chat(ws: Any, reopen: Any, session_id: str | None) -> Any:
+    await ws.close()
+    ws = await reopen()
+    await ws.send(json.dumps({"type": "load_session", "session_id": session_id}))
+    await until_type(ws, "session")
+    return ws
+
+
 async def until_type(ws: Any, frame_type: str) -> None:
     while json.loads(await ws.recv())["type"] != frame_type:
         pass
@@ -204,9 +226,11 @@ async def worker_run(config: dict[str, Any]) -> Results:
 
     sockets = [await opener(cookie)() for cookie in config["cookies"]]
     start = asyncio.Event()
-    reopens = [opener(c) if config.get("disconnect") else None for c in config["cookies"]]
+    reopening = config.get("disconnect") or config.get("reopen_after")
+    reopens = [opener(c) if reopening else None for c in config["cookies"]]
+    after = bool(config.get("reopen_after"))
     clients = [
-        run_client(ws, config["messages"], config["think_s"], results, start, reopen)
+        run_client(ws, config["messages"], config["think_s"], results, start, reopen, after)
         for ws, reopen in zip(sockets, reopens, strict=True)
     ]
     tasks = asyncio.gather(*clients, return_exceptions=True)
@@ -243,6 +267,7 @@ def workers_start(
             "messages": args.messages,
             "think_s": args.think_ms / 1000,
             "disconnect": args.disconnect,
+            "reopen_after": args.reopen_after,
         }
         path = tmp / f"worker{index}.json"
         path.write_text(json.dumps(config))
@@ -295,6 +320,14 @@ def _load(load: tuple[float, float, float]) -> str:
     return " ".join(f"{value:.2f}" for value in load)
 
 
+def _path(args: argparse.Namespace) -> str:
+    if args.disconnect:
+        return "tab closed mid-reply, caught up on a new socket"
+    if args.reopen_after:
+        return "tab closed after the reply, chat loaded on a new socket"
+    return "normal"
+
+
 def report(run: Run, args: argparse.Namespace) -> bool:
     lat, results = run.results.latencies_ms, run.results
     expected = args.clients * args.messages
@@ -304,7 +337,7 @@ def report(run: Run, args: argparse.Namespace) -> bool:
         f"provider=offline debug={args.debug} settings={args.settings} "
         f"db=sqlite(temp, {'WAL' if args.wal else 'rollback journal'}) "
         f"client_procs={len(results.client_cpu_s)} "
-        f"path={'tab closed mid-reply, caught up on a new socket' if args.disconnect else 'normal'}"
+        f"path={_path(args)}"
     )
     print(f"load average: before {_load(run.load_before)}  after {_load(run.load_after)}")
     print(

@@ -21,6 +21,8 @@ within ``--rss-bound-mib``.
 
     .venv/bin/python bench/soak.py                          # 600 s, 50 clients
     .venv/bin/python bench/soak.py --duration 90 --clients 20
+    .venv/bin/python bench/soak.py --duration 120 \
+        --database-url postgres://postgres@127.0.0.1:5432/chatui_soak    # an empty database
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--think-ms", type=float, default=50.0, help="pause between actions")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary dir")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="run the server on this database (an empty PostgreSQL one, say) instead of "
+        "the embedded default, a fresh SQLite file",
+    )
+    parser.add_argument(
+        "--redis-url", default="", help="Redis for the channel layer, cache and reply locks"
+    )
     return parser.parse_args(argv)
 
 
@@ -287,6 +298,12 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
     s3 = S3MockProcess(workdir / "s3", credentials="soak:soak-secret").start()
     app = LiveApp(workdir / "app", s3.endpoint_url, *s3.accounts[0], bucket="soak")
     app.extra_env["FILES_MAX_UPLOAD_MB"] = "20"
+    if args.database_url:
+        app.extra_env["DATABASE_URL"] = args.database_url
+    if args.redis_url:
+        app.extra_env["REDIS_URL"] = args.redis_url
+    database = args.database_url or "SQLite (embedded default)"
+    print(f"database: {database}; redis: {args.redis_url or 'none'}")
     # As the README's deployment runs it (slow-client timeouts, rate limits on), with the
     # per-user limits sized for these clients: robots 50 ms apart, each far busier than
     # a person (about 30 chat messages a minute), as a site serving API robots sizes them.

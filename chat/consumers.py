@@ -34,7 +34,7 @@ from chat.protocol import (
     frame_parse,
 )
 from chat.reply import session_files_metadata
-from chat.reply_lock import ReplyLock, reply_lock_acquire, reply_lock_held
+from chat.reply_lock import ReplyLock, reply_lock_acquire, reply_lock_held, reply_lock_wait
 from chat.reply_runner import (
     group_frame,
     group_name,
@@ -43,7 +43,7 @@ from chat.reply_runner import (
     reply_stop,
     unexpected_error,
 )
-from chat.selectors import session_get_for_user
+from chat.selectors import reply_streaming, session_get_for_user
 from chat.serializers import message_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
@@ -138,9 +138,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         chat_id = uuid_or_none(frame.session_id)
         lock = None
         if chat_id is not None:  # one reply at a time per chat, in every process
-            lock = await reply_lock_acquire(chat_id)
-            if lock is None:
-                raise Busy("This chat's previous message is still being answered; stop it or wait.")
+            lock = await self._reply_lock(chat_id)
         switching = frame.session_id is None or chat_id != self.session_id
         try:
             begun = await _chat_begin(user=self.user, frame=frame, with_session=switching)
@@ -159,6 +157,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             begun.session.id
         )  # a new chat: nobody else knows it
         await self._reply_run(begun, lock)  # type: ignore[arg-type]
+
+    async def _reply_lock(self, chat_id: uuid.UUID) -> ReplyLock:
+        """The chat's reply lock, or ``Busy`` while an answer is being written. A reply
+        that has saved its answer but not yet let go of the lock is waited for."""
+        lock = await reply_lock_acquire(chat_id)
+        if lock is None and not await chat_db(reply_streaming)(user=self.user, session_id=chat_id):
+            lock = await reply_lock_wait(chat_id)
+        if lock is None:
+            raise Busy("This chat's previous message is still being answered; stop it or wait.")
+        return lock
 
     async def _session_frame(self, begun: _ChatBegun) -> None:
         await self._group_join(begun.session.id)
@@ -187,9 +195,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if frame.action != "switch_branch":
             await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
         chat_id = uuid_or_none(frame.session_id)
-        lock = await reply_lock_acquire(chat_id) if chat_id is not None else None
-        if chat_id is not None and lock is None:
-            raise Busy()
+        lock = await self._reply_lock(chat_id) if chat_id is not None else None
         try:
             begun = await _action_begin(user=self.user, frame=frame)
         except BaseException:

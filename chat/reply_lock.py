@@ -32,6 +32,12 @@ logger = logging.getLogger(__name__)
 
 REPLY_LOCK_TTL_S = 30.0
 REPLY_LOCK_PREFIX = "chatui:chat:replying:"
+# A reply's answer is saved a moment before its lock is released (longer on a loaded
+# server); a message sent in that moment, when no answer of the chat is still streaming
+# (a reloaded tab already shows it complete), waits up to this long for the lock instead
+# of being refused as busy.
+REPLY_LOCK_SETTLE_S = 3.0
+REPLY_LOCK_POLL_S = 0.02
 
 
 class ReplyLock(Protocol):
@@ -57,6 +63,16 @@ async def reply_lock_acquire(session_id: uuid.UUID) -> ReplyLock | None:
     if not await lock.acquire(blocking=False):
         return None
     return _RedisLock(lock)
+
+
+async def reply_lock_wait(session_id: uuid.UUID) -> ReplyLock | None:
+    """The chat's reply lock, waiting up to ``REPLY_LOCK_SETTLE_S`` for a reply that has
+    saved its answer and is letting go; None when it is still held after that."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REPLY_LOCK_SETTLE_S
+    while (lock := await reply_lock_acquire(session_id)) is None and loop.time() < deadline:
+        await asyncio.sleep(REPLY_LOCK_POLL_S)
+    return lock
 
 
 # --- One process ---------------------------------------------------------------------

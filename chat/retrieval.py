@@ -8,10 +8,12 @@ whose text is indexed is *searched* with the message's words: its best passages,
 labelled with file and page, fill the rest of the budget. A file too large and not
 (yet) indexed keeps the old way: its opening, truncated, with the truncation marked.
 
-``#name`` in a message brings the user's files carrying the tag ``name`` (a key of
-their tags) into that message's context. Every file comes through
-``file_list_for_user`` / the context's owner-filtered query, and the text through
-``files.documents`` readers that filter on the owner again.
+``#name`` in a message brings the files the user may read (their own, and those
+shared with them, by file or by tag) carrying the tag ``name`` (a key of their tags)
+into that message's context. Every file comes through the one "can read" check
+(``files_readable_among``, asked before every reply, so a revoked share drops out of
+the next message), and the text through ``files.documents`` readers that filter on
+the readable files again.
 
 Citations are the best hits among the passages given to the model, plus the best
 hits inside documents that went whole (their text was given too), best first.
@@ -29,6 +31,7 @@ from django.conf import settings
 from files.documents.reading import PageText, opening_chunks, pages_read, text_sizes
 from files.documents.retrieve import Passage, files_with_tag, passages_retrieve
 from files.models import StoredFile
+from files.selectors import files_readable_among
 
 TAG = re.compile(r"(?<![\w&#/])#([A-Za-z0-9_][\w.-]{0,63})")
 TAG_FILES_MAX = 50
@@ -65,12 +68,15 @@ def message_tags(text: str) -> list[str]:
 
 
 def tag_files(*, user: Any, text: str) -> list[tuple[StoredFile, str]]:
-    """The user's files carrying a tag named in ``text``, with the tag as the reason."""
+    """The files the user may read (own, or shared with them) carrying a tag named in
+    ``text``, with the tag as the reason; reads through a share are audited here."""
     found: dict[UUID, tuple[StoredFile, str]] = {}
     for name in message_tags(text):
         for stored in files_with_tag(user=user, name=name)[:TAG_FILES_MAX]:
             found.setdefault(stored.pk, (stored, f"tag #{name}"))
-    return list(found.values())[:TAG_FILES_MAX]
+    picked = list(found.values())[:TAG_FILES_MAX]
+    readable = {f.pk for f in files_readable_among(user=user, files=[f for f, _ in picked])}
+    return [(stored, reason) for stored, reason in picked if stored.pk in readable]
 
 
 def retrieval_plan(

@@ -55,6 +55,16 @@ def session_owned_by(user: Any, session_id: uuid.UUID) -> bool:
     return ChatSession.objects.filter(owner=user, id=session_id).exists()
 
 
+def reply_streaming(*, user: Any, session_id: uuid.UUID) -> bool:
+    """Whether the user's chat has an answer still being written (its row ``streaming``)."""
+    return Message.objects.filter(
+        session_id=session_id,
+        session__owner=user,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+    ).exists()
+
+
 def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:
     """Files created in the session (uploaded into it, generated in it) and files
     attached to its messages, oldest first: the owner's, and files others share with

@@ -102,7 +102,7 @@ def files_get_readable(
 
 
 def files_readable_among(
-    *, user: User, files: list[StoredFile], action: str = "read"
+    *, user: User, files: list[StoredFile], action: str = "read", ip: str | None = None
 ) -> list[StoredFile]:
     """Those of ``files`` that ``user`` may read now, in order (the chat's context asks
     before every reply, so a revoked share drops out of the very next one). Reads
@@ -114,7 +114,7 @@ def files_readable_among(
             continue
         share = share_granting(user=user, file=file)
         if share is not None and key_belongs_to(file.key, file.owner.email):
-            share_access_record(share=share, user=user, file=file, action=action, ip=None)
+            share_access_record(share=share, user=user, file=file, action=action, ip=ip)
             readable.append(file)
     return readable
 

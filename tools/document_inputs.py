@@ -5,7 +5,8 @@ The executor resolves a tool's file parameters through the one ownership check
 (``Tool.reads_extracted_text``, e.g. ``text_search``) a document whose text is
 ready arrives as that text, by page, instead of bytes the tool could not read; for a
 tool that searches documents (``Tool.searches_documents``, ``search_files``) the
-executor runs the search here, through ``files.documents``' owner-filtered selectors,
+executor runs the search here, through ``files.documents``' selectors, which read
+only files the user may read (their own and those shared with them),
 and the tool only formats the passages.
 """
 
@@ -20,6 +21,7 @@ from chatui.errors import InvalidToolArguments
 from files.documents.reading import pages_read
 from files.documents.retrieve import files_with_tag, passages_retrieve
 from files.models import StoredFile
+from files.selectors import files_readable_among
 
 from .base import InputFile
 
@@ -58,9 +60,11 @@ def search_arguments(
     scope: list[StoredFile] | None = list(named) if named is not None else None
     tag = arguments.get("tag")
     if tag:
-        tagged = list(files_with_tag(user=user, name=tag)[:200])
+        tagged = files_readable_among(
+            user=user, files=list(files_with_tag(user=user, name=tag)[:200])
+        )
         if not tagged:
-            raise InvalidToolArguments(f"None of your files carries the tag {tag!r}.")
+            raise InvalidToolArguments(f"No file you can read carries the tag {tag!r}.")
         scope = [*(scope or []), *tagged]
     limit = arguments.get("max_results", DEFAULT_PASSAGES)
     found = passages_retrieve(
@@ -69,5 +73,16 @@ def search_arguments(
         file_ids=None if scope is None else [f.pk for f in scope],
         limit=limit,
     )
+    if scope is None:
+        _audit_shared(user, found)
     kept = {k: v for k, v in arguments.items() if k not in ("file_ids", "max_results")}
     return {**kept, "passages": [asdict(passage) for passage in found]}
+
+
+def _audit_shared(user: Any, passages: list[Any]) -> None:
+    """A search over everything the user may read can quote files shared with them: each
+    such file gets its audit row, as a named one got it when the executor resolved it."""
+    ids = {passage.file_id for passage in passages}
+    theirs = StoredFile.objects.select_related("owner").filter(pk__in=ids).exclude(owner=user)
+    if ids and (foreign := list(theirs)):
+        files_readable_among(user=user, files=foreign)

@@ -4,7 +4,9 @@ scripts another. Every communicator is disconnected, even when a test fails."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +16,7 @@ from channels.testing import WebsocketCommunicator
 
 from chat.llm import LLMProvider, LLMRequest
 from chat.models import ChatSession, Message
+from chat.reply_lock import REPLY_LOCK_SETTLE_S, reply_lock_acquire
 from chat.tests.conftest import ScriptedProvider, communicator, receive_until
 from chatui.asgi import application
 from chatui.errors import LLMUnavailable
@@ -260,7 +263,7 @@ async def test_stop_from_another_tab_stops_the_reply(
 async def test_a_second_message_while_replying_is_busy(
     alice: tuple[Any, str], use_provider: Any
 ) -> None:
-    use_provider(ScriptedProvider(["a ", "b ", "c "], delay_s=0.1))
+    use_provider(ScriptedProvider(["a ", "b ", "c "], delay_s=0.4))  # 0.8 s after the first
     async with connected(alice[1]) as comm:
         await comm.send_json_to({"type": "chat", "session_id": None, "content": "one"})
         session_id = (await receive_until(comm, "token"))[0]["session_id"]
@@ -269,6 +272,23 @@ async def test_a_second_message_while_replying_is_busy(
     errors = of_type(frames, "error")
     assert [e["code"] for e in errors] == ["busy"]
     assert frames[-1]["content"] == "a b c "
+
+
+async def test_a_message_sent_as_the_reply_finishes_waits_for_it_instead_of_busy(
+    alice: tuple[Any, str],
+) -> None:
+    """The answer row is saved a moment before the reply's lock is released: a tab that
+    reloaded in that moment shows the answer complete, and its next message must go."""
+    async with connected(alice[1]) as comm:
+        session_id = (await chat(comm, "one"))[0]["session_id"]
+        held = await reply_lock_acquire(uuid.UUID(session_id))  # the reply, finishing
+        assert held is not None
+        asyncio.get_running_loop().call_later(
+            REPLY_LOCK_SETTLE_S / 4, asyncio.ensure_future, held.release()
+        )
+        frames = await chat(comm, "two", session_id)
+    assert of_type(frames, "error") == []
+    assert 'You wrote: "two"' in frames[-1]["content"]
 
 
 class FailingProvider(LLMProvider):

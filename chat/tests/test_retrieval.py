@@ -17,8 +17,9 @@ from chat.context import context_build
 from chat.models import ChatSession, Message
 from chat.retrieval import message_tags
 from chat.services import message_create, session_create
-from files.models import StoredFile
+from files.models import ShareAccess, StoredFile
 from files.services import file_update, file_upload
+from files.sharing.services import share_create_for_file, share_create_for_tag, share_revoke
 from files.tests import documents_factory as docs
 
 with_documents = pytest.mark.django_db(transaction=True)
@@ -152,6 +153,51 @@ def test_another_users_documents_never_reach_retrieval(
     assert {p.filename for p in built.passages} == {"mine.pdf"}
     assert {c["filename"] for c in built.citation_list()} == {"mine.pdf"}
     assert "secret plans" not in built.openai_messages()[0]["content"]
+
+
+@with_documents
+@on_s3mock
+def test_a_tag_shared_with_the_user_brings_its_passages_until_the_share_is_revoked(
+    s3_backend: Any, user: Any, other_user: Any, settings: Any
+) -> None:
+    # given alice's report, too large for the budget, carrying "project", shared by tag
+    # with bob; and alice's untagged plan with the same words, not shared
+    settings.CHAT_CONTEXT_MAX_CHARS = 1000
+    report = pdf(user, "report.pdf", report_pages(), project="apollo")
+    pdf(user, "plan.pdf", ["the quokka enclosure secret plan"] * 6)
+    share = share_create_for_tag(owner=user, tag="project", email=other_user.email)
+    run_worker()
+    chat = session_create(owner=other_user)
+    # when bob names #project in his own chat
+    built = ask(other_user, chat, "Is the quokka enclosure ready yet? #project")
+    # then alice's report is searched for him: the matching passage, labelled and cited
+    assert [(f.name, f.reason) for f in built.files] == [("report.pdf", "tag #project")]
+    system = built.openai_messages()[0]["content"]
+    assert f'<passage file="report.pdf" id="{report.pk}" page="4">' in system
+    assert "quokka enclosure opens in spring" in system and "secret plan" not in system
+    assert [(c["filename"], c["page"]) for c in built.citation_list()][:1] == [("report.pdf", 4)]
+    assert ShareAccess.objects.filter(user=other_user, file_id=report.pk).exists()
+    # when alice revokes, the next message of the same chat no longer has it
+    share_revoke(share=share)
+    again = ask(other_user, chat, "Is the quokka enclosure ready yet? #project")
+    assert again.files == [] and again.passages == [] and again.citation_list() == []
+    assert "quokka enclosure opens" not in again.openai_messages()[0]["content"]
+
+
+@with_documents
+@on_s3mock
+def test_a_shared_document_goes_whole_or_searched_like_ones_own(
+    s3_backend: Any, user: Any, other_user: Any
+) -> None:
+    # given alice's short report shared with bob, who names it by a tag alice gave it
+    report = pdf(user, "report.pdf", ["intro alpha", "the quokka lives here"], team="x")
+    share_create_for_file(file=report, email=other_user.email)
+    run_worker()
+    built = ask(other_user, session_create(owner=other_user), "where is the quokka? #team")
+    # then its extracted text goes whole, page by page (read through the share)
+    system = built.openai_messages()[0]["content"]
+    assert "[page 1]\nintro alpha" in system and "[page 2]\nthe quokka lives here" in system
+    assert [(c["filename"], c["page"]) for c in built.citation_list()] == [("report.pdf", 2)]
 
 
 def test_message_tags_are_read_from_words_not_from_urls_or_entities() -> None:

@@ -17,6 +17,7 @@ from files.documents.embeddings import reciprocal_rank_fusion
 from files.documents.models import ChunkVector
 from files.models import StoredFile
 from files.services import file_update
+from files.sharing.services import share_create_for_file, share_revoke
 
 with_documents = pytest.mark.django_db(transaction=True)
 on_s3mock = pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
@@ -108,3 +109,22 @@ def test_an_unreachable_endpoint_never_fails_the_extraction(
     assert "stays full-text only" in caplog.text
     built = ask(user, session_create(owner=user), "automobile maintenance?")
     assert [c["page"] for c in built.citation_list()] == [2]
+
+
+@with_documents
+@on_s3mock
+def test_vectors_of_a_file_shared_with_the_user_rank_for_them_until_revoked(
+    s3_backend: Any, user: Any, other_user: Any, embeddings: FakeLLM
+) -> None:
+    # given alice's manual, embedded, carrying the tag "cars" and shared with bob
+    manual = pdf(user, "manual.pdf", PAGES, cars="yes")
+    run_worker()
+    share = share_create_for_file(file=manual, email=other_user.email)
+    chat = session_create(owner=other_user)
+    # when bob asks with the synonym, naming the tag
+    built = ask(other_user, chat, f"{QUESTION} #cars")
+    # then the vector ranking finds alice's page for him
+    assert [(c["filename"], c["page"]) for c in built.citation_list()][:1] == [("manual.pdf", 2)]
+    # and once the share is revoked, nothing of it comes back
+    share_revoke(share=share)
+    assert ask(other_user, chat, f"{QUESTION} #cars").citation_list() == []

@@ -1,6 +1,8 @@
 """A file shared with bob, used in bob's chat: the model sees it, a tool runs on it and
 its output lands in bob's files, alice's original untouched; once alice revokes, bob's
-open chat no longer sees it on the next message. Live s3mock, loopback model."""
+open chat no longer sees it on the next message. A tag shared with bob: ``#tag`` in
+his message retrieves the passages of alice's files carrying it, until she revokes.
+Live s3mock, loopback model; run on the Redis channel layer too (``REDIS_URL``)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from channels.db import database_sync_to_async
 
 from chat.tests.conftest import communicator, receive_until
 from chat.tests.fake_llm import FakeLLM, Reply
+from chat.tests.test_retrieval import pdf, report_pages, run_worker
 from files.models import ShareAccess, StoredFile
 from files.services import file_upload
-from files.sharing.services import share_create_for_file, share_revoke
+from files.sharing.services import share_create_for_file, share_create_for_tag, share_revoke
 
 pytestmark = [
     pytest.mark.anyio,
@@ -89,3 +92,48 @@ def _state(owner: Any, file_id: Any) -> dict[str, Any]:
     file = StoredFile.objects.get(pk=file_id)
     count = StoredFile.objects.filter(owner=owner).count()
     return {"alice_files": count, "checksum": file.checksum, "size": file.size}
+
+
+@pytest.fixture
+def tag_shared_report(s3_backend: Any, alice: tuple[Any, str], bob: tuple[Any, str]) -> tuple:
+    """Alice's six-page report carrying "project", extracted, and that tag shared with bob
+    (the worker wants the main thread: a sync fixture)."""
+    report = pdf(alice[0], "report.pdf", report_pages(), project="apollo")
+    run_worker()
+    return str(report.pk), share_create_for_tag(owner=alice[0], tag="project", email=bob[0].email)
+
+
+async def test_a_shared_tag_answers_the_recipients_hash_tag_until_revoked(
+    tag_shared_report: tuple, bob: tuple[Any, str], fake_llm: FakeLLM, settings: Any
+) -> None:
+    # given the shared report, too large for the context budget: it will be searched
+    settings.CHAT_CONTEXT_MAX_CHARS = 1000
+    report_id, share = tag_shared_report
+    fake_llm.script = [Reply(text_chunks=["In spring."]), Reply(text_chunks=["Not known."])]
+    question = "Is the quokka enclosure ready yet? #project"
+    comm = communicator(bob[1])
+    assert (await comm.connect())[0]
+    try:
+        # when bob names the tag in his own chat
+        await comm.send_json_to(
+            {"type": "chat", "session_id": None, "content": question, "file_ids": []}
+        )
+        frames = await receive_until(comm, "response_complete", timeout=60)
+        # then page 4's passage of alice's report reaches the model, and is cited
+        system = fake_llm.requests[0]["body"]["messages"][0]["content"]
+        assert f'<passage file="report.pdf" id="{report_id}" page="4">' in system
+        assert "The quokka enclosure opens in spring." in system
+        assert [(c["file_id"], c["page"]) for c in frames[-1]["citations"]] == [(report_id, 4)]
+        # when alice revokes the tag share and bob asks again in the same open chat
+        await database_sync_to_async(share_revoke)(share=share)
+        session_id = frames[-1]["session_id"]
+        await comm.send_json_to(
+            {"type": "chat", "session_id": session_id, "content": question, "file_ids": []}
+        )
+        frames = await receive_until(comm, "response_complete", timeout=60)
+        # then nothing of the report is in the context, and nothing is cited
+        system = fake_llm.requests[-1]["body"]["messages"][0]["content"]
+        assert "quokka enclosure opens" not in system and report_id not in system
+        assert frames[-1]["citations"] == []
+    finally:
+        await comm.disconnect()

@@ -785,7 +785,11 @@ SHARING_ACTORS = ("owner", "recipient", "revoked", "stranger", "link", "expired"
 SHARING_DOORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("api/files/{file}", "GET"): (200, 200, 404, 404, 401, 401),
     ("api/files/{file}/download", "GET"): (200, 200, 404, 404, 401, 401),
-    ("api/files/{file}/text", "GET"): (409, 409, 404, 404, 401, 401),
+    ("api/files/{file}/text", "GET"): (200, 200, 404, 404, 401, 401),
+    # Search by content: the recipient finds the shared file, as the owner does; the
+    # revoked recipient and the stranger get an empty answer (no count, no snippet).
+    ("api/search?q=alice_secret_total", "GET"): (200, 200, 200, 200, 401, 401),
+    ("api/search?q=alice_secret_total&shared=with_me", "GET"): (200, 200, 200, 200, 401, 401),
     ("api/files/zip?ids={file}", "GET"): (200, 200, 404, 404, 401, 401),
     ("api/tools/csv_summary/run", "POST"): (200, 200, 404, 404, 401, 401),
     ("api/tools/plot_csv/columns?file={file}", "GET"): (200, 200, 404, 404, 401, 401),
@@ -798,6 +802,12 @@ SHARING_DOORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("api/files/{file}", "DELETE"): (204, 404, 404, 404, 401, 401),  # last
 }
 READERS = {"owner", "recipient", "link"}
+# What a reader's answer must show, so that the others' empty answers mean something.
+SHOWN = {
+    ("api/search?q=alice_secret_total", "owner"): SECRET_NAME,
+    ("api/search?q=alice_secret_total", "recipient"): SECRET_NAME,
+    ("api/search?q=alice_secret_total&shared=with_me", "recipient"): SECRET_NAME,
+}
 
 
 @on_s3mock
@@ -808,10 +818,11 @@ def test_sharing_states(
 
     from files.sharing.services import share_create_for_file, share_revoke
 
-    # given alice's CSV shared with bob, once shared with and revoked from carol, and
-    # two links to it: one live, one that has expired
+    # given alice's CSV (its text indexed) shared with bob, once shared with and revoked
+    # from carol, and two links to it: one live, one that has expired
     carol, dave = make_user(CAROL), make_user("dave@example.com")
     file = make_stored_file(content=SECRET_CONTENT, filename=SECRET_NAME)
+    assert text_extraction_run(file_id=str(file.pk)) == "ready"
     share_create_for_file(file=file, email=other_user.email)
     share_revoke(share=share_create_for_file(file=file, email=CAROL))
     live = link_create(file=file, expires_in=None)
@@ -844,6 +855,8 @@ def test_sharing_states(
                 problems.append(f"{actor} {method} {url}: got {response.status_code}, want {want}")
             if actor not in READERS and any(secret in text for secret in SECRETS):
                 problems.append(f"{actor} {method} {url}: leaks alice's file")
+            if SHOWN.get((route, actor), "") not in text:
+                problems.append(f"{actor} {method} {url}: does not find alice's file")
     assert not problems, "\n".join(problems)
 
 

@@ -1,7 +1,8 @@
 """Document text endpoints: one page of a file's text, and search in file contents.
 
-``GET /api/files/{id}/text?page=N`` (owner only) and ``GET /api/search?q=...``
-(paginated like the file list, with its filters). Each view parses, calls one
+``GET /api/files/{id}/text?page=N`` (whoever may read the file) and
+``GET /api/search?q=...`` (paginated like the file list, with its filters; the
+user's own files and those shared with them). Each view parses, calls one
 selector, renders.
 """
 
@@ -20,12 +21,12 @@ from rest_framework.views import APIView
 from chatui.errors import InvalidInput, TextNotAvailable
 
 from ..models import StoredFile
-from ..selectors import file_get_readable
+from ..selectors import file_get_readable, files_readable_among
 from ..sharing.audit import client_ip
 from ..versions import file_at_version
 from .index import page_text
 from .models import TextChunk
-from .search import search_chunks
+from .search import SearchHit, search_chunks
 
 
 class FileTextApi(APIView):
@@ -89,6 +90,12 @@ class SearchApi(APIView):
         category = serializers.ChoiceField(StoredFile.Category.values, required=False)
         name = serializers.CharField(required=False, max_length=200, help_text="in file names")
         tagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+        shared = serializers.ChoiceField(
+            ["with_me", "by_me"],
+            required=False,
+            help_text="with_me: only files others share with you; by_me: only your files that "
+            "you share. Without it: your files and the files shared with you.",
+        )
         page = serializers.IntegerField(required=False, min_value=1, default=1)
         page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
 
@@ -100,6 +107,9 @@ class SearchApi(APIView):
         snippet = serializers.CharField(help_text="Plain text around the match.")
         snippet_html = serializers.CharField(help_text="The snippet, escaped, matches in <mark>.")
         rank = serializers.FloatField(help_text="Higher is better.")
+        shared_by = serializers.EmailField(
+            allow_null=True, help_text="The owner's email when the file is shared with you."
+        )
 
     @extend_schema(
         operation_id="files_search",
@@ -126,6 +136,7 @@ class SearchApi(APIView):
             page=data["page"],
             page_size=data["page_size"],
         )
+        _audit_shared(request, result.hits)
         return Response(
             {
                 "count": result.count,
@@ -143,7 +154,16 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
         "category": data.get("category"),
         "q": data.get("name"),
         "tagged": data.get("tagged"),
+        "shared": data.get("shared"),
     }
+
+
+def _audit_shared(request: Request, hits: list[SearchHit]) -> None:
+    """A snippet of a shared file is a read of it: one audit row per such file shown."""
+    theirs = list(dict.fromkeys(hit.file_id for hit in hits if hit.shared_by))
+    if theirs:
+        files = list(StoredFile.objects.select_related("owner").filter(pk__in=theirs))
+        files_readable_among(user=request.user, files=files, ip=client_ip(request))
 
 
 def _page_link(request: Request, page: int, count: int, page_size: int) -> str | None:

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db.models import F
 from openai import OpenAI
 
+from ..sharing.access import files_readable
 from .models import ChunkVector, TextChunk
 
 logger = logging.getLogger(__name__)
@@ -122,17 +123,17 @@ def query_vector(query: str) -> np.ndarray | None:
 def vector_ranking(
     *, user: Any, vector: np.ndarray, file_ids: Iterable[UUID | str] | None, limit: int
 ) -> list[int]:
-    """Chunk ids of the user's files (``file_ids``, or all) by cosine similarity to
+    """Chunk ids of the files the user may read (``file_ids``, or all) by cosine similarity to
     ``vector``, best first, among the newest ``VECTOR_SCOPE_MAX`` vectors of the model."""
+    readable = files_readable(user=user)  # owned or shared now: never by owner alone
+    if file_ids is not None:
+        readable = readable.filter(pk__in=list(file_ids))
     rows = ChunkVector.objects.filter(
-        chunk__owner=user,
-        chunk__file__owner=user,
-        chunk__file__trashed_at__isnull=True,
+        chunk__file_id__in=readable.values("pk"),
+        chunk__owner_id=F("chunk__file__owner_id"),
         chunk__version=F("chunk__file__version"),  # the current version's text only
         model=settings.EMBEDDINGS_MODEL or "default",
     )
-    if file_ids is not None:
-        rows = rows.filter(chunk__file_id__in=list(file_ids))
     pairs = list(rows.order_by("-chunk_id").values_list("chunk_id", "vector")[:VECTOR_SCOPE_MAX])
     same = [(cid, np.frombuffer(bytes(raw), dtype=np.float32)) for cid, raw in pairs]
     same = [(cid, v) for cid, v in same if v.shape == vector.shape]

@@ -1,8 +1,10 @@
 """Reading a file's extracted text for a reader other than the Files page: how long it
 is, its pages within a character budget, its opening chunks.
 
-Every function takes the user and asks for the chunks of that owner only, so a caller
-holding a file id from elsewhere cannot read another user's text through them.
+Every function takes the user and reads only the chunks of files that user may read
+now (``files_readable_ids``: owned, or shared with them), so a caller holding a file
+id from elsewhere cannot read another user's text through them, and a revoked share
+stops the text on the next call.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Length
 
+from ..sharing.access import files_readable_ids
 from .models import TextChunk
 
 OPENING_PAGES = 3  # where a document's opening is looked for
@@ -30,10 +33,17 @@ class PageText:
 CURRENT = {"version": F("file__version")}
 
 
+def readable_chunks(*, user: Any, file_ids: Iterable[UUID | str]) -> QuerySet[TextChunk]:
+    """The current text of those of ``file_ids`` that ``user`` may read (a chunk's owner
+    is its file's owner: checked too, in case a row was ever copied wrong)."""
+    readable = files_readable_ids(user=user, file_ids=list(file_ids))
+    return TextChunk.objects.filter(file_id__in=readable, owner_id=F("file__owner_id"), **CURRENT)
+
+
 def text_sizes(*, user: Any, file_ids: Iterable[UUID | str]) -> dict[UUID, int]:
     """Characters of extracted text per file (files without chunks are absent)."""
     rows = (
-        TextChunk.objects.filter(owner=user, file_id__in=list(file_ids), **CURRENT)
+        readable_chunks(user=user, file_ids=file_ids)
         .values("file_id")
         .annotate(chars=Sum(Length("text")))
         .order_by()
@@ -45,7 +55,7 @@ def pages_read(*, user: Any, file_id: UUID | str, max_chars: int) -> tuple[list[
     """The file's pages in order, at most ``max_chars`` characters in all, and how many
     characters were left out. Chunks are read in order and the read stops at the budget."""
     chunks = (
-        TextChunk.objects.filter(owner=user, file_id=file_id, **CURRENT)
+        readable_chunks(user=user, file_ids=[file_id])
         .order_by("page", "offset")
         .values_list("page", "text")
     )
@@ -73,9 +83,8 @@ def opening_chunks(
     order of ``file_ids``: what a chat falls back to when a message retrieves nothing."""
     ordered = [str(file_id) for file_id in file_ids]
     rows = (
-        TextChunk.objects.filter(
-            owner=user, file_id__in=ordered, file__owner=user, page__lte=OPENING_PAGES, **CURRENT
-        )
+        readable_chunks(user=user, file_ids=ordered)
+        .filter(page__lte=OPENING_PAGES)
         .order_by("file_id", "page", "offset")
         .values("file_id", "file__filename", "page", "text", "version")
     )

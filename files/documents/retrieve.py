@@ -1,5 +1,6 @@
-"""Passages for a question: the best chunks of some of the user's files, for the chat's
-context and the ``search_files`` tool (the Files page's search stays full text).
+"""Passages for a question: the best chunks of some of the files a user may read (their
+own and those shared with them), for the chat's context and the ``search_files`` tool
+(the Files page's search stays full text).
 
 Full-text ranking (any word of the question, stop words dropped) through the one
 search selector, so ownership and the index are the Files page's. When an embeddings
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from ..models import StoredFile
-from ..selectors import file_list_for_user
+from ..sharing.access import files_readable
 from .embeddings import query_vector, reciprocal_rank_fusion, vector_ranking
 from .models import TextChunk
 from .search import SearchHit, search_chunks
@@ -56,11 +57,13 @@ def passage_of(hit: SearchHit) -> Passage:
 
 
 def files_with_tag(*, user: Any, name: str) -> QuerySet[StoredFile]:
-    """The user's files carrying the tag ``name`` (a key of their ``tags``; the name as
-    written or lower-cased), oldest first: what ``#name`` in a chat and the
-    ``search_files`` tool's ``tag`` mean."""
+    """The files the user may read (their own, and others' shared with them) carrying
+    the tag ``name`` (a key of their ``tags``; the name as written or lower-cased),
+    oldest first: what ``#name`` in a chat and the ``search_files`` tool's ``tag`` mean.
+    A caller reading them through a share audits that (``files_readable_among``)."""
     condition = Q(tags__has_key=name) | Q(tags__has_key=name.lower())
-    return file_list_for_user(user=user).filter(condition).order_by("created_at", "id")
+    files = files_readable(user=user).filter(condition).select_related("owner")
+    return files.order_by("created_at", "id")
 
 
 def passages_retrieve(
@@ -88,8 +91,9 @@ def passages_retrieve(
 
 def _passages_by_id(user: Any, chunk_ids: list[int]) -> dict[int, Passage]:
     """Passages for chunks found by vector only (no full-text snippet: their opening)."""
+    readable = files_readable(user=user).values("pk")
     rows = TextChunk.objects.filter(
-        pk__in=chunk_ids, owner=user, file__owner=user, file__trashed_at__isnull=True
+        pk__in=chunk_ids, file_id__in=readable, owner_id=F("file__owner_id")
     ).values("id", "file_id", "file__filename", "page", "text", "version")
     return {
         row["id"]: Passage(

@@ -3,9 +3,15 @@
 Two implementations of one contract, chosen by the database vendor: SQLite FTS5
 (``MATCH``, ``bm25``, ``snippet``) and PostgreSQL full-text search (``@@``,
 ``ts_rank``, ``ts_headline``). Both take the user's words (no query syntax, stemmed),
-are limited to the files ``file_list_for_user`` returns for the same filters (so
-ownership and the file list's filters apply as they do on the Files page), and
-return hits ranked best first with a highlighted snippet.
+are limited to the files the user may read (their own, as ``file_list_for_user``
+returns them for the same filters, and the files shared with them, as its
+``shared="with_me"`` returns them), and return hits ranked best first with a
+highlighted snippet, each naming the owner when the file is someone else's.
+
+The index is keyed by owner (an FTS5 column, an indexed PostgreSQL column), so a
+search asks for the user's own chunks and, when something is shared with them, the
+sharing owners' chunks narrowed to the shared files: a user with no shares costs
+one indexed lookup more than before, and revoking a share hides its file at once.
 
 Two ways to match: every word (the Files page's search box), or any word that is not
 a stop word (``any_word``: retrieval for a chat message or the ``search_files`` tool,
@@ -33,6 +39,7 @@ from chatui.errors import InvalidInput
 from chatui.models import User
 
 from ..selectors import file_list_for_user
+from ..sharing.access import files_readable_ids, share_owner_ids
 from .models import TextChunk
 
 MARK_START, MARK_END = "\x02", "\x03"  # control characters no extracted text keeps
@@ -66,6 +73,7 @@ class SearchHit:
     text: str = ""  # the whole chunk, for retrieval
     version: int = 1  # the file version the text is of
     chunk_id: int = 0
+    shared_by: str | None = None  # the owner's email when the file is shared with the user
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,9 @@ class SearchPage:
 
 @dataclass(frozen=True)
 class _Query:
-    """What a backend runs: the owner, the words, how they combine, which files."""
+    """What a backend runs: the owners, the words, how they combine, which files."""
 
-    owner_id: int
+    owner_ids: list[int]
     words: list[str]
     any_word: bool
     files_sql: str
@@ -116,15 +124,17 @@ def search_chunks(
     """The user's text chunks matching ``q``, best first, one page of them.
 
     ``filters`` are :func:`file_list_for_user`'s (source, category, q on names, tagged,
-    session); ``file_ids`` narrows to those files (ids that are not the user's match
-    nothing). Another user's file can never match, whatever the arguments: the owner
-    is part of the index query, and the page's rows are read back through the owner.
+    session, shared); ``file_ids`` narrows to those files (ids the user may not read
+    match nothing). A file the user may not read can never match, whatever the
+    arguments: the owners are part of the index query, other owners' chunks are
+    narrowed to the files shared with the user, and the page's rows are checked again.
     ``count=False`` skips counting (retrieval needs only the best hits).
     """
     words = content_words(q) if any_word else query_words(q)
-    if not words:
+    scope = _scope(user, filters, file_ids) if words else None
+    if scope is None:
         return SearchPage(hits=[], count=0, page=page, page_size=page_size)
-    query = _Query(user.pk, words, any_word, *_files_condition(user, filters, file_ids))
+    query = _Query(scope[0], words, any_word, scope[1], scope[2])
     backend = _postgres if connection.vendor == "postgresql" else _sqlite
     total, ranked = backend(query, page_size, (page - 1) * page_size, count)
     return SearchPage(
@@ -136,20 +146,49 @@ def search_chunks(
     )
 
 
-def _files_condition(
+def _scope(
     user: User, filters: dict[str, Any] | None, file_ids: Iterable[UUID | str] | None
-) -> tuple[str, list[Any]]:
-    """SQL narrowing the chunks: always to the current version's text of files not in
-    the trash (earlier versions keep their text for ?version=N, but a search finds what
-    the file says now), and to the filtered or named files when asked."""
+) -> tuple[list[int], str, list[Any]] | None:
+    """(owners, SQL narrowing the chunks, its parameters), or None when nothing can match.
+
+    Always the current version's text of files not in the trash (earlier versions keep
+    their text for ?version=N, but a search finds what the file says now); the user's
+    own files as the file list filters them; and, unless ``shared`` says otherwise, the
+    files shared with them (the owner's ``tagged`` flag and a session mean nothing to a
+    recipient, so those filters leave shared files out)."""
     active = {name: value for name, value in (filters or {}).items() if value is not None}
-    if not active and file_ids is None:
-        return CURRENT_TEXT_SQL, []
-    files = file_list_for_user(user=user, **active)
+    ids = None if file_ids is None else list(file_ids)
+    shared = active.get("shared")
+    mine = shared != "with_me"
+    theirs = shared == "with_me" or (
+        shared is None and not active.keys() & {"tagged", "session_id"}
+    )
+    owners = share_owner_ids(user=user) if theirs else []
+    parts: list[str] = []
+    params: list[Any] = []
+    if mine and (active or ids is not None):
+        _narrow(parts, params, file_list_for_user(user=user, **active), ids)
+    elif mine:
+        parts.append("c.owner_id = %s")
+        params.append(user.pk)
+    if owners:
+        wanted = {k: v for k, v in active.items() if k in {"q", "category", "source"}}
+        _narrow(parts, params, file_list_for_user(user=user, shared="with_me", **wanted), ids)
+    if not parts:
+        return None
+    owner_ids = ([user.pk] if mine else []) + owners
+    if parts == ["c.owner_id = %s"]:
+        return owner_ids, CURRENT_TEXT_SQL, []
+    return owner_ids, f"{CURRENT_TEXT_SQL} AND ({' OR '.join(parts)})", params
+
+
+def _narrow(parts: list[str], params: list[Any], files: Any, file_ids: list[Any] | None) -> None:
+    """Append "the chunk's file is one of ``files``" (narrowed to ``file_ids``)."""
     if file_ids is not None:
         files = files.filter(pk__in=list(file_ids))
-    sql, params = files.order_by().values("id").query.sql_with_params()
-    return f"{CURRENT_TEXT_SQL} AND c.file_id IN ({sql})", list(params)
+    sql, more = files.order_by().values("id").query.sql_with_params()
+    parts.append(f"c.file_id IN ({sql})")
+    params.extend(more)
 
 
 CURRENT_TEXT_SQL = (
@@ -159,25 +198,32 @@ CURRENT_TEXT_SQL = (
 
 
 def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
-    """Hits for (chunk id, rank, marked snippet) rows; a row whose chunk or file is not
-    the user's (defence in depth: the index query already asked for the owner) or whose
-    file is in the trash is dropped.
+    """Hits for (chunk id, rank, marked snippet) rows; a row whose file the user may not
+    read (defence in depth: the index query already narrowed to those), whose chunk's
+    owner is not its file's, or whose file is in the trash is dropped.
     Looked up by primary key alone: an owner condition in SQL lets SQLite's planner walk
     all of the owner's chunks instead."""
     fields = ("id", "file_id", "file__filename", "file__owner_id", "owner_id", "page", "offset")
-    extra = ("text", "version", "file__trashed_at")
+    extra = ("text", "version", "file__trashed_at", "file__owner__email")
     rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields, *extra)
-    mine = {
-        row["id"]: row
-        for row in rows
-        if row["owner_id"] == row["file__owner_id"] == user.pk and row["file__trashed_at"] is None
+    rows = [
+        r for r in rows if r["owner_id"] == r["file__owner_id"] and r["file__trashed_at"] is None
+    ]
+    theirs = {row["file_id"] for row in rows if row["owner_id"] != user.pk}
+    shared = (
+        {r["pk"] for r in files_readable_ids(user=user, file_ids=list(theirs))} if theirs else set()
+    )
+    kept = {
+        row["id"]: row for row in rows if row["owner_id"] == user.pk or row["file_id"] in shared
     }
     return [
-        _hit(mine[chunk_id], rank, marked) for chunk_id, rank, marked in ranked if chunk_id in mine
+        _hit(kept[chunk_id], rank, marked, user)
+        for chunk_id, rank, marked in ranked
+        if chunk_id in kept
     ]
 
 
-def _hit(row: dict[str, Any], rank: float, marked: str) -> SearchHit:
+def _hit(row: dict[str, Any], rank: float, marked: str, user: User) -> SearchHit:
     plain = marked.replace(MARK_START, "").replace(MARK_END, "")
     escaped = html.escape(marked).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
     return SearchHit(
@@ -191,6 +237,7 @@ def _hit(row: dict[str, Any], rank: float, marked: str) -> SearchHit:
         row["text"],
         row["version"],
         row["id"],
+        None if row["owner_id"] == user.pk else row["file__owner__email"],
     )
 
 
@@ -201,8 +248,9 @@ def _fts_words(query: _Query) -> str:
 
 
 def _fts_query(query: _Query) -> str:
-    """The owner's token and the words: the owner is a column of the index."""
-    return f'owner_id : "{int(query.owner_id)}" AND ({_fts_words(query)})'
+    """The owners' tokens and the words: the owner is a column of the index."""
+    owners = " OR ".join(f'owner_id : "{int(owner)}"' for owner in query.owner_ids)
+    return f"({owners}) AND ({_fts_words(query)})"
 
 
 def _sqlite(query: _Query, limit: int, skip: int, count: bool) -> tuple[int, list]:
@@ -265,9 +313,11 @@ def _postgres(query: _Query, limit: int, skip: int, count: bool) -> tuple[int, l
     ``ts_headline`` read each row's toasted tsvector or text, so their count is what
     has to stay bounded."""
     tsquery, text = _tsquery(query)
-    where = f"c.owner_id = %s AND c.search @@ q.query{query.files_sql}"
+    owners = "c.owner_id = %s" if len(query.owner_ids) == 1 else "c.owner_id = ANY(%s)"
+    where = f"{owners} AND c.search @@ q.query{query.files_sql}"
     base = f"FROM files_textchunk c, {tsquery} AS q(query) WHERE {where}"
-    params = [text, query.owner_id, *query.files_params]
+    owner = query.owner_ids[0] if len(query.owner_ids) == 1 else list(query.owner_ids)
+    params = [text, owner, *query.files_params]
     options = (  # one fragment: ts_headline's cheaper algorithm, the same kind of snippet
         f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_TOKENS}, MinWords=8, "
         "MaxFragments=1"

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import HasKey, KeyTextTransform
 from django.db.models.lookups import Exact
 from django.utils import timezone
+
+from chatui.ids import uuid_or_none
 
 from ..models import StoredFile
 from .models import ShareLink, UserShare
@@ -84,6 +86,16 @@ def shared_with_condition(*, user: Any) -> Q | None:
     return condition & ~Q(owner=user) & Q(trashed_at__isnull=True)
 
 
+def share_owner_ids(*, user: Any) -> list[int]:
+    """The owners who share something with ``user`` now (empty: nothing is shared, or
+    sharing with users is off): one indexed query. The full-text search needs them,
+    since its index is keyed by owner."""
+    if not user_sharing_enabled():
+        return []
+    shares = UserShare.objects.filter(live_shares_for(recipient=user))
+    return sorted(set(shares.values_list("owner_id", flat=True)))
+
+
 def _tag_q(tag: str) -> Q:
     """The database's version of :func:`tag_matches`. Lookup expressions, not
     ``tags__<key>`` keyword lookups: a key named like a lookup (``contains``) or
@@ -114,3 +126,25 @@ def files_shared_among(*, owner: Any, file_ids: list[Any]) -> set[Any]:
         return set()
     mine = StoredFile.objects.filter(owner=owner, pk__in=file_ids)
     return set(mine.filter(shared_by_condition(user=owner)).values_list("pk", flat=True))
+
+
+def files_readable_ids(*, user: Any, file_ids: list[Any]) -> QuerySet[StoredFile]:
+    """The ids among ``file_ids`` that ``user`` may read now (owned, or shared with them;
+    never trashed), as a subquery: what the readers of extracted text filter chunks by,
+    instead of by owner, so a shared file's text reads as its file does and a revoked
+    share stops it on the next call. No audit row: the callers read files that came
+    through ``files.selectors.files_readable_among`` (or ``files_get_readable``),
+    which wrote it."""
+    parsed = [file_id for file_id in map(uuid_or_none, file_ids) if file_id is not None]
+    return files_readable(user=user).filter(pk__in=parsed).values("pk")
+
+
+def files_readable(*, user: Any) -> QuerySet[StoredFile]:
+    """Every file ``user`` may read now: their own and those shared with them (by file
+    or by tag, live shares only), none in the trash. Unordered; one query to build
+    (the user's live shares), the rest is the database's."""
+    condition = Q(owner=user)
+    shared = shared_with_condition(user=user)
+    if shared is not None:
+        condition |= shared
+    return StoredFile.objects.filter(condition, trashed_at=None)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
 
+from files.models import ShareAccess
 from files.services import file_upload
 
 from . import documents_factory as docs
@@ -94,3 +96,71 @@ def test_search_is_isolated_and_validates(
     assert other_api_client.get("/api/search?q=koala").json()["count"] == 0
     assert api_client.get("/api/search?q=%21%21").json()["code"] == "invalid"
     assert api_client.get("/api/search").status_code == 400
+
+
+def test_search_finds_files_shared_with_the_user_until_the_share_is_revoked(
+    api_client: Any, other_api_client: Any, report: Any, other_user: Any, make_user: Any
+) -> None:
+    # given alice's indexed report, bob's own koala notes, and carol, a stranger
+    file_upload(owner=other_user, content=b"koala diary of bob", filename="diary.txt")
+    run_worker()
+    carol = APIClient()
+    carol.force_authenticate(make_user("carol@example.com"))
+
+    def bob(query: str = "") -> list[tuple[str, str | None]]:
+        rows = other_api_client.get(f"/api/search?q=koala{query}").json()["results"]
+        return sorted((row["filename"], row["shared_by"]) for row in rows)
+
+    assert bob() == [("diary.txt", None)]
+    # when alice shares the report with bob
+    share = api_client.post(
+        f"/api/files/{report.pk}/shares", {"email": other_user.email}, format="json"
+    ).json()
+    # then bob finds its pages by content, marked with the owner, next to his own file
+    shared = [("report.pdf", "alice@example.com")] * 2
+    assert bob() == sorted([("diary.txt", None), *shared])
+    assert bob("&shared=with_me") == shared
+    assert bob("&shared=by_me") == []  # bob shares nothing
+    hit = other_api_client.get("/api/search?q=koala&shared=with_me").json()["results"][0]
+    assert "<mark>koala</mark>" in hit["snippet_html"]
+    # a snippet is a read: audited once per file shown, with bob and his address
+    reads = ShareAccess.objects.filter(user=other_user, file_id=report.pk)
+    assert set(reads.values_list("action", "ip_address")) == {("read", "127.0.0.1")}
+    # alice's own view is unchanged; the stranger finds nothing, not even a count
+    assert {r["shared_by"] for r in api_client.get("/api/search?q=koala").json()["results"]} == {
+        None
+    }
+    assert api_client.get("/api/search?q=koala&shared=with_me").json()["count"] == 0
+    assert carol.get("/api/search?q=koala").json() == _empty()
+    # when alice revokes, the very next search forgets it
+    assert api_client.delete(f"/api/shares/{share['id']}").status_code == 204
+    assert bob() == [("diary.txt", None)]
+    assert other_api_client.get("/api/search?q=koala&shared=with_me").json() == _empty()
+
+
+def test_search_follows_a_tag_share_and_the_trash(
+    api_client: Any, other_api_client: Any, report: Any, other_user: Any
+) -> None:
+    # given a tag share of "project" with bob, and the report not yet tagged
+    answer = api_client.post("/api/tags/project/shares", {"email": other_user.email}, format="json")
+    assert answer.status_code == 201
+
+    def count() -> int:
+        return other_api_client.get("/api/search?q=koala").json()["count"]
+
+    assert count() == 0
+    # when alice tags it, bob finds it; in the trash, he does not; restored, again
+    api_client.patch(f"/api/files/{report.pk}", {"tags": {"project": "x"}}, format="json")
+    assert count() == 2
+    assert api_client.delete(f"/api/files/{report.pk}").status_code == 204
+    assert count() == 0
+    assert api_client.post(f"/api/files/{report.pk}/restore").status_code == 200
+    assert count() == 2
+    # filters apply to shared files as to one's own
+    assert other_api_client.get("/api/search?q=koala&name=report").json()["count"] == 2
+    assert other_api_client.get("/api/search?q=koala&category=code").json()["count"] == 0
+    assert other_api_client.get("/api/search?q=koala&tagged=true").json()["count"] == 0
+
+
+def _empty() -> dict[str, Any]:
+    return {"count": 0, "count_exact": True, "next": None, "previous": None, "results": []}

@@ -1,7 +1,7 @@
 // Citation chips under an assistant's reply (issue #15): one chip per cited page,
 // "report.pdf p. 12", from the reply's citations ({file_id, filename, page, snippet},
 // sent with response_complete and kept with the message). A click opens the preview
-// at that page with the cited passage's words highlighted.
+// of the version quoted, at that page, with the cited passage's words highlighted.
 
 import { api } from "./api.js";
 import { el } from "./dom.js";
@@ -46,7 +46,7 @@ function currentVersion(fileId) {
  * quoted passage. */
 function chip(citation) {
   const page = Number(citation.page) || 1;
-  const open = () => previewById(citation.file_id, { page, query: passageWords(citation.snippet) });
+  const open = () => previewById(citation.file_id, { page, query: passageWords(citation.snippet), version: citation.version });
   const quoteId = `citation-quote-${++quotes}`;
   const quote = citation.snippet ? el("span", { className: "citation-quote", id: quoteId, role: "tooltip", text: `“${citation.snippet}”` }) : null;
   const pageText = el("span", { className: "citation-page", text: `p. ${page}` });

@@ -157,6 +157,10 @@ initToolDialog({ onFilesMade: () => reloadAll() });
 initHistoryDialog({ onChange: () => reloadAll() });
 initTrash({ trashDays: config.trashDays, onChange: () => reloadAll() });
 initHits();
+// A tag shared or revoked changes what "Shared by me" lists.
+document.addEventListener("shares-changed", () => {
+  if (filters().get("shared") === "by_me") load();
+});
 
 // A row whose text was processing is redrawn when it is ready or failed (selection kept).
 const watch = new TextStatusWatch(nodes.body, (file, tr) => {

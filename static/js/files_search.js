@@ -23,7 +23,7 @@ export function renderHits(data, q, { filtered }) {
   const empty = $("search-empty");
   empty.textContent = filtered
     ? "No file matching these filters says that. Try other words or clear a filter."
-    : "None of your files says that. Files still processing are searchable once ready.";
+    : "None of your files, or files shared with you, says that. Files still processing are searchable once ready.";
   empty.hidden = data.results.length > 0;
 }
 
@@ -34,6 +34,7 @@ function hitItem(hit, terms, q) {
     el("span", { className: "content-hit-name", text: hit.filename }),
     el("span", { className: "badge badge-page", text: `p. ${hit.page}` }),
   );
+  if (hit.shared_by) open.append(el("span", { className: "badge badge-shared", title: `Shared with you by ${hit.shared_by}`, text: `from ${hit.shared_by}` }));
   return el("li", { className: "content-hit" }, open, el("p", { className: "content-hit-snippet" }, markText(hit.snippet, terms)));
 }
 

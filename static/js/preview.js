@@ -45,15 +45,30 @@ function dialog() {
   return node;
 }
 
-/** Open the preview of the file with id ``fileId`` (read through the API: owner only). */
+/** Open the preview of the file with id ``fileId`` (read through the API's "can read"
+ * check), as of ``options.version`` when given (a citation opens the version it quoted). */
 export async function previewById(fileId, options = {}) {
   const body = openDialog("Preview");
   body.append(el("p", { className: "muted", text: "Loading the preview…" }));
   try {
-    await preview(await api(`/api/files/${encodeURIComponent(fileId)}`), options);
+    const version = Number(options.version) || null;
+    const query = version ? `?version=${version}` : "";
+    const file = await api(`/api/files/${encodeURIComponent(fileId)}${query}`);
+    await preview(version ? atVersion(file, version) : file, options);
   } catch (error) {
     clear(body).append(el("p", { className: "error", role: "alert", text: `The preview could not be loaded: ${error.message}` }));
   }
+}
+
+/** ``file`` as of its version ``number``: its bytes and its text are that version's. */
+function atVersion(file, number) {
+  return { ...file, download_url: withQuery(file.download_url, { version: number }), shownVersion: number };
+}
+
+function withQuery(url, params) {
+  const target = new URL(url, window.location.origin);
+  for (const [name, value] of Object.entries(params)) target.searchParams.set(name, String(value));
+  return `${target.pathname}${target.search}`;
 }
 
 function openDialog(title) {
@@ -68,7 +83,7 @@ function openDialog(title) {
 
 /** Open ``file``'s preview, at ``page`` (PDFs, documents) with the words of ``query`` marked. */
 export async function preview(file, { page = 1, query = "" } = {}) {
-  const body = openDialog(file.filename);
+  const body = openDialog(file.shownVersion ? `${file.filename} · version ${file.shownVersion}` : file.filename);
   const kind = previewKind(file);
   const terms = searchTerms(query);
   const footer = el(
@@ -82,7 +97,7 @@ export async function preview(file, { page = 1, query = "" } = {}) {
     return;
   }
   if (kind === "image") {
-    body.append(el("img", { className: "preview-image", src: `${file.download_url}?inline=1`, alt: file.filename }), footer);
+    body.append(el("img", { className: "preview-image", src: withQuery(file.download_url, { inline: 1 }), alt: file.filename }), footer);
     return;
   }
   body.append(el("p", { className: "muted", text: "Loading the preview…" }));
@@ -152,7 +167,8 @@ async function extractedPreview(file, { page, terms }) {
   const bar = pageBar(file.pages || 1, (n) => show(n));
   async function show(n) {
     const target = clampPage(n, file.pages);
-    const data = await api(`/api/files/${file.id}/text?page=${target}`);
+    const version = file.shownVersion ? `&version=${file.shownVersion}` : "";
+    const data = await api(`/api/files/${file.id}/text?page=${target}${version}`);
     bar.show(target);
     pre.replaceChildren(markText(data.text, terms));
     pre.querySelector("mark")?.scrollIntoView({ block: "center" });

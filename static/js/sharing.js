@@ -1,22 +1,53 @@
 // The Files page's Share dialog: share a file with people on this server, and make,
 // copy (once), count and revoke links for anyone (the /api/files/{id}/shares and
 // /api/files/{id}/links endpoints). A new link's URL is shown once: only its hash is kept.
+// In its tag mode ("Share a tag"), share every file carrying a tag with someone
+// (/api/tags/{tag}/shares); the "Shared by me" view lists those tag shares to revoke.
 
 import { api } from "./api.js";
 import { clear, el } from "./dom.js";
 import { formatDate } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
-let current = null; // the file the dialog is open for
+let current = null; // the file the dialog is open for; null in its tag mode
 
 export function openShareDialog(file) {
   current = file;
-  $("share-file").textContent = file.filename;
-  $("share-error").hidden = true;
+  setMode("file", file.filename);
   const fresh = $("share-new");
   if (fresh) fresh.hidden = true;
   $("share-dialog").showModal();
   refresh();
+}
+
+/** The dialog in its tag mode, the tag field filled with ``tag`` when given. */
+export function openTagShareDialog(tag = "") {
+  current = null;
+  setMode("tag", "Share every file of yours that carries a tag, read only.");
+  $("share-tag").value = tag;
+  $("share-dialog").showModal();
+  (tag ? $("share-tag-email") : $("share-tag")).focus();
+  loadTagNames();
+  refresh();
+}
+
+function setMode(mode, subtitle) {
+  $("share-title").textContent = mode === "tag" ? "Share a tag" : "Share";
+  $("share-file").textContent = subtitle;
+  $("share-error").hidden = true;
+  for (const id of ["share-people-section", "share-links-section"]) {
+    if ($(id)) $(id).hidden = mode === "tag";
+  }
+  if ($("share-tag-section")) $("share-tag-section").hidden = mode !== "tag";
+}
+
+async function loadTagNames() {
+  try {
+    const { results } = await api("/api/files/tags?limit=50");
+    clear($("share-tag-names")).append(...results.map((tag) => el("option", { value: tag.name })));
+  } catch {
+    // suggestions only: the field still takes any tag
+  }
 }
 
 function fail(error) {
@@ -26,10 +57,36 @@ function fail(error) {
 
 async function refresh() {
   try {
+    if (!current) return await refreshTagShares();
     if ($("share-users")) renderShares(await api(`/api/shares?file=${current.id}&live=true`));
     if ($("share-links")) renderLinks(await api(`/api/files/${current.id}/links`));
   } catch (error) {
     fail(error);
+  }
+}
+
+/** The live tag shares, in the dialog and in the "Shared by me" view's list. */
+async function refreshTagShares() {
+  const shares = (await api("/api/shares?live=true")).filter((share) => share.tag);
+  if ($("share-tags")) renderTagShares($("share-tags"), shares, "No tag is shared yet.");
+  const page = $("shared-tags");
+  if (page) {
+    renderTagShares($("shared-tags-list"), shares, "");
+    page.hidden = !shares.length;
+  }
+}
+
+function renderTagShares(list, shares, none) {
+  clear(list);
+  if (!shares.length && none) list.append(el("li", { className: "muted small", text: none }));
+  for (const share of shares) {
+    list.append(
+      el("li", { className: "share-item" },
+        el("span", { className: "share-what" },
+          el("span", {}, el("span", { className: "badge badge-tagname", text: `#${share.tag}` }), ` with ${share.recipient_email}`),
+          el("span", { className: "muted small", text: `since ${formatDate(share.created_at)}` })),
+        revokeButton(`Stop sharing the tag ${share.tag} with ${share.recipient_email}`, `/api/shares/${share.id}`)),
+    );
   }
 }
 
@@ -79,6 +136,7 @@ function revokeButton(label, url) {
       try {
         await api(url, { method: "DELETE" });
         await refresh();
+        if (!current) document.dispatchEvent(new CustomEvent("shares-changed"));
       } catch (error) {
         fail(error);
       }
@@ -98,6 +156,30 @@ $("share-user-form")?.addEventListener("submit", async (event) => {
     fail(error);
   }
 });
+
+$("share-tag-form")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const tag = $("share-tag").value.trim();
+  const email = $("share-tag-email");
+  try {
+    await api(`/api/tags/${encodeURIComponent(tag)}/shares`, { method: "POST", json: { email: email.value } });
+    email.value = "";
+    $("share-error").hidden = true;
+    await refresh();
+    document.dispatchEvent(new CustomEvent("shares-changed"));
+  } catch (error) {
+    fail(error);
+  }
+});
+
+$("share-tag-open")?.addEventListener("click", () => openTagShareDialog());
+if ($("shared-tags")) refreshTagShares().catch((error) => showError(error));
+
+function showError(error) {
+  const list = $("shared-tags-list");
+  clear(list).append(el("li", { className: "error", text: `Could not load your tag shares: ${error.message}` }));
+  $("shared-tags").hidden = false;
+}
 
 $("share-link-form")?.addEventListener("submit", async (event) => {
   event.preventDefault();

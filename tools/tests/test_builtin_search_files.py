@@ -9,7 +9,9 @@ import pytest
 from django.core.management import call_command
 
 from chatui.errors import FileNotFound, InvalidToolArguments
+from files.models import ShareAccess
 from files.services import file_update, file_upload
+from files.sharing.services import share_create_for_tag, share_revoke
 from files.tests import documents_factory as docs
 from tools.executor import tool_run
 
@@ -72,6 +74,28 @@ def test_search_files_never_reaches_another_users_documents(
     # and Bob, searching everything, sees only his own document
     theirs = search(other_user, query="quokka")
     assert "bob-secret.pdf" in theirs and "report.pdf" not in theirs
+
+
+def test_search_files_reaches_files_shared_with_the_user_until_revoked(
+    user: Any, other_user: Any, library: Any
+) -> None:
+    # given alice's report shared with bob by its tag "project"
+    share = share_create_for_tag(owner=user, tag="project", email=other_user.email)
+    report = library["report"]
+    # then bob's search of everything, of the tag, and of the file by id finds it
+    everything = search(other_user, query="quokka enclosure")
+    assert "report.pdf, page 2" in everything and "bob-secret.pdf" in everything
+    assert "notes.txt" not in everything  # not shared
+    assert "report.pdf, page 2" in search(other_user, query="quokka", tag="project")
+    assert "report.pdf" in search(other_user, query="quokka", file_ids=[str(report.pk)])
+    assert ShareAccess.objects.filter(user=other_user, file_id=report.pk).exists()
+    # when alice revokes: gone from everything, the tag is unknown, the id not found
+    share_revoke(share=share)
+    assert "report.pdf" not in search(other_user, query="quokka enclosure")
+    with pytest.raises(InvalidToolArguments, match="project"):
+        search(other_user, query="quokka", tag="project")
+    with pytest.raises(FileNotFound):
+        search(other_user, query="quokka", file_ids=[str(report.pk)])
 
 
 def test_text_search_reads_a_pdf_by_its_extracted_text(user: Any, library: Any) -> None:

@@ -231,6 +231,10 @@ def test_citation_pills_quote_the_passage_and_the_pdf_preview_zooms(
     old = page.locator(".msg-assistant .citation-chip").first
     expect(old.locator(".citation-version")).to_have_text("v1")
     expect(old).to_have_accessible_name("Open report.pdf at page 3, version 1")
+    # and it opens the version it quoted (four pages), not the current one (five)
+    old.click()
+    expect(dialog.locator("#preview-title")).to_have_text("report.pdf · version 1")
+    expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
 
 
 def test_the_share_page_is_a_card_with_the_facts_and_a_download(make_session: Any) -> None:

@@ -1,7 +1,9 @@
 """Sharing in a real browser: a link opened in a fresh context with no session and
 downloaded; a file shared with a second user, seen in their "Shared with me", used in
-their chat, revoked, and gone. Screenshots of each screen go to the screenshot folder
-(``CHATUI_SCREENSHOT_DIR``) under ``sharing-*``.
+their chat, revoked, and gone; a tag shared from "Share a tag", the recipient finding
+the tagged file by its contents, and the tag share revoked from "Shared by me".
+Screenshots of each screen go to the screenshot folder (``CHATUI_SCREENSHOT_DIR``)
+under ``sharing-*``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import REPORT, SCREENSHOT_DIR
+from .test_documents import start_worker  # noqa: F401 (a fixture, used by name)
 from .test_pages import CSV, file_row, open_chat, send_message
 
 pytestmark = pytest.mark.browser
@@ -154,4 +157,74 @@ def test_a_password_link_to_an_image_in_a_fresh_browser(make_session: Any) -> No
         page.wait_for_function("() => document.querySelector('.share-preview img').complete")
         assert page.evaluate("document.querySelector('.share-preview img').naturalWidth") == 320
         _shot(page, f"public-image-{name}", saved, full=name == "narrow")
+    REPORT.append(f"sharing screenshots: {', '.join(p.name for p in saved)}")
+
+
+def test_share_a_tag_find_its_file_by_content_and_revoke(
+    make_session: Any,
+    start_worker: Any,  # noqa: F811 (the imported fixture)
+) -> None:
+    saved: list[Path] = []
+    alice = make_session()
+    bob = make_session()
+    notes = alice.upload("apollo-notes.txt", b"The wombat launch slips to May.\n")
+    tagged = alice.context.request.patch(
+        f"{alice.site.url}/api/files/{notes['id']}",
+        data={"tags": {"project": "apollo"}},
+        headers={"X-CSRFToken": alice.csrf(), "Referer": alice.site.url},
+    )
+    assert tagged.status == 200
+    start_worker()
+    page = alice.page
+
+    # alice shares the tag "project" with bob from "Share a tag" on "Shared by me"
+    page.goto("/files?shared=by_me")
+    page.get_by_role("button", name="Share a tag").click()
+    dialog = page.locator("#share-dialog")
+    expect(dialog.get_by_role("heading", name="Share a tag")).to_be_visible()
+    expect(page.locator("#share-links-section")).to_be_hidden()
+    page.fill("#share-tag", "project")
+    page.fill("#share-tag-email", bob.email)
+    dialog.get_by_role("button", name="Share", exact=True).click()
+    expect(page.locator("#share-tags .share-item")).to_contain_text(f"#project with {bob.email}")
+    _shot(page, "tag-dialog-light", saved)
+    page.keyboard.press("Escape")
+    # the view lists the tag share and the file it covers now
+    expect(page.locator("#shared-tags-list .share-item")).to_contain_text("#project")
+    badge = file_row(page, "apollo-notes.txt").locator(".badge-text")
+    expect(badge).to_have_attribute("data-text-status", "ready", timeout=30_000)
+    _shot(page, "tag-shared-by-me-light", saved)
+
+    # bob finds the file by its contents, marked as alice's
+    bob.page.goto("/files?mode=contents&q=wombat")
+    hit = bob.page.locator("#search-hits .content-hit")
+    expect(hit).to_have_count(1, timeout=30_000)
+    expect(hit.locator(".content-hit-name")).to_have_text("apollo-notes.txt")
+    expect(hit.locator(".badge-shared")).to_have_text(f"from {alice.email}")
+    _shot(bob.page, "tag-search-light", saved)
+
+    # the same screens in dark and at phone width
+    for name, options in VIEWS.items():
+        if name == "light":
+            continue
+        viewer = make_session(alice.email, **options)
+        viewer.page.goto("/files?shared=by_me")
+        expect(viewer.page.locator("#shared-tags-list .share-item")).to_have_count(1)
+        _shot(viewer.page, f"tag-shared-by-me-{name}", saved, full=name == "narrow")
+        viewer.page.get_by_role("button", name="Share a tag").click()
+        expect(viewer.page.locator("#share-tags .share-item")).to_have_count(1)
+        _shot(viewer.page, f"tag-dialog-{name}", saved)
+        reader = make_session(bob.email, **options)
+        reader.page.goto("/files?mode=contents&q=wombat")
+        expect(reader.page.locator("#search-hits .badge-shared")).to_be_visible()
+        _shot(reader.page, f"tag-search-{name}", saved)
+
+    # alice revokes it from the view; bob's search and "Shared with me" find nothing
+    page.get_by_role("button", name=f"Stop sharing the tag project with {bob.email}").click()
+    expect(page.locator("#shared-tags")).to_be_hidden()
+    expect(page.locator("#empty-state")).to_have_text("You have not shared any files yet.")
+    bob.page.reload()
+    expect(bob.page.locator("#search-hits .content-hit")).to_have_count(0)
+    bob.page.goto("/files?shared=with_me")
+    expect(bob.page.locator("#empty-state")).to_have_text("Nothing is shared with you yet.")
     REPORT.append(f"sharing screenshots: {', '.join(p.name for p in saved)}")
