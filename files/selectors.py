@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from chatui.errors import FileNotFound, Forbidden, InvalidInput, NotFound
@@ -15,6 +16,7 @@ from chatui.models import User
 
 from .keys import key_belongs_to
 from .models import StoredFile
+from .names import name_contains, name_index_candidates, owned_by
 from .services import user_quota_bytes
 from .sharing.access import share_granting, shared_by_condition, shared_with_condition
 from .sharing.audit import share_access_record
@@ -145,8 +147,17 @@ def file_list_for_user(
     # and no User built per row (select_related did both, a third of a page's cost).
     else:
         condition = Q()
-    condition &= _filters(source=source, category=category, q=q, tagged=tagged, checksum=checksum)
-    files = user.stored_files.filter(condition, trashed_at__isnull=True)
+    candidates = name_index_candidates(q)
+    condition &= _filters(
+        source=source,
+        category=category,
+        q=q,
+        tagged=tagged,
+        checksum=checksum,
+        candidates=candidates,
+    )
+    owned = user.stored_files if candidates is None else owned_by(user)
+    files = owned.filter(condition, trashed_at__isnull=True)
     if session_id is not None:
         files = files.filter(session_id=session_id)
     return files.order_by(*_ordering(ordering))
@@ -170,6 +181,7 @@ def _filters(
     q: str | None,
     tagged: bool | None,
     checksum: str | None = None,
+    candidates: RawSQL | None = None,
 ) -> Q:
     condition = Q(checksum=checksum) if checksum else Q()
     if source:
@@ -179,7 +191,7 @@ def _filters(
         _require_choice("category", category, StoredFile.Category.values)
         condition &= Q(category=category)
     if q:
-        condition &= Q(filename__icontains=q)
+        condition &= name_contains(q, candidates)
     if tagged is not None:
         condition &= Q(tagged=tagged)
     return condition
