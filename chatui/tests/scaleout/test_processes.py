@@ -137,7 +137,7 @@ async def _busy_across_processes(site: Site) -> None:
 def test_static_files_are_served_by_whitenoise_with_hashed_names(site: Site) -> None:
     page = httpx.get(f"{site.a.url}/accounts/login/", timeout=10)
     assert page.status_code == 200
-    stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page.text)
+    stylesheet = re.search(r'href="(/static/css/base\.[0-9a-f]{12}\.css)"', page.text)
     assert stylesheet, "the page links the hashed (manifest) name"
     css = httpx.get(f"{site.b.url}{stylesheet.group(1)}", headers={"Accept-Encoding": "gzip"})
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
