@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup setup-clients ocr run test test-scaleout lint format check-migrations bench
+.PHONY: setup setup-clients ocr chromium run test test-scaleout lint format check-migrations bench
 
 setup: $(STAMP) $(NODE_STAMP) ocr setup-clients
 
@@ -19,6 +19,11 @@ $(NODE_STAMP): package.json package-lock.json
 ocr:
 	@command -v tesseract >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
+
+# The browser tests drive Debian's chromium through Playwright (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,7 +65,7 @@ check-migrations: setup
 SCALEOUT_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/chatui \
 	REDIS_URL=redis://127.0.0.1:6379/15 CHATUI_S3_BACKENDS=seaweedfs
 
-test: setup lint check-migrations
+test: setup chromium lint check-migrations
 	$(VENV)/bin/pytest -m "not scaleout" $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-scaleout
 
