@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import h11
@@ -109,3 +110,19 @@ def uvicorn_server_options() -> list[str]:
         "--h11-max-incomplete-event-size",
         "16384",
     ]
+
+
+# The process environment the README's deployment gives the server. glibc makes one malloc
+# arena per thread that allocates at the same time (the request, chat-database and tool
+# pools), and memory freed in one arena is not reused by another: a 600 s soak grew RSS by
+# 68 MiB after warm-up without this, 8.6 MiB with it.
+DEPLOYMENT_ENV = {"MALLOC_ARENA_MAX": "2"}
+
+
+def server_env(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` plus the deployment's ``DEPLOYMENT_ENV`` for what ``base`` leaves unset.
+
+    For the servers we start (rundev, the benchmarks, the scale-out tests), so they run
+    as a deployment does; a value the caller sets wins.
+    """
+    return {**DEPLOYMENT_ENV, **base}
