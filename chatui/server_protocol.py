@@ -35,6 +35,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 logger = logging.getLogger(__name__)
 TICK_S = 1.0
+# uvicorn's ``--timeout-keep-alive``: an idle kept-alive connection is closed after this
+# long. A client (or proxy) that reuses idle connections must drop them sooner, with a
+# margin, or a request it sends as the server closes fails (see ``bench/soak.py``).
+KEEP_ALIVE_S = 5
 
 
 class TimedH11Protocol(H11Protocol):
@@ -106,7 +110,7 @@ def uvicorn_server_options() -> list[str]:
         "--http",
         "chatui.server_protocol:TimedH11Protocol",
         "--timeout-keep-alive",
-        "5",
+        str(KEEP_ALIVE_S),
         "--h11-max-incomplete-event-size",
         "16384",
     ]
