@@ -13,7 +13,8 @@ uvicorn (``chatui/tests/test_live_hardening.py``), so a uvicorn change that brea
 fails the suite.
 
 * ``SERVER_HEADER_TIMEOUT_S`` (10): a connection waiting for a request's headers
-  (new, or with a partial request) is closed after this long;
+  (new, or with a partial request) is closed after this long. A kept-alive connection
+  with nothing of a next request is left to uvicorn's ``--timeout-keep-alive``;
 * ``SERVER_BODY_MIN_RATE`` bytes/s (1024) over ``SERVER_BODY_WINDOW_S`` (20): a
   request body arriving slower than that is cut off. Windows in which the server
   itself paused reading (the app not consuming) do not count against the client.
@@ -81,6 +82,12 @@ class TimedH11Protocol(H11Protocol):
         waiting = state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
         if waiting:
             self._restart_window(now)
+            if self.cycle is not None and not self.conn.trailing_data[0]:
+                # kept alive, no byte of a next request yet: uvicorn's keep-alive timeout
+                # is the one that closes it (the header deadline would cut it sooner, and
+                # at a moment a client's pool cannot know)
+                self._idle_since = None
+                return None
             self._idle_since = self._idle_since or now
             if now - self._idle_since > settings.SERVER_HEADER_TIMEOUT_S:
                 return "header_timeout"
