@@ -14,12 +14,15 @@ import sys
 import time
 from pathlib import Path
 
+from chatui.server_protocol import server_env
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
 
 
 def bench_env(var_dir: Path, args: argparse.Namespace) -> dict[str, str]:
-    """Production-like by default: DEBUG=false (no query log, no SQL quoting per query)."""
+    """Production-like by default: DEBUG=false (no query log, no SQL quoting per query),
+    the deployment's process environment (``server_env``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "DATABASE_URL"))}
     env.update(
         DJANGO_SETTINGS_MODULE=args.settings,
@@ -32,7 +35,7 @@ def bench_env(var_dir: Path, args: argparse.Namespace) -> dict[str, str]:
         REDIS_URL="",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )
-    return env
+    return server_env(env)
 
 
 def prepare_database(env: dict[str, str], clients: int, wal: bool) -> list[str]:

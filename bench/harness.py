@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from chatui.server_protocol import server_env
+
 REPO = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 ACCESS, SECRET = "bench", "bench-secret"
@@ -28,9 +30,10 @@ def environment(
     """The app's environment: a throwaway var dir and database under ``workdir`` (or
     ``database_url``) and s3mock at ``endpoint`` with the bench account.
 
-    ``production`` runs on production settings (``DEBUG=false``; the bucket must exist):
-    DEBUG on would log every query and have SQLite quote its parameters again, which
-    production never pays. Otherwise DEBUG is on and the bucket is made on demand.
+    ``production`` runs on production settings (``DEBUG=false``; the bucket must exist)
+    and the deployment's process environment (``server_env``): DEBUG on would log every
+    query and have SQLite quote its parameters again, which production never pays.
+    Otherwise DEBUG is on and the bucket is made on demand.
     """
     env = {
         **os.environ,
@@ -51,6 +54,7 @@ def environment(
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SECURE_TLS="false",  # plain HTTP on loopback, as behind a TLS proxy
         )
+        env = server_env(env)
     else:
         env.update(DEBUG="true", S3_AUTO_CREATE_BUCKET="true")
     return env

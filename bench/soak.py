@@ -45,6 +45,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from chatui.server_protocol import KEEP_ALIVE_S  # noqa: E402 (the repo is on sys.path only now)
 
 MIB = 1024 * 1024
 MIX = {"upload": 3, "download": 4, "chat": 2, "tool": 1}
@@ -55,6 +56,12 @@ SOAK_RATE_LIMITS = {
     "RATE_LIMIT_SEARCH": "1200/minute",
     "RATE_LIMIT_CHAT": "600/minute",
 }
+# The clients' pools drop a connection idle this long: half the server's keep-alive, as a
+# proxy in front of a deployment keeps its upstream idle timeout below the backend's.
+# httpx's default (5 s) is uvicorn's: a request sent on a connection idle for nearly 5 s
+# reached the server just after it closed the connection, and httpx does not retry
+# (a download failed with RemoteProtocolError, an upload with ReadError).
+CLIENT_KEEPALIVE_S = KEEP_ALIVE_S / 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -105,6 +112,16 @@ class Client:
 
 
 # --- Actions ----------------------------------------------------------------------------------
+
+
+def http_client(url: str, token: str | None = None, timeout: float = 120) -> Any:
+    """An ``httpx.AsyncClient`` for ``url`` (with ``token``) that never reuses a connection
+    the server may be closing (``CLIENT_KEEPALIVE_S``)."""
+    import httpx
+
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    limits = httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_S)
+    return httpx.AsyncClient(base_url=url, headers=headers, timeout=timeout, limits=limits)
 
 
 def _payload(rng: random.Random) -> tuple[str, bytes]:
@@ -204,8 +221,7 @@ async def sign_in(http: Any, client: Client, password: str) -> None:
 async def run_client(url: str, client: Client, stats: Stats, until: float, think_s: float) -> None:
     import httpx
 
-    headers = {"Authorization": f"Token {client.token}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
+    async with http_client(url, client.token) as http:
         kinds, weights = list(MIX), list(MIX.values())
         while time.monotonic() < until:
             kind = client.rng.choices(kinds, weights)[0]
@@ -239,12 +255,9 @@ async def sample_rss(pid: int, stats: Stats, started: float, stop: asyncio.Event
 
 async def verify_all(url: str, clients: list[Client]) -> tuple[int, int, int]:
     """(files checked, lost, corrupted): every file each client uploaded, downloaded again."""
-    import httpx
-
     checked = lost = corrupted = 0
     for client in clients:
-        headers = {"Authorization": f"Token {client.token}"}
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
+        async with http_client(url, client.token) as http:
             for file_id, expected in client.uploaded.items():
                 response = await http.get(f"/api/files/{file_id}/download")
                 checked += 1
@@ -326,10 +339,8 @@ async def soak(args: argparse.Namespace, workdir: Path) -> int:
 
 
 async def _drive(args: argparse.Namespace, app: Any, clients: list[Client], password: str) -> int:
-    import httpx
-
     for client in clients:
-        async with httpx.AsyncClient(base_url=app.url, timeout=60) as http:
+        async with http_client(app.url, timeout=60) as http:
             await sign_in(http, client, password)
     stats, stop = Stats(), asyncio.Event()
     started = time.monotonic()

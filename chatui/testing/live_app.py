@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatui.server_protocol import server_env
 from chatui.testing.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,24 +66,27 @@ class LiveApp:
         return self.workdir / "server.log"
 
     def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "chatui.settings",
-            "DEBUG": "true",
-            "CHATUI_VAR_DIR": str(self.workdir / "var"),
-            "DATABASE_URL": f"sqlite:///{self.database}",
-            "S3_USE_MOCK": "true",
-            "S3_ENDPOINT": self.s3_endpoint,
-            "S3_ACCESS_KEY": self.s3_access_key,
-            "S3_SECRET_KEY": self.s3_secret_key,
-            "S3_BUCKET": self.bucket,
-            "S3_AUTO_CREATE_BUCKET": "true",
-            "S3_TIMEOUT": "5",
-            "LLM_BASE_URL": "",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-            **self.extra_env,
-        }
+        """The server's environment (and its management commands'), as deployed: ``server_env``."""
+        return server_env(
+            {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "chatui.settings",
+                "DEBUG": "true",
+                "CHATUI_VAR_DIR": str(self.workdir / "var"),
+                "DATABASE_URL": f"sqlite:///{self.database}",
+                "S3_USE_MOCK": "true",
+                "S3_ENDPOINT": self.s3_endpoint,
+                "S3_ACCESS_KEY": self.s3_access_key,
+                "S3_SECRET_KEY": self.s3_secret_key,
+                "S3_BUCKET": self.bucket,
+                "S3_AUTO_CREATE_BUCKET": "true",
+                "S3_TIMEOUT": "5",
+                "LLM_BASE_URL": "",
+                "LOG_LEVEL": "WARNING",
+                "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
+            }
+        )
 
     def manage(self, *args: str, timeout: float = 300) -> str:
         done = subprocess.run(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from chatui.server_protocol import uvicorn_server_options
+from chatui.server_protocol import server_env, uvicorn_server_options
 from chatui.testing.processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -162,7 +162,8 @@ class S3Target:
 
 
 def site_env(*, var_dir: Path, dbname: str, s3: S3Target, **extra: str) -> dict[str, str]:
-    """Production settings (DEBUG=false) pointed at PostgreSQL, Redis and ``s3``."""
+    """Production settings (DEBUG=false) and process environment (``server_env``) pointed
+    at PostgreSQL, Redis and ``s3``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "S3_", "DB_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="chatui.settings",
@@ -184,7 +185,7 @@ def site_env(*, var_dir: Path, dbname: str, s3: S3Target, **extra: str) -> dict[
         S3_TIMEOUT="30",
     )
     env.update(extra)
-    return env
+    return server_env(env)
 
 
 def manage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -225,6 +225,31 @@ def test_honest_requests_pass_the_timeouts(app: LiveApp) -> None:
         assert api.get("/api/files").status_code == 200
 
 
+def _login_page(sock: socket.socket, port: int) -> bytes:
+    sock.sendall(f"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    answer = b""
+    while b"</html>" not in answer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    return answer
+
+
+def test_an_idle_kept_alive_connection_is_left_to_the_keep_alive_timeout(app: LiveApp) -> None:
+    # past the header deadline (2 s here), within the keep-alive timeout (5 s): the
+    # connection still serves, so a client's pool may reuse it as long as it expects to
+    with socket.create_connection(("127.0.0.1", app.port), timeout=10) as sock:
+        assert _login_page(sock, app.port).startswith(b"HTTP/1.1 200")
+        time.sleep(3.5)
+        assert _login_page(sock, app.port).startswith(b"HTTP/1.1 200")
+    # and one that then starts a request and never finishes its headers is still cut off
+    with socket.create_connection(("127.0.0.1", app.port), timeout=10) as sock:
+        assert _login_page(sock, app.port).startswith(b"HTTP/1.1 200")
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        assert _closed_after(sock, 15) < 5
+
+
 def test_a_busy_kept_alive_connection_is_not_taken_for_a_slow_one(app: LiveApp) -> None:
     # requests every 0.4 s on one connection for longer than the header timeout (2 s)
     request = f"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n\r\n".encode()

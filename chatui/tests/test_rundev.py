@@ -98,6 +98,7 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         "REDIS_URL": "",
         "SERVER_HEADER_TIMEOUT_S": "1",
     }
+    env.pop("MALLOC_ARENA_MAX", None)
     cmd = [sys.executable, "manage.py", "rundev", "--port", str(web_port)]
     preexec = as_background_job if inherited == "background_job" else None
     proc = subprocess.Popen(
@@ -131,6 +132,8 @@ def test_rundev_serves_both_and_ctrl_c_stops_both(tmp_path, inherited):
         assert len(web) == 1 and "--reload" not in web[0], web
         assert "chatui.server_protocol:TimedH11Protocol" in web[0]
         assert any("files_worker" in s.cmdline() for s in servers)
+        # with the deployment's process environment (glibc malloc arenas capped)
+        assert [s.environ().get("MALLOC_ARENA_MAX") for s in servers] == ["2", "2", "2"]
         servers = psutil.Process(proc.pid).children(recursive=True)  # and their children
         # when the user presses Ctrl-C
         proc.send_signal(signal.SIGINT)

@@ -6,7 +6,8 @@ migrates the database, starts s3mock when ``S3_USE_MOCK`` is on, prepares the
 bucket and a demo account when those commands exist, then serves the ASGI app
 under uvicorn exactly as the README's deployment does: the same protocol class and
 options (``chatui.server_protocol.uvicorn_server_options``: header deadline, minimum
-body rate, keep-alive 5 s, header size cap), ``websockets`` for ``/ws/``. So the
+body rate, keep-alive 5 s, header size cap), ``websockets`` for ``/ws/``, and the same
+process environment (``server_env``: ``MALLOC_ARENA_MAX=2`` unless set). So the
 slow-client timeouts hold in development too, and a developer sees the server that
 production runs. Static files come from WhiteNoise (it finds them itself with
 ``DEBUG=true``), as they do under ``runserver``.
@@ -40,7 +41,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chatui.server_protocol import uvicorn_server_options
+from chatui.server_protocol import server_env, uvicorn_server_options
 
 STOP_GRACE_S = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -64,8 +65,10 @@ def stop_signals_take() -> None:
 
 
 def server_start(cmd: list[str]) -> subprocess.Popen[bytes]:
-    """A child server in a process group of its own (its pid is the group id)."""
-    return subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)
+    """A child server in a process group of its own (its pid is the group id), with the
+    deployment's process environment (``server_env``) unless ours overrides it."""
+    env = server_env(os.environ)
+    return subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True, env=env)
 
 
 def _group_signal(child: subprocess.Popen[bytes], sig: int) -> None:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from chatui.testing import scaleout
@@ -143,3 +144,7 @@ def test_the_subprocess_environment_is_production(site: Site) -> None:
         "django.db.backends.postgresql",
         "channels_redis.core.RedisChannelLayer",
     ]
+    # and with the deployment's process environment (glibc malloc arenas capped)
+    expected = os.environ.get("MALLOC_ARENA_MAX", "2")
+    for server in site.servers:
+        assert psutil.Process(server.process.pid).environ()["MALLOC_ARENA_MAX"] == expected
