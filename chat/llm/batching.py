@@ -13,7 +13,6 @@ reordered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -68,8 +67,9 @@ async def text_batched(
                 yield item
     finally:
         pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
+        # waited for, not awaited: its CancelledError is not ours to swallow (a Stop
+        # that lands meanwhile must still stop the reply)
+        await asyncio.wait({pump})
 
 
 class _Batch:
@@ -115,7 +115,10 @@ async def _next(queue: asyncio.Queue[_Item], deadline: float | None) -> _Item:
         return queue.get_nowait()
     if deadline is None:
         return await queue.get()
+    # ``asyncio.timeout_at``, not ``wait_for``: on Python 3.11, ``wait_for`` returns the
+    # item and drops a cancel (a Stop) that lands in the same turn of the loop as it
     try:
-        return await asyncio.wait_for(queue.get(), deadline - asyncio.get_running_loop().time())
+        async with asyncio.timeout_at(deadline):
+            return await queue.get()
     except TimeoutError:
         return _DUE

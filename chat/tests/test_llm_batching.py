@@ -111,3 +111,36 @@ def test_the_batches_join_back_to_the_exact_text(pieces: list[str]) -> None:
     out = asyncio.run(run())
     assert "".join(e.text for e in out if isinstance(e, TextDelta)) == "".join(pieces)
     assert out[-1] == Done() and all(e.text for e in out if isinstance(e, TextDelta))
+
+
+async def test_a_stop_that_lands_as_the_next_piece_arrives_still_stops_the_reply() -> None:
+    # given a reply with text waiting in its window, and a Stop (the task's cancel) that
+    # lands in the same turn of the event loop as the model's next piece - on a busy
+    # server that is common; Python 3.11's ``asyncio.wait_for`` then returned the piece
+    # and dropped the cancel, so the reply ran on to its end
+    loop = asyncio.get_running_loop()
+    go_on = asyncio.Event()
+    reply: asyncio.Task[None] | None = None
+
+    async def model() -> AsyncIterator[LLMEvent]:
+        yield TextDelta("a")
+        await go_on.wait()
+        assert reply is not None
+        loop.call_soon(reply.cancel)  # the Stop, queued just before the piece's wake-up
+        yield TextDelta("b")
+        await asyncio.sleep(3600)  # a model that would go on for a long time
+        yield Done()
+
+    async def answer() -> None:
+        async for _ in text_batched(model(), window_s=60):
+            pass
+
+    reply = asyncio.create_task(answer())
+    await asyncio.sleep(0.01)  # "a" waits in its 60 s window
+
+    # when
+    go_on.set()
+
+    # then the reply is stopped, not left waiting for more of the model
+    done, _ = await asyncio.wait({reply}, timeout=5)
+    assert reply in done and reply.cancelled()
