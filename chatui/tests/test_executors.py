@@ -33,3 +33,13 @@ def test_uuid_or_none_reads_ids_and_refuses_everything_else() -> None:
     assert uuid_or_none(str(value)) == value == uuid_or_none(value.hex)
     for bad in ["nope", "", None, 7, b"x" * 16, ["a"], str(value) + "0"]:
         assert uuid_or_none(bad) is None
+
+
+def test_the_s3_connection_pool_holds_every_pool_thread_that_calls_s3_at_once() -> None:
+    from chat.context import CONTEXT_READER_THREADS
+    from files.api.downloads import READER_THREADS
+    from files.storage import get_storage
+    from files.storage.multipart import IO_THREADS
+
+    at_once = READER_THREADS + IO_THREADS + CONTEXT_READER_THREADS
+    assert get_storage().client_config.max_pool_connections >= at_once

@@ -135,6 +135,9 @@ def parse_s3_timestamp(value: Any) -> datetime:
     return DEFAULT_TIMESTAMP_PARSER(value)
 
 
+S3_MAX_POOL_CONNECTIONS = 64
+
+
 def _settings_from_s3_config() -> dict[str, Any]:
     timeout = settings.S3_TIMEOUT
     return {
@@ -157,6 +160,10 @@ def _settings_from_s3_config() -> dict[str, Any]:
             connect_timeout=timeout,
             read_timeout=timeout,
             retries={"max_attempts": 2, "mode": "standard"},
+            # one pooled connection per thread that may call S3 at once (downloads,
+            # multipart parts, chat context reads, requests); botocore's 10 made
+            # busy servers open and drop a connection per call past the tenth
+            max_pool_connections=S3_MAX_POOL_CONNECTIONS,
             # We hash every upload ourselves (sha256 in the row); botocore's extra
             # CRC32 trailer costs CPU on every byte and not every S3 speaks it.
             request_checksum_calculation="when_required",
