@@ -22,7 +22,7 @@ from files.tests.documents_factory import pdf_with_pages
 from .test_chat_polish import PHONE, _wait_for_text, box
 from .test_chat_surface import shoot
 from .test_documents import PAGES, start_worker  # noqa: F401 (the fixture)
-from .test_pages import open_chat, send_message
+from .test_pages import file_row, open_chat, send_message
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1280, "height": 860}}
@@ -117,3 +117,36 @@ def test_the_citation_card_opens_below_the_pill_and_flips_at_the_window_edge(
     # and Escape puts it away
     page.keyboard.press("Escape")
     expect(quote).to_be_hidden()
+
+
+# --- 2. The PDF preview's toolbar ----------------------------------------------------------
+
+
+def test_the_pdf_toolbar_is_one_row_at_390_px(make_session: Any) -> None:
+    # given a four-page PDF opened in the preview on a phone
+    phone = make_session(**PHONE)
+    phone.upload("report.pdf", pdf_with_pages(PAGES), "application/pdf")
+    page = phone.page
+    page.goto("/files")
+    file_row(page, "report.pdf").get_by_role("button", name="Preview report.pdf").click()
+    dialog = page.locator("#preview-dialog")
+    expect(dialog.locator(".pdf-page")).to_have_attribute("data-page", "1")
+    toolbar = dialog.locator(".pdf-toolbar")
+    # then the page box and the zoom share one row, inside the dialog
+    names = ["Previous page", "Go to page (1 to 4)", "Next page", "Zoom out", "Zoom in"]
+    controls = [dialog.get_by_label(name, exact=True) for name in names]
+    controls.append(dialog.get_by_role("button", name="Fit to width"))
+    tops = [box(control)["y"] for control in controls]
+    assert max(tops) - min(tops) < 8, tops
+    assert box(toolbar)["height"] < 44
+    assert toolbar.evaluate("n => n.scrollWidth <= n.clientWidth")
+    assert bottom(box(controls[-1])) <= bottom(box(toolbar))
+    right = box(controls[-1])["x"] + box(controls[-1])["width"]
+    assert right <= box(dialog)["x"] + box(dialog)["width"]
+    # and the box still works
+    jump = dialog.get_by_role("spinbutton", name="Go to page (1 to 4)")
+    jump.fill("3")
+    jump.press("Enter")
+    expect(dialog.locator(".pdf-page")).to_have_attribute("data-page", "3")
+    expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
+    shoot(page, "leftovers-pdf-toolbar-390")
