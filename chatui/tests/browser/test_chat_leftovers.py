@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 
 from files.tests.documents_factory import pdf_with_pages
 
-from .test_chat_polish import PHONE, _wait_for_text, box
-from .test_chat_surface import shoot
+from .test_chat_polish import NO_SIDEWAYS_SCROLL, PHONE, _wait_for_text, box, opacity
+from .test_chat_surface import shoot, shoot_modes
 from .test_documents import PAGES, start_worker  # noqa: F401 (the fixture)
 from .test_pages import file_row, open_chat, send_message
 
@@ -150,3 +150,62 @@ def test_the_pdf_toolbar_is_one_row_at_390_px(make_session: Any) -> None:
     expect(dialog.locator(".pdf-page")).to_have_attribute("data-page", "3")
     expect(dialog.locator(".page-label")).to_have_text("Page 3 of 4")
     shoot(page, "leftovers-pdf-toolbar-390")
+
+
+# --- 3. Message actions take no room while hidden ------------------------------------------
+
+
+def test_hidden_message_actions_leave_no_gap_and_showing_them_moves_nothing(
+    make_session: Any,
+) -> None:
+    # given a chat with two exchanges, seen with a mouse
+    session = make_session(**DESKTOP)
+    page = session.page
+    open_chat(page)
+    first_reply = send_message(page, "hello there")
+    send_message(page, "and hello again")
+    first_user = page.locator(".msg-user").first
+    bubble = first_user.locator(".msg-bubble")
+    second_user = page.locator(".msg-user").nth(1)
+    page.hover("#message-input")
+    page.wait_for_timeout(250)  # the fade
+    # then under a bubble and under an older answer there is only the gap between messages
+    assert box(first_reply)["y"] - bottom(box(bubble)) < ROW_HEIGHT
+    last_line = first_reply.locator(".msg-body")
+    assert box(second_user)["y"] - bottom(box(last_line)) < ROW_HEIGHT
+    # and hovering shows the row in that gap without moving anything
+    before = box(first_reply)["y"], box(second_user)["y"]
+    bubble.hover()
+    page.wait_for_timeout(250)
+    row = first_user.locator(".msg-actions")
+    assert opacity(row) == 1
+    assert (box(first_reply)["y"], box(second_user)["y"]) == before
+    assert box(row)["y"] >= bottom(box(bubble)) - 1
+    assert not overlaps(box(row), box(first_reply))
+    expect(row.get_by_role("button", name="Edit and resend")).to_be_visible()
+    older = first_reply.locator(":scope > .msg-actions")
+    last_line.hover()
+    page.wait_for_timeout(250)
+    assert opacity(older) == 1
+    assert not overlaps(box(older), box(second_user))
+    assert (box(first_reply)["y"], box(second_user)["y"]) == before
+    # and the keyboard reaches the hidden buttons, which then show
+    first_user.get_by_role("button", name="Copy message").focus()
+    page.hover("#message-input")
+    page.wait_for_timeout(250)
+    assert opacity(row) == 1
+    shoot_modes(page, "leftovers-message-actions")
+
+
+def test_on_a_touch_screen_the_actions_are_always_shown_in_the_flow(make_session: Any) -> None:
+    # given a phone with a touch screen (no hover)
+    phone = make_session(has_touch=True, is_mobile=True, **PHONE)
+    page = phone.page
+    open_chat(page)
+    first_reply = send_message(page, "hello there")
+    send_message(page, "and hello again")
+    # then an older answer's actions show without a tap, in their own row
+    older = first_reply.locator(":scope > .msg-actions")
+    assert opacity(older) == 1
+    assert not overlaps(box(older), box(page.locator(".msg-user").nth(1)))
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
