@@ -11,6 +11,7 @@ Screenshots (light, dark, 390 px) go to ``var/screenshots/`` as ``leftovers-*``.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from playwright.sync_api import expect
 
 from files.tests.documents_factory import pdf_with_pages
 
+from .conftest import sign_in
 from .test_chat_polish import NO_SIDEWAYS_SCROLL, PHONE, _wait_for_text, box, opacity
 from .test_chat_surface import shoot, shoot_modes
 from .test_documents import PAGES, start_worker  # noqa: F401 (the fixture)
@@ -209,3 +211,43 @@ def test_on_a_touch_screen_the_actions_are_always_shown_in_the_flow(make_session
     assert opacity(older) == 1
     assert not overlaps(box(older), box(page.locator(".msg-user").nth(1)))
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
+
+
+# --- 4. The admin's version table at 390 px ------------------------------------------------
+
+
+def test_the_admin_version_table_fits_a_phone(make_session: Any, live_site: Any) -> None:
+    # given a file with three versions, one made by a tool, opened by staff on a phone
+    owner = make_session()
+    made = owner.upload("notes.txt", b"first\n")
+    for text in ("second\n", "third, the longest of the three\n"):
+        content = base64.b64encode(text.encode()).decode()
+        api_post(owner, f"/api/files/{made['id']}/versions", {"content_base64": content})
+    staff_email = "staff-versions@example.com"
+    live_site.shell(
+        "from chatui.models import User\n"
+        f"User.objects.create_user(email={staff_email!r}, password={live_site.password!r},"
+        " is_staff=True, is_superuser=True)"
+    )
+    staff = make_session(email=staff_email, signed_in=False, **PHONE)
+    staff.console.allow(r"status of 404")  # the admin's pages link no icon: /favicon.ico
+    sign_in(staff.context, live_site, staff_email)
+    page = staff.page
+    page.goto(f"/admin/files/storedfile/{made['id']}/change/")
+    table = page.locator("#versions-group table")
+    expect(table.locator("tbody tr.form-row")).to_have_count(3)
+    # then the table fits its box and the page does not scroll sideways
+    assert table.evaluate("t => t.getBoundingClientRect().width <= t.parentElement.clientWidth")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    # and each version still shows its size, date, download ("v1") and restore
+    first = table.locator("tbody tr.form-row").last  # v1: the oldest, restorable
+    for cell in ("human_size", "created_at", "get", "restore"):
+        expect(first.locator(f"td.field-{cell}")).to_be_visible()
+    expect(first.get_by_role("link", name="v1", exact=True)).to_be_visible()
+    expect(first.get_by_role("link", name="Restore v1…")).to_be_visible()
+    table.scroll_into_view_if_needed()
+    shoot(page, "leftovers-admin-versions-390")
+    page.set_viewport_size(DESKTOP["viewport"])
+    expect(first.locator("td.field-source_tool")).to_be_visible()  # all columns when wide
+    table.scroll_into_view_if_needed()
+    shoot(page, "leftovers-admin-versions-wide")
