@@ -251,3 +251,37 @@ def test_the_admin_version_table_fits_a_phone(make_session: Any, live_site: Any)
     expect(first.locator("td.field-source_tool")).to_be_visible()  # all columns when wide
     table.scroll_into_view_if_needed()
     shoot(page, "leftovers-admin-versions-wide")
+
+
+# --- 5. Shared tags in the composer's "#" menu ---------------------------------------------
+
+
+def test_the_hash_menu_lists_tags_shared_with_the_user_with_their_owner(
+    make_session: Any,
+) -> None:
+    # given alice shares the tag "project" with bob, who has a tag "private" himself
+    alice, bob = make_session(), make_session(**DESKTOP)
+    notes = alice.upload("apollo-notes.txt", b"The wombat launch slips to May.\n")
+    api_post(alice, f"/api/files/{notes['id']}", {"tags": {"project": "apollo"}}, "patch")
+    api_post(alice, "/api/tags/project/shares", {"email": bob.email})
+    own = bob.upload("mine.txt", b"my own notes\n")
+    api_post(bob, f"/api/files/{own['id']}", {"tags": {"private": ""}}, "patch")
+    page = bob.page
+    open_chat(page)
+    # when bob types "#"
+    page.locator("#message-input").press_sequentially("Summarise #")
+    options = page.locator("#composer-menu [role=option]")
+    # then both tags are offered, the shared one marked with its owner
+    expect(options.locator(".menu-main")).to_have_text(["#private", "#project"])
+    expect(options.nth(0).locator(".menu-detail")).to_have_text("1 file")
+    expect(options.nth(1).locator(".menu-detail")).to_have_text(f"1 file · shared by {alice.email}")
+    shoot_modes(page, "leftovers-hash-menu-shared")
+    # and picking it writes the tag, which brings alice's file into the message
+    page.locator("#message-input").press_sequentially("pro")
+    expect(options).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(page.locator("#message-input")).to_have_value("Summarise #project ")
+    page.keyboard.press("Enter")
+    reply = page.locator(".msg-assistant").last
+    expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
+    expect(reply).to_contain_text("apollo-notes.txt")
