@@ -285,3 +285,27 @@ def test_the_hash_menu_lists_tags_shared_with_the_user_with_their_owner(
     reply = page.locator(".msg-assistant").last
     expect(reply).not_to_have_attribute("aria-busy", "true", timeout=30_000)
     expect(reply).to_contain_text("apollo-notes.txt")
+
+
+# --- 6. The tag dialog's placeholders ------------------------------------------------------
+
+
+def test_the_tag_dialog_placeholders_are_not_cut(make_session: Any) -> None:
+    # given the "Share a tag" dialog on a phone, then on a wide screen
+    phone = make_session(**PHONE)
+    page = phone.page
+    page.goto("/files?shared=by_me")
+    page.get_by_role("button", name="Share a tag").click()
+    dialog = page.locator("#share-dialog")
+    expect(dialog.get_by_role("heading", name="Share a tag")).to_be_visible()
+    for size, viewport in (("390", PHONE["viewport"]), ("wide", DESKTOP["viewport"])):
+        page.set_viewport_size(viewport)
+        # then each field's placeholder fits inside it, and nothing scrolls sideways
+        for field in ("#share-tag", "#share-tag-email"):
+            fit = page.locator(field).evaluate(PLACEHOLDER_FIT)
+            assert fit["text"] <= fit["room"], (size, field, fit)
+        assert dialog.evaluate("n => n.scrollWidth <= n.clientWidth")
+        shoot(page, f"leftovers-tag-dialog-{size}")
+    # and on the wide screen the two fields sit side by side
+    tag, email = box(page.locator("#share-tag")), box(page.locator("#share-tag-email"))
+    assert abs(tag["y"] - email["y"]) < 2
