@@ -34,6 +34,7 @@ class FileVersionInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["-number"]
+    classes = ["versions-inline"]  # static/css/admin_versions.css fits it to a phone
     fields = [
         "number",
         "human_size",
@@ -45,6 +46,9 @@ class FileVersionInline(admin.TabularInline):
         "restore",
     ]
     readonly_fields = fields
+
+    class Media:
+        css = {"all": ["css/admin_versions.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FileVersion]:
         return super().get_queryset(request).select_related("file")  # "current?" per row

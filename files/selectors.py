@@ -18,7 +18,12 @@ from .keys import key_belongs_to
 from .models import StoredFile
 from .names import name_contains, name_index_candidates, owned_by
 from .services import user_quota_bytes
-from .sharing.access import share_granting, shared_by_condition, shared_with_condition
+from .sharing.access import (
+    files_readable,
+    share_granting,
+    shared_by_condition,
+    shared_with_condition,
+)
 from .sharing.audit import share_access_record
 
 ORDERINGS = ("created_at", "-created_at", "filename", "-filename", "size", "-size")
@@ -326,16 +331,31 @@ TAG_NAME_CHARS = re.compile(r"[A-Za-z0-9_][\w.-]{0,63}")  # what ``#name`` in a 
 
 
 def file_tag_names_for_user(*, user: User, prefix: str = "", limit: int = 20) -> list[dict]:
-    """The user's tag names (keys of their files' ``tags``) that start with ``prefix``
-    (any case) and can be written as ``#name`` in a message, with how many files carry
-    each: most used first, then by name. Read in Python: the JSON key listing differs
-    between SQLite and PostgreSQL, and tags are at most 50 per file."""
+    """The tag names (keys of ``tags``) on the files the user may read, their own and
+    those shared with them (what ``#name`` in a message brings, see
+    ``files.documents.retrieve.files_with_tag``), that start with ``prefix`` (any case)
+    and can be written as ``#name``: most used first, then by name, each with how many
+    files carry it and ``shared_by``, the other owners' emails among them (empty: only
+    the user's own files). Read in Python: the JSON key listing differs between SQLite
+    and PostgreSQL, and tags are at most 50 per file."""
     counts: dict[str, int] = {}
+    sharers: dict[str, set[int]] = {}
     wanted = prefix.lower()
-    files = file_list_for_user(user=user).order_by().exclude(tags={})  # not the trash
-    for tags in files.values_list("tags", flat=True).iterator():
+    files = files_readable(user=user).order_by().exclude(tags={})  # never the trash
+    for tags, owner_id in files.values_list("tags", "owner_id").iterator():
         for name in tags if isinstance(tags, dict) else ():
             if name.lower().startswith(wanted) and TAG_NAME_CHARS.fullmatch(name):
                 counts[name] = counts.get(name, 0) + 1
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
-    return [{"name": name, "files": files} for name, files in ranked[:limit]]
+                if owner_id != user.pk:
+                    sharers.setdefault(name, set()).add(owner_id)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))[:limit]
+    others = {owner for name, _ in ranked for owner in sharers.get(name, ())}
+    emails = dict(User.objects.filter(pk__in=others).values_list("pk", "email")) if others else {}
+    return [
+        {
+            "name": name,
+            "files": files,
+            "shared_by": sorted(emails[owner] for owner in sharers.get(name, ())),
+        }
+        for name, files in ranked
+    ]

@@ -1,4 +1,5 @@
-"""``GET /api/files/tags?q=``: the user's tag names, for the composer's ``#tag`` menu."""
+"""``GET /api/files/tags?q=``: the tag names on the files the user may read (theirs
+and those shared with them), for the composer's ``#tag`` menu."""
 
 from __future__ import annotations
 
@@ -24,7 +25,15 @@ class FileTagListApi(APIView):
             {
                 "results": inline_serializer(
                     "FileTag",
-                    {"name": serializers.CharField(), "files": serializers.IntegerField()},
+                    {
+                        "name": serializers.CharField(),
+                        "files": serializers.IntegerField(),
+                        "shared_by": serializers.ListField(
+                            child=serializers.EmailField(),
+                            help_text="the owners of the files shared with you that "
+                            "carry the tag (empty: only your own files do)",
+                        ),
+                    },
                     many=True,
                 )
             },

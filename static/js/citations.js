@@ -2,6 +2,10 @@
 // "report.pdf p. 12", from the reply's citations ({file_id, filename, page, snippet},
 // sent with response_complete and kept with the message). A click opens the preview
 // of the version quoted, at that page, with the cited passage's words highlighted.
+// Hovering a chip (or focusing it from the keyboard) shows the quoted passage in a card
+// placed below the pill, so the answer's text above stays readable; at the bottom of
+// the window it flips above. The card is fixed to the window, not clipped by the
+// scrolling message list, and follows the pill while the list scrolls.
 
 import { api } from "./api.js";
 import { el } from "./dom.js";
@@ -9,6 +13,9 @@ import { icon } from "./icons.js";
 import { previewById } from "./preview.js";
 
 const MIN_WORD = 4; // shorter words ("the", "and") would light up the whole page
+const CARD_GAP = 6; // px between the pill and its card
+const EDGE = 8; // px the card keeps from the window's edges
+let quoting = null; // the chip whose card is shown
 
 /** Show ``citations`` at the end of an assistant ``bubble`` (replacing any shown before). */
 export function showCitations(bubble, citations) {
@@ -59,6 +66,10 @@ function chip(citation) {
       "aria-describedby": quote ? quoteId : null,
       dataset: { fileId: citation.file_id, page: String(page) },
       onclick: open,
+      onpointerenter: () => showQuote(button),
+      onpointerleave: () => hideQuote(button),
+      onfocusin: () => button.matches(":focus-visible") && showQuote(button),
+      onfocusout: () => hideQuote(button),
     },
     icon("file"),
     el("span", { className: "citation-name", text: citation.filename }),
@@ -75,6 +86,41 @@ function chip(citation) {
   }
   return button;
 }
+
+function showQuote(chip) {
+  if (!chip.querySelector(".citation-quote")) return;
+  if (quoting && quoting !== chip) hideQuote(quoting);
+  quoting = chip;
+  chip.classList.add("quoting");
+  placeQuote(chip);
+}
+
+function hideQuote(chip) {
+  chip.classList.remove("quoting");
+  if (quoting === chip) quoting = null;
+}
+
+/** Below the pill when the card fits above the window's bottom edge, else above it
+ * (or below anyway when neither fits); kept inside the window's width. */
+function placeQuote(chip) {
+  const quote = chip.querySelector(".citation-quote");
+  const pill = chip.getBoundingClientRect();
+  const card = quote.getBoundingClientRect();
+  const below = pill.bottom + CARD_GAP;
+  const above = pill.top - CARD_GAP - card.height;
+  const fitsBelow = below + card.height <= window.innerHeight - EDGE;
+  const placeAbove = !fitsBelow && above >= EDGE;
+  const left = Math.max(EDGE, Math.min(pill.left, window.innerWidth - EDGE - card.width));
+  quote.style.top = `${placeAbove ? above : below}px`;
+  quote.style.left = `${left}px`;
+  quote.dataset.placement = placeAbove ? "above" : "below";
+}
+
+document.addEventListener("scroll", () => quoting && placeQuote(quoting), { capture: true, passive: true });
+window.addEventListener("resize", () => quoting && placeQuote(quoting));
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && quoting) hideQuote(quoting); // dismissable (WCAG 1.4.13)
+});
 
 function passageWords(snippet) {
   return String(snippet || "")

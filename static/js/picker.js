@@ -1,5 +1,6 @@
 // The composer's pop-up menu: "@" lists the user's files by name (to attach one),
-// "#" the tags on their files (a #tag brings the files carrying it into the message),
+// "#" the tags on the files they may read, theirs and those shared with them, each
+// shared one marked with its owners (a #tag brings the files carrying it into the message),
 // "/" at the start lists the commands and tools. Arrow keys move, Enter or Tab picks,
 // Esc closes; the listbox follows the ARIA combobox pattern on the textarea.
 
@@ -16,7 +17,7 @@ export class ComposerMenu {
   /**
    * @param input     the composer's textarea
    * @param list      an empty <ul> shown above the composer
-   * @param sources   { files(q): Promise<file[]>, tags(q): Promise<{name, files}[]>, commands(): command[], pickFile(file), pickCommand(command) }
+   * @param sources   { files(q): Promise<file[]>, tags(q): Promise<{name, files, shared_by}[]>, commands(): command[], pickFile(file), pickCommand(command) }
    */
   constructor(input, list, sources) {
     this.input = input;
@@ -82,7 +83,7 @@ export class ComposerMenu {
     this.active = items.length ? 0 : -1;
     clear(this.list);
     if (!items.length) {
-      const empty = { file: "No file has that name.", tag: "None of your files has a tag like that.", command: "No such command." };
+      const empty = { file: "No file has that name.", tag: "No file you can read has a tag like that.", command: "No such command." };
       this.list.append(el("li", { className: "menu-empty muted", text: empty[this.mode] }));
     }
     items.forEach((item, index) => this.list.append(this.option(item, index)));
@@ -95,7 +96,7 @@ export class ComposerMenu {
   option(item, index) {
     const id = `${this.list.id}-${index}`;
     const main = this.mode === "file" ? item.filename : this.mode === "tag" ? `#${item.name}` : `/${item.name}`;
-    const detail = this.mode === "tag" ? `${item.files} file${item.files === 1 ? "" : "s"}` : this.mode !== "file" ? item.description : item.snippet ? `in its text: “${item.snippet}”` : `${formatSize(item.size)} · ${item.category || ""}`;
+    const detail = this.mode === "tag" ? tagDetail(item) : this.mode !== "file" ? item.description : item.snippet ? `in its text: “${item.snippet}”` : `${formatSize(item.size)} · ${item.category || ""}`;
     return el(
       "li",
       { id, role: "option", className: "menu-option", dataset: { index } },
@@ -106,7 +107,7 @@ export class ComposerMenu {
 
   iconFor(item) {
     if (this.mode === "file") return isRaster(item) ? "image" : item.category === "data" ? "table" : "file";
-    if (this.mode === "tag") return "tag";
+    if (this.mode === "tag") return item.shared_by?.length ? "share" : "tag";
     if (item.name === "help") return "help";
     return /plot|chart/.test(item.name) ? "chart" : /csv|table|sheet/.test(item.name) ? "table" : "bolt";
   }
@@ -165,4 +166,11 @@ export class ComposerMenu {
     this.input.setAttribute("aria-expanded", "false");
     this.input.removeAttribute("aria-activedescendant");
   }
+}
+
+/** "3 files", or "3 files · shared by ann@example.com" when others' files carry the tag. */
+function tagDetail(tag) {
+  const count = `${tag.files} file${tag.files === 1 ? "" : "s"}`;
+  const owners = tag.shared_by || [];
+  return owners.length ? `${count} · shared by ${owners.join(", ")}` : count;
 }

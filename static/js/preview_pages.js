@@ -32,7 +32,8 @@ export function pageBar(total, go) {
   };
   // Seen: "‹ Page [3] of 12 ›"; the full sentence is the live status, visually hidden.
   label.classList.add("sr-only");
-  const seen = el("span", { className: "page-seen" }, "Page ", jump, ` of ${total}`);
+  // A phone's narrow dialog drops the word "Page" (the box's label still says it).
+  const seen = el("span", { className: "page-seen" }, el("span", { className: "page-word", text: "Page" }), jump, el("span", { className: "page-total", text: `of ${total}` }));
   return { node: el("div", { className: "page-bar" }, prev, seen, label, next), show };
 }
 

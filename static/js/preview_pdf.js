@@ -73,7 +73,8 @@ function zoomControls({ zoomIn, zoomOut, fit }) {
   const button = (label, text, action) => el("button", { type: "button", className: "btn btn-small", "aria-label": label, title: label, text, onclick: action });
   const out = button("Zoom out", "−", zoomOut);
   const into = button("Zoom in", "+", zoomIn);
-  const fitWidth = button("Fit to width", "Fit width", fit);
+  const fitWidth = button("Fit to width", "", fit);
+  fitWidth.append("Fit", el("span", { className: "fit-word", text: " width" })); // "Fit" alone on a phone
   const level = el("span", { className: "zoom-level", role: "status", "aria-live": "polite" });
   return {
     node: el("div", { className: "zoom-bar", role: "group", "aria-label": "Zoom" }, out, level, into, fitWidth),

@@ -190,7 +190,7 @@ def test_hash_in_the_composer_offers_the_tags_on_your_files(session: Any) -> Non
     # and a tag no file carries says so
     page.locator("#message-input").press_sequentially("#zz")
     expect(page.locator("#composer-menu .menu-empty")).to_have_text(
-        "None of your files has a tag like that."
+        "No file you can read has a tag like that."
     )
 
 
