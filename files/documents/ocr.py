@@ -37,7 +37,10 @@ def ocr_image(image: Image.Image, limits: ExtractLimits) -> str:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise ExtractionFailed(ExtractionFailed.TOO_LARGE, "OCR took too long.") from None
+        raise ExtractionFailed(
+            ExtractionFailed.TOO_LARGE,
+            f"OCR took longer than {limits.ocr_timeout_s:g} s and was stopped.",
+        ) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
         raise ExtractionFailed(ExtractionFailed.ERROR, f"OCR failed: {message[0][:200]}")
