@@ -112,7 +112,11 @@ def test_the_tool_form_speaks_in_labels_not_schema_names(session: Any) -> None:
     session.upload("sales.csv", SALES, "text/csv")
     page = session.page
     open_chat(page)
-    page.fill("#message-input", "/plot_csv")
+    page.fill("#message-input", "/plot_cs")
+    page.locator("#message-input").press("v")
+    # the menu has the tool (its list loads after the page): Enter then picks it
+    option = page.locator("#composer-menu").get_by_role("option")
+    expect(option.first).to_contain_text("/plot_csv")
     page.press("#message-input", "Enter")
     dialog = page.locator("#tool-dialog")
     expect(dialog).to_be_visible()
