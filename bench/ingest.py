@@ -213,7 +213,12 @@ def _seed_chunks(owner: Any, total: int) -> None:
         file = files[index // per_file % len(files)]
         batch.append(
             TextChunk(
-                file=file, owner=owner, page=index % per_file + 1, offset=0, text=_page_text(index)
+                file=file,
+                owner=owner,
+                page=index % per_file + 1,
+                offset=0,
+                text=_page_text(index),
+                searchable=True,  # version 1 of a file not in the trash
             )
         )
         if len(batch) == 5000:

@@ -11,28 +11,35 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from chatui.models import User
 
+from .documents.index import chunks_searchable_update
 from .models import StoredFile
 
 
+@transaction.atomic
 def file_trash(*, file: StoredFile) -> StoredFile:
-    """Move to the trash (one UPDATE: the objects stay). Nothing else about the file
-    changes: every selector (listing, chat context, shares, tag searches) leaves out a
-    trashed file, so it is out of every chat while its tags, ``tagged``, message links
-    and shares wait, unchanged, for :func:`file_untrash`."""
+    """Move to the trash (the objects stay). Nothing else about the file changes but
+    its text leaving the search index: every selector (listing, chat context, shares,
+    tag searches) leaves out a trashed file, so it is out of every chat while its tags,
+    ``tagged``, message links and shares wait, unchanged, for :func:`file_untrash`."""
     file.trashed_at = timezone.now()
     file.save(update_fields=["trashed_at"])
+    chunks_searchable_update(file=file)
     return file
 
 
+@transaction.atomic
 def file_untrash(*, file: StoredFile) -> StoredFile:
-    """Back as it was: tagged files are in every chat's context again, shares resume."""
+    """Back as it was: tagged files are in every chat's context again, shares resume,
+    its current text is searched again."""
     file.trashed_at = None
     file.save(update_fields=["trashed_at"])
+    chunks_searchable_update(file=file)
     return file
 
 

@@ -21,7 +21,9 @@ from chatui.models import User
 
 from . import storage
 from .content_types import categorize
+from .documents.index import chunks_searchable_update
 from .documents.jobs import text_extraction_enqueue
+from .documents.models import TextChunk
 from .limits import check_quota, user_quota_bytes
 from .models import FileVersion, StoredFile
 from .storage import BlobInfo
@@ -84,8 +86,9 @@ def version_insert_or_discard_blob(
 
 
 def version_drop(*, version_id: int) -> bool:
-    """Delete an earlier version's row (its object already deleted or gone), and take
-    its bytes off the file's quota; the current version is never dropped here."""
+    """Delete an earlier version's row (its object already deleted or gone) and its
+    extracted text, and take its bytes off the file's quota; the current version is
+    never dropped here."""
     with transaction.atomic():
         version = (
             FileVersion.objects.select_for_update().select_related("file").filter(pk=version_id)
@@ -93,6 +96,7 @@ def version_drop(*, version_id: int) -> bool:
         if version is None or version.key == version.file.key:
             return False
         version.delete()
+        TextChunk.objects.filter(file_id=version.file_id, version=version.number).delete()
         StoredFile.objects.filter(pk=version.file_id).update(
             old_versions_bytes=Greatest(F("old_versions_bytes") - version.size, 0)
         )
@@ -130,6 +134,7 @@ def version_revert_latest(*, file: StoredFile) -> None:
 
 
 def _make_current(file: StoredFile, *, number: int, key: str, blob: BlobInfo) -> None:
+    """Switch ``file`` (locked, in the caller's transaction) to version ``number``."""
     file.version = number
     file.key = key
     file.size = blob.size
@@ -163,3 +168,4 @@ def _make_current(file: StoredFile, *, number: int, key: str, blob: BlobInfo) ->
             "words",
         ]
     )
+    chunks_searchable_update(file=file)  # the old version's text leaves the search

@@ -1,8 +1,9 @@
 """TextChunk: a page's text (or a slice of a long page) under the full-text index.
 
-The index itself is not a Django field: on SQLite an FTS5 table kept in step by
-triggers, on PostgreSQL a generated ``tsvector`` column with a GIN index; both are
-made by migration ``files.0004`` (see :mod:`files.documents.index`). Chunks go with
+The index itself is not a Django field: on SQLite an FTS5 table over the searchable
+chunks kept in step by triggers, on PostgreSQL a generated ``tsvector`` column with a
+GIN index over the searchable rows; made by migrations ``files.0004`` and ``files.0013``
+(see :mod:`files.documents.index`). Chunks go with
 their file (``on_delete=CASCADE``), and the triggers take their index rows along.
 """
 
@@ -26,6 +27,14 @@ class TextChunk(models.Model):
     page = models.PositiveIntegerField(help_text="1-based page, slide or sheet number.")
     offset = models.PositiveIntegerField(help_text="Character offset of this chunk in its page.")
     text = models.TextField()
+    # True iff ``version`` is the file's current version and the file is not in the
+    # trash: what a search may find. Kept in step, in the same transaction, by whatever
+    # changes either (files.documents.index.chunks_searchable_update), so the full-text
+    # index holds it (SQLite: only these chunks are indexed; PostgreSQL: a partial GIN
+    # index) and a search needs no join to the file to leave the rest out.
+    searchable = models.BooleanField(
+        default=False, help_text="Current version of a file not in the trash: searched."
+    )
 
     class Meta:
         app_label = "files"

@@ -151,11 +151,12 @@ def _scope(
 ) -> tuple[list[int], str, list[Any]] | None:
     """(owners, SQL narrowing the chunks, its parameters), or None when nothing can match.
 
-    Always the current version's text of files not in the trash (earlier versions keep
-    their text for ?version=N, but a search finds what the file says now); the user's
-    own files as the file list filters them; and, unless ``shared`` says otherwise, the
-    files shared with them (the owner's ``tagged`` flag and a session mean nothing to a
-    recipient, so those filters leave shared files out)."""
+    The user's own files as the file list filters them; and, unless ``shared`` says
+    otherwise, the files shared with them (the owner's ``tagged`` flag and a session
+    mean nothing to a recipient, so those filters leave shared files out). Only the
+    current version's text of files not in the trash is in the index (earlier versions
+    keep their text for ?version=N, but a search finds what the file says now):
+    ``TextChunk.searchable``, so no condition here has to join the file for it."""
     active = {name: value for name, value in (filters or {}).items() if value is not None}
     ids = None if file_ids is None else list(file_ids)
     shared = active.get("shared")
@@ -178,8 +179,8 @@ def _scope(
         return None
     owner_ids = ([user.pk] if mine else []) + owners
     if parts == ["c.owner_id = %s"]:
-        return owner_ids, CURRENT_TEXT_SQL, []
-    return owner_ids, f"{CURRENT_TEXT_SQL} AND ({' OR '.join(parts)})", params
+        return owner_ids, "", []
+    return owner_ids, f" AND ({' OR '.join(parts)})", params
 
 
 def _narrow(parts: list[str], params: list[Any], files: Any, file_ids: list[Any] | None) -> None:
@@ -191,23 +192,22 @@ def _narrow(parts: list[str], params: list[Any], files: Any, file_ids: list[Any]
     params.extend(more)
 
 
-CURRENT_TEXT_SQL = (
-    " AND EXISTS (SELECT 1 FROM files_storedfile f WHERE f.id = c.file_id"
-    " AND f.version = c.version AND f.trashed_at IS NULL)"
-)
-
-
 def _hits(user: User, ranked: list[tuple[int, float, str]]) -> list[SearchHit]:
     """Hits for (chunk id, rank, marked snippet) rows; a row whose file the user may not
     read (defence in depth: the index query already narrowed to those), whose chunk's
-    owner is not its file's, or whose file is in the trash is dropped.
+    owner is not its file's, whose file is in the trash or which is not searchable (an
+    earlier version's) is dropped.
     Looked up by primary key alone: an owner condition in SQL lets SQLite's planner walk
     all of the owner's chunks instead."""
     fields = ("id", "file_id", "file__filename", "file__owner_id", "owner_id", "page", "offset")
-    extra = ("text", "version", "file__trashed_at", "file__owner__email")
+    extra = ("text", "version", "searchable", "file__trashed_at", "file__owner__email")
     rows = TextChunk.objects.filter(pk__in=[row[0] for row in ranked]).values(*fields, *extra)
     rows = [
-        r for r in rows if r["owner_id"] == r["file__owner_id"] and r["file__trashed_at"] is None
+        r
+        for r in rows
+        if r["owner_id"] == r["file__owner_id"]
+        and r["file__trashed_at"] is None
+        and r["searchable"]
     ]
     theirs = {row["file_id"] for row in rows if row["owner_id"] != user.pk}
     shared = (
@@ -254,8 +254,9 @@ def _fts_query(query: _Query) -> str:
 
 
 def _sqlite(query: _Query, limit: int, skip: int, count: bool) -> tuple[int, list]:
-    """Rank inside FTS5 (the owner is a column of the index); join the chunk table only
-    when file filters ask for it; snippets only for the page's rows."""
+    """Rank inside FTS5 (the owner is a column of the index, which holds only searchable
+    chunks); join the chunk table only when file filters ask for it; snippets only for
+    the page's rows."""
     match = _fts_query(query)
     join = " JOIN files_textchunk c ON c.id = files_textchunk_fts.rowid" if query.files_sql else ""
     base = f"FROM files_textchunk_fts{join} WHERE files_textchunk_fts MATCH %s{query.files_sql}"
@@ -314,7 +315,8 @@ def _postgres(query: _Query, limit: int, skip: int, count: bool) -> tuple[int, l
     has to stay bounded."""
     tsquery, text = _tsquery(query)
     owners = "c.owner_id = %s" if len(query.owner_ids) == 1 else "c.owner_id = ANY(%s)"
-    where = f"{owners} AND c.search @@ q.query{query.files_sql}"
+    # ``c.searchable``: the predicate of the partial GIN index (migration files 0013)
+    where = f"{owners} AND c.searchable AND c.search @@ q.query{query.files_sql}"
     base = f"FROM files_textchunk c, {tsquery} AS q(query) WHERE {where}"
     owner = query.owner_ids[0] if len(query.owner_ids) == 1 else list(query.owner_ids)
     params = [text, owner, *query.files_params]

@@ -1,0 +1,217 @@
+"""Which chunks a search may find (``TextChunk.searchable``, files.documents.index): the
+current version's text of a file not in the trash, kept in step by every door that
+changes a file's version or trash state, and read by the index itself (SQLite: only
+searchable chunks are in the FTS5 table; PostgreSQL: a partial GIN index), so the
+search query needs no join to the file.
+
+Each test drives the product's path (API, admin, services, the extraction job) and
+then asks both the flags and the index, on whichever database the run uses.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from chatui.testing.asgi import asgi_post
+from files.documents.index import chunks_replace
+from files.documents.jobs import text_extraction_run
+from files.documents.models import TextChunk
+from files.documents.search import search_chunks
+from files.models import StoredFile
+from files.version_rows import version_revert_latest
+from files.versions import version_upload
+
+from .test_selectors import _analyze, _plan
+
+pytestmark = pytest.mark.django_db
+
+
+def _upload(client: Any, content: bytes) -> str:
+    response = asgi_post("/api/files", client=client, files={"file": ("plan.txt", content)})
+    assert response.status_code == 201, response.json()
+    text_extraction_run(file_id=response.json()["id"])
+    return response.json()["id"]
+
+
+def _new_version(client: Any, file_id: str, content: bytes, *, extract: bool = True) -> None:
+    path = f"/api/files/{file_id}/versions"
+    response = asgi_post(path, client=client, files={"file": ("plan.txt", content)})
+    assert response.status_code == 201, response.json()
+    if extract:
+        text_extraction_run(file_id=file_id)
+
+
+def _flags(file_id: str) -> dict[int, bool]:
+    """{version: searchable} of the file's chunks (one chunk per version here)."""
+    rows = TextChunk.objects.filter(file_id=file_id).values_list("version", "searchable")
+    return dict(sorted(rows))
+
+
+def _indexed(user: Any, word: str) -> int:
+    """Chunks of ``user`` the full-text index itself yields for ``word``, with no join to
+    the file: what the search query relies on."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT COUNT(*) FROM files_textchunk_fts WHERE files_textchunk_fts MATCH %s",
+                [f'owner_id : "{user.pk}" AND text : "{word}"'],
+            )
+        else:
+            cursor.execute(
+                "SELECT COUNT(*) FROM files_textchunk WHERE owner_id = %s AND searchable "
+                "AND search @@ plainto_tsquery('english', %s)",
+                [user.pk, word],
+            )
+        return cursor.fetchone()[0]
+
+
+def _found(user: Any, word: str) -> int:
+    return search_chunks(user=user, q=word).count
+
+
+def _seen(user: Any, *words: str) -> list[tuple[int, int]]:
+    """(index, search) counts for each word."""
+    return [(_indexed(user, word), _found(user, word)) for word in words]
+
+
+def test_a_new_version_takes_the_old_text_out_and_its_own_in(api_client, s3_backend) -> None:
+    user = api_client.user
+    file_id = _upload(api_client, b"the alphaword plan\n")
+    assert _flags(file_id) == {1: True} and _seen(user, "alphaword") == [(1, 1)]
+    # when v2 is uploaded, before its text is extracted: v1's text is no longer searched
+    _new_version(api_client, file_id, b"the betaword plan\n", extract=False)
+    assert _flags(file_id) == {1: False}
+    assert _seen(user, "alphaword", "betaword") == [(0, 0), (0, 0)]
+    # then once it is extracted, v2's text is
+    text_extraction_run(file_id=file_id)
+    assert _flags(file_id) == {1: False, 2: True}
+    assert _seen(user, "alphaword", "betaword") == [(0, 0), (1, 1)]
+
+
+def test_trash_and_restore_from_the_trash(api_client, s3_backend) -> None:
+    user = api_client.user
+    file_id = _upload(api_client, b"the alphaword plan\n")
+    _new_version(api_client, file_id, b"the betaword plan\n")
+    assert api_client.delete(f"/api/files/{file_id}").status_code == 204
+    assert _flags(file_id) == {1: False, 2: False}
+    assert _seen(user, "alphaword", "betaword") == [(0, 0), (0, 0)]
+    assert api_client.post(f"/api/files/{file_id}/restore").status_code == 200
+    assert _flags(file_id) == {1: False, 2: True}
+    assert _seen(user, "alphaword", "betaword") == [(0, 0), (1, 1)]
+
+
+def test_restoring_a_version_searches_its_text_again(api_client, s3_backend) -> None:
+    user = api_client.user
+    file_id = _upload(api_client, b"the alphaword plan\n")
+    _new_version(api_client, file_id, b"the betaword plan\n")
+    response = api_client.post(f"/api/files/{file_id}/versions/1/restore")
+    assert response.status_code in (200, 201), response.json()
+    assert _flags(file_id) == {1: False, 2: False}  # v3's text is not extracted yet
+    text_extraction_run(file_id=file_id)
+    assert _flags(file_id) == {1: False, 2: False, 3: True}
+    assert _seen(user, "alphaword", "betaword") == [(1, 1), (0, 0)]
+
+
+@pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
+def test_the_admins_version_restore_does_the_same(api_client, s3_backend, make_user: Any) -> None:
+    user = api_client.user
+    file_id = _upload(api_client, b"the alphaword plan\n")
+    _new_version(api_client, file_id, b"the betaword plan\n")
+    admin = Client()
+    admin.force_login(make_user("root@example.com", is_staff=True, is_superuser=True))
+    response = admin.post(f"/admin/files/storedfile/{file_id}/versions/1/restore/")
+    assert response.status_code == 302
+    text_extraction_run(file_id=file_id)
+    assert _flags(file_id) == {1: False, 2: False, 3: True}
+    assert _seen(user, "alphaword", "betaword") == [(1, 1), (0, 0)]
+
+
+def test_a_failed_tool_runs_version_undone_brings_the_previous_text_back(
+    api_client, s3_backend
+) -> None:
+    user = api_client.user
+    file_id = _upload(api_client, b"the alphaword plan\n")
+    _new_version(api_client, file_id, b"the betaword plan\n")
+    version_revert_latest(file=StoredFile.objects.get(pk=file_id))
+    assert _flags(file_id)[1] is True and _flags(file_id).get(2) is not True
+    assert _seen(user, "alphaword", "betaword") == [(1, 1), (0, 0)]
+
+
+def test_purging_takes_the_text_with_the_file_or_the_version(
+    api_client, s3_backend, monkeypatch
+) -> None:
+    user = api_client.user
+    kept = _upload(api_client, b"the alphaword plan\n")
+    _new_version(api_client, kept, b"the betaword plan\n")
+    gone = _upload(api_client, b"a gammaword note\n")
+    api_client.delete(f"/api/files/{gone}")
+    # when the trash is emptied and, two days on, versions replaced a day ago are dropped
+    api_client.delete("/api/trash")
+    later = timezone.now() + timedelta(days=2)
+    monkeypatch.setattr("files.ops.retention.timezone.now", lambda: later)
+    purge = ["--keep-versions=1", "--older-than=1d", "--apply"]
+    call_command("files_purge", *purge, stdout=StringIO())
+    # then the purged file's text and the dropped version's text are gone
+    assert not TextChunk.objects.filter(file_id=gone).exists()
+    assert _flags(kept) == {2: True}
+    assert _seen(user, "alphaword", "betaword", "gammaword") == [(0, 0), (1, 1), (0, 0)]
+
+
+def test_a_job_that_finishes_after_a_newer_version_stores_unsearchable_text(
+    user, s3_backend, make_stored_file
+) -> None:
+    # given a job's copy of the file at v1, and v2 becoming current meanwhile
+    file = make_stored_file(content=b"the alphaword plan\n", filename="plan.txt")
+    stale = StoredFile.objects.get(pk=file.pk)
+    version_upload(file=file, content=b"the betaword plan\n")
+    # when the v1 job stores its text
+    with transaction.atomic():
+        chunks_replace(file=stale, pages=["the alphaword plan"])
+    # then it is kept (for ?version=1) but never searched
+    assert _flags(file.pk) == {1: False}
+    assert _seen(user, "alphaword") == [(0, 0)]
+
+
+def test_a_job_that_finishes_after_the_trash_stores_unsearchable_text(
+    user, s3_backend, make_stored_file
+) -> None:
+    from files.trash import file_trash, file_untrash
+
+    file = make_stored_file(content=b"the alphaword plan\n", filename="plan.txt")
+    file_trash(file=file)
+    with transaction.atomic():
+        chunks_replace(file=file, pages=["the alphaword plan"])
+    assert _flags(file.pk) == {1: False} and _seen(user, "alphaword") == [(0, 0)]
+    file_untrash(file=file)
+    assert _flags(file.pk) == {1: True} and _seen(user, "alphaword") == [(1, 1)]
+
+
+@pytest.mark.django_db(transaction=True)  # VACUUM runs outside a transaction
+@pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
+def test_the_search_reads_the_flag_from_the_index_without_joining_the_file(
+    user, s3_backend, make_stored_file
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        chunks_replace(file=make_stored_file(filename=f"f{n}.txt"), pages=[f"needle {n}"])
+    _analyze()
+    with CaptureQueriesContext(connection) as queries:
+        search_chunks(user=user, q="needle")
+    searches = [q["sql"] for q in queries if "@@" in q["sql"] or " MATCH " in q["sql"]]
+    assert searches
+    for sql in searches:
+        plan = _plan(sql, bitmaps=True)
+        assert "files_storedfile" not in sql and "files_storedfile" not in plan, plan
+        if connection.vendor == "sqlite":
+            assert "files_textchunk_fts VIRTUAL TABLE INDEX" in plan, plan
+        else:
+            assert "files_textchunk_search" in plan, plan  # the partial GIN index
