@@ -10,6 +10,7 @@ from any tab stops it. ``DomainError`` becomes an ``error`` frame here and only 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid
@@ -291,9 +292,14 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     to the chat's database pool: the chat (created for a ``null`` id) and its
     history when the socket switches to it, the message saved, and what the reply's
     context needs from the database (its files' bytes are read off this thread).
-    A refused message still opens the chat, as a ``load_session`` would have."""
+    A refused message still opens the chat, as a ``load_session`` would have.
+
+    The message and its answer's ``streaming`` row are one write; a new chat is created
+    in the same transaction (the message's, nested in it, is then a savepoint, so a
+    refused message leaves the chat)."""
     opened, session_payload, refused = None, None, None
-    with transaction.atomic():  # a new chat and its first message: one write transaction
+    answer_id = uuid.uuid4()
+    with transaction.atomic() if frame.session_id is None else contextlib.nullcontext():
         if frame.session_id is None or with_session:
             opened = _session_open(user=user, session_id=frame.session_id)
             session_payload = session_payload_of(opened)  # its history before this message
@@ -303,6 +309,7 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
                 session_id=opened.id if opened is not None else frame.session_id,
                 content=frame.content,
                 file_ids=frame.file_ids,
+                answer_id=answer_id,
             )
         except DomainError as exc:
             if opened is None:
@@ -311,9 +318,8 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     if refused is not None:
         return _ChatBegun(opened, session_payload, error=refused)
     plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
-    answer = services.reply_open(session=session, question=message, message_id=uuid.uuid4())
     payload = message_payload(message, files=None if frame.file_ids else [])
-    return _ChatBegun(session, session_payload, message, payload, plan, answer_id=answer.id)
+    return _ChatBegun(session, session_payload, message, payload, plan, answer_id=answer_id)
 
 
 def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
