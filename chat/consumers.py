@@ -44,7 +44,7 @@ from chat.reply_runner import (
     reply_stop,
     unexpected_error,
 )
-from chat.selectors import reply_streaming, session_get_for_user
+from chat.selectors import messages_streaming, reply_streaming, session_get_for_user
 from chat.serializers import message_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
@@ -119,11 +119,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         session, payload = await _session_load(user=self.user, session_id=frame.session_id)
         await self._group_join(session.id)  # from here on, every frame of a reply arrives
         running = False
-        if _streaming(payload):
-            # Read again now that the group's frames reach this socket: a reply that ends
-            # from here on is seen ending; one that ended before is read complete.
+        streaming = _streaming_ids(payload)
+        # Asked again now that the group's frames reach this socket: a reply that ends
+        # from here on is seen ending; one that ended before is read again, complete.
+        # (A row still streaming has no text saved yet: the first read of it stands.)
+        if streaming and not await chat_db(messages_streaming)(
+            session_id=session.id, message_ids=streaming
+        ):
             session, payload = await _session_load(user=self.user, session_id=str(session.id))
-        if _streaming(payload):
+        if _streaming_ids(payload):
             running = await reply_lock_held(session.id)
             if not running:  # its writer died: the lock expired with it
                 await chat_db(services.replies_interrupted)(session=session)
@@ -328,8 +332,8 @@ def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
     return session_get_for_user(user=user, session_id=session_id)
 
 
-def _streaming(payload: dict[str, Any]) -> bool:
-    return any(m["status"] == Message.Status.STREAMING for m in payload["messages"])
+def _streaming_ids(payload: dict[str, Any]) -> list[str]:
+    return [m["id"] for m in payload["messages"] if m["status"] == Message.Status.STREAMING]
 
 
 @chat_db
