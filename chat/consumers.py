@@ -10,6 +10,7 @@ from any tab stops it. ``DomainError`` becomes an ``error`` frame here and only 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid
@@ -43,7 +44,7 @@ from chat.reply_runner import (
     reply_stop,
     unexpected_error,
 )
-from chat.selectors import reply_streaming, session_get_for_user
+from chat.selectors import messages_streaming, reply_streaming, session_get_for_user
 from chat.serializers import message_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
@@ -118,11 +119,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         session, payload = await _session_load(user=self.user, session_id=frame.session_id)
         await self._group_join(session.id)  # from here on, every frame of a reply arrives
         running = False
-        if _streaming(payload):
-            # Read again now that the group's frames reach this socket: a reply that ends
-            # from here on is seen ending; one that ended before is read complete.
+        streaming = _streaming_ids(payload)
+        # Asked again now that the group's frames reach this socket: a reply that ends
+        # from here on is seen ending; one that ended before is read again, complete.
+        # (A row still streaming has no text saved yet: the first read of it stands.)
+        if streaming and not await chat_db(messages_streaming)(
+            session_id=session.id, message_ids=streaming
+        ):
             session, payload = await _session_load(user=self.user, session_id=str(session.id))
-        if _streaming(payload):
+        if _streaming_ids(payload):
             running = await reply_lock_held(session.id)
             if not running:  # its writer died: the lock expired with it
                 await chat_db(services.replies_interrupted)(session=session)
@@ -291,9 +296,14 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     to the chat's database pool: the chat (created for a ``null`` id) and its
     history when the socket switches to it, the message saved, and what the reply's
     context needs from the database (its files' bytes are read off this thread).
-    A refused message still opens the chat, as a ``load_session`` would have."""
+    A refused message still opens the chat, as a ``load_session`` would have.
+
+    The message and its answer's ``streaming`` row are one write; a new chat is created
+    in the same transaction (the message's, nested in it, is then a savepoint, so a
+    refused message leaves the chat)."""
     opened, session_payload, refused = None, None, None
-    with transaction.atomic():  # a new chat and its first message: one write transaction
+    answer_id = uuid.uuid4()
+    with transaction.atomic() if frame.session_id is None else contextlib.nullcontext():
         if frame.session_id is None or with_session:
             opened = _session_open(user=user, session_id=frame.session_id)
             session_payload = session_payload_of(opened)  # its history before this message
@@ -303,6 +313,7 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
                 session_id=opened.id if opened is not None else frame.session_id,
                 content=frame.content,
                 file_ids=frame.file_ids,
+                answer_id=answer_id,
             )
         except DomainError as exc:
             if opened is None:
@@ -311,9 +322,8 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     if refused is not None:
         return _ChatBegun(opened, session_payload, error=refused)
     plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
-    answer = services.reply_open(session=session, question=message, message_id=uuid.uuid4())
     payload = message_payload(message, files=None if frame.file_ids else [])
-    return _ChatBegun(session, session_payload, message, payload, plan, answer_id=answer.id)
+    return _ChatBegun(session, session_payload, message, payload, plan, answer_id=answer_id)
 
 
 def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
@@ -322,8 +332,8 @@ def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
     return session_get_for_user(user=user, session_id=session_id)
 
 
-def _streaming(payload: dict[str, Any]) -> bool:
-    return any(m["status"] == Message.Status.STREAMING for m in payload["messages"])
+def _streaming_ids(payload: dict[str, Any]) -> list[str]:
+    return [m["id"] for m in payload["messages"] if m["status"] == Message.Status.STREAMING]
 
 
 @chat_db

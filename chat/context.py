@@ -370,6 +370,7 @@ def _history(*, session: ChatSession, attachments: bool = True) -> list[dict[str
             on_show(session, HISTORY_MAX_MESSAGES * 2),  # the branch the chat shows
             role__in=(Message.Role.USER, Message.Role.ASSISTANT),
         )
+        .exclude(status=Message.Status.STREAMING, content="")  # the answer being written
         .order_by("-created_at", "-id")
         .values_list("id", "role", "content", "tool_calls")[:HISTORY_MAX_MESSAGES]
     )

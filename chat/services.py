@@ -8,6 +8,7 @@ writer is held for milliseconds at a time.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -92,23 +93,52 @@ def message_create(
     make it the branch's end, and mark the chat as recently used (its first user
     message names an untitled chat). ``file_versions``: the versions it used besides
     its own ``files`` (recorded at their current version)."""
-    files = list(files)
     with transaction.atomic(savepoint=False):  # inside chat_message_post: no savepoint trip
-        message = Message.objects.create(
-            id=message_id or uuid.uuid4(),
+        message = _message_insert(
             session=session,
-            parent_id=session.leaf_id if parent_id is LEAF else parent_id,
             role=role,
+            parent_id=session.leaf_id if parent_id is LEAF else parent_id,
+            message_id=message_id,
             content=content,
-            tool_calls=tool_calls or [],
-            citations=citations or [],
+            files=files,
+            tool_calls=tool_calls,
             status=status,
-            file_versions=versions_used(files, file_versions),
+            file_versions=file_versions,
+            citations=citations,
         )
-        if files:
-            message.files.set(files)
         session.leaf = message
         _session_touch(session, role=role, content=content)
+    return message
+
+
+def _message_insert(
+    *,
+    session: ChatSession,
+    role: str,
+    parent_id: Any,
+    message_id: uuid.UUID | None = None,
+    content: str = "",
+    files: Iterable[StoredFile] = (),
+    tool_calls: list[dict[str, Any]] | None = None,
+    status: str = Message.Status.COMPLETE,
+    file_versions: Iterable[dict[str, Any]] = (),
+    citations: list[dict[str, Any]] | None = None,
+) -> Message:
+    """The message's row and its file links; the chat's row is the caller's to update."""
+    files = list(files)
+    message = Message.objects.create(
+        id=message_id or uuid.uuid4(),
+        session=session,
+        parent_id=parent_id,
+        role=role,
+        content=content,
+        tool_calls=tool_calls or [],
+        citations=citations or [],
+        status=status,
+        file_versions=versions_used(files, file_versions),
+    )
+    if files:
+        message.files.set(files)
     return message
 
 
@@ -131,18 +161,51 @@ def _session_touch(session: ChatSession, *, role: str, content: str) -> None:
 
 
 def chat_message_post(
-    *, user: Any, session_id: Any, content: str, file_ids: list[str]
+    *,
+    user: Any,
+    session_id: Any,
+    content: str,
+    file_ids: list[str],
+    answer_id: uuid.UUID | None = None,
 ) -> tuple[ChatSession, Message]:
     """Store the user's message before any reply is attempted, so it survives a
-    failing model. The files must be the user's own."""
+    failing model. The files must be the user's own (or shared with them).
+
+    With ``answer_id``, the answer's row is saved with it, empty and ``streaming``
+    (see :func:`reply_open`), in the same write: one transaction and one update of the
+    chat's row for both, as this runs for every message sent."""
     message_content_check(content, file_ids)
     with transaction.atomic():
         session = session_get_for_user(user=user, session_id=session_id)
         files = files_get_readable(user=user, file_ids=file_ids)
-        message = message_create(
-            session=session, role=Message.Role.USER, content=content, files=files
-        )
-    return session, message
+        if answer_id is None:
+            return session, message_create(
+                session=session, role=Message.Role.USER, content=content, files=files
+            )
+        return session, _message_and_answer_insert(session, content, files, answer_id)
+
+
+def _message_and_answer_insert(
+    session: ChatSession, content: str, files: list[StoredFile], answer_id: uuid.UUID
+) -> Message:
+    """The user's message at the end of the branch on show, its answer's ``streaming``
+    row after it as the new end, and the chat's row updated once for both."""
+    message = _message_insert(
+        session=session,
+        role=Message.Role.USER,
+        parent_id=session.leaf_id,
+        content=content,
+        files=files,
+    )
+    session.leaf = _message_insert(
+        session=session,
+        role=Message.Role.ASSISTANT,
+        parent_id=message.id,
+        message_id=answer_id,
+        status=Message.Status.STREAMING,
+    )
+    _session_touch(session, role=Message.Role.USER, content=content)
+    return message
 
 
 def message_content_check(content: str, file_ids: list[str]) -> None:
@@ -201,7 +264,8 @@ def reply_finish(
     """The answer as it ended (complete, stopped, error) in place of its ``streaming``
     row, with the versions it read and the passages it cited."""
     files = list(files)
-    with transaction.atomic():
+    # One UPDATE is atomic by itself: a transaction only when file links come with it.
+    with transaction.atomic() if files else contextlib.nullcontext():
         Message.objects.filter(id=message_id).update(
             content=content,
             tool_calls=tool_calls,

@@ -86,10 +86,13 @@ def files_get_readable(
     *, user: User, file_ids: list[UUID | str], action: str = "read", ip: str | None = None
 ) -> list[StoredFile]:
     """:func:`file_get_readable` for several ids, in their order: one query when the
-    user owns them all, plus one per file read through a share."""
+    user owns them all, plus one per file read through a share; none for no ids (every
+    chat message asks, most with no file)."""
     parsed = [uuid_or_none(file_id) for file_id in file_ids]
     if None in parsed or not getattr(user, "is_authenticated", False):
         raise FileNotFound()
+    if not parsed:
+        return []
     rows = StoredFile.objects.select_related("owner").filter(pk__in=parsed, trashed_at=None)
     by_id = {file.pk: file for file in rows}
     files = []

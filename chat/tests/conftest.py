@@ -3,17 +3,22 @@ clients through the real ASGI stack, providers and the fake model server."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
+from chat.db import CHAT_DB_THREADS
 from chat.llm import Done, LLMProvider, LLMRequest, TextDelta
 from chat.tests.fake_llm import FakeLLM
 from chatui.asgi import application
+from chatui.executors import thread_pool
 
 ORIGIN = b"http://localhost"
 
@@ -112,3 +117,43 @@ async def receive_until(
         frames.append(frame)
         if frame["type"] == frame_type:
             return frames
+
+
+@contextlib.contextmanager
+def chat_db_statements() -> Iterator[list[str]]:
+    """Every SQL statement run on the chat's database pool (``chat.db``) meanwhile.
+
+    Django's query hook, ``connection.execute_wrapper``, is per connection and so per
+    thread: it is entered on each thread of the pool (a barrier holds every thread
+    until all have it) and left the same way."""
+    statements: list[str] = []
+    lock = threading.Lock()
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        with lock:
+            statements.append(sql.strip())
+        return execute(sql, params, many, context)
+
+    hooks: dict[int, contextlib.ExitStack] = {}
+
+    def hook() -> None:
+        hooks[threading.get_ident()] = stack = contextlib.ExitStack()
+        stack.enter_context(connection.execute_wrapper(record))
+
+    _on_every_chat_db_thread(hook)
+    try:
+        yield statements
+    finally:
+        _on_every_chat_db_thread(lambda: hooks.pop(threading.get_ident()).close())
+
+
+def _on_every_chat_db_thread(action: Callable[[], None]) -> None:
+    pool = thread_pool("chat-db", CHAT_DB_THREADS)
+    barrier = threading.Barrier(CHAT_DB_THREADS, timeout=10)
+
+    def run() -> None:
+        action()
+        barrier.wait()  # this thread takes no other task until every thread has run one
+
+    for future in [pool.submit(run) for _ in range(CHAT_DB_THREADS)]:
+        future.result(timeout=15)

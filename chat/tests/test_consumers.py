@@ -17,7 +17,12 @@ from channels.testing import WebsocketCommunicator
 from chat.llm import LLMProvider, LLMRequest
 from chat.models import ChatSession, Message
 from chat.reply_lock import REPLY_LOCK_SETTLE_S, reply_lock_acquire
-from chat.tests.conftest import ScriptedProvider, communicator, receive_until
+from chat.tests.conftest import (
+    ScriptedProvider,
+    chat_db_statements,
+    communicator,
+    receive_until,
+)
 from chatui.asgi import application
 from chatui.errors import LLMUnavailable
 
@@ -174,7 +179,7 @@ async def test_a_new_chat_whose_first_message_cannot_be_saved_is_not_left_behind
     def database_gone(**kwargs: Any) -> Any:
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(services, "message_create", database_gone)
+    monkeypatch.setattr(services, "_message_insert", database_gone)  # every message row
     async with connected(alice[1]) as comm:
         await comm.send_json_to({"type": "chat", "session_id": None, "content": "hello"})
         error = await comm.receive_json_from()
@@ -203,6 +208,37 @@ async def test_another_users_session_is_not_found_and_never_joined(
     assert [m[1] for m in await messages_of(session_id) if m[0] == "user"] == [
         "private",
         "still private",
+    ]
+
+
+TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")
+
+
+async def test_a_message_costs_the_same_few_queries_however_long_the_chat(
+    alice: tuple[Any, str],
+) -> None:
+    """Every message sent: the chat's ownership read, the message and its answer's
+    ``streaming`` row saved with one update of the chat (one write transaction), the
+    context's files and history read, the answer saved in place. The CPU per reply
+    doubled when this grew to three transactions and a savepoint (issue #16)."""
+    async with connected(alice[1]) as comm:
+        session_id = (await chat(comm, "first"))[0]["session_id"]
+        with chat_db_statements() as short_chat:
+            await chat(comm, "second", session_id)
+        for number in range(10):
+            await chat(comm, f"more {number}", session_id)
+        with chat_db_statements() as long_chat:
+            frames = await chat(comm, "the thirteenth", session_id)
+    assert frames[-1]["status"] == "complete"
+    assert len(long_chat) == len(short_chat), (short_chat, long_chat)
+    control = [sql for sql in long_chat if sql.upper().startswith(TRANSACTION_CONTROL)]
+    data = [sql for sql in long_chat if sql not in control]
+    assert len(data) <= 7, data
+    # SQLite names its one write transaction (BEGIN IMMEDIATE); PostgreSQL's is implicit
+    assert [sql.split()[0].upper() for sql in control] in ([], ["BEGIN"]), control
+    assert [(m[0], m[2]) for m in await messages_of(session_id)][-2:] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
     ]
 
 

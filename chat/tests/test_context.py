@@ -4,6 +4,7 @@ against a live S3 endpoint."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chat import context as chat_context
-from chat.context import context_build, is_binary_type, text_decode, text_truncate
+from chat.context import (
+    HISTORY_MAX_MESSAGES,
+    context_build,
+    is_binary_type,
+    text_decode,
+    text_truncate,
+)
 from chat.models import Message
 from chat.retrieval import budget_shares
 from chat.services import chat_message_post, message_create, session_create
@@ -82,3 +89,23 @@ def test_a_chat_without_files_costs_two_queries_and_no_storage_call(
     # then
     assert built.files == []
     assert [turn["content"] for turn in built.history] == ["hi", "hello", "again"]
+
+
+@pytest.mark.django_db
+def test_the_answer_being_written_takes_no_turn_of_the_history(user: Any) -> None:
+    # given a chat longer than the history kept, and a new message saved with its
+    # answer's empty streaming row (as every chat frame saves them)
+    chat = session_create(owner=user)
+    for number in range(HISTORY_MAX_MESSAGES // 2 + 5):
+        message_create(session=chat, role=Message.Role.USER, content=f"question {number}")
+        message_create(session=chat, role=Message.Role.ASSISTANT, content=f"answer {number}")
+    chat, message = chat_message_post(
+        user=user, session_id=chat.id, content="the last", file_ids=[], answer_id=uuid.uuid4()
+    )
+
+    # when
+    history = context_build(user=user, session=chat, message=message).history
+
+    # then the history ends with the question and holds the full count of turns
+    assert len(history) == HISTORY_MAX_MESSAGES
+    assert history[-1] == {"role": "user", "content": "the last"}

@@ -14,7 +14,12 @@ from channels.db import database_sync_to_async
 
 from chat.llm import Done, LLMProvider, LLMRequest, TextDelta
 from chat.models import ChatSession, Message
-from chat.tests.conftest import ScriptedProvider, communicator, receive_until
+from chat.tests.conftest import (
+    ScriptedProvider,
+    chat_db_statements,
+    communicator,
+    receive_until,
+)
 from chat.tests.test_consumers import connected, messages_of, of_type
 
 pytestmark = [pytest.mark.anyio]
@@ -69,6 +74,31 @@ async def test_a_reply_outlives_its_tab_and_a_new_tab_catches_up(
     assert caught_up == "".join(WORDS) == frames[-1]["content"]
     assert frames[-1]["status"] == "complete"
     assert (await messages_of(session_id))[-1] == ("assistant", "".join(WORDS), "complete")
+
+
+async def test_a_tab_opening_a_chat_mid_reply_reads_it_once(
+    alice: tuple[Any, str], use_provider: Any
+) -> None:
+    # every reload mid-answer pays for this (bench/chat_ws.py --disconnect)
+    model = GatedProvider(WORDS[:5], WORDS[5:])
+    use_provider(model)
+    async with connected(alice[1]) as asking:
+        await asking.send_json_to({"type": "chat", "session_id": None, "content": "go"})
+        session_id = (await receive_until(asking, "token"))[0]["session_id"]
+    async with connected(alice[1]) as reloaded:
+        with chat_db_statements() as mid_reply:
+            await reloaded.send_json_to({"type": "load_session", "session_id": session_id})
+            await receive_until(reloaded, "reply_state")
+        model.gate.set()
+        await receive_until(reloaded, "response_complete")
+    async with connected(alice[1]) as later:
+        with chat_db_statements() as after_reply:
+            await later.send_json_to({"type": "load_session", "session_id": session_id})
+            assert (await receive_until(later, "session"))[-1]["messages"][-1]["status"] == (
+                "complete"
+            )
+    # the same reads, and one look at whether the answer on show is still streaming
+    assert len(mid_reply) == len(after_reply) + 1, (mid_reply, after_reply)
 
 
 async def test_stop_from_a_tab_that_did_not_ask_stops_a_reply_whose_tab_closed(
