@@ -28,7 +28,7 @@ from conftest import TEST_PASSWORD
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-POOL_SIZE = 64
+POOL_SIZE = 128  # users the browser tests take (some take two or three); ample room
 MANY_FILES_USER = "many@example.com"
 MANY_FILES = 5000
 SCREENSHOT_DIR = Path(os.environ.get("CHATUI_SCREENSHOT_DIR") or REPO / "var" / "screenshots")
