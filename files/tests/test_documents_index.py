@@ -267,3 +267,59 @@ def test_a_common_word_is_counted_and_ranked_through_the_gin_index(
         assert "Bitmap Index Scan on files_textchunk_search" in plan, plans
         assert "Seq Scan on files_textchunk" not in plan, plans
         assert "files_textchunk_owner" not in plan, plans
+
+
+def _reader_with_a_shared_file(user: Any, other_user: Any, make_stored_file: Any) -> None:
+    """alice's shared file (three needles) and unshared one; bob's own (one needle)."""
+    from files.sharing.services import share_create_for_file
+
+    shared = make_stored_file(filename="shared.txt")
+    chunks_replace(file=shared, pages=["needle needle needle in the hay"])
+    chunks_replace(file=make_stored_file(filename="private.txt"), pages=["needle in a box"])
+    own = make_stored_file(owner=other_user, filename="own.txt")
+    chunks_replace(file=own, pages=["one needle and a great deal of other hay in the barn"])
+    share_create_for_file(file=shared, email=other_user.email)
+
+
+@pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
+@pytest.mark.parametrize("any_word", [False, True], ids=["every-word", "any-word"])
+def test_a_reader_s_own_and_shared_chunks_are_ranked_together(
+    user, other_user, s3_backend, make_stored_file, any_word
+) -> None:
+    """The reader's own chunks and the shared files' are found and ranked as one list
+    (SQLite asks FTS5 once per owner group), and an unshared file stays out."""
+    _reader_with_a_shared_file(user, other_user, make_stored_file)
+    found = search_chunks(user=other_user, q="needle", any_word=any_word)
+    assert [(hit.filename, hit.shared_by) for hit in found.hits] == [
+        ("shared.txt", user.email),
+        ("own.txt", None),
+    ]
+    assert found.count == 2 and found.hits[0].rank > found.hits[1].rank
+    theirs = search_chunks(
+        user=other_user, q="needle", any_word=any_word, filters={"shared": "with_me"}
+    )
+    assert [hit.filename for hit in theirs.hits] == ["shared.txt"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("s3_backend", ["s3mock"], indirect=True)
+def test_a_reader_s_search_reads_no_chunk_row_per_match_on_sqlite(
+    user, other_user, s3_backend, make_stored_file
+) -> None:
+    """The shared files' chunks are a set of ids from the ``chunk_file_page`` index,
+    tested against FTS5's matches: no lookup of each match's chunk row (its file id lies
+    past the long text), and no rowid constraint handed to FTS5 (one MATCH per id)."""
+    from django.test.utils import CaptureQueriesContext
+
+    _reader_with_a_shared_file(user, other_user, make_stored_file)
+    _analyze()
+    with CaptureQueriesContext(connection) as queries:
+        assert search_chunks(user=other_user, q="needle").count == 2
+    searches = [q["sql"] for q in queries if " MATCH " in q["sql"] and "snippet(" not in q["sql"]]
+    assert len(searches) == 2  # the count and the page
+    for sql in searches:
+        plan = _plan(sql)
+        assert "USING INTEGER PRIMARY KEY" not in plan, plan
+        assert "COVERING INDEX chunk_file_page" in plan, plan
+        assert "VIRTUAL TABLE INDEX 0:M" in plan and ":=" not in plan, plan
