@@ -45,7 +45,7 @@ from chat.reply_runner import (
     unexpected_error,
 )
 from chat.selectors import messages_streaming, reply_streaming, session_get_for_user
-from chat.serializers import message_payload
+from chat.serializers import message_payload, new_session_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
 from chatui.ids import uuid_or_none
@@ -306,7 +306,12 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     with transaction.atomic() if frame.session_id is None else contextlib.nullcontext():
         if frame.session_id is None or with_session:
             opened = _session_open(user=user, session_id=frame.session_id)
-            session_payload = session_payload_of(opened)  # its history before this message
+            # its history before this message; a chat made just now has none
+            session_payload = (
+                new_session_payload(opened)
+                if frame.session_id is None
+                else session_payload_of(opened)
+            )
         try:
             session, message = services.chat_message_post(
                 user=user,

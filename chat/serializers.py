@@ -94,6 +94,13 @@ def session_payload(session: ChatSession) -> dict[str, Any]:
     }
 
 
+def new_session_payload(session: ChatSession) -> dict[str, Any]:
+    """:func:`session_payload` of a chat created in this transaction, before anything is
+    in it: no message and no file yet, so no query (reading its files would scan all of
+    the owner's files for none)."""
+    return {**SessionOutputSerializer(session).data, "messages": [], "files": []}
+
+
 def _with_branch(row: dict[str, Any], tree: Tree) -> dict[str, Any]:
     return {**row, **branch_fields(tree, uuid.UUID(row["id"]))}
 

@@ -25,6 +25,7 @@ from chat.tests.conftest import (
 )
 from chatui.asgi import application
 from chatui.errors import LLMUnavailable
+from files.models import StoredFile
 
 pytestmark = [pytest.mark.anyio]
 
@@ -240,6 +241,37 @@ async def test_a_message_costs_the_same_few_queries_however_long_the_chat(
         ("user", "complete"),
         ("assistant", "complete"),
     ]
+
+
+async def test_a_new_chat_reads_nothing_of_the_users_files_it_does_not_use(
+    alice: tuple[Any, str],
+) -> None:
+    """A chat made for this message has no history and no files yet: its ``session``
+    frame costs no query. Reading its files scanned every file the user owns (with the
+    shares asked first) on each new chat, and a soak chat is always a new chat."""
+    await database_sync_to_async(_files_for)(alice[0], 40)
+    async with connected(alice[1]) as comm:
+        with chat_db_statements() as statements:
+            frames = await chat(comm, "hello, what do you see?")
+    assert frames[0]["type"] == "session"
+    assert (frames[0]["messages"], frames[0]["files"]) == ([], [])
+    assert frames[-1]["status"] == "complete"
+    data = [sql for sql in statements if not sql.upper().startswith(TRANSACTION_CONTROL)]
+    assert not [sql for sql in data if "files_usershare" in sql], data
+    # the chat's ownership read, two message rows, the chat's update, the context's
+    # files and history, the answer saved: besides the new chat's own row, nothing more
+    assert len(data) <= 8, data
+
+
+def _files_for(owner: Any, count: int) -> None:
+    for number in range(count):
+        StoredFile.objects.create(
+            owner=owner,
+            key=f"users/{owner.email}/uploads/20261206_{number:08x}_note-{number}.txt",
+            filename=f"note-{number}.txt",
+            content_type="text/plain",
+            size=10,
+        )
 
 
 async def test_two_tabs_of_one_user_see_the_same_reply(alice: tuple[Any, str]) -> None:
