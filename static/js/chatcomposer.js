@@ -71,7 +71,7 @@ nodes.composer.addEventListener("submit", (event) => {
 
 // "@" picks a file by name, "#" a tag, "/" a command or tool (registered before the composer's
 // own keys, so the menu takes Enter and the arrows while it is open).
-new ComposerMenu(nodes.input, $("composer-menu"), {
+const menu = new ComposerMenu(nodes.input, $("composer-menu"), {
   files: filesNamedOrMentioning,
   tags: async (q) => (await api(`/api/files/tags?q=${encodeURIComponent(q)}`)).results,
   commands: () => [{ name: "help", description: "The commands and tools" }, ...state.tools],
@@ -107,6 +107,8 @@ export async function loadTools() {
   } catch {
     state.tools = []; // the menu then offers /help only; /help names the tools
   }
+  // a "/" typed before the list arrived gets its menu now, not at the next key
+  if (nodes.input.value.startsWith("/")) menu.refresh();
 }
 
 let toolForm = null;

@@ -149,6 +149,26 @@ def test_the_tool_form_speaks_in_labels_not_schema_names(session: Any) -> None:
     shoot_modes(page, "polish-tool-form")
 
 
+def test_a_command_typed_before_the_tool_list_arrives_gets_its_menu(session: Any) -> None:
+    # given a chat page whose tool list (GET /api/tools) is held back
+    page = session.page
+    held: list[Any] = []
+    page.route("**/api/tools", lambda route: held.append(route))
+    open_chat(page)
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the page asked for its tool list"
+    # when the user types a tool's command before the list arrives, then the list comes
+    page.fill("#message-input", "/plot_cs")
+    page.locator("#message-input").press("v")
+    expect(page.locator("#composer-menu")).not_to_contain_text("/plot_csv")  # not yet
+    held[0].continue_()
+    # then the menu offers the tool without another key press
+    option = page.locator("#composer-menu").get_by_role("option")
+    expect(option.first).to_contain_text("/plot_csv")
+
+
 def _wait_for_text(session: Any, file_id: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
