@@ -255,7 +255,9 @@ def worker_main(config_path: str) -> int:
 
     config = json.loads(Path(config_path).read_text())
     results = uvloop.run(worker_run(config))
-    print(json.dumps(results.__dict__), flush=True)
+    # a file, not stdout: the parent reads one process's pipe at a time, and a pipe
+    # holds 64 KiB (one process's 2,000 latencies and send times are more)
+    Path(config_path + ".out").write_text(json.dumps(results.__dict__))
     return 0
 
 
@@ -297,8 +299,8 @@ def workers_go_and_collect(procs: list[subprocess.Popen[str]], on_go: Any = None
         on_go()
     merged = Results()
     for proc in procs:
-        out, _ = proc.communicate(timeout=3600)
-        part = json.loads(out.strip().splitlines()[-1])
+        proc.communicate(timeout=3600)
+        part = json.loads(Path(f"{proc.args[-1]}.out").read_text())  # type: ignore[index]
         merged.latencies_ms += part["latencies_ms"]
         merged.sent_at += part["sent_at"]
         merged.errors += part["errors"]
