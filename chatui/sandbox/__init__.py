@@ -6,8 +6,7 @@ it, and document text extraction (``files.documents.jobs``) runs in it.
 Python cannot kill a thread, so a parser stuck in a C loop or a decompression bomb
 would keep a thread and its memory forever; a child process is killed with SIGKILL at
 the deadline, and its data segment is capped with ``RLIMIT_DATA`` so a bomb fails
-with MemoryError inside the child. A child may also run at a lower CPU priority
-(``ChildLimits.nice``).
+with MemoryError inside the child.
 
 Children are forked from multiprocessing's forkserver, one per process, started by
 :func:`forkserver_ensure` with the ``SANDBOX_PRELOAD`` modules imported (the tools'
@@ -66,9 +65,6 @@ class ChildCrashed(Exception):
 class ChildLimits:
     timeout_s: float
     max_memory_bytes: int = 0
-    # Added to the child's niceness (``os.nice``) before it runs: background work such as
-    # text extraction yields the CPU to the servers' interactive work. 0: unchanged.
-    nice: int = 0
 
 
 def _child(
@@ -78,8 +74,6 @@ def _child(
     limits: ChildLimits,
     expected: tuple[type[BaseException], ...],
 ) -> None:
-    if limits.nice:
-        os.nice(limits.nice)
     if limits.max_memory_bytes:
         # RLIMIT_DATA (heap and private mappings) rather than RLIMIT_AS: a forkserver
         # started with preloaded libraries already reserves address space it never uses.

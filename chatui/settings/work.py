@@ -11,9 +11,6 @@ from chatui.settings.env import env_bool, env_float, env_int, env_list, env_str
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DOCUMENTS_EXTRACT_TIMEOUT_S = env_float("DOCUMENTS_EXTRACT_TIMEOUT_S", 120.0)
 DOCUMENTS_EXTRACT_MEMORY_MB = env_int("DOCUMENTS_EXTRACT_MEMORY_MB", 1024, minimum=64)
-# Niceness added to the extraction child (0-19, 0 = the worker's own): on a host shared
-# with the web servers, the parsing waits for the CPU behind their requests.
-DOCUMENTS_EXTRACT_NICE = env_int("DOCUMENTS_EXTRACT_NICE", 10)
 DOCUMENTS_MAX_PAGES = env_int("DOCUMENTS_MAX_PAGES", 2000, minimum=1)
 DOCUMENTS_MAX_UNZIPPED_MB = env_int("DOCUMENTS_MAX_UNZIPPED_MB", 500, minimum=1)
 DOCUMENTS_MAX_IMAGE_PIXELS = env_int("DOCUMENTS_MAX_IMAGE_PIXELS", 80_000_000, minimum=1)

@@ -34,23 +34,11 @@ def die() -> None:
     os._exit(3)
 
 
-def own_niceness() -> int:
-    return os.nice(0)
-
-
 LIMITS = ChildLimits(timeout_s=20, max_memory_bytes=256 * 1024 * 1024)
 
 
 def test_returns_the_value() -> None:
     assert run_in_child(double, (21,), LIMITS, name="t") == 42
-
-
-def test_a_child_runs_at_the_niceness_it_is_given_and_only_that_child() -> None:
-    ours = os.nice(0)
-    lowered = ChildLimits(timeout_s=20, nice=5)
-    assert run_in_child(own_niceness, (), lowered, name="t") == min(19, ours + 5)
-    assert run_in_child(own_niceness, (), LIMITS, name="t") == ours
-    assert os.nice(0) == ours
 
 
 def test_kills_at_the_deadline() -> None:

@@ -142,16 +142,12 @@ def text_extraction_run(*, file_id: str) -> str:
 
 
 def _extract(file: StoredFile) -> Extracted:
-    """Download the blob to a temporary file and parse it in a sandboxed child, at a
-    lower CPU priority (``DOCUMENTS_EXTRACT_NICE``) so the servers' requests come first.
-    Only the child: the worker itself writes to the database, and a process that
-    holds SQLite's write lock must not wait for the CPU behind the servers."""
+    """Download the blob to a temporary file and parse it in a sandboxed child."""
     from ..services import file_open
 
     limits = ChildLimits(
         timeout_s=settings.DOCUMENTS_EXTRACT_TIMEOUT_S,
         max_memory_bytes=settings.DOCUMENTS_EXTRACT_MEMORY_MB * 1024 * 1024,
-        nice=settings.DOCUMENTS_EXTRACT_NICE,
     )
     with tempfile.NamedTemporaryFile(prefix="chatui-extract-") as local:
         with file_open(file=file) as stream:

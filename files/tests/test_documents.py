@@ -7,7 +7,6 @@ through ``file_upload`` on a real S3 endpoint, and extracted by the real worker
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -241,27 +240,6 @@ def test_a_live_lease_is_not_taken_and_a_rerun_is_idempotent(s3_backend: Any, us
     )
     assert text_extraction_run(file_id=str(file.pk)) == "skipped"
     assert list(TextChunk.objects.values_list("page", "offset", "text")) == chunks
-
-
-def niceness_as_text(path: str, filename: str, limits: Any) -> Any:
-    """An extractor whose one page is the niceness of the process it runs in."""
-    from files.documents.limits import Extracted
-
-    return Extracted(pages=[f"niceness{os.nice(0)}"])
-
-
-def test_text_is_extracted_at_a_lower_cpu_priority_than_the_worker(
-    s3_backend: Any, user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from files.documents import jobs
-
-    settings.DOCUMENTS_EXTRACT_NICE = 7
-    monkeypatch.setattr(jobs, "extract_file", niceness_as_text)
-    upload(user, "nice.txt", b"anything")
-    run_worker()
-    assert list(TextChunk.objects.values_list("text", flat=True)) == [
-        f"niceness{min(19, os.nice(0) + 7)}"
-    ]
 
 
 def test_an_extraction_past_its_time_limit_is_killed(
