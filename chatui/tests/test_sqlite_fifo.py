@@ -14,7 +14,7 @@ from django.db import OperationalError, connection, connections, transaction
 from chat.models import ChatSession
 from chatui.sqlite_fifo.base import WriterQueue, writers
 
-pytestmark = pytest.mark.skipif(
+sqlite_only = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the writer queue is SQLite's backend"
 )
 
@@ -55,6 +55,7 @@ def test_a_waiter_that_times_out_leaves_the_queue() -> None:
     assert queue.acquire(timeout=0.01)
 
 
+@sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_a_transaction_holds_the_queue_from_begin_to_commit(user: Any) -> None:
     assert connection.settings_dict["ENGINE"] == "chatui.sqlite_fifo"
@@ -71,6 +72,7 @@ def test_a_transaction_holds_the_queue_from_begin_to_commit(user: Any) -> None:
     assert ChatSession.objects.count() == 1
 
 
+@sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_an_autocommit_write_holds_the_queue_for_its_statement(user: Any) -> None:
     seen: list[bool] = []
@@ -87,6 +89,7 @@ def test_an_autocommit_write_holds_the_queue_for_its_statement(user: Any) -> Non
     assert not writers.held
 
 
+@sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_a_writer_of_another_thread_waits_its_turn_then_times_out(
     user: Any, monkeypatch: pytest.MonkeyPatch
