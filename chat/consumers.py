@@ -82,6 +82,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        """Send a frame to the tab; once its client has gone, leave the chat's group.
+
+        An ASGI server raises ``OSError`` from a send after the client left (uvicorn's
+        ``ClientDisconnected``) and delivers ``websocket.disconnect`` after it. Raised
+        out of a handler, the error would end this consumer before ``disconnect`` runs,
+        so its channel would stay in the chat's group: every later frame of the chat
+        (the reply that outlives this tab, the chat's next replies) would be queued for
+        a channel nobody reads until the channel layer expires it.
+        """
+        try:
+            await super().send_json(content, close=close)
+        except OSError:
+            await self._group_leave()
+
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return  # refused in connect

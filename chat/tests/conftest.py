@@ -42,11 +42,11 @@ def session_cookie(user: Any) -> str:
     return client.cookies["sessionid"].value
 
 
-def communicator(cookie: str | None = None) -> WebsocketCommunicator:
+def communicator(cookie: str | None = None, app: Any = application) -> WebsocketCommunicator:
     headers = [(b"origin", ORIGIN), (b"host", b"localhost")]  # a browser sends both
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    return WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+    return WebsocketCommunicator(app, "/ws/chat/", headers=headers)
 
 
 @pytest.fixture
