@@ -152,7 +152,7 @@ async def run_client(
             session_id = await until_complete(ws, results)
             ws = await reopen_chat(ws, reopen, session_id)
         else:
-            ws, session_id = await reopen_mid_reply(ws, reopen, results)
+            ws, session_id = await reopen_mid_reply(ws, reopen, results, frame["content"])
         results.latencies_ms.append((time.perf_counter() - started) * 1000)
         results.sent_at.append(sent_at)
         if think_s:
@@ -160,17 +160,26 @@ async def run_client(
     return ws
 
 
-async def reopen_mid_reply(ws: Any, reopen: Any, results: Results) -> tuple[Any, str | None]:
+async def reopen_mid_reply(
+    ws: Any, reopen: Any, results: Results, content: str
+) -> tuple[Any, str | None]:
     """Close the tab at the reply's first frame, open a new one, load the chat and
-    follow the reply (caught up) to its end. An offline reply may finish first."""
+    follow the reply (caught up) to its end. An offline reply may finish first.
+
+    The reply is the one after the echo of ``content``: a socket that loaded the chat
+    as the previous reply ended may still be sent that reply's last frames after its
+    ``session`` frame (it joined the chat's group before reading the chat)."""
+    echoed = False
     while True:
         frame = json.loads(await ws.recv())
         if frame["type"] == "error":
             results.errors.append(f"{frame['code']}: {frame['message']}")
             return ws, frame.get("session_id")
-        if frame["type"] in ("token", "tool_start", "response_complete"):
+        if frame["type"] == "message" and frame["message"]["content"] == content:
+            echoed = True
+        elif echoed and frame["type"] in ("token", "tool_start", "response_complete"):
             break
-    session_id = frame["session_id"]
+    session_id, answer_id = frame["session_id"], frame["message_id"]
     await ws.close()
     ws = await reopen()
     await ws.send(json.dumps({"type": "load_session", "session_id": session_id}))
@@ -179,7 +188,7 @@ async def reopen_mid_reply(ws: Any, reopen: Any, results: Results) -> tuple[Any,
         return ws, session_id
     while True:  # the chat's frames may come before its `session` frame: the socket joins first
         frame = json.loads(await ws.recv())
-        if frame["type"] == "response_complete":
+        if frame["type"] == "response_complete" and frame["message_id"] == answer_id:
             if frame["status"] != "complete":
                 results.errors.append(f"reply status {frame['status']}")
             return ws, session_id

@@ -10,7 +10,6 @@ from any tab stops it. ``DomainError`` becomes an ``error`` frame here and only 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import uuid
@@ -19,7 +18,6 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import transaction
 
 from chat import services
 from chat.context import ContextPlan, context_plan
@@ -83,6 +81,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        """Send a frame to the tab; once its client has gone, leave the chat's group.
+
+        An ASGI server raises ``OSError`` from a send after the client left (uvicorn's
+        ``ClientDisconnected``) and delivers ``websocket.disconnect`` after it. Raised
+        out of a handler, the error would end this consumer before ``disconnect`` runs,
+        so its channel would stay in the chat's group: every later frame of the chat
+        (the reply that outlives this tab, the chat's next replies) would be queued for
+        a channel nobody reads until the channel layer expires it.
+        """
+        try:
+            await super().send_json(content, close=close)
+        except OSError:
+            await self._group_leave()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
@@ -298,43 +311,38 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     context needs from the database (its files' bytes are read off this thread).
     A refused message still opens the chat, as a ``load_session`` would have.
 
-    The message and its answer's ``streaming`` row are one write; a new chat is created
-    in the same transaction (the message's, nested in it, is then a savepoint, so a
-    refused message leaves the chat)."""
-    opened, session_payload, refused = None, None, None
+    The message and its answer's ``streaming`` row are one write; a new chat is
+    written with them (``services.chat_start``)."""
     answer_id = uuid.uuid4()
-    with transaction.atomic() if frame.session_id is None else contextlib.nullcontext():
-        if frame.session_id is None or with_session:
-            opened = _session_open(user=user, session_id=frame.session_id)
-            # its history before this message; a chat made just now has none
-            session_payload = (
-                new_session_payload(opened)
-                if frame.session_id is None
-                else session_payload_of(opened)
-            )
+    if frame.session_id is None:
+        session, message, refused = services.chat_start(
+            user=user, content=frame.content, file_ids=frame.file_ids, answer_id=answer_id
+        )
+        session_payload = new_session_payload(session)  # nothing in it before this message
+    else:
+        opened = (
+            session_get_for_user(user=user, session_id=frame.session_id) if with_session else None
+        )
+        # its history before this message
+        session_payload = session_payload_of(opened) if opened is not None else None
         try:
             session, message = services.chat_message_post(
                 user=user,
-                session_id=opened.id if opened is not None else frame.session_id,
+                session_id=frame.session_id,
                 content=frame.content,
                 file_ids=frame.file_ids,
                 answer_id=answer_id,
             )
+            refused = None
         except DomainError as exc:
             if opened is None:
                 raise
-            refused = exc
-    if refused is not None:
-        return _ChatBegun(opened, session_payload, error=refused)
+            session, message, refused = opened, None, exc
+    if message is None:
+        return _ChatBegun(session, session_payload, error=refused)
     plan = context_plan(user=user, session=session, message=message)  # S3 reads come later
     payload = message_payload(message, files=None if frame.file_ids else [])
     return _ChatBegun(session, session_payload, message, payload, plan, answer_id=answer_id)
-
-
-def _session_open(*, user: Any, session_id: str | None) -> ChatSession:
-    if session_id is None:
-        return services.session_create(owner=user)
-    return session_get_for_user(user=user, session_id=session_id)
 
 
 def _streaming_ids(payload: dict[str, Any]) -> list[str]:

@@ -5,11 +5,15 @@ process shares (asgiref's ``thread_sensitive`` mode). Under mixed load that thre
 was the chat's bottleneck: a chat's write waited there for SQLite's write lock (or a
 PostgreSQL round trip) behind the uploads, and every other chat waited behind it, in
 single file (``bench/soak.py``: chat p50 about 2 s while uploads took 0.35 s).
-Through :func:`chat_db` chats wait side by side on ``CHAT_DB_THREADS`` threads, as
-HTTP requests do on theirs (``chatui.request_threads``). Each call is one short
+Through :func:`chat_db` chats wait side by side on :func:`chat_db_threads` threads,
+as HTTP requests do on theirs (``chatui.request_threads``). Each call is one short
 piece of work, usually one transaction; Channels' wrapper still closes stale
 connections around it, and each thread keeps its own connection
-(``DB_CONN_MAX_AGE``), so PostgreSQL sees at most that many more per process.
+(``DB_CONN_MAX_AGE``), so PostgreSQL sees at most ``CHAT_DB_THREADS`` more per
+process. On SQLite a write waits its turn for the one write lock on its thread
+(``chatui.sqlite_fifo``), a wait of hundreds of milliseconds under the soak; with 8
+threads, chats queued for a thread and then again for the lock, so SQLite, whose
+connections are only open files, gets ``CHAT_DB_THREADS_SQLITE``.
 Channels' own session lookup on connect stays on the shared thread.
 """
 
@@ -19,10 +23,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 from channels.db import database_sync_to_async
+from django.db import connections
 
 from chatui.executors import thread_pool
 
 CHAT_DB_THREADS = 8
+CHAT_DB_THREADS_SQLITE = 32
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,5 +36,11 @@ R = TypeVar("R")
 
 def chat_db(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """``func`` as a coroutine function that runs on the chat's database pool."""
-    pool = thread_pool("chat-db", CHAT_DB_THREADS)
+    pool = thread_pool("chat-db", chat_db_threads())
     return database_sync_to_async(func, thread_sensitive=False, executor=pool)
+
+
+def chat_db_threads() -> int:
+    """The pool's size for this process's database."""
+    sqlite = connections["default"].vendor == "sqlite"
+    return CHAT_DB_THREADS_SQLITE if sqlite else CHAT_DB_THREADS

@@ -18,7 +18,7 @@ from django.db import transaction
 from chat.branches import tree_of
 from chat.models import ChatSession, Message
 from chat.selectors import session_files_to_delete, session_get_for_user
-from chatui.errors import InvalidInput, NotFound
+from chatui.errors import DomainError, InvalidInput, NotFound
 from chatui.ids import uuid_or_none
 from chatui.text import text_check
 from files.models import StoredFile
@@ -154,10 +154,17 @@ def versions_used(
 
 def _session_touch(session: ChatSession, *, role: str, content: str) -> None:
     fields = ["updated_at", "leaf"]
-    if not session.title and role == Message.Role.USER and content.strip():
-        session.title = " ".join(content.split())[:TITLE_FROM_MESSAGE]
+    if _title_from_message(session, role=role, content=content):
         fields.append("title")
     session.save(update_fields=fields)
+
+
+def _title_from_message(session: ChatSession, *, role: str, content: str) -> bool:
+    """Name an untitled chat after its first user message; whether it did."""
+    if session.title or role != Message.Role.USER or not content.strip():
+        return False
+    session.title = " ".join(content.split())[:TITLE_FROM_MESSAGE]
+    return True
 
 
 def chat_message_post(
@@ -183,6 +190,40 @@ def chat_message_post(
                 session=session, role=Message.Role.USER, content=content, files=files
             )
         return session, _message_and_answer_insert(session, content, files, answer_id)
+
+
+def chat_start(
+    *, user: Any, content: str, file_ids: list[str], answer_id: uuid.UUID
+) -> tuple[ChatSession, Message | None, DomainError | None]:
+    """A new chat with its first message and the answer's ``streaming`` row after it
+    (see :func:`chat_message_post`), in one transaction of three INSERTs: a soak of
+    new chats showed each statement holding SQLite's write lock costs every writer.
+    The chat's row is written whole, titled from the message and naming the answer as
+    its branch's end (foreign keys are checked at commit), so it needs no UPDATE and
+    nothing is read back. A refused message (its text, a file the user may not read)
+    still opens the chat, empty, and comes back as the third value. The files are
+    resolved in a savepoint, as opening a shared one records the access."""
+    with transaction.atomic():
+        try:
+            message_content_check(content, file_ids)
+            with transaction.atomic() if file_ids else contextlib.nullcontext():
+                files = files_get_readable(user=user, file_ids=file_ids)
+        except DomainError as exc:
+            return session_create(owner=user), None, exc
+        session = ChatSession(owner=user, leaf_id=answer_id)
+        _title_from_message(session, role=Message.Role.USER, content=content)
+        session.save(force_insert=True)
+        message = _message_insert(
+            session=session, role=Message.Role.USER, parent_id=None, content=content, files=files
+        )
+        _message_insert(
+            session=session,
+            role=Message.Role.ASSISTANT,
+            parent_id=message.id,
+            message_id=answer_id,
+            status=Message.Status.STREAMING,
+        )
+    return session, message, None
 
 
 def _message_and_answer_insert(

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
-from chat.db import CHAT_DB_THREADS
+from chat.db import chat_db_threads
 from chat.llm import Done, LLMProvider, LLMRequest, TextDelta
 from chat.tests.fake_llm import FakeLLM
 from chatui.asgi import application
@@ -42,11 +42,11 @@ def session_cookie(user: Any) -> str:
     return client.cookies["sessionid"].value
 
 
-def communicator(cookie: str | None = None) -> WebsocketCommunicator:
+def communicator(cookie: str | None = None, app: Any = application) -> WebsocketCommunicator:
     headers = [(b"origin", ORIGIN), (b"host", b"localhost")]  # a browser sends both
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    return WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+    return WebsocketCommunicator(app, "/ws/chat/", headers=headers)
 
 
 @pytest.fixture
@@ -148,12 +148,13 @@ def chat_db_statements() -> Iterator[list[str]]:
 
 
 def _on_every_chat_db_thread(action: Callable[[], None]) -> None:
-    pool = thread_pool("chat-db", CHAT_DB_THREADS)
-    barrier = threading.Barrier(CHAT_DB_THREADS, timeout=10)
+    threads = chat_db_threads()
+    pool = thread_pool("chat-db", threads)
+    barrier = threading.Barrier(threads, timeout=10)
 
     def run() -> None:
         action()
         barrier.wait()  # this thread takes no other task until every thread has run one
 
-    for future in [pool.submit(run) for _ in range(CHAT_DB_THREADS)]:
+    for future in [pool.submit(run) for _ in range(threads)]:
         future.result(timeout=15)

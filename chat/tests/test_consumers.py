@@ -258,9 +258,39 @@ async def test_a_new_chat_reads_nothing_of_the_users_files_it_does_not_use(
     assert frames[-1]["status"] == "complete"
     data = [sql for sql in statements if not sql.upper().startswith(TRANSACTION_CONTROL)]
     assert not [sql for sql in data if "files_usershare" in sql], data
-    # the chat's ownership read, two message rows, the chat's update, the context's
-    # files and history, the answer saved: besides the new chat's own row, nothing more
-    assert len(data) <= 8, data
+    # one write transaction before the reply, of the chat's, the message's and the
+    # answer's rows only (no savepoint, no read-back, no update of the chat: each
+    # statement in it holds SQLite's one write lock); then the context's files and
+    # history read, and the answer saved
+    control = [sql.split()[0].upper() for sql in statements if sql not in data]
+    assert control in ([], ["BEGIN"]), control
+    writes = [sql.split()[0].upper() for sql in data if not sql.upper().startswith("SELECT")]
+    assert writes == ["INSERT", "INSERT", "INSERT", "UPDATE"], data
+    assert len(data) <= 6, data
+
+
+async def test_a_new_chat_is_saved_titled_and_ending_with_its_answer(
+    alice: tuple[Any, str],
+) -> None:
+    async with connected(alice[1]) as comm:
+        frames = await chat(comm, "  what is   in my files?  ")
+    session = await database_sync_to_async(ChatSession.objects.get)(pk=frames[0]["session_id"])
+    assert session.title == frames[0]["title"] == "what is in my files?"
+    assert str(session.leaf_id) == frames[-1]["message_id"]  # the answer ends the branch
+
+
+async def test_a_new_chat_whose_file_is_refused_is_opened_empty_and_untitled(
+    alice: tuple[Any, str],
+) -> None:
+    async with connected(alice[1]) as comm:
+        await comm.send_json_to(
+            {"type": "chat", "session_id": None, "content": "see", "file_ids": [str(uuid.uuid4())]}
+        )
+        opened, error = await comm.receive_json_from(), await comm.receive_json_from()
+    assert (opened["type"], error["type"], error["code"]) == ("session", "error", "not_found")
+    session = await database_sync_to_async(ChatSession.objects.get)(pk=opened["session_id"])
+    assert (session.title, session.leaf_id) == ("", None)
+    assert await messages_of(opened["session_id"]) == []
 
 
 def _files_for(owner: Any, count: int) -> None:

@@ -130,7 +130,7 @@ async def test_the_chat_writes_on_its_own_database_pool(
     from chat import reply, services
 
     threads: dict[str, list[str]] = {"message": [], "reply": []}
-    real_post, real_finish = services.chat_message_post, reply.reply_finish
+    real_post, real_finish = services.chat_start, reply.reply_finish  # a new chat's writes
 
     def post(**kwargs: Any) -> Any:
         threads["message"].append(threading.current_thread().name)
@@ -140,7 +140,7 @@ async def test_the_chat_writes_on_its_own_database_pool(
         threads["reply"].append(threading.current_thread().name)
         return real_finish(**kwargs)
 
-    monkeypatch.setattr(services, "chat_message_post", post)
+    monkeypatch.setattr(services, "chat_start", post)
     monkeypatch.setattr(reply, "reply_finish", finished)
     comm = communicator(alice[1])
     assert (await comm.connect())[0]

@@ -21,6 +21,7 @@ from chat.tests.conftest import (
     receive_until,
 )
 from chat.tests.test_consumers import connected, messages_of, of_type
+from chatui.asgi import application
 
 pytestmark = [pytest.mark.anyio]
 
@@ -120,6 +121,48 @@ async def test_stop_from_a_tab_that_did_not_ask_stops_a_reply_whose_tab_closed(
     assert done["status"] == "stopped"
     stored = (await messages_of(session_id))[-1]
     assert stored == ("assistant", done["content"], "stopped") and done["content"]
+
+
+def client_leaving(gone: asyncio.Event, refused: list[dict[str, Any]]) -> Any:
+    """The site behind a server that, as ASGI servers do (uvicorn's ``ClientDisconnected``),
+    raises ``OSError`` from ``send`` once the client has gone (``gone`` set); its
+    ``websocket.disconnect`` comes later (the communicator's ``disconnect``)."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        async def send_or_refuse(message: dict[str, Any]) -> None:
+            if gone.is_set():
+                refused.append(message)
+                raise OSError("the client has gone")
+            await send(message)
+
+        await application(scope, receive, send_or_refuse)
+
+    return app
+
+
+async def test_a_tab_whose_client_left_mid_reply_still_leaves_the_chat(
+    alice: tuple[Any, str], use_provider: Any
+) -> None:
+    """The server refuses the reply's next frame before it reports the close: the
+    consumer must live on to its ``disconnect`` (which leaves the chat's group), not end
+    on that error with its channel still in the group, where every later frame of the
+    chat would pile up (bench/chat_ws.py --disconnect)."""
+    model = GatedProvider(WORDS[:3], WORDS[3:])
+    use_provider(model)
+    gone, refused = asyncio.Event(), []
+    asking = communicator(alice[1], app=client_leaving(gone, refused))
+    await asking.connect()
+    await asking.send_json_to({"type": "chat", "session_id": None, "content": "go"})
+    session_id = (await receive_until(asking, "token"))[0]["session_id"]
+    gone.set()  # the tab closed; the server has not told the consumer yet
+    async with connected(alice[1]) as other:
+        await other.send_json_to({"type": "load_session", "session_id": session_id})
+        await receive_until(other, "reply_state")
+        model.gate.set()
+        done = (await receive_until(other, "response_complete"))[-1]
+    await asking.disconnect()  # the consumer ends through ``disconnect``, not the error
+    assert refused and refused[0]["type"] == "websocket.send"
+    assert done["status"] == "complete" and done["content"] == "".join(WORDS)
 
 
 class SilentProvider(LLMProvider):

@@ -122,6 +122,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # The process's writers take SQLite's write lock in the order they asked, instead of
+    # racing for it in SQLite's sleeping busy handler (chatui/sqlite_fifo/base.py).
+    if env_bool("SQLITE_WRITER_QUEUE", True):
+        DATABASES["default"]["ENGINE"] = "chatui.sqlite_fifo"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "chatui.User"

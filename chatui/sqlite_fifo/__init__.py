@@ -1,0 +1,1 @@
+"""SQLite with the process's writers queued in order (see ``base``)."""

@@ -1,0 +1,119 @@
+"""The SQLite writer queue (``chatui.sqlite_fifo``): writers of the process take turns
+in the order they came, and Django still starts and ends its transactions the way the
+backend relies on (through the execute wrappers, ``commit()`` and ``rollback()``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import OperationalError, connection, connections, transaction
+
+from chat.models import ChatSession
+from chatui.sqlite_fifo.base import WriterQueue, writers
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the writer queue is SQLite's backend"
+)
+
+
+def test_waiters_get_the_lock_in_the_order_they_asked() -> None:
+    queue = WriterQueue()
+    assert queue.acquire(timeout=1)
+    order: list[int] = []
+
+    def wait_then_note(number: int) -> None:
+        assert queue.acquire(timeout=5)
+        order.append(number)
+        queue.release()
+
+    threads = []
+    for number in range(5):  # each one queued before the next starts
+        thread = threading.Thread(target=wait_then_note, args=(number,))
+        thread.start()
+        threads.append(thread)
+        while len(queue._waiters) < number + 1:
+            time.sleep(0.001)
+    queue.release()
+    for thread in threads:
+        thread.join(timeout=5)
+
+    assert order == [0, 1, 2, 3, 4]
+    assert not queue.held
+
+
+def test_a_waiter_that_times_out_leaves_the_queue() -> None:
+    queue = WriterQueue()
+    assert queue.acquire(timeout=1)
+
+    assert queue.acquire(timeout=0.01) is False
+
+    queue.release()
+    assert not queue.held  # nobody was left waiting to hand it to
+    assert queue.acquire(timeout=0.01)
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_holds_the_queue_from_begin_to_commit(user: Any) -> None:
+    assert connection.settings_dict["ENGINE"] == "chatui.sqlite_fifo"
+    assert not writers.held
+    with transaction.atomic():
+        assert writers.held and connection.in_writer_queue  # BEGIN went through the wrapper
+        ChatSession.objects.create(owner=user)
+    assert not writers.held and not connection.in_writer_queue  # commit() let go
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ChatSession.objects.create(owner=user)
+        raise RuntimeError
+    assert not writers.held  # rollback() let go
+    assert ChatSession.objects.count() == 1
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_an_autocommit_write_holds_the_queue_for_its_statement(user: Any) -> None:
+    seen: list[bool] = []
+
+    def note(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(writers.held)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):  # runs inside the queue's wrapper
+        ChatSession.objects.create(owner=user)
+        ChatSession.objects.count()
+
+    assert seen == [True, False]  # the INSERT queued, the SELECT did not
+    assert not writers.held
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_of_another_thread_waits_its_turn_then_times_out(
+    user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcome: list[str] = []
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.2)  # every thread's
+
+    def write_elsewhere() -> None:
+        other = connections["default"]
+        try:
+            with transaction.atomic():
+                ChatSession.objects.create(owner=user)
+            outcome.append("written")
+        except OperationalError as exc:
+            outcome.append(str(exc))
+        finally:
+            other.close()
+
+    with transaction.atomic():
+        ChatSession.objects.create(owner=user)
+        thread = threading.Thread(target=write_elsewhere)
+        thread.start()
+        thread.join(timeout=5)
+
+    assert outcome == ["database is locked"]  # waited in the queue, not in SQLite
+    assert ChatSession.objects.count() == 1
+    assert not writers.held
