@@ -60,6 +60,7 @@ PYTHON = Path(sys.executable)
 @dataclass
 class Results:
     latencies_ms: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)  # time.monotonic(), one per latency
     errors: list[str] = field(default_factory=list)
     client_cpu_s: list[float] = field(default_factory=list)
 
@@ -143,7 +144,7 @@ async def run_client(
     session_id = None
     for number in range(messages):
         frame = {"type": "chat", "session_id": session_id, "content": f"message {number}"}
-        started = time.perf_counter()
+        started, sent_at = time.perf_counter(), time.monotonic()
         await ws.send(json.dumps(frame))
         if reopen is None:
             session_id = await until_complete(ws, results)
@@ -153,6 +154,7 @@ async def run_client(
         else:
             ws, session_id = await reopen_mid_reply(ws, reopen, results, frame["content"])
         results.latencies_ms.append((time.perf_counter() - started) * 1000)
+        results.sent_at.append(sent_at)
         if think_s:
             await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
     return ws
@@ -262,7 +264,9 @@ def worker_main(config_path: str) -> int:
 
     config = json.loads(Path(config_path).read_text())
     results = uvloop.run(worker_run(config))
-    print(json.dumps(results.__dict__), flush=True)
+    # a file, not stdout: the parent reads one process's pipe at a time, and a pipe
+    # holds 64 KiB (one process's 2,000 latencies and send times are more)
+    Path(config_path + ".out").write_text(json.dumps(results.__dict__))
     return 0
 
 
@@ -296,15 +300,18 @@ def workers_wait_ready(procs: list[subprocess.Popen[str]]) -> None:
             raise RuntimeError(f"a client process failed to connect: {line!r}")
 
 
-def workers_go_and_collect(procs: list[subprocess.Popen[str]]) -> Results:
+def workers_go_and_collect(procs: list[subprocess.Popen[str]], on_go: Any = None) -> Results:
     for proc in procs:
         proc.stdin.write("go\n")  # type: ignore[union-attr]
         proc.stdin.flush()  # type: ignore[union-attr]
+    if on_go is not None:
+        on_go()
     merged = Results()
     for proc in procs:
-        out, _ = proc.communicate(timeout=3600)
-        part = json.loads(out.strip().splitlines()[-1])
+        proc.communicate(timeout=3600)
+        part = json.loads(Path(f"{proc.args[-1]}.out").read_text())  # type: ignore[index]
         merged.latencies_ms += part["latencies_ms"]
+        merged.sent_at += part["sent_at"]
         merged.errors += part["errors"]
         merged.client_cpu_s += part["client_cpu_s"]
     return merged
@@ -375,14 +382,16 @@ def report(run: Run, args: argparse.Namespace) -> bool:
     return passed
 
 
-def measure(server: subprocess.Popen[bytes], port: int, cookies: list[str], args: Any) -> Run:
+def measure(
+    server: subprocess.Popen[bytes], port: int, cookies: list[str], args: Any, on_go: Any = None
+) -> Run:
     with tempfile.TemporaryDirectory(prefix="chatui-bench-clients-") as tmp:
         procs = workers_start(port, cookies, args, Path(tmp))
         try:
             workers_wait_ready(procs)
             load_before, cpu_before = os.getloadavg(), process_cpu_seconds(server.pid)
             started = time.monotonic()
-            results = workers_go_and_collect(procs)
+            results = workers_go_and_collect(procs, on_go)
             wall = time.monotonic() - started
             server_cpu = process_cpu_seconds(server.pid) - cpu_before
         finally:
@@ -407,10 +416,12 @@ def main() -> int:
             wait_for_port(port, server)
             if ingest is not None:
                 so.enter_context(ingest.running(env, server.pid))
-            passed = report(measure(server, port, cookies, args), args)
+            run = measure(server, port, cookies, args, ingest.go if ingest else None)
+            passed = report(run, args)
             so.close()  # the ingest ends (ready) before its report
             if ingest is not None:
-                ingest.report()
+                lat, sent = run.results.latencies_ms, run.results.sent_at
+                passed = ingest.report(lat, sent, args.target_p99_ms) and passed
         finally:
             server.terminate()
             server.wait(timeout=15)

@@ -1,10 +1,14 @@
 """Chat latency and memory while a long PDF is ingested (``chat_ws.py --during-ingest N``).
 
 Beside the chat server: a live s3mock and a ``manage.py files_worker`` on the same
-database. Once the server is up, an N-page text PDF is uploaded through ``file_upload``
-(in a ``manage.py shell`` of the same settings), and the RSS of the server and of the
-worker (itself and its extraction child) is sampled at 20 Hz while the websocket
-clients run; afterwards the PDF is awaited until ``ready`` and the peaks reported.
+database. An uploader (a Python process of the same settings, Django set up
+beforehand so its start costs nothing during the run) uploads an N-page text PDF
+through ``file_upload`` ``UPLOAD_AFTER_S`` seconds after the clients start, when they
+are all sending, so the extraction runs while the chat is measured. The file's status
+is read from the database every 50 ms, which times upload -> ``ready``; the RSS of
+the server and of the worker (itself and its extraction child) is sampled at 20 Hz.
+Reported: the time to ready, the peaks, and the chat's latency over the replies sent
+while the file was being ingested (between its upload and ``ready``).
 Target: the chat's p99 stays under its target while the worker extracts, and the
 RSS stays flat in the page count (compare ``--during-ingest 30`` with ``300``).
 """
@@ -12,10 +16,12 @@ RSS stays flat in the page count (compare ``--during-ingest 30`` with ``300``).
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,14 +35,11 @@ from chatui.models import User
 from files.services import file_upload
 owner, _ = User.objects.get_or_create(email="ingest@example.com")
 data = open(sys.argv[-1], "rb").read()
-print(file_upload(owner=owner, content=data, filename="long.pdf").pk)
+print("ready", flush=True)
+sys.stdin.readline()
+print(file_upload(owner=owner, content=data, filename="long.pdf").pk, flush=True)
 """
-STATUS = """
-import django, sys
-django.setup()
-from files.models import StoredFile
-print(StoredFile.objects.get(pk=sys.argv[-1]).text_status)
-"""
+UPLOAD_AFTER_S = 10.0  # the clients start spread over one think time (3 s paced)
 
 
 def ingest_load(
@@ -55,8 +58,11 @@ class IngestLoad:
         self.var_dir = var_dir
         self.pages = pages
         self.peaks = {"server": 0, "worker": 0, "child": 0}
-        self.started = 0.0
+        self.uploaded = 0.0  # time.monotonic() of the upload, of ``ready``; 0: not yet
+        self.ready = 0.0
+        self.status = ""
         self.file_id = ""
+        self._uploader: subprocess.Popen[str] | None = None
 
     @contextlib.contextmanager
     def storage(self) -> Iterator[dict[str, str]]:
@@ -76,70 +82,125 @@ class IngestLoad:
 
     @contextlib.contextmanager
     def running(self, env: dict[str, str], server_pid: int) -> Iterator[None]:
-        """The worker started, the PDF uploaded, RSS sampled until the block ends."""
+        """The worker and the uploader started, RSS and the file's status sampled until
+        the block ends; then the PDF is awaited until ``ready``. Call :meth:`go` when the
+        clients start."""
+        from bench.ingest import text_pdf
+
         log = open(self.var_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "files_worker"], cwd=REPO, env=env, stdout=log, stderr=log
         )
+        path = self.var_dir / "long.pdf"
+        path.write_bytes(text_pdf(self.pages))
+        self._uploader = subprocess.Popen(
+            [sys.executable, "-c", UPLOAD, str(path)],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         stop = threading.Event()
         sampler = threading.Thread(target=self._sample, args=(server_pid, worker.pid, stop))
         try:
+            if self._uploader.stdout.readline().strip() != "ready":  # type: ignore[union-attr]
+                raise SystemExit("the uploader failed to start")
             sampler.start()
-            self.file_id = self._upload(env)
             yield
-            self._wait_ready(env)
+            self._wait_ready(stop)
         finally:
             stop.set()
-            sampler.join()
+            if sampler.is_alive():
+                sampler.join()
+            if self._uploader.poll() is None:
+                self._uploader.kill()
             worker.terminate()
             worker.wait(timeout=15)
             log.close()
 
-    def report(self) -> None:
+    def go(self) -> None:
+        """The clients have started: upload the PDF ``UPLOAD_AFTER_S`` later (a thread)."""
+        threading.Thread(target=self._upload, daemon=True).start()
+
+    def window(self) -> tuple[float, float]:
+        """(upload, ready) in ``time.monotonic()`` seconds; ready is 0 if it never was."""
+        return self.uploaded, self.ready
+
+    def report(self, latencies_ms: list[float], sent_at: list[float], target_ms: float) -> bool:
+        """Print the time to ready, the peaks and the latency of the replies sent while
+        the file was ingested; True if their p99 is under ``target_ms``."""
         mib = {name: value >> 20 for name, value in self.peaks.items()}
         print(
-            f"during ingest of a {self.pages}-page PDF (ready {time.monotonic() - self.started:.1f}"
+            f"during ingest of a {self.pages}-page PDF (ready {self.ready - self.uploaded:.1f}"
             f" s after upload): peak RSS server {mib['server']} MiB, worker {mib['worker']} MiB,"
             f" extraction child {mib['child']} MiB"
         )
-
-    def _upload(self, env: dict[str, str]) -> str:
-        from bench.ingest import text_pdf
-
-        path = self.var_dir / "long.pdf"
-        path.write_bytes(text_pdf(self.pages))
-        self.started = time.monotonic()
-        return self._manage(env, UPLOAD, str(path))
-
-    def _wait_ready(self, env: dict[str, str], timeout: float = 900) -> None:
-        while time.monotonic() - self.started < timeout:
-            status = self._manage(env, STATUS, self.file_id)
-            if status != "processing":
-                if status != "ready":
-                    raise SystemExit(f"the {self.pages}-page PDF ended {status}")
-                return
-            time.sleep(0.5)
-        raise SystemExit(f"the {self.pages}-page PDF was not ready after {timeout} s")
-
-    @staticmethod
-    def _manage(env: dict[str, str], script: str, argument: str) -> str:
-        command = [sys.executable, "-c", script, argument]
-        done = subprocess.run(
-            command, cwd=REPO, env=env, capture_output=True, text=True, check=True
+        during = sorted(
+            ms
+            for ms, sent in zip(latencies_ms, sent_at, strict=True)
+            if self.uploaded <= sent <= self.ready
         )
-        return done.stdout.strip().splitlines()[-1]
+        if not during:
+            print("no reply was sent while the PDF was ingested")
+            return False
+        p50, p99 = (during[min(len(during) - 1, round(q * (len(during) - 1)))] for q in (0.5, 0.99))
+        passed = p99 < target_ms
+        print(
+            f"replies sent while it was ingested: {len(during)}, p50={p50:.1f}ms"
+            f" p99={p99:.1f}ms max={during[-1]:.1f}ms  {'PASS' if passed else 'FAIL'}"
+            f" (p99 < {target_ms:g} ms)"
+        )
+        return passed
+
+    def _upload(self) -> None:
+        uploader = self._uploader
+        assert uploader is not None and uploader.stdin is not None and uploader.stdout is not None
+        time.sleep(UPLOAD_AFTER_S)
+        self.uploaded = time.monotonic()
+        uploader.stdin.write("go\n")
+        uploader.stdin.flush()
+        self.file_id = uploader.stdout.readline().strip()
+
+    def _wait_ready(self, stop: threading.Event, timeout: float = 900) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.ready and time.monotonic() < deadline:
+            if self.uploaded and not self.file_id and self._uploader.poll() is not None:
+                raise SystemExit("the upload failed")
+            if self.status not in ("", "processing"):
+                raise SystemExit(f"the {self.pages}-page PDF ended {self.status}")
+            time.sleep(0.1)
+        if not self.ready:
+            raise SystemExit(f"the {self.pages}-page PDF was not ready after {timeout} s")
+
+    def _status(self, db: sqlite3.Connection) -> None:
+        """Note the file's status, and when it first reads ``ready``."""
+        if not self.file_id or self.ready:
+            return
+        row = db.execute(
+            "SELECT text_status FROM files_storedfile WHERE id = ?", (uuid.UUID(self.file_id).hex,)
+        ).fetchone()
+        self.status = row[0] if row else ""
+        if self.status == "ready":
+            self.ready = time.monotonic()
 
     def _sample(self, server_pid: int, worker_pid: int, stop: threading.Event) -> None:
         import psutil
 
         server, worker = psutil.Process(server_pid), psutil.Process(worker_pid)
-        while not stop.is_set():
-            with contextlib.suppress(psutil.Error):
-                self._peak("server", server)
-                self._peak("worker", worker)
-                for child in worker.children(recursive=True):
-                    self._peak("child", child)
-            time.sleep(0.05)
+        db = sqlite3.connect(f"file:{self.var_dir / 'db.sqlite3'}?mode=ro", uri=True, timeout=5)
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(psutil.Error):
+                    self._peak("server", server)
+                    self._peak("worker", worker)
+                    for child in worker.children(recursive=True):
+                        self._peak("child", child)
+                with contextlib.suppress(sqlite3.OperationalError):
+                    self._status(db)
+                time.sleep(0.05)
+        finally:
+            db.close()
 
     def _peak(self, name: str, process: Any) -> None:
         import psutil
