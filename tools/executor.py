@@ -12,6 +12,7 @@ generated file behind.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -113,10 +114,9 @@ def validate_arguments(tool: Tool, arguments: Any) -> dict[str, Any]:
 
 
 def _file_by_name(*, user: Any, filename: str, session_id: uuid.UUID | None) -> StoredFile:
-    """The file called ``filename``: the newest such file in the chat session (names are
-    not unique; the latest upload or result is the one a user means), else the user's
-    only file of that name (case ignored). Several candidates outside the chat are a
-    question back, never a guess."""
+    """The file called ``filename``: the newest such in the chat session (names are not
+    unique; the latest is the one a user means), else the user's only file of that name
+    (case ignored). Several candidates outside the chat are a question back, not a guess."""
     if session_id is None:
         raise InvalidToolArguments("filename works only within a chat session; use file_id.")
     in_chat = file_list_for_user(user=user, session_id=session_id)
@@ -216,8 +216,7 @@ def resolve_file_arguments(
 
 
 def bounded_text(text: str) -> str:
-    """The text result with file content cut out and its length capped, so a tool
-    cannot flood the chat or the model's context with bytes."""
+    """The text result without file content, length capped: no flood of bytes."""
     text = BASE64_RUN.sub(lambda m: f"[binary data removed: {len(m.group()):,} characters]", text)
     control = CONTROL_CHAR.search(text)
     if control is not None:
@@ -349,10 +348,11 @@ def _record_failure(context: _RunContext, exc: DomainError) -> ToolRun:
 
 
 def _record_success(context: _RunContext, stored: list[StoredFile]) -> ToolRun:
-    try:
-        with transaction.atomic():
+    try:  # one INSERT is atomic by itself: a transaction only when output files come too
+        with transaction.atomic() if stored else contextlib.nullcontext():
             run = ToolRun.objects.create(**context.fields(), status=ToolRun.Status.SUCCESS)
-            run.files.set(stored)
+            if stored:  # (even an empty add() opens a transaction)
+                run.files.add(*stored)
     except BaseException:
         _discard(stored)
         raise

@@ -257,6 +257,26 @@ def test_several_files_in_the_order_given(storage: Any, user: Any, make_stored_f
     assert outcome.text == "B+A" and outcome.files == []
 
 
+def test_a_run_that_makes_no_file_is_recorded_in_one_insert(
+    transactional_db: Any, storage: Any, user: Any, make_stored_file: Any
+) -> None:
+    """On SQLite every statement of a write holds the database's one write lock: a run
+    without output files is one INSERT, with no transaction around it (SQLite shows
+    one as ``BEGIN``) and no read of its (new, empty) file links."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    source = make_stored_file(content=b"A", filename="a.txt")
+    with CaptureQueriesContext(connection) as queries:
+        outcome = tool_run(user=user, name="concat", arguments={"file_ids": [str(source.pk)]})
+    assert outcome.files == [] and outcome.run.status == "success"
+    run_table, links = ToolRun._meta.db_table, ToolRun.files.through._meta.db_table
+    recorded = [q["sql"] for q in queries if f'"{run_table}"' in q["sql"]]
+    assert len(recorded) == 1 and recorded[0].startswith("INSERT"), recorded
+    around = [q["sql"] for q in queries if q["sql"].startswith(("BEGIN", "SAVEPOINT"))]
+    assert not [q["sql"] for q in queries if f'"{links}"' in q["sql"]] and not around, around
+
+
 def test_several_files_are_looked_up_in_one_query(
     storage: Any, user: Any, make_stored_file: Any
 ) -> None:
