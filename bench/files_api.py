@@ -196,6 +196,7 @@ def _run(workdir: Path, big_mib: int, row_count: int) -> int:
     make_payload(big, big_mib * MIB)
     with running_s3mock(workdir / "s3mock", credentials=f"{ACCESS}:{SECRET}") as s3mock:
         env = environment(workdir, s3mock.endpoint_url, production=True)
+        env["FILES_MAX_UPLOAD_MB"] = str(max(250, 2 * big_mib))  # the default is 250 (MiB)
         token = _setup_database(env)
         port = free_port()
         redirect_env = {**env, "FILES_DOWNLOAD_REDIRECT": "true"}
