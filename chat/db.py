@@ -13,7 +13,10 @@ connections around it, and each thread keeps its own connection
 process. On SQLite a write waits its turn for the one write lock on its thread
 (``chatui.sqlite_fifo``), a wait of hundreds of milliseconds under the soak; with 8
 threads, chats queued for a thread and then again for the lock, so SQLite, whose
-connections are only open files, gets ``CHAT_DB_THREADS_SQLITE``.
+connections are only open files, gets ``CHAT_DB_THREADS_SQLITE``. Not more: with 32,
+a saturated process spent more CPU per reply on threads contending for the GIL
+(``bench/chat_ws.py --disconnect`` at 200 clients: 27-29 ms per reply against 19.8
+with 16 and 18.4 with 8), while the soak's chat gained nothing over 16.
 Channels' own session lookup on connect stays on the shared thread.
 """
 
@@ -28,7 +31,7 @@ from django.db import connections
 from chatui.executors import thread_pool
 
 CHAT_DB_THREADS = 8
-CHAT_DB_THREADS_SQLITE = 32
+CHAT_DB_THREADS_SQLITE = 16
 
 P = ParamSpec("P")
 R = TypeVar("R")
