@@ -138,7 +138,7 @@ def _message_insert(
         file_versions=versions_used(files, file_versions),
     )
     if files:
-        message.files.set(files)
+        message.files.add(*files)  # a new row has no links to read and replace
     return message
 
 
@@ -213,16 +213,7 @@ def chat_start(
         session = ChatSession(owner=user, leaf_id=answer_id)
         _title_from_message(session, role=Message.Role.USER, content=content)
         session.save(force_insert=True)
-        message = _message_insert(
-            session=session, role=Message.Role.USER, parent_id=None, content=content, files=files
-        )
-        _message_insert(
-            session=session,
-            role=Message.Role.ASSISTANT,
-            parent_id=message.id,
-            message_id=answer_id,
-            status=Message.Status.STREAMING,
-        )
+        message, _ = _message_and_answer_rows(session, None, content, files, answer_id)
     return session, message, None
 
 
@@ -231,22 +222,33 @@ def _message_and_answer_insert(
 ) -> Message:
     """The user's message at the end of the branch on show, its answer's ``streaming``
     row after it as the new end, and the chat's row updated once for both."""
-    message = _message_insert(
-        session=session,
-        role=Message.Role.USER,
-        parent_id=session.leaf_id,
-        content=content,
-        files=files,
+    message, session.leaf = _message_and_answer_rows(
+        session, session.leaf_id, content, files, answer_id
     )
-    session.leaf = _message_insert(
+    _session_touch(session, role=Message.Role.USER, content=content)
+    return message
+
+
+def _message_and_answer_rows(
+    session: ChatSession,
+    parent_id: Any,
+    content: str,
+    files: list[StoredFile],
+    answer_id: uuid.UUID,
+) -> tuple[Message, Message]:
+    """The user's message after ``parent_id`` and its answer's empty ``streaming`` row
+    after it; the chat's row is the caller's to write."""
+    message = _message_insert(
+        session=session, role=Message.Role.USER, parent_id=parent_id, content=content, files=files
+    )
+    answer = _message_insert(
         session=session,
         role=Message.Role.ASSISTANT,
         parent_id=message.id,
         message_id=answer_id,
         status=Message.Status.STREAMING,
     )
-    _session_touch(session, role=Message.Role.USER, content=content)
-    return message
+    return message, answer
 
 
 def message_content_check(content: str, file_ids: list[str]) -> None:
