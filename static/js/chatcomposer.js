@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { clear, showBanner } from "./dom.js";
-import { Counter } from "./composer.js";
+import { Counter, growWithText } from "./composer.js";
 import { ComposerMenu } from "./picker.js";
 import { buildToolForm, toolSummary } from "./toolform.js";
 import { UploadList, acceptDrops } from "./uploads.js";
@@ -25,6 +25,7 @@ function attachedIds() {
 }
 
 const counter = new Counter(nodes.input, nodes.counter, config.maxMessageChars);
+const autoGrow = growWithText(nodes.input);
 
 /** Puts a message the server refused back into the composer (text and file chips). */
 export function restoreRefused() {
@@ -154,12 +155,6 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   send({ type: "stop", session_id: state.sessionId });
 });
-
-function autoGrow() {
-  nodes.input.style.height = "auto";
-  nodes.input.style.height = `${Math.min(nodes.input.scrollHeight, 220)}px`;
-}
-nodes.input.addEventListener("input", autoGrow);
 
 nodes.stop.addEventListener("click", () => {
   send({ type: "stop", session_id: state.sessionId });

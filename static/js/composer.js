@@ -1,11 +1,31 @@
-// The composer's small behaviours: the character counter near the limit, keeping the
-// text of a message the server refused, and collapsing long messages behind "Show more".
+// The composer's small behaviours: growing with its text, the character counter near the
+// limit, keeping the text of a message the server refused, and collapsing long messages
+// behind "Show more".
 
 import { el } from "./dom.js";
 
 const COUNTER_FROM = 0.8; // show the counter once the text passes 80 % of the limit
 const COLLAPSE_CHARS = 1200;
 const COLLAPSE_LINES = 14;
+const GROW_SHARE = 0.4; // the composer grows with its text up to this share of the window
+
+/**
+ * Makes ``input`` as tall as its text, up to 40 % of the window's height (then it
+ * scrolls); returns the function to call after setting its value from code.
+ */
+export function growWithText(input) {
+  const grow = () => {
+    input.style.height = "auto"; // measure the text, not the height set last time
+    const border = input.offsetHeight - input.clientHeight;
+    const wanted = input.scrollHeight + border;
+    const most = Math.floor(window.innerHeight * GROW_SHARE);
+    input.style.height = `${Math.min(wanted, most)}px`;
+    input.style.overflowY = wanted > most ? "auto" : "hidden";
+  };
+  input.addEventListener("input", grow);
+  window.addEventListener("resize", grow);
+  return grow;
+}
 
 /** Shows "n / limit" under the composer once the text nears the limit; says if it is over. */
 export class Counter {

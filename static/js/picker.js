@@ -2,11 +2,14 @@
 // "#" the tags on the files they may read, theirs and those shared with them, each
 // shared one marked with its owners (a #tag brings the files carrying it into the message),
 // "/" at the start lists the commands and tools. Arrow keys move, Enter or Tab picks,
-// Esc closes; the listbox follows the ARIA combobox pattern on the textarea.
+// Esc closes; the listbox follows the ARIA combobox pattern on the textarea. Its options
+// sit under group headings ("Commands", "Tools", "Files"...), and a footer under the list
+// names the keys (the screen reader hears them from the composer's description).
 
 import { el, clear } from "./dom.js";
 import { formatSize, isRaster } from "./format.js";
 import { icon } from "./icons.js";
+import { toolSummary } from "./toolform.js";
 
 const FILE_TOKEN = /(^|\s)@([^\s@]*)$/;
 const TAG_TOKEN = /(^|\s)#([\w.-]*)$/;
@@ -16,12 +19,14 @@ const SEARCH_DELAY_MS = 120;
 export class ComposerMenu {
   /**
    * @param input     the composer's textarea
-   * @param list      an empty <ul> shown above the composer
+   * @param list      an empty <ul> inside the frame shown above the composer (its
+   *                  ``.composer-menu`` parent, which also holds the keys' footer)
    * @param sources   { files(q): Promise<file[]>, tags(q): Promise<{name, files, shared_by}[]>, commands(): command[], pickFile(file), pickCommand(command) }
    */
   constructor(input, list, sources) {
     this.input = input;
     this.list = list;
+    this.frame = list.closest(".composer-menu") || list;
     this.sources = sources;
     this.items = [];
     this.active = -1;
@@ -44,7 +49,7 @@ export class ComposerMenu {
   }
 
   get open() {
-    return !this.list.hidden;
+    return !this.frame.hidden;
   }
 
   /** The @word or /word being typed at the caret, if any. */
@@ -79,27 +84,51 @@ export class ComposerMenu {
   }
 
   show(items) {
-    this.items = items;
-    this.active = items.length ? 0 : -1;
+    const groups = this.groups(items).filter(([, members]) => members.length);
+    this.items = groups.flatMap(([, members]) => members);
+    this.active = this.items.length ? 0 : -1;
     clear(this.list);
     if (!items.length) {
       const empty = { file: "No file has that name.", tag: "No file you can read has a tag like that.", command: "No such command." };
       this.list.append(el("li", { className: "menu-empty muted", text: empty[this.mode] }));
     }
-    items.forEach((item, index) => this.list.append(this.option(item, index)));
-    this.list.hidden = false;
+    let index = 0;
+    groups.forEach(([heading, members], number) => {
+      const headingId = `${this.list.id}-group-${number}`;
+      const options = members.map((item) => this.option(item, index++));
+      this.list.append(
+        el(
+          "li",
+          { role: "group", className: "menu-group", "aria-labelledby": headingId },
+          el("div", { id: headingId, role: "presentation", className: "menu-heading", text: heading }),
+          el("ul", { role: "none", className: "menu-group-list" }, options),
+        ),
+      );
+    });
+    this.frame.hidden = false;
     this.list.dataset.mode = this.mode;
     this.input.setAttribute("aria-expanded", "true");
     this.mark();
   }
 
+  /** [heading, items] pairs in the order shown: /help apart from the tools, files found
+   * by name apart from those whose text mentions the word. */
+  groups(items) {
+    if (this.mode === "tag") return [["Tags", items]];
+    if (this.mode === "command") return [["Commands", items.filter((c) => c.name === "help")], ["Tools", items.filter((c) => c.name !== "help")]];
+    return [["Files", items.filter((f) => !f.snippet)], ["Mentioned in their text", items.filter((f) => f.snippet)]];
+  }
+
   option(item, index) {
     const id = `${this.list.id}-${index}`;
     const main = this.mode === "file" ? item.filename : this.mode === "tag" ? `#${item.name}` : `/${item.name}`;
-    const detail = this.mode === "tag" ? tagDetail(item) : this.mode !== "file" ? item.description : item.snippet ? `in its text: “${item.snippet}”` : `${formatSize(item.size)} · ${item.category || ""}`;
+    // A tool's description is written for the model: its first sentence is shown (on two
+    // lines at most), the whole of it is the option's tooltip.
+    const detail = this.mode === "tag" ? tagDetail(item) : this.mode !== "file" ? toolSummary(item) : item.snippet ? `in its text: “${item.snippet}”` : `${formatSize(item.size)} · ${item.category || ""}`;
+    const title = this.mode === "command" && item.description !== detail ? item.description : null;
     return el(
       "li",
-      { id, role: "option", className: "menu-option", dataset: { index } },
+      { id, role: "option", className: "menu-option", title, dataset: { index } },
       el("span", { className: "menu-icon" }, icon(this.iconFor(item))),
       el("span", { className: "menu-text" }, el("span", { className: "menu-main", text: main }), el("span", { className: "menu-detail muted", text: detail || "" })),
     );
@@ -160,7 +189,7 @@ export class ComposerMenu {
   close() {
     clearTimeout(this.timer);
     this.seq += 1;
-    this.list.hidden = true;
+    this.frame.hidden = true;
     this.items = [];
     this.active = -1;
     this.input.setAttribute("aria-expanded", "false");
