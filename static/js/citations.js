@@ -3,8 +3,9 @@
 // sent with response_complete and kept with the message). A click opens the preview
 // of the version quoted, at that page, with the cited passage's words highlighted.
 // Hovering a chip (or focusing it from the keyboard) shows the quoted passage in a card
-// placed below the pill, so the answer's text above stays readable; at the bottom of
-// the window it flips above. The card is fixed to the window, not clipped by the
+// placed below the pill, so the answer's text above stays readable, and below the
+// message's action row where the card would cover it (a phone's narrow column); at the
+// bottom of the window it flips above. The card is fixed to the window, not clipped by the
 // scrolling message list, and follows the pill while the list scrolls.
 
 import { api } from "./api.js";
@@ -100,20 +101,30 @@ function hideQuote(chip) {
   if (quoting === chip) quoting = null;
 }
 
-/** Below the pill when the card fits above the window's bottom edge, else above it
- * (or below anyway when neither fits); kept inside the window's width. */
+/** Below the pill (and below the message's actions when the card would cover them)
+ * when the card fits above the window's bottom edge, else above it (or below anyway
+ * when neither fits); kept inside the window's width. */
 function placeQuote(chip) {
   const quote = chip.querySelector(".citation-quote");
   const pill = chip.getBoundingClientRect();
   const card = quote.getBoundingClientRect();
-  const below = pill.bottom + CARD_GAP;
+  const left = Math.max(EDGE, Math.min(pill.left, window.innerWidth - EDGE - card.width));
+  const below = bottomOfActionsUnder(chip, left, left + card.width) + CARD_GAP;
   const above = pill.top - CARD_GAP - card.height;
   const fitsBelow = below + card.height <= window.innerHeight - EDGE;
   const placeAbove = !fitsBelow && above >= EDGE;
-  const left = Math.max(EDGE, Math.min(pill.left, window.innerWidth - EDGE - card.width));
   quote.style.top = `${placeAbove ? above : below}px`;
   quote.style.left = `${left}px`;
   quote.dataset.placement = placeAbove ? "above" : "below";
+}
+
+/** The bottom of the chip's pill, or of its message's action row when that row lies
+ * under the pill within the card's columns ``left``..``right``. */
+function bottomOfActionsUnder(chip, left, right) {
+  const pill = chip.getBoundingClientRect();
+  const row = chip.closest(".msg")?.querySelector(":scope > .msg-actions")?.getBoundingClientRect();
+  const crossed = row && row.height && row.top >= pill.top && row.left < right && row.right > left;
+  return crossed ? Math.max(pill.bottom, row.bottom) : pill.bottom;
 }
 
 document.addEventListener("scroll", () => quoting && placeQuote(quoting), { capture: true, passive: true });

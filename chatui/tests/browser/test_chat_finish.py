@@ -11,15 +11,19 @@ Screenshots (light, dark, 390 px) go to ``var/screenshots/`` as ``finish-*``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from .test_chat_leftovers import DESKTOP
-from .test_chat_polish import PHONE, box
+from files.tests.documents_factory import pdf_with_pages
+
+from .test_chat_leftovers import DESKTOP, api_post, bottom, overlaps
+from .test_chat_polish import PHONE, _wait_for_text, box
 from .test_chat_surface import shoot, shoot_modes
-from .test_pages import open_chat
+from .test_documents import PAGES, start_worker  # noqa: F401 (the fixture)
+from .test_pages import open_chat, send_message
 
 pytestmark = pytest.mark.browser
 PLOT_SUMMARY = (
@@ -113,3 +117,124 @@ def test_the_composer_grows_with_its_text_and_shrinks_after_sending(make_session
     page.press("#message-input", "ArrowUp")
     expect(composer).to_have_value(re.compile(r"^line 1\n.*\nline 60$", re.S))
     assert abs(box(composer)["height"] - 0.4 * 860) <= 2
+
+
+# --- 3. No empty chat list on a phone -------------------------------------------------------
+
+
+def test_at_390_px_an_empty_chat_list_takes_no_room(make_session: Any) -> None:
+    # given a user with no chat yet, on a phone
+    page = make_session(**PHONE).page
+    open_chat(page)
+    # then the conversation starts right under the top bar
+    expect(page.locator(".sessions")).to_be_hidden()
+    head = box(page.locator(".conversation-head"))
+    assert head["y"] <= bottom(box(page.locator(".topbar"))) + 1
+    both_schemes(page, "finish-no-chats-390")
+    # and the first message brings the list, with its chat
+    send_message(page, "hello there")
+    expect(page.locator(".sessions")).to_be_visible()
+    expect(page.locator("#session-list .session-item")).to_have_count(1)
+    # and a wide window keeps the empty list's column
+    other = make_session(**DESKTOP).page
+    open_chat(other)
+    expect(other.locator("#no-sessions")).to_be_visible()
+
+
+# --- 6. A message action's focus ring -------------------------------------------------------
+
+
+def ring(locator: Any) -> dict[str, float]:
+    """The box the element's focus outline covers."""
+    found = box(locator)
+    reach = locator.evaluate(
+        """n => {
+          const s = getComputedStyle(n);
+          if (s.outlineStyle === "none") return -1;
+          return parseFloat(s.outlineWidth) + parseFloat(s.outlineOffset);
+        }"""
+    )
+    assert reach != -1, "the focused element shows no outline"
+    grow = max(0.0, float(reach))
+    return {
+        "x": found["x"] - grow,
+        "y": found["y"] - grow,
+        "width": found["width"] + 2 * grow,
+        "height": found["height"] + 2 * grow,
+    }
+
+
+def test_a_focused_message_action_keeps_its_ring_off_the_messages_around_it(
+    make_session: Any,
+) -> None:
+    # given a chat with two exchanges, used from the keyboard
+    page = make_session(**DESKTOP).page
+    open_chat(page)
+    first_reply = send_message(page, "hello there")
+    send_message(page, "and hello again")
+    first_user = page.locator(".msg-user").first
+    edit = first_user.get_by_role("button", name="Edit and resend")
+    regenerate = first_reply.locator(":scope > .msg-actions").get_by_role(
+        "button", name="Regenerate answer"
+    )
+    page.focus("#message-input")
+    for target, above, below in (
+        (regenerate, first_reply.locator(".msg-body"), page.locator(".msg-user").nth(1)),
+        (edit, first_user.locator(".msg-bubble"), first_reply),
+    ):
+        # when Shift+Tab reaches the button
+        for _ in range(12):
+            if target.evaluate("n => n === document.activeElement"):
+                break
+            page.keyboard.press("Shift+Tab")
+        expect(target).to_be_focused()
+        # then its ring clears its own message above and the next message below
+        drawn = ring(target)
+        assert drawn["y"] >= bottom(box(above)) + 1, (drawn, box(above))
+        assert bottom(drawn) <= box(below)["y"] - 1, (drawn, box(below))
+    shoot_modes(page, "finish-focus-ring")
+
+
+# --- 4. The citation card on a phone --------------------------------------------------------
+
+
+def cited_answer(session: Any, start: Callable[[], None]) -> Any:
+    """An answer citing page 3 of a tagged PDF whose text has been read."""
+    report = session.upload("report.pdf", pdf_with_pages(PAGES), "application/pdf")
+    start()
+    _wait_for_text(session, report["id"])
+    api_post(session, f"/api/files/{report['id']}", {"tagged": True}, method="patch")
+    open_chat(session.page)
+    reply = send_message(session.page, "Which ferry crosses the northern fjord?")
+    return reply.locator(".citation-chip", has_text="report.pdf").first
+
+
+def test_at_390_px_the_citation_card_leaves_the_action_row_clear(
+    make_session: Any,
+    start_worker: Callable[[], None],  # noqa: F811 (the fixture imported above)
+) -> None:
+    # given an answer citing a PDF, on a phone
+    session = make_session(**PHONE)
+    page = session.page
+    chip = cited_answer(session, start_worker)
+    reply = page.locator(".msg-assistant").last
+    row = reply.locator(":scope > .msg-actions")
+    quote = chip.locator(".citation-quote")
+    # when the pill is hovered
+    chip.hover()
+    expect(quote).to_be_visible()
+    card = box(quote)
+    # then the card opens under the action row: the copy and regenerate buttons stay usable
+    assert not overlaps(card, box(row)), (card, box(row))
+    assert card["y"] >= bottom(box(row))
+    assert not overlaps(card, box(reply.locator(".msg-body")))
+    assert card["x"] >= 0 and card["x"] + card["width"] <= PHONE["viewport"]["width"]
+    both_schemes(page, "finish-citation-card-390")
+    # and focusing the pill from the keyboard places it the same way
+    page.mouse.move(5, 5)
+    expect(quote).to_be_hidden()
+    row.get_by_role("button", name="Copy message").focus()
+    page.keyboard.press("Shift+Tab")
+    expect(chip).to_be_focused()
+    expect(quote).to_be_visible()
+    assert not overlaps(box(quote), box(row))
