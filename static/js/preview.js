@@ -10,7 +10,7 @@ import { formatSize, isRaster } from "./format.js";
 import { icon } from "./icons.js";
 import { markText, searchTerms } from "./marks.js";
 import { csvTable } from "./preview_csv.js";
-import { clampPage, pageBar } from "./preview_pages.js";
+import { clampPage, loadingPdfView, pageBar } from "./preview_pages.js";
 
 const PREVIEW_TEXT_BYTES = 256 * 1024;
 const TEXT_TYPES = /^(text\/|application\/(json|yaml|toml|xml|x-ndjson|rtf))/;
@@ -100,9 +100,11 @@ export async function preview(file, { page = 1, query = "" } = {}) {
     body.append(el("img", { className: "preview-image", src: withQuery(file.download_url, { inline: 1 }), alt: file.filename }), footer);
     return;
   }
-  body.append(el("p", { className: "muted", text: "Loading the preview…" }));
+  const width = body.clientWidth;
+  // a PDF's page holds its place while it loads; the other kinds say they are loading
+  body.append(kind === "pdf" ? loadingPdfView(page, pdfWidth(width)) : el("p", { className: "muted", text: "Loading the preview…" }), footer);
   try {
-    const node = await viewOf(kind, file, { page, terms, width: body.clientWidth });
+    const node = await viewOf(kind, file, { page, terms, width });
     clear(body).append(node, footer);
     node.querySelector("mark")?.scrollIntoView({ block: "center" });
   } catch (error) {
@@ -136,11 +138,16 @@ async function fetchBody(file, { range } = {}) {
 
 async function pdfPreview(file, { page, terms, width }) {
   const { pdfView } = await import("./preview_pdf.js");
-  const view = await pdfView(file.download_url, { page, terms, width: Math.max(240, width - 4), title: `PDF preview of ${file.filename}` }).catch((error) => {
+  const view = await pdfView(file.download_url, { page, terms, width: pdfWidth(width), title: `PDF preview of ${file.filename}` }).catch((error) => {
     throw new Error(pdfProblem(error));
   });
   closing = view.destroy;
   return view.node;
+}
+
+/** The width a PDF page is drawn at in a preview body ``width`` px wide. */
+function pdfWidth(width) {
+  return Math.max(240, width - 4);
 }
 
 /** pdf.js's errors in the words the other previews use. */

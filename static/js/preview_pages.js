@@ -37,6 +37,26 @@ export function pageBar(total, go) {
   return { node: el("div", { className: "page-bar" }, prev, seen, label, next), show };
 }
 
+const LETTER = 792 / 612; // a page's height over its width until the PDF says (A4: 1.414)
+
+/**
+ * A blank page, ``width`` px wide and ``ratio`` times as tall, that says "Loading page N…":
+ * it holds the place of a PDF page being fetched or drawn, so nothing jumps when it comes.
+ */
+export function loadingSheet(page, { width, ratio = LETTER }) {
+  const sheet = el("div", { className: "pdf-page loading", "aria-busy": "true" });
+  sheet.style.setProperty("width", `${Math.floor(width)}px`);
+  sheet.style.setProperty("aspect-ratio", `1 / ${ratio}`);
+  sheet.append(el("p", { className: "pdf-loading", role: "status", text: `Loading page ${page}…` }));
+  return sheet;
+}
+
+/** The PDF view's place while pdf.js opens the file: the toolbar's row and the page. */
+export function loadingPdfView(page, width) {
+  const toolbar = el("div", { className: "pdf-toolbar pdf-toolbar-loading", "aria-hidden": "true" });
+  return el("div", { className: "pdf-view" }, toolbar, el("div", { className: "pdf-stage" }, loadingSheet(page, { width })));
+}
+
 /** ``page`` as a page number between 1 and ``total``. */
 export function clampPage(page, total) {
   return Math.min(Math.max(1, Math.floor(Number(page) || 1)), Math.max(1, total || 1));

@@ -8,7 +8,7 @@
 import { GlobalWorkerOptions, TextLayer, getDocument } from "../vendor/pdfjs/pdf.min.mjs";
 import { el } from "./dom.js";
 import { markText } from "./marks.js";
-import { clampPage, pageBar } from "./preview_pages.js";
+import { clampPage, loadingSheet, pageBar } from "./preview_pages.js";
 
 GlobalWorkerOptions.workerSrc = new URL("../vendor/pdfjs/pdf.worker.min.mjs", import.meta.url).href;
 const MAX_SCALE = 2; // fitting the width never enlarges a page past this
@@ -47,14 +47,18 @@ export async function pdfView(url, { page, terms, width, title }) {
   async function show(n) {
     drawing?.cancel();
     const target = clampPage(n, doc.numPages);
+    const turning = target !== current || !stage.firstChild;
     current = target;
     bar.show(target);
-    drawing = drawPage(doc, target, { terms, width, zoom });
+    // Another page takes its place at once (at its size, saying "Loading page N…");
+    // the same page zoomed replaces the one shown once it is drawn.
+    const place = (sheet) => stage.replaceChildren(sheet);
+    drawing = drawPage(doc, target, { terms, width, zoom, laidOut: turning ? place : null });
     const node = await drawing.done;
     if (!node) return;
     shownScale = Number(node.dataset.scale);
     zoomBar.show(shownScale, zoom === null);
-    stage.replaceChildren(node);
+    if (!turning) place(node);
     node.querySelector("mark")?.scrollIntoView({ block: "center" });
   }
   await show(page);
@@ -87,8 +91,9 @@ function zoomControls({ zoomIn, zoomOut, fit }) {
   };
 }
 
-/** Draw page ``n``: { done: Promise<element|null>, cancel() } (null when cancelled). */
-function drawPage(doc, n, { terms, width, zoom = null }) {
+/** Draw page ``n``, handing its sheet to ``laidOut`` as soon as its size is known:
+ * { done: Promise<element|null>, cancel() } (null when cancelled). */
+function drawPage(doc, n, { terms, width, zoom = null, laidOut }) {
   let render = null;
   let observer = null;
   let cancelled = false;
@@ -99,11 +104,14 @@ function drawPage(doc, n, { terms, width, zoom = null }) {
     const ratio = window.devicePixelRatio || 1;
     const canvas = el("canvas", { className: "pdf-canvas", width: Math.floor(viewport.width * ratio), height: Math.floor(viewport.height * ratio) });
     const text = el("div", { className: "textLayer" });
-    const sheet = el("div", { className: "pdf-page", dataset: { page: String(n), scale: String(scale) } }, canvas, text);
+    const sheet = loadingSheet(n, { width: viewport.width, ratio: viewport.height / viewport.width });
+    Object.assign(sheet.dataset, { page: String(n), scale: String(scale) });
+    sheet.prepend(canvas, text);
     const widthAtOne = viewport.width / scale;
-    for (const [name, value] of [["--total-scale-factor", String(scale)], ["--scale-round-x", "1px"], ["--scale-round-y", "1px"], ["width", `${Math.floor(viewport.width)}px`], ["aspect-ratio", `${viewport.width} / ${viewport.height}`]]) {
+    for (const [name, value] of [["--total-scale-factor", String(scale)], ["--scale-round-x", "1px"], ["--scale-round-y", "1px"], ["aspect-ratio", `${viewport.width} / ${viewport.height}`]]) {
       sheet.style.setProperty(name, value);
     }
+    if (!cancelled) laidOut?.(sheet);
     // The sheet shrinks with the dialog (a phone turned, a window narrowed): the canvas
     // scales by CSS, and the text layer follows through pdf.js's --total-scale-factor.
     observer = new ResizeObserver(() => {
@@ -121,6 +129,9 @@ function drawPage(doc, n, { terms, width, zoom = null }) {
     const layer = new TextLayer({ textContentSource: page.streamTextContent(), container: text, viewport });
     await layer.render();
     if (terms.length) for (const span of layer.textDivs) span.replaceChildren(markText(span.textContent, terms));
+    sheet.classList.remove("loading");
+    sheet.removeAttribute("aria-busy");
+    sheet.querySelector(".pdf-loading")?.remove();
     return sheet;
   })();
   return {

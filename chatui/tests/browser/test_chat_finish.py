@@ -238,3 +238,55 @@ def test_at_390_px_the_citation_card_leaves_the_action_row_clear(
     expect(chip).to_be_focused()
     expect(quote).to_be_visible()
     assert not overlaps(box(quote), box(row))
+
+
+# --- 5. The PDF page while it loads -----------------------------------------------------------
+
+
+def test_a_pdf_page_holds_its_place_while_it_loads(
+    make_session: Any,
+    start_worker: Callable[[], None],  # noqa: F811 (the fixture imported above)
+) -> None:
+    # given an answer citing page 3 of a PDF, and a slow download
+    session = make_session(**DESKTOP)
+    page = session.page
+    chip = cited_answer(session, start_worker)
+    held: list[Any] = []
+    page.route("**/api/files/*/download*", lambda route: held.append(route))
+    # when the pill is clicked
+    chip.click()
+    dialog = page.locator("#preview-dialog")
+    # then, while the PDF is on its way, the page's place says what is coming
+    placeholder = dialog.locator(".pdf-page.loading")
+    expect(placeholder).to_be_visible()
+    expect(placeholder.get_by_role("status")).to_have_text("Loading page 3…")
+    expect(placeholder).to_have_attribute("aria-busy", "true")
+    expect(dialog.locator(".preview-footer")).to_be_visible()
+    waiting = in_body(placeholder)
+    both_schemes(page, "finish-pdf-loading")
+    for _ in range(100):  # the routes are handed over while Playwright is called
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the download was not asked for"
+    # and once it comes, the drawn page is where the placeholder was, at its size
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/files/*/download*")
+    sheet = dialog.locator(".pdf-page[data-page='3']")
+    expect(sheet).not_to_have_class(re.compile(r"\bloading\b"))
+    expect(dialog.locator(".pdf-loading")).to_have_count(0)
+    drawn = in_body(sheet)
+    for side in ("top", "width", "height"):
+        assert abs(drawn[side] - waiting[side]) <= 1, (side, waiting, drawn)
+
+
+def in_body(locator: Any) -> dict[str, float]:
+    """The element's place inside the preview's scrolling body (scrolling aside)."""
+    return locator.evaluate(
+        """node => {
+          const body = node.closest(".preview-body"), at = node.getBoundingClientRect();
+          const top = at.top - body.getBoundingClientRect().top + body.scrollTop;
+          return { top, width: at.width, height: at.height };
+        }"""
+    )
