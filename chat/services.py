@@ -202,16 +202,21 @@ def chat_start(
     its branch's end (foreign keys are checked at commit), so it needs no UPDATE and
     nothing is read back. A refused message (its text, a file the user may not read)
     still opens the chat, empty, and comes back as the third value. The files are
-    resolved in a savepoint, as opening a shared one records the access."""
+    resolved in a savepoint, as opening a shared one records the access. The text is
+    checked and the chat's row made before the transaction begins, as SQLite's write
+    lock is held from its ``BEGIN`` on."""
+    try:
+        message_content_check(content, file_ids)
+    except DomainError as exc:
+        return session_create(owner=user), None, exc
+    session = ChatSession(owner=user, leaf_id=answer_id)
+    _title_from_message(session, role=Message.Role.USER, content=content)
     with transaction.atomic():
         try:
-            message_content_check(content, file_ids)
             with transaction.atomic() if file_ids else contextlib.nullcontext():
                 files = files_get_readable(user=user, file_ids=file_ids)
         except DomainError as exc:
             return session_create(owner=user), None, exc
-        session = ChatSession(owner=user, leaf_id=answer_id)
-        _title_from_message(session, role=Message.Role.USER, content=content)
         session.save(force_insert=True)
         message, _ = _message_and_answer_rows(session, None, content, files, answer_id)
     return session, message, None
@@ -237,17 +242,25 @@ def _message_and_answer_rows(
     answer_id: uuid.UUID,
 ) -> tuple[Message, Message]:
     """The user's message after ``parent_id`` and its answer's empty ``streaming`` row
-    after it; the chat's row is the caller's to write."""
-    message = _message_insert(
-        session=session, role=Message.Role.USER, parent_id=parent_id, content=content, files=files
-    )
-    answer = _message_insert(
+    after it, in one INSERT (each statement is a turn for SQLite's write lock); the
+    chat's row is the caller's to write."""
+    message = Message(
         session=session,
-        role=Message.Role.ASSISTANT,
+        parent_id=parent_id,
+        role=Message.Role.USER,
+        content=content,
+        file_versions=versions_used(files),
+    )
+    answer = Message(
+        id=answer_id,
+        session=session,
         parent_id=message.id,
-        message_id=answer_id,
+        role=Message.Role.ASSISTANT,
         status=Message.Status.STREAMING,
     )
+    Message.objects.bulk_create([message, answer])
+    if files:
+        message.files.add(*files)  # new rows have no links to read and replace
     return message, answer
 
 

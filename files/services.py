@@ -235,20 +235,25 @@ def _insert_or_discard_blob(row: StoredFile, **version_fields: Any) -> StoredFil
     ``select_for_update`` on the user row serialises one user's uploads across
     processes; on SQLite the IMMEDIATE transaction mode does (one writer at a time).
     An owner without a quota (as loaded for this request) has nothing to re-check,
-    so the insert is the transaction's only query.
+    so the inserts are the transaction's only queries.
+
+    The rows are checked and built before the transaction begins: on SQLite it holds
+    the one write lock from its ``BEGIN``, and in a busy process every bit of Python
+    in it is paid for by every writer queued behind it (``chatui.sqlite_fifo``).
     """
     try:
+        # Field checks only. The key's uniqueness, the check constraints and the
+        # owner's foreign key (locked below) are the database's to enforce:
+        # full_clean would first ask it, five queries.
+        row.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
+        row.text_status = StoredFile.TextStatus.PROCESSING
+        version = version_row_for(row, number=1, **version_fields)
         with transaction.atomic():
             if user_quota_bytes(row.owner):
                 owner = User.objects.select_for_update().get(pk=row.owner_id)
                 check_quota(owner, row.size)
-            # Field checks only. The key's uniqueness, the check constraints and the
-            # owner's foreign key (locked just above) are the database's to enforce:
-            # full_clean would first ask it, five queries.
-            row.full_clean(exclude=["owner"], validate_unique=False, validate_constraints=False)
-            row.text_status = StoredFile.TextStatus.PROCESSING
             row.save(force_insert=True)
-            version_row_for(row, number=1, **version_fields).save(force_insert=True)
+            version.save(force_insert=True)
             text_extraction_enqueue(file_id=row.pk)
     except BaseException:
         storage.delete_quietly(row.key)

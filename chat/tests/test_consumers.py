@@ -177,10 +177,11 @@ async def test_a_new_chat_whose_first_message_cannot_be_saved_is_not_left_behind
 
     from chat import services
 
-    def database_gone(**kwargs: Any) -> Any:
+    def database_gone(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(services, "_message_insert", database_gone)  # every message row
+    # the message's and its answer's rows
+    monkeypatch.setattr(services, "_message_and_answer_rows", database_gone)
     async with connected(alice[1]) as comm:
         await comm.send_json_to({"type": "chat", "session_id": None, "content": "hello"})
         error = await comm.receive_json_from()
@@ -258,15 +259,15 @@ async def test_a_new_chat_reads_nothing_of_the_users_files_it_does_not_use(
     assert frames[-1]["status"] == "complete"
     data = [sql for sql in statements if not sql.upper().startswith(TRANSACTION_CONTROL)]
     assert not [sql for sql in data if "files_usershare" in sql], data
-    # one write transaction before the reply, of the chat's, the message's and the
-    # answer's rows only (no savepoint, no read-back, no update of the chat: each
-    # statement in it holds SQLite's one write lock); then the context's files and
-    # history read, and the answer saved
+    # one write transaction before the reply, of the chat's row and one INSERT of the
+    # message's and the answer's rows (no savepoint, no read-back, no update of the
+    # chat: each statement in it holds SQLite's one write lock); then the context's
+    # files and history read, and the answer saved
     control = [sql.split()[0].upper() for sql in statements if sql not in data]
     assert control in ([], ["BEGIN"]), control
     writes = [sql.split()[0].upper() for sql in data if not sql.upper().startswith("SELECT")]
-    assert writes == ["INSERT", "INSERT", "INSERT", "UPDATE"], data
-    assert len(data) <= 6, data
+    assert writes == ["INSERT", "INSERT", "UPDATE"], data
+    assert len(data) <= 5, data
 
 
 async def test_a_new_chat_is_saved_titled_and_ending_with_its_answer(

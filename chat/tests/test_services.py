@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import models
+from django.db import connection, models
 
+from chat import services
 from chat.models import ChatSession, Message
 from chat.selectors import (
     session_file_count_to_delete,
@@ -18,6 +20,7 @@ from chat.selectors import (
 from chat.services import (
     attach_file_to_session,
     chat_message_post,
+    chat_start,
     message_create,
     session_create,
     session_delete,
@@ -128,3 +131,29 @@ def test_a_session_is_only_its_owners(chat: ChatSession, other_user: Any, s3_bac
     for session_id in (chat.id, "not-a-uuid"):
         with pytest.raises(ChatNotFound):
             session_get_for_user(user=other_user, session_id=session_id)
+
+
+def test_a_new_chat_checks_its_message_before_its_write_transaction_begins(
+    user: Any, s3_backend: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the transaction holds the one write lock from its BEGIN: the text is
+    checked (up to 100,000 characters) before it, not while every writer waits."""
+    depth: dict[str, int] = {}
+    check, save = services.message_content_check, ChatSession.save
+
+    def checked(*args: Any, **kwargs: Any) -> None:
+        depth["check"] = len(connection.atomic_blocks)
+        check(*args, **kwargs)
+
+    def saved(self: ChatSession, *args: Any, **kwargs: Any) -> None:
+        depth["insert"] = len(connection.atomic_blocks)
+        save(self, *args, **kwargs)
+
+    monkeypatch.setattr(services, "message_content_check", checked)
+    monkeypatch.setattr(ChatSession, "save", saved)
+    session, message, refused = chat_start(
+        user=user, content="hello", file_ids=[], answer_id=uuid.uuid4()
+    )
+
+    assert refused is None and message is not None and session.title == "hello"
+    assert depth["check"] < depth["insert"], depth

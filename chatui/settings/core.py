@@ -122,8 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # The process's writers take SQLite's write lock in the order they asked, instead of
-    # racing for it in SQLite's sleeping busy handler (chatui/sqlite_fifo/base.py).
+    # The process's writers take SQLite's write lock in the order they asked (a lone
+    # statement ahead of waiting transactions), instead of racing for it in SQLite's
+    # sleeping busy handler (chatui/sqlite_fifo/base.py).
     if env_bool("SQLITE_WRITER_QUEUE", True):
         DATABASES["default"]["ENGINE"] = "chatui.sqlite_fifo"
 

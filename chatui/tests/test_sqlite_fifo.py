@@ -117,3 +117,91 @@ def test_a_writer_of_another_thread_waits_its_turn_then_times_out(
     assert outcome == ["database is locked"]  # waited in the queue, not in SQLite
     assert ChatSession.objects.count() == 1
     assert not writers.held
+
+
+def _queue_in_order(queue: WriterQueue, waiters: list[tuple[str, bool]]) -> list[str]:
+    """Each named waiter (``short``: a lone statement) queued behind the held ``queue``
+    before the next starts; then the lock let go. The order they got it in."""
+    order: list[str] = []
+
+    def wait_then_note(name: str, short: bool) -> None:
+        assert queue.acquire(timeout=5, short=short)
+        order.append(name)
+        queue.release()
+
+    threads = []
+    for number, (name, short) in enumerate(waiters):
+        thread = threading.Thread(target=wait_then_note, args=(name, short))
+        thread.start()
+        threads.append(thread)
+        while len(queue._waiters) + len(queue._short) < number + 1:
+            time.sleep(0.001)
+    queue.release()
+    for thread in threads:
+        thread.join(timeout=5)
+    return order
+
+
+def test_a_lone_statement_goes_ahead_of_waiting_transactions() -> None:
+    queue = WriterQueue()
+    assert queue.acquire(timeout=1)
+
+    order = _queue_in_order(
+        queue, [("tx0", False), ("tx1", False), ("stmt0", True), ("stmt1", True)]
+    )
+
+    assert order == ["stmt0", "stmt1", "tx0", "tx1"]
+    assert not queue.held
+
+
+def test_statements_go_ahead_of_a_transaction_only_so_many_in_a_row() -> None:
+    queue = WriterQueue(statements_ahead=2)
+    assert queue.acquire(timeout=1)
+
+    waiters = [("tx0", False), *((f"stmt{n}", True) for n in range(5))]
+    order = _queue_in_order(queue, waiters)
+
+    assert order == ["stmt0", "stmt1", "tx0", "stmt2", "stmt3", "stmt4"]
+    assert not queue.held
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_an_autocommit_write_is_served_before_a_queued_transaction(user: Any) -> None:
+    chat = ChatSession.objects.create(owner=user, title="before")
+    order: list[str] = []
+
+    def in_thread(name: str, write: Any) -> threading.Thread:
+        def run() -> None:
+            try:
+                write()
+                order.append(name)
+            finally:
+                connections["default"].close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def transaction_write() -> None:
+        with transaction.atomic():
+            ChatSession.objects.create(owner=user)
+
+    def statement_write() -> None:
+        ChatSession.objects.filter(pk=chat.pk).update(title="after")
+
+    assert writers.acquire(timeout=1)  # as another writer of the process would
+    try:
+        first = in_thread("transaction", transaction_write)
+        while not writers._waiters:
+            time.sleep(0.001)
+        second = in_thread("statement", statement_write)
+        while not writers._short:
+            time.sleep(0.001)
+    finally:
+        writers.release()
+    first.join(timeout=5)
+    second.join(timeout=5)
+
+    assert order == ["statement", "transaction"]
+    assert not writers.held

@@ -11,7 +11,7 @@ import threading
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, OperationalError, connection
 
 from chat.models import ChatSession
 from chatui.errors import (
@@ -302,6 +302,28 @@ def test_failed_insert_after_a_multipart_blob_removes_it(s3_moto, user) -> None:
     with failing_save, pytest.raises(OperationalError):
         services.file_upload(owner=user, content=big, filename="big.bin")
     assert storage.list_keys() == [] and not StoredFile.objects.exists()
+
+
+def test_an_upload_checks_its_row_before_its_write_transaction_begins(s3_moto, user):
+    """On SQLite the transaction holds the one write lock from its BEGIN: the field
+    checks are not made inside it, where every queued writer would wait for them."""
+    depth: dict[str, int] = {}
+    clean, save = StoredFile.full_clean, StoredFile.save
+
+    def noted(name, method):
+        def wrapper(self, *args, **kwargs):
+            depth[name] = len(connection.atomic_blocks)
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    with (
+        mock.patch.object(StoredFile, "full_clean", noted("check", clean)),
+        mock.patch.object(StoredFile, "save", noted("insert", save)),
+    ):
+        services.file_upload(owner=user, content=b"x", filename="a.txt")
+
+    assert depth["check"] < depth["insert"], depth
 
 
 def test_an_upload_asks_the_database_only_what_it_must(
