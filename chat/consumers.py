@@ -42,8 +42,8 @@ from chat.reply_runner import (
     reply_stop,
     unexpected_error,
 )
-from chat.selectors import messages_streaming, reply_streaming, session_get_for_user
-from chat.serializers import message_payload, new_session_payload
+from chat.selectors import messages_ended, reply_streaming, session_get_for_user
+from chat.serializers import message_payload, new_session_payload, session_payload_with_ended
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
 from chatui.ids import uuid_or_none
@@ -132,14 +132,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         session, payload = await _session_load(user=self.user, session_id=frame.session_id)
         await self._group_join(session.id)  # from here on, every frame of a reply arrives
         running = False
-        streaming = _streaming_ids(payload)
         # Asked again now that the group's frames reach this socket: a reply that ends
-        # from here on is seen ending; one that ended before is read again, complete.
+        # from here on is seen ending; one that ended before is read again, complete:
+        # its row, not the whole chat (every reload mid-reply may meet that end).
         # (A row still streaming has no text saved yet: the first read of it stands.)
-        if streaming and not await chat_db(messages_streaming)(
-            session_id=session.id, message_ids=streaming
-        ):
-            session, payload = await _session_load(user=self.user, session_id=str(session.id))
+        if streaming := _streaming_ids(payload):
+            payload = await _ended_read_again(session, payload, streaming)
         if _streaming_ids(payload):
             running = await reply_lock_held(session.id)
             if not running:  # its writer died: the lock expired with it
@@ -347,6 +345,15 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
 
 def _streaming_ids(payload: dict[str, Any]) -> list[str]:
     return [m["id"] for m in payload["messages"] if m["status"] == Message.Status.STREAMING]
+
+
+@chat_db
+def _ended_read_again(
+    session: ChatSession, payload: dict[str, Any], streaming: list[str]
+) -> dict[str, Any]:
+    """``payload`` with those of its ``streaming`` answers that have ended since, read again."""
+    ended = messages_ended(session_id=session.id, message_ids=streaming)
+    return session_payload_with_ended(session, payload, ended) if ended else payload
 
 
 @chat_db
