@@ -74,16 +74,14 @@ def message_path(session: ChatSession) -> tuple[list[Message], Tree]:
     ids = tree.path()
     by_id = {
         message.id: message
-        for message in Message.objects.filter(id__in=ids).prefetch_related(files_prefetch())
+        for message in Message.objects.filter(id__in=ids).prefetch_related(
+            Prefetch(
+                "files",
+                queryset=StoredFile.objects.select_related("owner").order_by("created_at", "id"),
+            )
+        )
     }
     return [by_id[i] for i in ids if i in by_id], tree
-
-
-def files_prefetch() -> Prefetch:
-    """Messages' files as their payloads show them: in display order, with owners."""
-    return Prefetch(
-        "files", queryset=StoredFile.objects.select_related("owner").order_by("created_at", "id")
-    )
 
 
 def branch_fields(tree: Tree, message_id: uuid.UUID) -> dict[str, Any]:

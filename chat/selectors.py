@@ -8,7 +8,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from chat.branches import files_prefetch
 from chat.models import ChatSession, Message
 from chatui.errors import ChatNotFound
 from chatui.ids import uuid_or_none
@@ -64,16 +63,6 @@ def reply_streaming(*, user: Any, session_id: uuid.UUID) -> bool:
         role=Message.Role.ASSISTANT,
         status=Message.Status.STREAMING,
     ).exists()
-
-
-def messages_ended(*, session_id: uuid.UUID, message_ids: list[str]) -> list[Message]:
-    """Those of these messages of the chat that are no longer ``streaming``, with
-    their files (none are asked for when every one is still streaming)."""
-    return list(
-        Message.objects.filter(session_id=session_id, id__in=message_ids)
-        .exclude(status=Message.Status.STREAMING)
-        .prefetch_related(files_prefetch())
-    )
 
 
 def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:

@@ -94,24 +94,6 @@ def session_payload(session: ChatSession) -> dict[str, Any]:
     }
 
 
-def session_payload_with_ended(
-    session: ChatSession, payload: dict[str, Any], ended: list[Message]
-) -> dict[str, Any]:
-    """``payload`` (a :func:`session_payload`) with the rows of ``ended``, answers that
-    were ``streaming`` when it was read and have ended since, as they are now: their
-    branch fields stand; the chat's files are read again only when one of them brought
-    some (a tool's output), as nothing else about the chat changed with them."""
-    fresh = {str(message.id): message for message in ended}
-    messages = [
-        {**row, **MessageOutputSerializer(fresh[row["id"]]).data} if row["id"] in fresh else row
-        for row in payload["messages"]
-    ]
-    files = payload["files"]
-    if any(message.files.all() for message in ended):
-        files = StoredFileOutputSerializer(session_files(session=session), many=True).data
-    return {**payload, "messages": messages, "files": files}
-
-
 def new_session_payload(session: ChatSession) -> dict[str, Any]:
     """:func:`session_payload` of a chat created in this transaction, before anything is
     in it: no message and no file yet, so no query (reading its files would scan all of
