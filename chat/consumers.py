@@ -42,7 +42,7 @@ from chat.reply_runner import (
     reply_stop,
     unexpected_error,
 )
-from chat.selectors import messages_streaming, reply_streaming, session_get_for_user
+from chat.selectors import reply_streaming, session_get_for_user
 from chat.serializers import message_payload, new_session_payload
 from chat.serializers import session_payload as session_payload_of
 from chatui.errors import Busy, DomainError
@@ -129,17 +129,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- client frames ---------------------------------------------------------
 
     async def _load_session(self, frame: LoadSessionFrame) -> None:
+        # The chat's group first, then its rows: a reply that ends after the read is
+        # seen ending (its frames reach this socket), one that ended before is read
+        # complete, so nothing falls between the two. The group is joined only once
+        # the chat is known to be the user's; the page ignores a late frame of an
+        # answer it was sent complete.
+        if uuid_or_none(frame.session_id) != self.session_id:
+            owned = await chat_db(session_get_for_user)(user=self.user, session_id=frame.session_id)
+            await self._group_join(owned.id)
         session, payload = await _session_load(user=self.user, session_id=frame.session_id)
-        await self._group_join(session.id)  # from here on, every frame of a reply arrives
         running = False
-        streaming = _streaming_ids(payload)
-        # Asked again now that the group's frames reach this socket: a reply that ends
-        # from here on is seen ending; one that ended before is read again, complete.
-        # (A row still streaming has no text saved yet: the first read of it stands.)
-        if streaming and not await chat_db(messages_streaming)(
-            session_id=session.id, message_ids=streaming
-        ):
-            session, payload = await _session_load(user=self.user, session_id=str(session.id))
         if _streaming_ids(payload):
             running = await reply_lock_held(session.id)
             if not running:  # its writer died: the lock expired with it

@@ -33,7 +33,7 @@ from django.db import OperationalError
 from chat.context import ContextPlan
 from chat.models import ChatSession, Message
 from chat.reply import ReplyEvent, reply_generate
-from chat.reply_lock import ReplyLock, reply_lock_held
+from chat.reply_lock import ReplyLock
 from chatui.errors import DatabaseUnavailable, DomainError
 
 logger = logging.getLogger(__name__)
@@ -64,11 +64,12 @@ async def reply_stop(session_id: uuid.UUID) -> None:
 
 
 async def reply_catch_up(session_id: uuid.UUID, reply_to: str) -> None:
-    """Ask the chat's running reply (if any) to send its text so far to ``reply_to``."""
-    if await reply_lock_held(session_id):
-        await get_channel_layer().group_send(
-            control_group(session_id), {"type": "chat.catchup", "reply_to": reply_to}
-        )
+    """Ask the chat's running reply to send its text so far to ``reply_to``. The
+    caller has seen the reply running (``reply_lock_held``); one that has ended since
+    has left the chat's control group, so the ask reaches nobody and costs nothing."""
+    await get_channel_layer().group_send(
+        control_group(session_id), {"type": "chat.catchup", "reply_to": reply_to}
+    )
 
 
 @dataclasses.dataclass

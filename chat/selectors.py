@@ -65,13 +65,6 @@ def reply_streaming(*, user: Any, session_id: uuid.UUID) -> bool:
     ).exists()
 
 
-def messages_streaming(*, session_id: uuid.UUID, message_ids: list[str]) -> bool:
-    """Whether any of these messages of the chat is still ``streaming``."""
-    return Message.objects.filter(
-        session_id=session_id, id__in=message_ids, status=Message.Status.STREAMING
-    ).exists()
-
-
 def session_files(*, session: ChatSession) -> QuerySet[StoredFile]:
     """Files created in the session (uploaded into it, generated in it) and files
     attached to its messages, oldest first: the owner's, and files others share with

@@ -102,6 +102,7 @@ function appendAssistant(message) {
   renderReply(reply);
   showCitations(reply.bubble, message.citations);
   finishBubble(reply, message.status);
+  reply.saved = true; // shown as the chat saved it, after it ended
 }
 
 const FOLD_LINES = 24;
@@ -166,11 +167,19 @@ export function replyFor(messageId) {
   reply.bubble.querySelector(":scope > .msg-status")?.remove();
   reply.bubble.querySelector(":scope > .msg-actions")?.remove();
   reply.bubble.setAttribute("aria-busy", "true");
+  reply.saved = false;
   if (!reply.text) reply.body.replaceChildren(el("span", { className: "typing", "aria-label": "The assistant is writing" }, el("span"), el("span"), el("span")));
   state.replying = reply;
   state.waitingForReply = false;
   setReplying(true);
   return reply;
+}
+
+/** Whether the answer ``messageId`` is shown as saved after it ended (read with the
+ * chat), so no frame of its reply can add to it: a tab that reads the chat as the
+ * reply ends may still be sent the reply's last frames after that read. */
+export function answerShownSaved(messageId) {
+  return Boolean(messageId && replies.get(messageId)?.saved);
 }
 
 export function scheduleRender(reply) {

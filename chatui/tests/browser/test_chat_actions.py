@@ -6,6 +6,7 @@ Run: ``.venv/bin/pytest -m browser chatui/tests/browser/test_chat_actions.py``.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 from chat.tests.fake_llm import FakeLLM, Reply
 
 from .test_chat_surface import open_llm_chat, shoot_modes
+from .test_pages import open_chat, send_message
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +135,39 @@ def test_a_second_tab_catches_up_and_can_stop_the_reply(
     page.locator(".msg-assistant").last.get_by_role("button", name="Continue answer").click()
     expect(page.locator(".msg-assistant").last).to_contain_text("and done.", timeout=20_000)
     expect(other.locator(".msg-assistant").last).to_contain_text("and done.")
+
+
+def test_a_late_frame_of_a_reply_the_tab_read_complete_adds_nothing(make_session: Any) -> None:
+    """A tab joins the chat's group before it reads the chat, so one that reads it as a
+    reply ends may be sent that reply's last token after the whole answer: the answer
+    is shown once, finished, not doubled and streaming again."""
+    page = make_session().page
+    open_chat(page)
+    answer = send_message(page, "hello").inner_text()
+    page.wait_for_url("**/?session=*")
+
+    def late_token_after_session(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def relay(message: str | bytes) -> None:
+            ws.send(message)
+            frame = json.loads(message)
+            if frame["type"] != "session" or frame["messages"][-1]["status"] != "complete":
+                return
+            ids = {"session_id": frame["session_id"], "message_id": frame["messages"][-1]["id"]}
+            ws.send(json.dumps({"type": "token", **ids, "content": " LATE"}))
+            marker = {"id": "marker", "role": "system", "content": "after the late token"}
+            ws.send(json.dumps({"type": "message", "message": marker}))
+
+        server.on_message(relay)
+
+    # given a tab that reads the chat complete and is then sent a token of its answer
+    page.route_web_socket(re.compile(r"/ws/chat/"), late_token_after_session)
+    page.reload()
+    # then, once the frame after that token is shown, the answer is as it was
+    expect(page.locator(".notice", has_text="after the late token")).to_be_visible()
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    shown = page.locator(".msg-assistant").last
+    expect(shown).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#stop-btn")).to_be_hidden()
+    assert shown.inner_text() == answer
