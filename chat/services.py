@@ -196,7 +196,8 @@ def chat_start(
     *, user: Any, content: str, file_ids: list[str], answer_id: uuid.UUID
 ) -> tuple[ChatSession, Message | None, DomainError | None]:
     """A new chat with its first message and the answer's ``streaming`` row after it
-    (see :func:`chat_message_post`), in one transaction of three INSERTs: a soak of
+    (see :func:`chat_message_post`), in one transaction of two INSERTs (the chat's
+    row; the message's and the answer's rows together): a soak of
     new chats showed each statement holding SQLite's write lock costs every writer.
     The chat's row is written whole, titled from the message and naming the answer as
     its branch's end (foreign keys are checked at commit), so it needs no UPDATE and
