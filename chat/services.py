@@ -111,7 +111,17 @@ def message_create(
     return message
 
 
-def _message_insert(
+def _message_insert(*, files: Iterable[StoredFile] = (), **fields: Any) -> Message:
+    """The message's row and its file links; the chat's row is the caller's to update."""
+    files = list(files)
+    message = _message_row(files=files, **fields)
+    message.save(force_insert=True)
+    if files:
+        message.files.add(*files)  # a new row has no links to read and replace
+    return message
+
+
+def _message_row(
     *,
     session: ChatSession,
     role: str,
@@ -124,9 +134,8 @@ def _message_insert(
     file_versions: Iterable[dict[str, Any]] = (),
     citations: list[dict[str, Any]] | None = None,
 ) -> Message:
-    """The message's row and its file links; the chat's row is the caller's to update."""
-    files = list(files)
-    message = Message.objects.create(
+    """A message's row, not yet saved (its file links are the saver's to add)."""
+    return Message(
         id=message_id or uuid.uuid4(),
         session=session,
         parent_id=parent_id,
@@ -137,9 +146,6 @@ def _message_insert(
         status=status,
         file_versions=versions_used(files, file_versions),
     )
-    if files:
-        message.files.add(*files)  # a new row has no links to read and replace
-    return message
 
 
 def versions_used(
@@ -245,18 +251,14 @@ def _message_and_answer_rows(
     """The user's message after ``parent_id`` and its answer's empty ``streaming`` row
     after it, in one INSERT (each statement is a turn for SQLite's write lock); the
     chat's row is the caller's to write."""
-    message = Message(
-        session=session,
-        parent_id=parent_id,
-        role=Message.Role.USER,
-        content=content,
-        file_versions=versions_used(files),
+    message = _message_row(
+        session=session, role=Message.Role.USER, parent_id=parent_id, content=content, files=files
     )
-    answer = Message(
-        id=answer_id,
+    answer = _message_row(
         session=session,
-        parent_id=message.id,
         role=Message.Role.ASSISTANT,
+        parent_id=message.id,
+        message_id=answer_id,
         status=Message.Status.STREAMING,
     )
     Message.objects.bulk_create([message, answer])

@@ -11,6 +11,10 @@ import { send } from "./chatsocket.js";
 import { newChat } from "./chatsessions.js";
 import { answerShownSaved, appendMessage, endReply, renderReply, replyFor, scheduleRender, scrollToEnd, setTitle, showHistory } from "./chatview.js";
 
+// The frames of a reply as it is written; late ones, for an answer already shown whole
+// (the chat was read as the reply ended), would add its text and tools a second time.
+const REPLY_FRAMES = new Set(["token", "tool_start", "tool_complete", "response_complete"]);
+
 export function handleFrame(frame) {
   if (frame.session_id && state.sessionId && frame.session_id !== state.sessionId && frame.type !== "session") {
     return; // a late frame of a chat we switched away from
@@ -30,10 +34,6 @@ export function handleFrame(frame) {
   handlers[frame.type]?.(frame);
   watchQuiet();
 }
-
-// The frames of a reply as it is written; late ones, for an answer already shown whole
-// (the chat was read as the reply ended), would add its text and tools a second time.
-const REPLY_FRAMES = new Set(["token", "tool_start", "tool_complete", "response_complete"]);
 
 // A reply that goes quiet for longer than a dead process keeps its chat's lock (30 s)
 // is asked about again: the reload shows it streaming (and catches up) or interrupted.

@@ -109,7 +109,7 @@ function placeQuote(chip) {
   const pill = chip.getBoundingClientRect();
   const card = quote.getBoundingClientRect();
   const left = Math.max(EDGE, Math.min(pill.left, window.innerWidth - EDGE - card.width));
-  const below = bottomOfActionsUnder(chip, left, left + card.width) + CARD_GAP;
+  const below = bottomOfActionsUnder(chip, pill, left, left + card.width) + CARD_GAP;
   const above = pill.top - CARD_GAP - card.height;
   const fitsBelow = below + card.height <= window.innerHeight - EDGE;
   const placeAbove = !fitsBelow && above >= EDGE;
@@ -118,10 +118,9 @@ function placeQuote(chip) {
   quote.dataset.placement = placeAbove ? "above" : "below";
 }
 
-/** The bottom of the chip's pill, or of its message's action row when that row lies
- * under the pill within the card's columns ``left``..``right``. */
-function bottomOfActionsUnder(chip, left, right) {
-  const pill = chip.getBoundingClientRect();
+/** The bottom of the chip's ``pill`` (its rectangle), or of its message's action row
+ * when that row lies under the pill within the card's columns ``left``..``right``. */
+function bottomOfActionsUnder(chip, pill, left, right) {
   const row = chip.closest(".msg")?.querySelector(":scope > .msg-actions")?.getBoundingClientRect();
   const crossed = row && row.height && row.top >= pill.top && row.left < right && row.right > left;
   return crossed ? Math.max(pill.bottom, row.bottom) : pill.bottom;
