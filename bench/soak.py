@@ -48,6 +48,15 @@ sys.path.insert(0, str(REPO))
 from chatui.server_protocol import KEEP_ALIVE_S  # noqa: E402 (the repo is on sys.path only now)
 
 MIB = 1024 * 1024
+# Where a chat's time goes, each phase ending at the first frame of its type: the
+# websocket's handshake, the message saved (the new chat's ``session`` frame), the
+# reply's first ``token``, the rest of the reply.
+CHAT_PHASES = {
+    "open": "open",
+    "saved": "session",
+    "first token": "token",
+    "reply": "response_complete",
+}
 MIX = {"upload": 3, "download": 4, "chat": 2, "tool": 1}
 EXPECTED_ERRORS = {"busy"}  # typed refusals a correct server may give under load
 SOAK_RATE_LIMITS = {
@@ -92,6 +101,15 @@ class Stats:
     errors: Counter[str] = field(default_factory=Counter)
     rss: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, bytes)
     tool_rss_peak: int = 0  # the tool sandbox's processes (forkserver and children), summed
+    chat_phase_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def chat_phases_record(self, started: float, at: dict[str, float]) -> None:
+        """A chat's time split at the frames it waits for (``CHAT_PHASES``)."""
+        previous = started
+        for phase, frame_type in CHAT_PHASES.items():
+            if frame_type in at:
+                self.chat_phase_ms[phase].append((at[frame_type] - previous) * 1000)
+                previous = at[frame_type]
 
     def record(self, kind: str, started: float, error: str | None = None) -> None:
         self.requests[kind] += 1
@@ -188,12 +206,15 @@ async def chat(url: str, client: Client, stats: Stats) -> None:
     ws_url = url.replace("http://", "ws://") + "/ws/chat/"
     headers = {"Cookie": f"sessionid={client.session_cookie}", "Origin": url}
     error = None
+    phases: dict[str, float] = {}
     try:
         async with websockets.connect(ws_url, additional_headers=headers, open_timeout=30) as ws:
+            phases["open"] = time.perf_counter()
             text = f"hello {client.rng.randrange(10**6)}, what do you see?"
             await ws.send(json.dumps({"type": "chat", "session_id": None, "content": text}))
             while True:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+                phases.setdefault(frame["type"], time.perf_counter())
                 if frame["type"] == "error":
                     error = frame.get("code", "error")
                     break
@@ -203,6 +224,8 @@ async def chat(url: str, client: Client, stats: Stats) -> None:
     except (OSError, TimeoutError, websockets.WebSocketException) as exc:
         error = type(exc).__name__
     stats.record("chat", started, error)
+    if error is None:
+        stats.chat_phases_record(started, phases)
 
 
 # --- Clients, RSS, the final check --------------------------------------------------------------
@@ -287,6 +310,13 @@ def report(stats: Stats, args: argparse.Namespace, warmup: float, elapsed: float
         print(
             f"{kind:<10}{stats.requests[kind]:>10}{errors:>8}{_percentile(values, 0.5):>10.0f}"
             f"{_percentile(values, 0.99):>10.0f}{max(values, default=0):>10.0f}"
+        )
+    for phase in CHAT_PHASES:
+        values = stats.chat_phase_ms.get(phase, [])
+        print(
+            f"{'  chat ' + phase:<28}{_percentile(values, 0.5):>10.0f}"
+            f"{_percentile(values, 0.99):>10.0f}"
+            f"{max(values, default=0):>10.0f}"
         )
     total = sum(stats.requests.values())
     print(f"total     {total:>10}  ({total / max(elapsed, 1):.1f} requests/s)")

@@ -17,11 +17,15 @@ connections are only open files, gets ``CHAT_DB_THREADS_SQLITE``. Not more: with
 a saturated process spent more CPU per reply on threads contending for the GIL
 (``bench/chat_ws.py --disconnect`` at 200 clients: 27-29 ms per reply against 19.8
 with 16 and 18.4 with 8), while the soak's chat gained nothing over 16.
-Channels' own session lookup on connect stays on the shared thread.
+Channels' own session lookup on connect stays on the shared thread. On SQLite the
+chat's transactions (a message and its answer's row: two INSERTs) take the write lock
+ahead of the uploads' (``chatui.write_priority``): under ``bench/soak.py`` a chat
+waited 1.4 s at p50 for it, behind them.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
@@ -29,6 +33,7 @@ from channels.db import database_sync_to_async
 from django.db import connections
 
 from chatui.executors import thread_pool
+from chatui.write_priority import interactive_writes
 
 CHAT_DB_THREADS = 8
 CHAT_DB_THREADS_SQLITE = 16
@@ -38,9 +43,16 @@ R = TypeVar("R")
 
 
 def chat_db(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
-    """``func`` as a coroutine function that runs on the chat's database pool."""
+    """``func`` as a coroutine function that runs on the chat's database pool, its
+    writes marked as ones a person is watching (``chatui.write_priority``)."""
     pool = thread_pool("chat-db", chat_db_threads())
-    return database_sync_to_async(func, thread_sensitive=False, executor=pool)
+
+    @functools.wraps(func)
+    def interactive(*args: P.args, **kwargs: P.kwargs) -> R:
+        with interactive_writes():
+            return func(*args, **kwargs)
+
+    return database_sync_to_async(interactive, thread_sensitive=False, executor=pool)
 
 
 def chat_db_threads() -> int:

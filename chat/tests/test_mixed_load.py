@@ -16,6 +16,7 @@ from chat import context as chat_context
 from chat import tooling
 from chat.models import ChatSession
 from chat.tests.conftest import communicator, receive_until
+from chatui.write_priority import writes_are_interactive
 from files.models import StoredFile
 from files.services import file_upload
 
@@ -124,20 +125,24 @@ async def test_a_tool_run_happens_on_the_tool_pool(
     assert threads and all(name.startswith("chat-tools") for name in threads), threads
 
 
-async def test_the_chat_writes_on_its_own_database_pool(
+async def test_the_chat_writes_on_its_own_database_pool_marked_interactive(
     alice: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # (marked, on SQLite its transactions take the write lock ahead of the uploads')
     from chat import reply, services
 
     threads: dict[str, list[str]] = {"message": [], "reply": []}
+    marked: list[bool] = []
     real_post, real_finish = services.chat_start, reply.reply_finish  # a new chat's writes
 
     def post(**kwargs: Any) -> Any:
         threads["message"].append(threading.current_thread().name)
+        marked.append(writes_are_interactive())
         return real_post(**kwargs)
 
     def finished(**kwargs: Any) -> Any:
         threads["reply"].append(threading.current_thread().name)
+        marked.append(writes_are_interactive())
         return real_finish(**kwargs)
 
     monkeypatch.setattr(services, "chat_start", post)
@@ -151,3 +156,5 @@ async def test_the_chat_writes_on_its_own_database_pool(
         await comm.disconnect()
     names = threads["message"] + threads["reply"]
     assert len(names) == 2 and all(name.startswith("chat-db") for name in names), threads
+    assert marked == [True, True]
+    assert not writes_are_interactive()  # only inside the chat's database work

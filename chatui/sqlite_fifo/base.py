@@ -17,7 +17,8 @@ still meet the busy timeout. Waiting in the queue is bounded by the same timeout
 ends, as SQLite's would, in ``OperationalError("database is locked")``.
 
 A lone statement goes ahead of waiting transactions (at most ``STATEMENTS_AHEAD`` in
-a row, so a transaction is never starved). It holds the lock for one trip into SQLite
+a row, so a transaction is never starved), and so does a transaction a person is
+watching (``chatui.write_priority``: the chat's message). It holds the lock for one trip into SQLite
 (an ``UPDATE`` of one row: a fraction of a millisecond), while a transaction holds it
 from its ``BEGIN`` through every statement and the Python between them, and in a busy
 process through every wait for the GIL after each statement: 10 ms and more each
@@ -44,14 +45,16 @@ from typing import Any
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
+from chatui.write_priority import writes_are_interactive
+
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 STATEMENTS_AHEAD = 8  # lone statements let ahead of a waiting transaction, in a row
 
 
 class WriterQueue:
-    """A lock handed to its waiters in the order they asked for it, a lone statement's
-    waiters (``short``) first: at most ``statements_ahead`` of them in a row while a
-    transaction waits."""
+    """A lock handed to its waiters in the order they asked for it, the ``short`` ones
+    (a lone statement, an interactive transaction) first: at most
+    ``statements_ahead`` of them in a row while another transaction waits."""
 
     def __init__(self, statements_ahead: int = STATEMENTS_AHEAD) -> None:
         self._mutex = threading.Lock()
@@ -127,7 +130,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.in_writer_queue or not statement.startswith(("BEGIN", *WRITES)):
             return execute(sql, params, many, context)
         if statement.startswith("BEGIN"):  # held until commit(), rollback() or close()
-            self._queue_join()
+            self._queue_join(short=writes_are_interactive())
             try:
                 return execute(sql, params, many, context)
             except BaseException:

@@ -4,6 +4,7 @@ backend relies on (through the execute wrappers, ``commit()`` and ``rollback()``
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import OperationalError, connection, connections, transaction
 
 from chat.models import ChatSession
 from chatui.sqlite_fifo.base import WriterQueue, writers
+from chatui.write_priority import interactive_writes
 
 sqlite_only = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the writer queue is SQLite's backend"
@@ -205,3 +207,45 @@ def test_an_autocommit_write_is_served_before_a_queued_transaction(user: Any) ->
 
     assert order == ["statement", "transaction"]
     assert not writers.held
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_an_interactive_transaction_is_served_before_a_queued_one(user: Any) -> None:
+    order: list[str] = []
+
+    def in_thread(name: str, interactive: bool) -> threading.Thread:
+        def run() -> None:
+            try:
+                mark = interactive_writes() if interactive else contextlib.nullcontext()
+                with mark, transaction.atomic():
+                    ChatSession.objects.create(owner=user, title=name)
+                order.append(name)
+            finally:
+                connections["default"].close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    assert writers.acquire(timeout=1)  # as another writer of the process would
+    try:
+        upload = in_thread("upload", interactive=False)
+        _wait_for(lambda: writers._waiters)
+        chat = in_thread("chat", interactive=True)
+        _wait_for(lambda: writers._short)  # it queued with the lone statements
+    finally:
+        writers.release()
+    upload.join(timeout=5)
+    chat.join(timeout=5)
+
+    assert order == ["chat", "upload"]
+    assert not writers.held
+    assert ChatSession.objects.count() == 2
+
+
+def _wait_for(condition: Any, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.001)

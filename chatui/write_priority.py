@@ -1,0 +1,33 @@
+"""Writes a person is watching: ``interactive_writes()`` marks them.
+
+On SQLite the process's writers take the one write lock in turns
+(``chatui.sqlite_fifo``). A transaction begun inside ``interactive_writes()`` takes
+its turn with the lone statements, ahead of the transactions already waiting, within
+the same bound that keeps those from starving. The chat socket's database work is
+marked (``chat.db.chat_db``): a sent message shows up once its row is saved, and
+that write is two INSERTs, while an upload's transaction is three and its own wait is
+small next to its transfer (``bench/soak.py``). On PostgreSQL, with no single write
+lock, the mark changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+_interactive: ContextVar[bool] = ContextVar("interactive_writes", default=False)
+
+
+@contextlib.contextmanager
+def interactive_writes() -> Iterator[None]:
+    """The transactions begun in this block are short and someone waits on them."""
+    token = _interactive.set(True)
+    try:
+        yield
+    finally:
+        _interactive.reset(token)
+
+
+def writes_are_interactive() -> bool:
+    return _interactive.get()
