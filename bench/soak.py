@@ -102,6 +102,7 @@ class Stats:
     rss: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, bytes)
     tool_rss_peak: int = 0  # the tool sandbox's processes (forkserver and children), summed
     chat_phase_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    loop_lag_ms: list[float] = field(default_factory=list)  # the clients' loop (sample_loop_lag)
 
     def chat_phases_record(self, started: float, at: dict[str, float]) -> None:
         """A chat's time split at the frames it waits for (``CHAT_PHASES``)."""
@@ -241,23 +242,24 @@ async def sign_in(http: Any, client: Client, password: str) -> None:
     http.cookies.clear()  # the API calls below use the token, not the session
 
 
-async def run_client(url: str, client: Client, stats: Stats, until: float, think_s: float) -> None:
+async def run_client(
+    url: str, http: Any, client: Client, stats: Stats, until: float, think_s: float
+) -> None:
     import httpx
 
-    async with http_client(url, client.token) as http:
-        kinds, weights = list(MIX), list(MIX.values())
-        while time.monotonic() < until:
-            kind = client.rng.choices(kinds, weights)[0]
-            try:
-                if kind == "chat":
-                    await chat(url, client, stats)
-                else:
-                    await {"upload": upload, "download": download, "tool": tool}[kind](
-                        http, client, stats
-                    )
-            except httpx.HTTPError as exc:
-                stats.record(kind, time.perf_counter(), type(exc).__name__)
-            await asyncio.sleep(client.rng.uniform(0, 2 * think_s))
+    kinds, weights = list(MIX), list(MIX.values())
+    while time.monotonic() < until:
+        kind = client.rng.choices(kinds, weights)[0]
+        try:
+            if kind == "chat":
+                await chat(url, client, stats)
+            else:
+                await {"upload": upload, "download": download, "tool": tool}[kind](
+                    http, client, stats
+                )
+        except httpx.HTTPError as exc:
+            stats.record(kind, time.perf_counter(), type(exc).__name__)
+        await asyncio.sleep(client.rng.uniform(0, 2 * think_s))
 
 
 async def sample_rss(pid: int, stats: Stats, started: float, stop: asyncio.Event) -> None:
@@ -274,6 +276,16 @@ async def sample_rss(pid: int, stats: Stats, started: float, stop: asyncio.Event
         stats.tool_rss_peak = max(stats.tool_rss_peak, children)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+async def sample_loop_lag(stats: Stats, stop: asyncio.Event, every: float = 0.01) -> None:
+    """How late this process's event loop wakes a 10 ms sleep: time the clients' own
+    work (payloads, checksums) adds to every latency they measure."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        asked = loop.time()
+        await asyncio.sleep(every)
+        stats.loop_lag_ms.append((loop.time() - asked - every) * 1000)
 
 
 async def verify_all(url: str, clients: list[Client]) -> tuple[int, int, int]:
@@ -321,6 +333,11 @@ def report(stats: Stats, args: argparse.Namespace, warmup: float, elapsed: float
     total = sum(stats.requests.values())
     print(f"total     {total:>10}  ({total / max(elapsed, 1):.1f} requests/s)")
     print("errors by code: " + (", ".join(f"{k}={n}" for k, n in stats.errors.items()) or "none"))
+    lag = stats.loop_lag_ms
+    print(
+        f"clients' event loop lag, ms: p50 {_percentile(lag, 0.5):.1f}, "
+        f"p99 {_percentile(lag, 0.99):.1f}, max {max(lag, default=0):.0f}"
+    )
     samples = [rss for _, rss in stats.rss if rss]
     after_warmup = next((rss for t, rss in stats.rss if t >= warmup and rss), samples[0])
     start, peak, end = samples[0], max(samples), samples[-1]
@@ -373,15 +390,26 @@ async def _drive(args: argparse.Namespace, app: Any, clients: list[Client], pass
         async with http_client(app.url, timeout=60) as http:
             await sign_in(http, client, password)
     stats, stop = Stats(), asyncio.Event()
-    started = time.monotonic()
-    sampler = asyncio.create_task(sample_rss(app.process.pid, stats, started, stop))
-    until = started + args.duration
-    think = args.think_ms / 1000
-    await asyncio.gather(*(run_client(app.url, c, stats, until, think) for c in clients))
-    elapsed = time.monotonic() - started
+    async with contextlib.AsyncExitStack() as stack:
+        # Made before the clock starts: each loads an SSL context (about 30 ms), and 50
+        # made at once stalled every client's first request by 1.5 s.
+        https = [await stack.enter_async_context(http_client(app.url, c.token)) for c in clients]
+        started = time.monotonic()
+        sampler = asyncio.create_task(sample_rss(app.process.pid, stats, started, stop))
+        lag = asyncio.create_task(sample_loop_lag(stats, stop))
+        until = started + args.duration
+        think = args.think_ms / 1000
+        await asyncio.gather(
+            *(
+                run_client(app.url, http, c, stats, until, think)
+                for http, c in zip(https, clients, strict=True)
+            )
+        )
+        elapsed = time.monotonic() - started
     checked, lost, corrupted = await verify_all(app.url, clients)
     stop.set()
     await sampler
+    await lag
     warmup = args.warmup if args.warmup is not None else args.duration * 0.2
     growth = report(stats, args, warmup, elapsed)
     reconcile = await asyncio.to_thread(_reconcile, app)
