@@ -15,7 +15,6 @@ import logging
 import uuid
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -149,8 +148,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await reply_catch_up(session.id, self.channel_name)
 
     async def _chat(self, frame: ChatFrame) -> None:
-        # per-user limit (RATE_LIMIT_CHAT): an `error` frame `rate_limited` past it
-        await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
         services.message_content_check(frame.content, frame.file_ids)
         chat_id = uuid_or_none(frame.session_id)
         lock = None
@@ -209,8 +206,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _message_action(self, frame: MessageActionFrame) -> None:
         """Edit-and-resend, regenerate, continue (each starts a reply) or switch branch."""
-        if frame.action != "switch_branch":
-            await sync_to_async(rate_limit_hit, thread_sensitive=False)("chat", self.user.pk)
         chat_id = uuid_or_none(frame.session_id)
         lock = await self._reply_lock(chat_id) if chat_id is not None else None
         try:
@@ -278,7 +273,10 @@ class _ChatBegun:
 
 @chat_db
 def _action_begin(*, user: Any, frame: MessageActionFrame) -> _ChatBegun:
-    """A message action's writes, the model's context and the chat's new history."""
+    """A message action's writes, the model's context and the chat's new history;
+    an action that starts a reply counts as a chat message (``RATE_LIMIT_CHAT``)."""
+    if frame.action != "switch_branch":
+        rate_limit_hit("chat", user.pk)
     ids = {"user": user, "session_id": frame.session_id, "message_id": frame.message_id}
     continuing = None
     if frame.action == "edit":
@@ -311,7 +309,13 @@ def _chat_begin(*, user: Any, frame: ChatFrame, with_session: bool) -> _ChatBegu
     A refused message still opens the chat, as a ``load_session`` would have.
 
     The message and its answer's ``streaming`` row are one write; a new chat is
-    written with them (``services.chat_start``)."""
+    written with them (``services.chat_start``).
+
+    First the user's chat rate limit (``RATE_LIMIT_CHAT``): past it, ``RateLimited``
+    (an ``error`` frame ``rate_limited``) and nothing is written. It is counted here,
+    in the same trip to the pool, not in a trip of its own (with Redis it is a round
+    trip, which the event loop must not wait on)."""
+    rate_limit_hit("chat", user.pk)
     answer_id = uuid.uuid4()
     if frame.session_id is None:
         session, message, refused = services.chat_start(

@@ -58,6 +58,7 @@ def test_an_empty_setting_turns_a_limit_off(api_client: Any, settings: Any) -> N
 @pytest.mark.anyio
 @pytest.mark.django_db(transaction=True)
 async def test_chat_frames_past_the_limit_get_a_rate_limited_frame(settings: Any) -> None:
+    from chat.models import ChatSession, Message
     from chatui.models import User
 
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "chat": "2/minute"}
@@ -76,5 +77,9 @@ async def test_chat_frames_past_the_limit_get_a_rate_limited_frame(settings: Any
         error = await comm.receive_json_from(timeout=5)
         assert error["type"] == "error" and error["code"] == "rate_limited"
         assert error["details"]["retry_after"] >= 1
+        # the refused message wrote nothing: no third chat, no third message
+        chats = await database_sync_to_async(ChatSession.objects.filter(owner=user).count)()
+        messages = await database_sync_to_async(Message.objects.filter(role="user").count)()
+        assert (chats, messages) == (2, 2)
     finally:
         await comm.disconnect()
