@@ -17,15 +17,16 @@ still meet the busy timeout. Waiting in the queue is bounded by the same timeout
 ends, as SQLite's would, in ``OperationalError("database is locked")``.
 
 A lone statement goes ahead of waiting transactions (at most ``STATEMENTS_AHEAD`` in
-a row, so a transaction is never starved), and so does a transaction a person is
-watching (``chatui.write_priority``: the chat's message). It holds the lock for one trip into SQLite
+a row, so a transaction is never starved). It holds the lock for one trip into SQLite
 (an ``UPDATE`` of one row: a fraction of a millisecond), while a transaction holds it
 from its ``BEGIN`` through every statement and the Python between them, and in a busy
 process through every wait for the GIL after each statement: 10 ms and more each
 under ``bench/soak.py``. Shortest first cuts the statement's wait from the whole
 queue's length to about one transaction's and costs the transactions little. A chat
 writes its answer so, once, when the reply ends, and its ``response_complete`` waits
-for that write.
+for that write. A transaction a person is watching (``chatui.write_priority``: a
+chat's message and its answer's row, two INSERTs) waits in the statements' line,
+within the same bound.
 
 Built only on documented extension points: a subclass of the built-in backend
 (``ENGINE`` names this package), an execute wrapper (``connection.execute_wrapper``)
@@ -48,7 +49,7 @@ from django.db.backends.sqlite3 import base
 from chatui.write_priority import writes_are_interactive
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-STATEMENTS_AHEAD = 8  # lone statements let ahead of a waiting transaction, in a row
+STATEMENTS_AHEAD = 8  # short writers let ahead of a waiting transaction, in a row
 
 
 class WriterQueue:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -171,19 +172,6 @@ def test_statements_go_ahead_of_a_transaction_only_so_many_in_a_row() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_an_autocommit_write_is_served_before_a_queued_transaction(user: Any) -> None:
     chat = ChatSession.objects.create(owner=user, title="before")
-    order: list[str] = []
-
-    def in_thread(name: str, write: Any) -> threading.Thread:
-        def run() -> None:
-            try:
-                write()
-                order.append(name)
-            finally:
-                connections["default"].close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
 
     def transaction_write() -> None:
         with transaction.atomic():
@@ -192,18 +180,12 @@ def test_an_autocommit_write_is_served_before_a_queued_transaction(user: Any) ->
     def statement_write() -> None:
         ChatSession.objects.filter(pk=chat.pk).update(title="after")
 
-    assert writers.acquire(timeout=1)  # as another writer of the process would
-    try:
-        first = in_thread("transaction", transaction_write)
-        while not writers._waiters:
-            time.sleep(0.001)
-        second = in_thread("statement", statement_write)
-        while not writers._short:
-            time.sleep(0.001)
-    finally:
-        writers.release()
-    first.join(timeout=5)
-    second.join(timeout=5)
+    order = _served_order(
+        [
+            ("transaction", transaction_write, lambda: writers._waiters),
+            ("statement", statement_write, lambda: writers._short),
+        ]
+    )
 
     assert order == ["statement", "transaction"]
     assert not writers.held
@@ -212,40 +194,48 @@ def test_an_autocommit_write_is_served_before_a_queued_transaction(user: Any) ->
 @sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_an_interactive_transaction_is_served_before_a_queued_one(user: Any) -> None:
-    order: list[str] = []
+    def transaction_write(interactive: bool) -> None:
+        mark = interactive_writes() if interactive else contextlib.nullcontext()
+        with mark, transaction.atomic():
+            ChatSession.objects.create(owner=user)
 
-    def in_thread(name: str, interactive: bool) -> threading.Thread:
-        def run() -> None:
-            try:
-                mark = interactive_writes() if interactive else contextlib.nullcontext()
-                with mark, transaction.atomic():
-                    ChatSession.objects.create(owner=user, title=name)
-                order.append(name)
-            finally:
-                connections["default"].close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
-
-    assert writers.acquire(timeout=1)  # as another writer of the process would
-    try:
-        upload = in_thread("upload", interactive=False)
-        _wait_for(lambda: writers._waiters)
-        chat = in_thread("chat", interactive=True)
-        _wait_for(lambda: writers._short)  # it queued with the lone statements
-    finally:
-        writers.release()
-    upload.join(timeout=5)
-    chat.join(timeout=5)
+    order = _served_order(
+        [
+            ("upload", lambda: transaction_write(False), lambda: writers._waiters),
+            # it queues with the lone statements
+            ("chat", lambda: transaction_write(True), lambda: writers._short),
+        ]
+    )
 
     assert order == ["chat", "upload"]
     assert not writers.held
     assert ChatSession.objects.count() == 2
 
 
-def _wait_for(condition: Any, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.001)
+def _served_order(writes: list[tuple[str, Callable[[], None], Callable[[], Any]]]) -> list[str]:
+    """Each write on a thread of its own while another writer of the process holds the
+    queue, started once the one before is queued (its condition); the order they ran."""
+    order: list[str] = []
+
+    def run(name: str, write: Callable[[], None]) -> None:
+        try:
+            write()
+            order.append(name)
+        finally:
+            connections["default"].close()
+
+    threads = []
+    assert writers.acquire(timeout=1)
+    try:
+        for name, write, queued in writes:
+            threads.append(threading.Thread(target=run, args=(name, write)))
+            threads[-1].start()
+            deadline = time.monotonic() + 5
+            while not queued():
+                assert time.monotonic() < deadline, f"{name} never queued"
+                time.sleep(0.001)
+    finally:
+        writers.release()
+    for thread in threads:
+        thread.join(timeout=5)
+    return order
