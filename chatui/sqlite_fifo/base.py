@@ -25,8 +25,9 @@ under ``bench/soak.py``. Shortest first cuts the statement's wait from the whole
 queue's length to about one transaction's and costs the transactions little. A chat
 writes its answer so, once, when the reply ends, and its ``response_complete`` waits
 for that write. A transaction a person is watching (``chatui.write_priority``: a
-chat's message and its answer's row, two INSERTs) waits in the statements' line,
-within the same bound.
+chat's message and its answer's row, two INSERTs) goes next, ahead of the other
+transactions and within the same bound, but behind the statements: in a chat-only
+load the answers' final UPDATEs would otherwise wait behind new messages.
 
 Built only on documented extension points: a subclass of the built-in backend
 (``ENGINE`` names this package), an execute wrapper (``connection.execute_wrapper``)
@@ -49,50 +50,56 @@ from django.db.backends.sqlite3 import base
 from chatui.write_priority import writes_are_interactive
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-STATEMENTS_AHEAD = 8  # short writers let ahead of a waiting transaction, in a row
+STATEMENTS_AHEAD = 8  # waiters of a line let ahead of a waiting lower line, in a row
+STATEMENT, INTERACTIVE, TRANSACTION = LINES = (0, 1, 2)  # WriterQueue's lines, served in turn
 
 
 class WriterQueue:
-    """A lock handed to its waiters in the order they asked for it, the ``short`` ones
-    (a lone statement, an interactive transaction) first: at most
-    ``statements_ahead`` of them in a row while another transaction waits."""
+    """A lock handed to its waiters in the order they asked for it, within three lines
+    served in turn: lone statements (``STATEMENT``), then transactions a person is
+    watching (``INTERACTIVE``), then the other transactions (``TRANSACTION``). At most
+    ``statements_ahead`` waiters of a line go in a row ahead of a waiting lower line,
+    so none starves."""
 
     def __init__(self, statements_ahead: int = STATEMENTS_AHEAD) -> None:
         self._mutex = threading.Lock()
         self._held = False
-        self._waiters: deque[threading.Event] = deque()  # transactions
-        self._short: deque[threading.Event] = deque()  # lone statements
+        self._lines: tuple[deque[threading.Event], ...] = tuple(deque() for _ in LINES)
         self._statements_ahead = statements_ahead
-        self._passed = 0  # statements handed the lock in a row while a transaction waited
+        self._passed = 0  # handed the lock in a row ahead of a waiting lower line
 
-    def acquire(self, timeout: float, *, short: bool = False) -> bool:
+    def acquire(self, timeout: float, *, line: int = TRANSACTION) -> bool:
         """Wait for the lock up to ``timeout`` seconds; False if it did not come."""
         with self._mutex:
             if not self._held:
                 self._held = True
                 return True
             turn = threading.Event()
-            line = self._short if short else self._waiters
-            line.append(turn)
+            waiters = self._lines[line]
+            waiters.append(turn)
         if turn.wait(timeout):
             return True
         with self._mutex:
             if turn.is_set():  # handed over just as the wait ended: ours after all
                 return True
-            line.remove(turn)
+            waiters.remove(turn)
             return False
 
     def release(self) -> None:
         """Hand the lock to the next waiter (see the class), or free it."""
         with self._mutex:
-            if self._short and (not self._waiters or self._passed < self._statements_ahead):
-                self._passed = self._passed + 1 if self._waiters else 0
-                self._short.popleft().set()  # stays held: the next owner has it now
-            elif self._waiters:
-                self._passed = 0
-                self._waiters.popleft().set()
-            else:
+            waiting = [line for line in LINES if self._lines[line]]
+            if not waiting:
                 self._held = False
+                return
+            first, last = waiting[0], waiting[-1]
+            served = last if self._passed >= self._statements_ahead else first
+            self._passed = self._passed + 1 if served != last else 0
+            self._lines[served].popleft().set()  # stays held: the next owner has it now
+
+    def waiting(self, line: int) -> int:
+        """How many wait in ``line``."""
+        return len(self._lines[line])
 
     @property
     def held(self) -> bool:
@@ -114,8 +121,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _queue_timeout(self) -> float:
         return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
 
-    def _queue_join(self, *, short: bool = False) -> None:
-        if not writers.acquire(self._queue_timeout(), short=short):
+    def _queue_join(self, line: int) -> None:
+        if not writers.acquire(self._queue_timeout(), line=line):
             raise OperationalError("database is locked")
         self.in_writer_queue = True
 
@@ -131,7 +138,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.in_writer_queue or not statement.startswith(("BEGIN", *WRITES)):
             return execute(sql, params, many, context)
         if statement.startswith("BEGIN"):  # held until commit(), rollback() or close()
-            self._queue_join(short=writes_are_interactive())
+            self._queue_join(INTERACTIVE if writes_are_interactive() else TRANSACTION)
             try:
                 return execute(sql, params, many, context)
             except BaseException:
@@ -139,7 +146,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 raise
         if self.in_atomic_block or not self.get_autocommit():
             return execute(sql, params, many, context)  # a transaction SQLite opened itself
-        self._queue_join(short=True)  # one autocommit statement
+        self._queue_join(STATEMENT)  # one autocommit statement
         try:
             return execute(sql, params, many, context)
         finally:

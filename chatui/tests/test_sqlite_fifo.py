@@ -14,7 +14,14 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 
 from chat.models import ChatSession
-from chatui.sqlite_fifo.base import WriterQueue, writers
+from chatui.sqlite_fifo.base import (
+    INTERACTIVE,
+    LINES,
+    STATEMENT,
+    TRANSACTION,
+    WriterQueue,
+    writers,
+)
 from chatui.write_priority import interactive_writes
 
 sqlite_only = pytest.mark.skipif(
@@ -37,7 +44,7 @@ def test_waiters_get_the_lock_in_the_order_they_asked() -> None:
         thread = threading.Thread(target=wait_then_note, args=(number,))
         thread.start()
         threads.append(thread)
-        while len(queue._waiters) < number + 1:
+        while queue.waiting(TRANSACTION) < number + 1:
             time.sleep(0.001)
     queue.release()
     for thread in threads:
@@ -122,22 +129,22 @@ def test_a_writer_of_another_thread_waits_its_turn_then_times_out(
     assert not writers.held
 
 
-def _queue_in_order(queue: WriterQueue, waiters: list[tuple[str, bool]]) -> list[str]:
-    """Each named waiter (``short``: a lone statement) queued behind the held ``queue``
-    before the next starts; then the lock let go. The order they got it in."""
+def _queue_in_order(queue: WriterQueue, waiters: list[tuple[str, int]]) -> list[str]:
+    """Each named waiter (in its line) queued behind the held ``queue`` before the
+    next starts; then the lock let go. The order they got it in."""
     order: list[str] = []
 
-    def wait_then_note(name: str, short: bool) -> None:
-        assert queue.acquire(timeout=5, short=short)
+    def wait_then_note(name: str, line: int) -> None:
+        assert queue.acquire(timeout=5, line=line)
         order.append(name)
         queue.release()
 
     threads = []
-    for number, (name, short) in enumerate(waiters):
-        thread = threading.Thread(target=wait_then_note, args=(name, short))
+    for number, (name, line) in enumerate(waiters):
+        thread = threading.Thread(target=wait_then_note, args=(name, line))
         thread.start()
         threads.append(thread)
-        while len(queue._waiters) + len(queue._short) < number + 1:
+        while sum(queue.waiting(line) for line in LINES) < number + 1:
             time.sleep(0.001)
     queue.release()
     for thread in threads:
@@ -150,7 +157,8 @@ def test_a_lone_statement_goes_ahead_of_waiting_transactions() -> None:
     assert queue.acquire(timeout=1)
 
     order = _queue_in_order(
-        queue, [("tx0", False), ("tx1", False), ("stmt0", True), ("stmt1", True)]
+        queue,
+        [("tx0", TRANSACTION), ("tx1", TRANSACTION), ("stmt0", STATEMENT), ("stmt1", STATEMENT)],
     )
 
     assert order == ["stmt0", "stmt1", "tx0", "tx1"]
@@ -161,7 +169,7 @@ def test_statements_go_ahead_of_a_transaction_only_so_many_in_a_row() -> None:
     queue = WriterQueue(statements_ahead=2)
     assert queue.acquire(timeout=1)
 
-    waiters = [("tx0", False), *((f"stmt{n}", True) for n in range(5))]
+    waiters = [("tx0", TRANSACTION), *((f"stmt{n}", STATEMENT) for n in range(5))]
     order = _queue_in_order(queue, waiters)
 
     assert order == ["stmt0", "stmt1", "tx0", "stmt2", "stmt3", "stmt4"]
@@ -182,8 +190,8 @@ def test_an_autocommit_write_is_served_before_a_queued_transaction(user: Any) ->
 
     order = _served_order(
         [
-            ("transaction", transaction_write, lambda: writers._waiters),
-            ("statement", statement_write, lambda: writers._short),
+            ("transaction", transaction_write, lambda: writers.waiting(TRANSACTION)),
+            ("statement", statement_write, lambda: writers.waiting(STATEMENT)),
         ]
     )
 
@@ -201,9 +209,8 @@ def test_an_interactive_transaction_is_served_before_a_queued_one(user: Any) -> 
 
     order = _served_order(
         [
-            ("upload", lambda: transaction_write(False), lambda: writers._waiters),
-            # it queues with the lone statements
-            ("chat", lambda: transaction_write(True), lambda: writers._short),
+            ("upload", lambda: transaction_write(False), lambda: writers.waiting(TRANSACTION)),
+            ("chat", lambda: transaction_write(True), lambda: writers.waiting(INTERACTIVE)),
         ]
     )
 
@@ -239,3 +246,29 @@ def _served_order(writes: list[tuple[str, Callable[[], None], Callable[[], Any]]
     for thread in threads:
         thread.join(timeout=5)
     return order
+
+
+def test_the_lines_go_statements_then_interactive_then_transactions() -> None:
+    queue = WriterQueue()
+    assert queue.acquire(timeout=1)
+
+    order = _queue_in_order(
+        queue,
+        [("tx", TRANSACTION), ("chat", INTERACTIVE), ("stmt", STATEMENT), ("chat2", INTERACTIVE)],
+    )
+
+    # an answer's final UPDATE never waits behind new chats' messages
+    assert order == ["stmt", "chat", "chat2", "tx"]
+    assert not queue.held
+
+
+def test_no_line_waits_more_than_so_many_turns_behind_higher_ones() -> None:
+    queue = WriterQueue(statements_ahead=2)
+    assert queue.acquire(timeout=1)
+
+    statements = [(f"s{n}", STATEMENT) for n in range(4)]
+    waiters = [("tx", TRANSACTION), ("chat", INTERACTIVE), *statements]
+    order = _queue_in_order(queue, waiters)
+
+    assert order == ["s0", "s1", "tx", "s2", "s3", "chat"]
+    assert not queue.held
