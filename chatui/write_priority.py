@@ -1,16 +1,16 @@
 """Writes a person is watching: ``interactive_writes()`` marks them.
 
 On SQLite the process's writers take the one write lock in turns
-(``chatui.sqlite_fifo``). A transaction begun inside ``interactive_writes()`` takes
-its turn with the lone statements, ahead of the transactions already waiting, within
-the same bound that keeps those from starving (``STATEMENTS_AHEAD`` in a row).
+(``chatui.sqlite_fifo``). A transaction begun inside ``interactive_writes()`` waits in
+a line of its own: after the lone statements, ahead of the other transactions, within
+the bound that keeps every line from starving (``STATEMENTS_AHEAD`` in a row).
 
 The chat socket's database work is marked (``chat.db.chat_db``). A sent message shows
 nothing until its row is saved, and that write is two INSERTs. An upload's
 transaction is three and comes after a transfer whose progress the page already
 shows. The lock is the soak's bottleneck on SQLite (``bench/soak.py``), so what the
-chat gains the uploads pay: chat p50 went from 1.4 s to 0.26 s and upload p50 from
-1.3 s to 2.0 s. On PostgreSQL, with no single write lock, the mark changes nothing.
+chat gains the uploads pay: chat p50 went from 1.4 s to 0.25-0.3 s and upload p50
+from 1.3 s to 2.0 s. On PostgreSQL, with no single write lock, the mark changes nothing.
 """
 
 from __future__ import annotations
