@@ -3,7 +3,7 @@
 On SQLite the process's writers take the one write lock in turns
 (``chatui.sqlite_fifo``). A transaction begun inside ``interactive_writes()`` waits in
 a line of its own: after the lone statements, ahead of the other transactions, within
-the bound that keeps every line from starving (``STATEMENTS_AHEAD`` in a row).
+the bound that keeps every line from starving (``AHEAD_IN_A_ROW`` in a row).
 
 The chat socket's database work is marked (``chat.db.chat_db``). A sent message shows
 nothing until its row is saved, and that write is two INSERTs. An upload's

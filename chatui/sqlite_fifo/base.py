@@ -16,8 +16,8 @@ in SQLite's busy handler, waiting only for other processes (the task worker), wh
 still meet the busy timeout. Waiting in the queue is bounded by the same timeout and
 ends, as SQLite's would, in ``OperationalError("database is locked")``.
 
-A lone statement goes ahead of waiting transactions (at most ``STATEMENTS_AHEAD`` in
-a row, so a transaction is never starved). It holds the lock for one trip into SQLite
+A lone statement goes ahead of waiting transactions (at most ``AHEAD_IN_A_ROW``
+of them, so a transaction is never starved). It holds the lock for one trip into SQLite
 (an ``UPDATE`` of one row: a fraction of a millisecond), while a transaction holds it
 from its ``BEGIN`` through every statement and the Python between them, and in a busy
 process through every wait for the GIL after each statement: 10 ms and more each
@@ -50,7 +50,7 @@ from django.db.backends.sqlite3 import base
 from chatui.write_priority import writes_are_interactive
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-STATEMENTS_AHEAD = 8  # waiters of a line let ahead of a waiting lower line, in a row
+AHEAD_IN_A_ROW = 8  # waiters of a line let ahead of a waiting lower line, in a row
 STATEMENT, INTERACTIVE, TRANSACTION = LINES = (0, 1, 2)  # WriterQueue's lines, served in turn
 
 
@@ -58,14 +58,14 @@ class WriterQueue:
     """A lock handed to its waiters in the order they asked for it, within three lines
     served in turn: lone statements (``STATEMENT``), then transactions a person is
     watching (``INTERACTIVE``), then the other transactions (``TRANSACTION``). At most
-    ``statements_ahead`` waiters of a line go in a row ahead of a waiting lower line,
+    ``ahead_in_a_row`` waiters of a line go in a row ahead of a waiting lower line,
     so none starves."""
 
-    def __init__(self, statements_ahead: int = STATEMENTS_AHEAD) -> None:
+    def __init__(self, ahead_in_a_row: int = AHEAD_IN_A_ROW) -> None:
         self._mutex = threading.Lock()
         self._held = False
         self._lines: tuple[deque[threading.Event], ...] = tuple(deque() for _ in LINES)
-        self._statements_ahead = statements_ahead
+        self._ahead_in_a_row = ahead_in_a_row
         self._passed = 0  # handed the lock in a row ahead of a waiting lower line
 
     def acquire(self, timeout: float, *, line: int = TRANSACTION) -> bool:
@@ -93,7 +93,7 @@ class WriterQueue:
                 self._held = False
                 return
             first, last = waiting[0], waiting[-1]
-            served = last if self._passed >= self._statements_ahead else first
+            served = last if self._passed >= self._ahead_in_a_row else first
             self._passed = self._passed + 1 if served != last else 0
             self._lines[served].popleft().set()  # stays held: the next owner has it now
 

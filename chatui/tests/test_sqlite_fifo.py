@@ -166,7 +166,7 @@ def test_a_lone_statement_goes_ahead_of_waiting_transactions() -> None:
 
 
 def test_statements_go_ahead_of_a_transaction_only_so_many_in_a_row() -> None:
-    queue = WriterQueue(statements_ahead=2)
+    queue = WriterQueue(ahead_in_a_row=2)
     assert queue.acquire(timeout=1)
 
     waiters = [("tx0", TRANSACTION), *((f"stmt{n}", STATEMENT) for n in range(5))]
@@ -263,7 +263,7 @@ def test_the_lines_go_statements_then_interactive_then_transactions() -> None:
 
 
 def test_no_line_waits_more_than_so_many_turns_behind_higher_ones() -> None:
-    queue = WriterQueue(statements_ahead=2)
+    queue = WriterQueue(ahead_in_a_row=2)
     assert queue.acquire(timeout=1)
 
     statements = [(f"s{n}", STATEMENT) for n in range(4)]
